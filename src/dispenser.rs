@@ -1,0 +1,893 @@
+//! Fuel-dispenser verification: draws → standard volume → indication error → verdicts.
+//!
+//! An inspector draws a test volume into a calibrated standard metal can, reads the can
+//! (V_B, at the can's temperature t_B), notes the dispenser's indication (V_J) and the fuel
+//! temperature at the meter (t_J). The can reading is brought to the meter's conditions
+//! (JJG 443-2015; published uncertainty evaluation, 李阳华 2016):
+//!
+//! ```text
+//! V_Bt = V_B · [1 + β_Y (t_J − t_B) + β_B (t_B − 20 °C)]
+//! E    = (V_J − V_Bt) / V_Bt × 100 %
+//! ```
+//!
+//! with β_Y the fuel's and β_B the can material's cubic expansion coefficient (both data in
+//! the [profile](crate::profile)). Without temperatures there is no correction: V_Bt = V_B.
+//! A positive E means the dispenser indicates more than it delivers (against the customer).
+//!
+//! Draws are judged one by one ([`evaluate_draw`]); the draws of one nozzle are then grouped
+//! by test point for repeatability and required-test checks ([`summarize_nozzle`]).
+//!
+//! ```
+//! use verimeter::dispenser::{evaluate_draw, Draw, TestPoint};
+//! use verimeter::profile::DispenserProfile;
+//! use verimeter::Verdict;
+//!
+//! let profile = DispenserProfile::builtin("jjg443-2015")?;
+//! let stage = profile.stage(None)?;
+//! // Worked example F2: V_J = 20.00 L, V_B = 20.05 L, t_J = t_B = 20 °C.
+//! let draw = Draw::new(TestPoint::Max, 20.00, 20.05).with_temperatures(20.0, 20.0).with_fuel("petrol");
+//! let r = evaluate_draw(&profile, stage, &draw)?;
+//! assert!((r.error_pct - (-0.2494)).abs() < 1e-4);
+//! assert_eq!(r.judged_error_pct, -0.25);
+//! assert_eq!(r.verdict, Verdict::Pass);
+//! # Ok::<(), verimeter::Error>(())
+//! ```
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{finite, positive, Error, Result};
+use crate::money::decimal_from_f64;
+use crate::profile::{
+    AmountAllowance, DispenserProfile, DispenserStage, Expansion, RepeatabilityRule,
+};
+use crate::tolerance::{judge, PctLimits, ToleranceContext, LIMIT_SLACK_PCT};
+use crate::verdict::Verdict;
+
+/// The flow condition of a draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TestPoint {
+    /// At (or near) the maximum flow rate.
+    Max,
+    /// At an intermediate flow rate.
+    Intermediate,
+    /// At (or near) the minimum flow rate (HB44: the slow-flow special test).
+    Min,
+    /// A draw of the minimum measured quantity.
+    Mmq,
+}
+
+impl TestPoint {
+    /// Every test point, in report order.
+    pub const ALL: [TestPoint; 4] = [
+        TestPoint::Max,
+        TestPoint::Intermediate,
+        TestPoint::Min,
+        TestPoint::Mmq,
+    ];
+
+    /// The name used in CSV and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestPoint::Max => "max",
+            TestPoint::Intermediate => "intermediate",
+            TestPoint::Min => "min",
+            TestPoint::Mmq => "mmq",
+        }
+    }
+
+    /// Parses `max`/`maximum`/`qmax`, `intermediate`/`mid`, `min`/`minimum`/`qmin`/`slow`,
+    /// `mmq` (case-insensitive).
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "max" | "maximum" | "qmax" | "normal" => TestPoint::Max,
+            "intermediate" | "mid" | "middle" | "medium" => TestPoint::Intermediate,
+            "min" | "minimum" | "qmin" | "slow" | "special" => TestPoint::Min,
+            "mmq" | "minimum_measured_quantity" | "min_quantity" => TestPoint::Mmq,
+            other => {
+                return Err(Error::UnknownName {
+                    field: "test_point",
+                    value: other.to_string(),
+                    expected: "max, intermediate, min, mmq".into(),
+                })
+            }
+        })
+    }
+}
+
+impl fmt::Display for TestPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fuel or can material: a name the profile knows, or an explicit coefficient per °C.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Substance {
+    /// An explicit cubic expansion coefficient, per °C.
+    Coefficient(f64),
+    /// A name or alias from the profile's table (`petrol`, `gasoline`, `stainless`, …).
+    Named(String),
+}
+
+impl Substance {
+    /// A number is read as a coefficient, anything else as a name.
+    pub fn parse(text: &str) -> Self {
+        match text.trim().parse::<f64>() {
+            Ok(x) => Substance::Coefficient(x),
+            Err(_) => Substance::Named(text.trim().to_string()),
+        }
+    }
+
+    fn resolve<'a>(
+        &'a self,
+        field: &'static str,
+        lookup: impl Fn(&str) -> Result<&'a Expansion>,
+    ) -> Result<(f64, String)> {
+        match self {
+            Substance::Coefficient(b) => {
+                finite(field, *b)?;
+                if !(0.0..=0.01).contains(b) {
+                    return Err(Error::OutOfScope {
+                        field,
+                        value: *b,
+                        limit: 0.01,
+                        clause: "an expansion coefficient must lie in [0, 0.01] per °C".into(),
+                    });
+                }
+                Ok((*b, "explicit coefficient".into()))
+            }
+            Substance::Named(n) => {
+                let e = lookup(n)?;
+                Ok((e.beta_per_c, e.source.clone()))
+            }
+        }
+    }
+}
+
+/// The price part of a draw: the unit price and the amount the dispenser showed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriceReading {
+    /// Unit price, per litre.
+    pub unit_price: Decimal,
+    /// The indicated amount.
+    pub amount: Decimal,
+}
+
+/// One test draw of one nozzle, as read by the inspector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Draw {
+    /// The flow condition.
+    pub test_point: TestPoint,
+    /// V_J, the dispenser's indication, litres.
+    pub indicated_l: f64,
+    /// V_B, the standard can's reading at the can's temperature, litres.
+    pub standard_l: f64,
+    /// t_J, fuel temperature at the meter, °C.
+    pub dispenser_temp_c: Option<f64>,
+    /// t_B, fuel temperature in the can, °C.
+    pub can_temp_c: Option<f64>,
+    /// The fuel (needed with temperatures).
+    pub fuel: Option<Substance>,
+    /// The can's material (the profile's default when absent).
+    pub can_material: Option<Substance>,
+    /// The flow rate while drawing, L/min (reported, checked for sanity).
+    pub flow_l_min: Option<f64>,
+    /// The nozzle's minimum measured quantity, litres (for MID / R117 E_min).
+    pub mmq_l: Option<f64>,
+    /// The unit price and indicated amount, for the amount check.
+    pub price: Option<PriceReading>,
+}
+
+impl Draw {
+    /// A draw with an indication and a can reading, nothing else.
+    pub fn new(test_point: TestPoint, indicated_l: f64, standard_l: f64) -> Self {
+        Self {
+            test_point,
+            indicated_l,
+            standard_l,
+            dispenser_temp_c: None,
+            can_temp_c: None,
+            fuel: None,
+            can_material: None,
+            flow_l_min: None,
+            mmq_l: None,
+            price: None,
+        }
+    }
+
+    /// Sets t_J (at the meter) and t_B (in the can), °C.
+    pub fn with_temperatures(mut self, dispenser_temp_c: f64, can_temp_c: f64) -> Self {
+        self.dispenser_temp_c = Some(dispenser_temp_c);
+        self.can_temp_c = Some(can_temp_c);
+        self
+    }
+
+    /// Sets the fuel by name (`petrol`, `gasoline`, `diesel`, `kerosene`) or coefficient text.
+    pub fn with_fuel(mut self, fuel: &str) -> Self {
+        self.fuel = Some(Substance::parse(fuel));
+        self
+    }
+
+    /// Sets the can material by name (`stainless`, `carbon_steel`) or coefficient text.
+    pub fn with_can_material(mut self, material: &str) -> Self {
+        self.can_material = Some(Substance::parse(material));
+        self
+    }
+
+    /// Sets the flow rate, L/min.
+    pub fn with_flow(mut self, flow_l_min: f64) -> Self {
+        self.flow_l_min = Some(flow_l_min);
+        self
+    }
+
+    /// Sets the nozzle's minimum measured quantity, litres.
+    pub fn with_mmq(mut self, mmq_l: f64) -> Self {
+        self.mmq_l = Some(mmq_l);
+        self
+    }
+
+    /// Sets the unit price and the indicated amount.
+    pub fn with_price(mut self, unit_price: Decimal, amount: Decimal) -> Self {
+        self.price = Some(PriceReading { unit_price, amount });
+        self
+    }
+}
+
+/// Which profile (id, version) and stage a result was judged against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRef {
+    /// The profile id.
+    pub id: String,
+    /// The profile's data version.
+    pub version: String,
+    /// The stage.
+    pub stage: String,
+}
+
+impl ProfileRef {
+    /// The reference to `profile` at `stage`.
+    pub fn new(profile: &DispenserProfile, stage: &DispenserStage) -> Self {
+        Self {
+            id: profile.id.clone(),
+            version: profile.version.clone(),
+            stage: stage.name.clone(),
+        }
+    }
+}
+
+/// The thermal correction applied to a can reading, every factor shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThermalCorrection {
+    /// t_J, °C.
+    pub dispenser_temp_c: f64,
+    /// t_B, °C.
+    pub can_temp_c: f64,
+    /// β_Y of the fuel, per °C.
+    pub beta_fuel_per_c: f64,
+    /// Where β_Y comes from.
+    pub beta_fuel_source: String,
+    /// β_B of the can, per °C.
+    pub beta_can_per_c: f64,
+    /// Where β_B comes from.
+    pub beta_can_source: String,
+    /// The can's reference temperature, °C.
+    pub reference_temperature_c: f64,
+    /// The factor 1 + β_Y (t_J − t_B) + β_B (t_B − t_ref).
+    pub factor: f64,
+}
+
+/// The amount check of one draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AmountResult {
+    /// The unit price.
+    pub unit_price: Decimal,
+    /// The amount the dispenser showed.
+    pub indicated_amount: Decimal,
+    /// Unit price × indicated volume, rounded by the profile's rule.
+    pub computed_amount: Decimal,
+    /// indicated − computed.
+    pub difference: Decimal,
+    /// The largest difference allowed.
+    pub allowance: Decimal,
+    /// Pass when |difference| ≤ allowance.
+    pub verdict: Verdict,
+    /// The clause.
+    pub clause: String,
+}
+
+/// Everything computed for one draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DrawResult {
+    /// The profile and stage judged against.
+    pub profile: ProfileRef,
+    /// The flow condition.
+    pub test_point: TestPoint,
+    /// V_J, litres.
+    pub indicated_l: f64,
+    /// V_B, litres.
+    pub standard_l: f64,
+    /// V_Bt, the can reading brought to the meter's conditions, litres.
+    pub corrected_standard_l: f64,
+    /// The thermal correction, if temperatures were given.
+    pub correction: Option<ThermalCorrection>,
+    /// E, %, unrounded.
+    pub error_pct: f64,
+    /// E as judged: rounded by the profile's rule where it has one, else equal to `error_pct`.
+    pub judged_error_pct: f64,
+    /// The limits, % of V_Bt.
+    pub limits_pct: PctLimits,
+    /// The limit on the side of the error, % (the MPE the error was judged against).
+    pub mpe_pct: f64,
+    /// The clause(s) the limits come from.
+    pub clause: String,
+    /// The verdict on the indication error alone.
+    pub indication_verdict: Verdict,
+    /// The amount check, where a price was given and the stage judges amounts.
+    pub amount: Option<AmountResult>,
+    /// The flow rate, L/min, as given.
+    pub flow_l_min: Option<f64>,
+    /// The MMQ used by the tolerance, litres, where one was used or known.
+    pub mmq_l: Option<f64>,
+    /// The draw's verdict: the worst of the indication and amount verdicts.
+    pub verdict: Verdict,
+}
+
+/// V_Bt = V_B · [1 + β_Y (t_J − t_B) + β_B (t_B − t_ref)] — the can reading brought to the
+/// meter's conditions (JJG 443-2015; 李阳华 2016). The one formula shared by the scalar and
+/// batch paths.
+#[inline]
+pub fn corrected_standard_volume(
+    standard_l: f64,
+    dispenser_temp_c: f64,
+    can_temp_c: f64,
+    beta_fuel: f64,
+    beta_can: f64,
+    reference_temp_c: f64,
+) -> f64 {
+    standard_l
+        * thermal_factor(
+            dispenser_temp_c,
+            can_temp_c,
+            beta_fuel,
+            beta_can,
+            reference_temp_c,
+        )
+}
+
+/// 1 + β_Y (t_J − t_B) + β_B (t_B − t_ref).
+#[inline]
+pub fn thermal_factor(t_j: f64, t_b: f64, beta_fuel: f64, beta_can: f64, t_ref: f64) -> f64 {
+    1.0 + beta_fuel * (t_j - t_b) + beta_can * (t_b - t_ref)
+}
+
+/// E = (V_J − V_Bt) / V_Bt × 100 %. Positive: the dispenser indicates more than it delivers.
+#[inline]
+pub fn indication_error_pct(indicated_l: f64, corrected_standard_l: f64) -> f64 {
+    (indicated_l - corrected_standard_l) / corrected_standard_l * 100.0
+}
+
+/// Judges one draw against a profile stage.
+///
+/// Errors (never panics): a non-finite or non-positive volume; a non-finite temperature; only
+/// one of the two temperatures; temperatures without a fuel; an unknown fuel or can material;
+/// |t_J − t_B| (or |t_B − 20 °C|) beyond the profile's applicability limit; a tolerance that
+/// needs the MMQ when none is known; a price that overflows.
+pub fn evaluate_draw(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    draw: &Draw,
+) -> Result<DrawResult> {
+    let v_j = positive("indicated_l", draw.indicated_l)?;
+    let v_b = positive("standard_l", draw.standard_l)?;
+    if let Some(f) = draw.flow_l_min {
+        positive("flow_l_min", f)?;
+    }
+    if let Some(m) = draw.mmq_l {
+        positive("mmq_l", m)?;
+    }
+    let correction = thermal_correction(profile, draw)?;
+    let v_bt = match &correction {
+        Some(c) => positive("corrected standard volume", v_b * c.factor)?,
+        None => v_b,
+    };
+    let error_pct = indication_error_pct(v_j, v_bt);
+
+    let mmq = draw
+        .mmq_l
+        .or(if draw.test_point == TestPoint::Mmq {
+            Some(v_j)
+        } else {
+            None
+        })
+        .or(profile.default_mmq_l.as_ref().map(|c| c.value));
+    let ctx = ToleranceContext::new(v_bt).with_mmq(mmq);
+    let rule = stage
+        .indication_for(draw.test_point)
+        .ok_or_else(|| Error::InvalidProfile {
+            profile: profile.id.clone(),
+            path: format!("stages.{}.indication", stage.name),
+            reason: format!("no rule for test point {}", draw.test_point),
+        })?;
+    let limits_pct = rule.tolerance.evaluate(&ctx)?.as_pct(v_bt)?;
+    let (judged_error_pct, indication_verdict) =
+        judge(error_pct, limits_pct, stage.result_rounding.as_ref());
+
+    let amount = match (&draw.price, &stage.amount) {
+        (Some(p), Some(rule)) => Some(amount_check(rule, p, v_j, &ctx)?),
+        _ => None,
+    };
+    let verdict = amount
+        .as_ref()
+        .map_or(indication_verdict, |a| indication_verdict.worst(a.verdict));
+    Ok(DrawResult {
+        profile: ProfileRef::new(profile, stage),
+        test_point: draw.test_point,
+        indicated_l: v_j,
+        standard_l: v_b,
+        corrected_standard_l: v_bt,
+        correction,
+        error_pct,
+        judged_error_pct,
+        mpe_pct: limits_pct.applicable(judged_error_pct),
+        limits_pct,
+        clause: rule.tolerance.clause_at(&ctx),
+        indication_verdict,
+        amount,
+        flow_l_min: draw.flow_l_min,
+        mmq_l: mmq,
+        verdict,
+    })
+}
+
+fn thermal_correction(
+    profile: &DispenserProfile,
+    draw: &Draw,
+) -> Result<Option<ThermalCorrection>> {
+    let (t_j, t_b) = match (draw.dispenser_temp_c, draw.can_temp_c) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(Error::MissingCompanion {
+                given: "dispenser_temp_c",
+                missing: "can_temp_c",
+                purpose: "the temperature correction",
+            })
+        }
+        (None, Some(_)) => {
+            return Err(Error::MissingCompanion {
+                given: "can_temp_c",
+                missing: "dispenser_temp_c",
+                purpose: "the temperature correction",
+            })
+        }
+        (Some(j), Some(b)) => (finite("dispenser_temp_c", j)?, finite("can_temp_c", b)?),
+    };
+    // Physically possible liquid-fuel temperatures; anything else is a unit or entry error.
+    for (field, t) in [("dispenser_temp_c", t_j), ("can_temp_c", t_b)] {
+        if !(-60.0..=80.0).contains(&t) {
+            return Err(Error::OutOfScope {
+                field,
+                value: t,
+                limit: if t < 0.0 { -60.0 } else { 80.0 },
+                clause:
+                    "fuel temperatures must lie in −60 … 80 °C (a unit or entry error otherwise)"
+                        .into(),
+            });
+        }
+    }
+    let th = &profile.thermal;
+    let t_ref = th.reference_temperature_c.value;
+    if let Some(lim) = &th.max_temperature_difference_c {
+        let d = (t_j - t_b).abs();
+        if d > lim.value + 1e-9 {
+            return Err(Error::OutOfScope {
+                field: "|dispenser_temp_c - can_temp_c|",
+                value: d,
+                limit: lim.value,
+                clause: lim.source.clone(),
+            });
+        }
+    }
+    if let Some(lim) = &th.max_can_temperature_offset_c {
+        let d = (t_b - t_ref).abs();
+        if d > lim.value + 1e-9 {
+            return Err(Error::OutOfScope {
+                field: "|can_temp_c - reference temperature|",
+                value: d,
+                limit: lim.value,
+                clause: lim.source.clone(),
+            });
+        }
+    }
+    let fuel = draw.fuel.as_ref().ok_or(Error::MissingCompanion {
+        given: "dispenser_temp_c and can_temp_c",
+        missing: "fuel",
+        purpose: "the fuel's expansion coefficient in the temperature correction",
+    })?;
+    let (beta_fuel, beta_fuel_source) = fuel.resolve("fuel", |n| th.fuel(n))?;
+    let default_can = th
+        .default_can_material
+        .as_ref()
+        .map(|c| Substance::Named(c.value.clone()));
+    let can =
+        draw.can_material
+            .as_ref()
+            .or(default_can.as_ref())
+            .ok_or(Error::MissingCompanion {
+                given: "dispenser_temp_c and can_temp_c",
+                missing: "can_material",
+                purpose: "the can's expansion coefficient in the temperature correction",
+            })?;
+    let (beta_can, beta_can_source) = can.resolve("can_material", |n| th.can_material(n))?;
+    Ok(Some(ThermalCorrection {
+        dispenser_temp_c: t_j,
+        can_temp_c: t_b,
+        beta_fuel_per_c: beta_fuel,
+        beta_fuel_source,
+        beta_can_per_c: beta_can,
+        beta_can_source,
+        reference_temperature_c: t_ref,
+        factor: thermal_factor(t_j, t_b, beta_fuel, beta_can, t_ref),
+    }))
+}
+
+fn amount_check(
+    rule: &crate::profile::AmountRule,
+    price: &PriceReading,
+    v_j: f64,
+    ctx: &ToleranceContext,
+) -> Result<AmountResult> {
+    let money_err = |field: &'static str, v: Decimal, reason: &str| Error::Money {
+        field,
+        value: v.to_string(),
+        reason: reason.into(),
+    };
+    if price.unit_price <= Decimal::ZERO {
+        return Err(money_err("unit_price", price.unit_price, "must be > 0"));
+    }
+    if price.amount < Decimal::ZERO {
+        return Err(money_err("amount", price.amount, "must be >= 0"));
+    }
+    let volume = decimal_from_f64("indicated_l", v_j)?;
+    let product = price.unit_price.checked_mul(volume).ok_or_else(|| {
+        money_err(
+            "unit_price",
+            price.unit_price,
+            "unit price × volume overflows",
+        )
+    })?;
+    let computed = rule.rounding.apply(product)?;
+    let allowance = match &rule.allowance {
+        AmountAllowance::Money { amount } => *amount,
+        AmountAllowance::PriceOfTolerance { tolerance } => {
+            let vol = tolerance
+                .evaluate(&ToleranceContext::new(v_j).with_mmq(ctx.minimum_measured_quantity))?;
+            let vol = decimal_from_f64("amount tolerance volume", vol.over)?;
+            price
+                .unit_price
+                .checked_mul(vol)
+                .ok_or_else(|| money_err("unit_price", price.unit_price, "overflow"))?
+                .round_dp(6)
+        }
+    };
+    let difference = price.amount - computed;
+    let verdict = if difference.abs() <= allowance {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    Ok(AmountResult {
+        unit_price: price.unit_price,
+        indicated_amount: price.amount,
+        computed_amount: computed,
+        difference,
+        allowance,
+        verdict,
+        clause: rule.source.clone(),
+    })
+}
+
+/// The repeatability of the draws at one test point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatabilityResult {
+    /// Number of draws used.
+    pub draws: usize,
+    /// E_max − E_min, percentage points.
+    pub range_pct: f64,
+    /// The repeatability as the rule defines it (JJG: range / C_n; R117/HB44: the range), %.
+    pub value_pct: f64,
+    /// The value as judged (rounded where the profile rounds), %.
+    pub judged_value_pct: f64,
+    /// The limit, %.
+    pub limit_pct: f64,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The clause.
+    pub clause: String,
+}
+
+/// Computes and judges the repeatability of `results` (the usable draws of one test point).
+///
+/// `Ok(None)` when the stage does not judge repeatability at that test point or there are
+/// fewer than two draws. Errors when the rule has no range coefficient for the number of
+/// draws, or its tolerance cannot be evaluated.
+pub fn repeatability(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    test_point: TestPoint,
+    results: &[&DrawResult],
+) -> Result<Option<RepeatabilityResult>> {
+    let Some(rule) = stage.repeatability_for(test_point) else {
+        return Ok(None);
+    };
+    let n = results.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let (lo, hi) = results
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r.error_pct), hi.max(r.error_pct))
+        });
+    let range = hi - lo;
+    let (value, limit) = match rule {
+        RepeatabilityRule::RangeOverCoefficient {
+            limit_pct,
+            coefficients,
+            source,
+        } => {
+            let c = coefficients
+                .iter()
+                .find(|c| c.n as usize == n)
+                .ok_or_else(|| Error::OutOfScope {
+                    field: "number of draws",
+                    value: n as f64,
+                    limit: coefficients.iter().map(|c| c.n).max().unwrap_or(0) as f64,
+                    clause: format!("no range coefficient C_n for n = {n}; {source}"),
+                })?;
+            (range / c.c, *limit_pct)
+        }
+        RepeatabilityRule::RangeFractionOfTolerance {
+            fraction,
+            tolerance,
+            ..
+        } => {
+            let mean_v = results.iter().map(|r| r.corrected_standard_l).sum::<f64>() / n as f64;
+            let mmq = results
+                .iter()
+                .find_map(|r| r.mmq_l)
+                .or(profile.default_mmq_l.as_ref().map(|c| c.value));
+            let lim = tolerance
+                .evaluate(&ToleranceContext::new(mean_v).with_mmq(mmq))?
+                .as_pct(mean_v)?;
+            (range, fraction * lim.widest())
+        }
+    };
+    let judged = stage
+        .result_rounding
+        .as_ref()
+        .map_or(value, |r| r.apply(value));
+    let verdict = if judged <= limit + LIMIT_SLACK_PCT * limit.abs().max(1.0) {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    Ok(Some(RepeatabilityResult {
+        draws: n,
+        range_pct: range,
+        value_pct: value,
+        judged_value_pct: judged,
+        limit_pct: limit,
+        verdict,
+        clause: rule.source().to_string(),
+    }))
+}
+
+/// The draws of one test point of a nozzle, summarised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestPointSummary {
+    /// The test point.
+    pub test_point: TestPoint,
+    /// Usable draws.
+    pub draws: usize,
+    /// Mean of the draws' errors, %.
+    pub mean_error_pct: f64,
+    /// Smallest error, %.
+    pub min_error_pct: f64,
+    /// Largest error, %.
+    pub max_error_pct: f64,
+    /// The repeatability, where judged.
+    pub repeatability: Option<RepeatabilityResult>,
+    /// The test point's verdict (draws, repeatability, required count).
+    pub verdict: Verdict,
+}
+
+/// A nozzle's verdict with its test points and the reasons for anything other than a pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NozzleSummary {
+    /// The profile and stage.
+    pub profile: ProfileRef,
+    /// Pass, fail, or incomplete (a required test missing or unusable).
+    pub verdict: Verdict,
+    /// One entry per test point with draws, in report order.
+    pub test_points: Vec<TestPointSummary>,
+    /// Why the verdict is not a pass (empty for a pass).
+    pub reasons: Vec<String>,
+}
+
+/// Summarises the draws of one nozzle: repeatability per test point, required test points,
+/// failed draws, unusable draws.
+///
+/// `draws` pairs a label (e.g. `"line 7"`, used in the reasons) with each draw's outcome,
+/// usable or not. The verdict is **fail** when any draw, amount or repeatability fails;
+/// otherwise **incomplete** when a draw was unusable, a required test point is missing or has
+/// fewer usable draws than the stage requires, or a repeatability could not be evaluated;
+/// otherwise **pass**.
+pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    draws: impl IntoIterator<Item = (L, &'a Result<DrawResult>)>,
+) -> NozzleSummary {
+    let mut fails = Vec::new();
+    let mut gaps = Vec::new();
+    let mut by_point: Vec<(TestPoint, Vec<&DrawResult>)> = Vec::new();
+    for (label, outcome) in draws {
+        let label = label.as_ref();
+        match outcome {
+            Ok(r) => {
+                if r.indication_verdict != Verdict::Pass {
+                    fails.push(format!(
+                        "{label}: {} error {:+.3} % (judged {:+}) outside {:+} % … {:+} % ({})",
+                        r.test_point,
+                        r.error_pct,
+                        r.judged_error_pct,
+                        r.limits_pct.lower,
+                        r.limits_pct.upper,
+                        r.clause
+                    ));
+                }
+                if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
+                    fails.push(format!(
+                        "{label}: amount {} differs from {} by {} (allowed {}; {})",
+                        a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
+                    ));
+                }
+                match by_point.iter_mut().find(|(tp, _)| *tp == r.test_point) {
+                    Some((_, v)) => v.push(r),
+                    None => by_point.push((r.test_point, vec![r])),
+                }
+            }
+            Err(e) => gaps.push(format!("{label}: draw not usable: {e}")),
+        }
+    }
+    by_point.sort_by_key(|(tp, _)| *tp);
+    let required = &stage.required_test_points.value;
+    let need = stage.draws_per_test_point.value as usize;
+    let mut test_points = Vec::new();
+    for (tp, rs) in &by_point {
+        let errs = rs.iter().map(|r| r.error_pct);
+        let n = rs.len();
+        let mean = errs.clone().sum::<f64>() / n as f64;
+        let mut verdict = rs.iter().fold(Verdict::Pass, |v, r| v.worst(r.verdict));
+        let rep = match repeatability(profile, stage, *tp, rs) {
+            Ok(r) => r,
+            Err(e) => {
+                gaps.push(format!("{tp}: repeatability not evaluated: {e}"));
+                verdict = verdict.worst(Verdict::Incomplete);
+                None
+            }
+        };
+        if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
+            fails.push(format!(
+                "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
+                r.value_pct, r.judged_value_pct, r.limit_pct, r.clause
+            ));
+            verdict = verdict.worst(Verdict::Fail);
+        }
+        if required.contains(tp) && n < need {
+            gaps.push(format!(
+                "{tp}: {n} usable draw(s), {need} required ({})",
+                stage.draws_per_test_point.source
+            ));
+            verdict = verdict.worst(Verdict::Incomplete);
+        }
+        test_points.push(TestPointSummary {
+            test_point: *tp,
+            draws: n,
+            mean_error_pct: mean,
+            min_error_pct: errs.clone().fold(f64::INFINITY, f64::min),
+            max_error_pct: errs.fold(f64::NEG_INFINITY, f64::max),
+            repeatability: rep,
+            verdict,
+        });
+    }
+    for tp in required {
+        if !by_point.iter().any(|(p, _)| p == tp) {
+            gaps.push(format!(
+                "{tp}: required test point missing ({})",
+                stage.required_test_points.source
+            ));
+        }
+    }
+    let verdict = if !fails.is_empty() {
+        Verdict::Fail
+    } else if !gaps.is_empty() {
+        Verdict::Incomplete
+    } else {
+        Verdict::Pass
+    };
+    fails.extend(gaps);
+    NozzleSummary {
+        profile: ProfileRef::new(profile, stage),
+        verdict,
+        test_points,
+        reasons: fails,
+    }
+}
+
+/// Judges every draw of one nozzle and summarises them (labels are `draw 1`, `draw 2`, …).
+///
+/// ```
+/// use verimeter::dispenser::{evaluate_nozzle, Draw, TestPoint};
+/// use verimeter::profile::DispenserProfile;
+/// use verimeter::Verdict;
+/// let p = DispenserProfile::builtin("jjg443-2015")?;
+/// let draws = [Draw::new(TestPoint::Max, 20.00, 20.01)];
+/// let (_, summary) = evaluate_nozzle(&p, p.stage(Some("subsequent"))?, &draws);
+/// assert_eq!(summary.verdict, Verdict::Incomplete); // min flow missing, 3 draws needed
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn evaluate_nozzle(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    draws: &[Draw],
+) -> (Vec<Result<DrawResult>>, NozzleSummary) {
+    let results: Vec<Result<DrawResult>> = draws
+        .iter()
+        .map(|d| evaluate_draw(profile, stage, d))
+        .collect();
+    let summary = summarize_nozzle(
+        profile,
+        stage,
+        results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("draw {}", i + 1), r)),
+    );
+    (results, summary)
+}
+
+/// The can reading from a neck scale: V_B = V_nominal + (h − h₀) · (neck volume per mm).
+///
+/// `nominal_l` is the can's nominal volume at the scale's zero mark `zero_mm`;
+/// `ml_per_mm` the neck's volume per millimetre.
+///
+/// ```
+/// use verimeter::dispenser::can_reading_from_neck;
+/// // 19.75 L at 68.3 mm, 2.1 mL/mm, read at 37.4 mm → 19.685 L (worked example F1).
+/// let v = can_reading_from_neck(19.75, 68.3, 2.1, 37.4).unwrap();
+/// assert!((v - 19.68511).abs() < 1e-9);
+/// ```
+pub fn can_reading_from_neck(
+    nominal_l: f64,
+    zero_mm: f64,
+    ml_per_mm: f64,
+    reading_mm: f64,
+) -> Result<f64> {
+    positive("nominal_l", nominal_l)?;
+    finite("zero_mm", zero_mm)?;
+    positive("ml_per_mm", ml_per_mm)?;
+    finite("reading_mm", reading_mm)?;
+    positive(
+        "can reading",
+        nominal_l + (reading_mm - zero_mm) * ml_per_mm / 1000.0,
+    )
+}

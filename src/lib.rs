@@ -1,0 +1,57 @@
+//! # verimeter
+//!
+//! Legal-metrology verification of **fuel-dispenser nozzles** (and, as the crate grows,
+//! taximeters): raw test readings in; errors, tolerances, verdicts and the clause each comes
+//! from out. Every step is a value you can show to the owner of the instrument.
+//!
+//! ```
+//! use verimeter::dispenser::{evaluate_draw, Draw, TestPoint};
+//! use verimeter::profile::DispenserProfile;
+//! use verimeter::Verdict;
+//!
+//! let profile = DispenserProfile::builtin("jjg443-2015")?;     // regulation as data
+//! let stage = profile.stage(Some("subsequent"))?;              // periodic verification
+//! let draw = Draw::new(TestPoint::Max, 20.06, 20.00)            // V_J, V_B in litres
+//!     .with_temperatures(21.0, 20.5)                            // t_J, t_B in °C
+//!     .with_fuel("diesel");
+//! let r = evaluate_draw(&profile, stage, &draw)?;
+//! println!("E = {:+.3} % (limit ±{} %, {}): {}", r.error_pct, r.mpe_pct, r.clause, r.verdict);
+//! assert_eq!(r.verdict, Verdict::Pass);
+//! assert_eq!(r.profile.id, "jjg443-2015");
+//! # Ok::<(), verimeter::Error>(())
+//! ```
+//!
+//! ## Map of the crate
+//! - [`units`], [`money`]: exact unit conversions (gallons, cubic inches) and exact money
+//!   with named rounding rules.
+//! - [`tolerance`]: the shapes of tolerances (relative, asymmetric, floors, piecewise tables,
+//!   derived quantities) as data, and judging a result against one.
+//! - [`profile`]: regulations as data — built-in profiles `jjg443-2015`, `oiml-r117-1`,
+//!   `nist-hb44-3.30`, `mid-mi005`, and custom profiles from JSON, validated.
+//! - [`dispenser`]: draws, thermal correction, indication error, repeatability, amount check,
+//!   per-nozzle verdicts.
+//! - [`Verdict`], [`Error`]: the outcome and the one error type.
+//!
+//! ## Standards covered
+//! JJG 443-2015 (China), OIML R117-1 (class 0.5), NIST Handbook 44 §3.30, EU MID 2014/32/EU
+//! Annex VII (MI-005). Numbers that could not be confirmed from the official text are marked
+//! ⚠ in the profiles' notes and sources, and are data that a custom profile can override.
+//!
+//! ## Guarantees
+//! - No panics on any input: bad input is an [`Error`] naming the field and the value.
+//! - A reading exactly on a limit is inside it; floating-point noise never flips a verdict.
+//! - The library does no I/O, prints nothing and keeps no global state.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dispenser;
+pub mod error;
+pub mod money;
+pub mod profile;
+pub mod tolerance;
+pub mod units;
+pub mod verdict;
+
+pub use error::{Error, Result};
+pub use verdict::Verdict;

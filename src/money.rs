@@ -1,0 +1,225 @@
+//! Exact money and named rounding rules.
+//!
+//! Money is [`rust_decimal::Decimal`], never `f64` (DEVELOPERS.md rule 2). A rounding rule is a
+//! value: a [`RoundingMode`] and a step (0.01, 0.1, 0.5, 1 …), so that a profile or a tariff
+//! can say exactly how a displayed amount is formed.
+
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub use rust_decimal::Decimal as Money;
+
+/// How a value exactly half-way between two steps (and any other value) is rounded.
+///
+/// The names follow common usage in the texts; the doc of each variant names the
+/// `rust_decimal` strategy it maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RoundingMode {
+    /// Half away from zero ("四舍五入", round half up for positive amounts):
+    /// `MidpointAwayFromZero`. The default for displayed amounts.
+    #[default]
+    HalfUp,
+    /// Half to even (banker's rounding; GB/T 8170-2008 §3.3 "四舍六入五成双"):
+    /// `MidpointNearestEven`.
+    HalfEven,
+    /// Toward zero (truncation): `ToZero`.
+    Down,
+    /// Away from zero (any remainder rounds up): `AwayFromZero`.
+    Up,
+}
+
+impl RoundingMode {
+    fn strategy(self) -> RoundingStrategy {
+        match self {
+            RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+            RoundingMode::Down => RoundingStrategy::ToZero,
+            RoundingMode::Up => RoundingStrategy::AwayFromZero,
+        }
+    }
+
+    /// Rounds `x` to `decimals` decimal places in binary floating point, following this mode.
+    ///
+    /// Floating-point noise is removed first: `x · 10^decimals` is snapped to the nearest
+    /// millionth, so that a value computed as 0.29999999999999893 rounds like 0.30 and
+    /// 0.125000000000001 is treated as the exact half 0.125. This is what makes a reading
+    /// exactly on a limit stay inside it.
+    ///
+    /// ```
+    /// use verimeter::money::RoundingMode;
+    /// assert_eq!(RoundingMode::HalfEven.round_f64(0.125, 2), 0.12);
+    /// assert_eq!(RoundingMode::HalfUp.round_f64(0.125, 2), 0.13);
+    /// assert_eq!(RoundingMode::HalfUp.round_f64(-0.125, 2), -0.13);
+    /// assert_eq!(RoundingMode::HalfEven.round_f64(0.29999999999999893, 2), 0.3);
+    /// ```
+    pub fn round_f64(self, x: f64, decimals: u32) -> f64 {
+        let scale = 10f64.powi(decimals as i32);
+        let r = ((x * scale) * 1e6).round() / 1e6;
+        let a = r.abs();
+        let f = a.floor();
+        let frac = a - f;
+        let up = match self {
+            RoundingMode::HalfUp => frac >= 0.5,
+            RoundingMode::HalfEven => frac > 0.5 || (frac == 0.5 && f % 2.0 != 0.0),
+            RoundingMode::Down => false,
+            RoundingMode::Up => frac > 0.0,
+        };
+        let m = if up { f + 1.0 } else { f };
+        (m.copysign(r)) / scale
+    }
+}
+
+/// A rounding rule: a mode and a step, e.g. half-up to 0.01 (one fen), down to 0.5, up to 1.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use verimeter::money::{Rounding, RoundingMode};
+/// let r = Rounding::new(RoundingMode::HalfUp, Decimal::new(5, 1)); // 0.5
+/// assert_eq!(r.apply(Decimal::new(1225, 2)).unwrap(), Decimal::new(125, 1)); // 12.25 → 12.5
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rounding {
+    /// How to round.
+    pub mode: RoundingMode,
+    /// The step to round to (> 0), e.g. 0.01.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub step: Decimal,
+}
+
+impl Rounding {
+    /// A rule rounding with `mode` to multiples of `step`.
+    pub fn new(mode: RoundingMode, step: Decimal) -> Self {
+        Self { mode, step }
+    }
+
+    /// Half-up to 0.01, the usual rule for an amount in yuan, dollars or euros.
+    pub fn cents() -> Self {
+        Self::new(RoundingMode::HalfUp, Decimal::new(1, 2))
+    }
+
+    /// Checks that the step is positive.
+    pub fn validate(&self) -> Result<()> {
+        if self.step > Decimal::ZERO {
+            Ok(())
+        } else {
+            Err(Error::Money {
+                field: "rounding.step",
+                value: self.step.to_string(),
+                reason: "the rounding step must be > 0".into(),
+            })
+        }
+    }
+
+    /// Rounds `x` to a multiple of the step.
+    pub fn apply(&self, x: Decimal) -> Result<Decimal> {
+        self.validate()?;
+        let q = x
+            .checked_div(self.step)
+            .ok_or_else(|| overflow("rounding", x))?;
+        let n = q.round_dp_with_strategy(0, self.mode.strategy());
+        n.checked_mul(self.step)
+            .map(|v| v.normalize())
+            .ok_or_else(|| overflow("rounding", x))
+    }
+}
+
+fn overflow(field: &'static str, x: Decimal) -> Error {
+    Error::Money {
+        field,
+        value: x.to_string(),
+        reason: "arithmetic overflow".into(),
+    }
+}
+
+/// Converts a finite `f64` (e.g. an indicated volume) to the exact decimal it displays as.
+///
+/// Uses the shortest representation that round-trips (`19.77_f64` becomes `19.77`, not
+/// `19.769999999999999573674358543939888477325439453125`), which is what a meter's display and
+/// a CSV cell show.
+pub fn decimal_from_f64(field: &'static str, x: f64) -> Result<Decimal> {
+    if !x.is_finite() {
+        return Err(Error::NotFinite { field, value: x });
+    }
+    let text = format!("{x}");
+    Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&format!("{x:e}")))
+        .map_err(|e| Error::Money {
+            field,
+            value: text,
+            reason: e.to_string(),
+        })
+}
+
+/// Parses a money amount written as decimal text (`"7.85"`, `"12"`).
+pub fn parse_money(field: &'static str, text: &str) -> Result<Decimal> {
+    Decimal::from_str(text.trim()).map_err(|e| Error::Money {
+        field,
+        value: text.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn rounding_modes_to_cents() {
+        let c = |m| Rounding::new(m, d("0.01"));
+        assert_eq!(
+            c(RoundingMode::HalfUp).apply(d("2.345")).unwrap(),
+            d("2.35")
+        );
+        assert_eq!(
+            c(RoundingMode::HalfEven).apply(d("2.345")).unwrap(),
+            d("2.34")
+        );
+        assert_eq!(c(RoundingMode::Down).apply(d("2.349")).unwrap(), d("2.34"));
+        assert_eq!(c(RoundingMode::Up).apply(d("2.341")).unwrap(), d("2.35"));
+    }
+
+    #[test]
+    fn rounding_to_whole_and_half() {
+        let r = Rounding::new(RoundingMode::HalfUp, d("1"));
+        assert_eq!(r.apply(d("36.5")).unwrap(), d("37"));
+        let r = Rounding::new(RoundingMode::Up, d("0.5"));
+        assert_eq!(r.apply(d("12.01")).unwrap(), d("12.5"));
+    }
+
+    #[test]
+    fn zero_step_is_an_error() {
+        let r = Rounding::new(RoundingMode::HalfUp, Decimal::ZERO);
+        assert!(r.apply(d("1")).is_err());
+    }
+
+    #[test]
+    fn shortest_decimal() {
+        assert_eq!(decimal_from_f64("v", 19.77).unwrap(), d("19.77"));
+        assert_eq!(decimal_from_f64("v", 1e-7).unwrap(), d("0.0000001"));
+        assert!(decimal_from_f64("v", f64::NAN).is_err());
+        assert!(decimal_from_f64("v", 1e300).is_err());
+    }
+
+    #[test]
+    fn float_rounding_modes() {
+        assert_eq!(RoundingMode::HalfEven.round_f64(0.135, 2), 0.14);
+        assert_eq!(RoundingMode::HalfEven.round_f64(0.145, 2), 0.14);
+        assert_eq!(RoundingMode::HalfUp.round_f64(0.145, 2), 0.15);
+        assert_eq!(RoundingMode::Down.round_f64(-0.149, 2), -0.14);
+        assert_eq!(RoundingMode::Up.round_f64(0.141, 2), 0.15);
+        assert_eq!(
+            RoundingMode::HalfEven.round_f64(-4.000000000000004, 2),
+            -4.0
+        );
+    }
+}
