@@ -385,20 +385,20 @@ pub fn evaluate_draw(
     stage: &DispenserStage,
     draw: &Draw,
 ) -> Result<DrawResult> {
-    let v_j = positive("indicated_l", draw.indicated_l)?;
-    let v_b = positive("standard_l", draw.standard_l)?;
+    let v_j = volume_in_scope("indicated_l", draw.indicated_l)?;
+    let v_b = volume_in_scope("standard_l", draw.standard_l)?;
     if let Some(f) = draw.flow_l_min {
         positive("flow_l_min", f)?;
     }
     if let Some(m) = draw.mmq_l {
-        positive("mmq_l", m)?;
+        volume_in_scope("mmq_l", m)?;
     }
     let correction = thermal_correction(profile, draw)?;
     let v_bt = match &correction {
         Some(c) => positive("corrected standard volume", v_b * c.factor)?,
         None => v_b,
     };
-    let error_pct = indication_error_pct(v_j, v_bt);
+    let error_pct = finite("error_pct", indication_error_pct(v_j, v_bt))?;
 
     let mmq = draw
         .mmq_l
@@ -445,6 +445,27 @@ pub fn evaluate_draw(
         mmq_l: mmq,
         verdict,
     })
+}
+
+/// The smallest and largest volume a draw may have, litres: 0.1 mL … 1 000 m³. Outside this a
+/// number is a unit or entry error, not a measurement (and would overflow the arithmetic).
+pub const DRAW_VOLUME_RANGE_L: (f64, f64) = (1e-4, 1e6);
+
+fn volume_in_scope(field: &'static str, v: f64) -> Result<f64> {
+    positive(field, v)?;
+    let (lo, hi) = DRAW_VOLUME_RANGE_L;
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Error::OutOfScope {
+            field,
+            value: v,
+            limit: if v < lo { lo } else { hi },
+            clause:
+                "a draw's volume must lie in 0.0001 … 1 000 000 L (a unit or entry error otherwise)"
+                    .into(),
+        })
+    }
 }
 
 fn thermal_correction(
