@@ -30,6 +30,10 @@
 //!   `nist-hb44-3.30`, `mid-mi005`, and custom profiles from JSON, validated.
 //! - [`dispenser`]: draws, thermal correction, indication error, repeatability, amount check,
 //!   per-nozzle verdicts.
+//! - [`uncertainty`]: GUM propagation (nalgebra), Welch–Satterthwaite, coverage factors,
+//!   Type A/B, straight-line calibration, the dispenser uncertainty budget.
+//! - [`decision`]: decision rules (simple, guarded, non-binary; ILAC-G8, JCGM 106),
+//!   probability of conformance, specific and global risks.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -45,11 +49,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod decision;
 pub mod dispenser;
 pub mod error;
 pub mod money;
 pub mod profile;
 pub mod tolerance;
+pub mod uncertainty;
 pub mod units;
 pub mod verdict;
 

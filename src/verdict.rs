@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 /// (a nozzle, a meter) can also be [`Incomplete`](Verdict::Incomplete): a test the profile
 /// requires is missing or unusable, so conformity is not shown. Incomplete is never a pass.
 ///
-/// Serialised in kebab case: `"pass"`, `"fail"`, `"incomplete"`. The enum is
-/// `#[non_exhaustive]`: decision rules with guard bands add conditional states.
+/// With a non-binary decision rule (ILAC-G8:2019 §4.2.3) a result near a limit is a
+/// [`ConditionalPass`](Verdict::ConditionalPass) or [`ConditionalFail`](Verdict::ConditionalFail).
+///
+/// Serialised in kebab case: `"pass"`, `"fail"`, `"incomplete"`, `"conditional-pass"`,
+/// `"conditional-fail"`. The enum is `#[non_exhaustive]`.
 ///
 /// ```
 /// use verimeter::Verdict;
@@ -27,6 +30,10 @@ pub enum Verdict {
     Fail,
     /// Not all required tests could be judged.
     Incomplete,
+    /// Inside the tolerance but within the guard band of a limit (ILAC-G8 §4.2.3).
+    ConditionalPass,
+    /// Outside the tolerance but within the guard band beyond a limit (ILAC-G8 §4.2.3).
+    ConditionalFail,
 }
 
 impl Verdict {
@@ -41,18 +48,22 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::Incomplete => "incomplete",
+            Verdict::ConditionalPass => "conditional-pass",
+            Verdict::ConditionalFail => "conditional-fail",
         }
     }
 
     fn rank(self) -> u8 {
         match self {
             Verdict::Pass => 0,
-            Verdict::Incomplete => 1,
-            Verdict::Fail => 2,
+            Verdict::ConditionalPass => 1,
+            Verdict::Incomplete => 2,
+            Verdict::ConditionalFail => 3,
+            Verdict::Fail => 4,
         }
     }
 
-    /// The worse of two verdicts: fail beats incomplete beats pass.
+    /// The worse of two verdicts: fail, conditional fail, incomplete, conditional pass, pass.
     pub fn worst(self, other: Verdict) -> Verdict {
         if other.rank() > self.rank() {
             other
