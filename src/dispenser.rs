@@ -338,6 +338,62 @@ pub struct DrawResult {
     pub mmq_l: Option<f64>,
     /// The draw's verdict: the worst of the indication and amount verdicts.
     pub verdict: Verdict,
+    /// The uncertainty and decision rule applied, where one was (see [`apply_decision`]).
+    pub decision: Option<DecisionStatement>,
+}
+
+/// The uncertainty of a draw's error and the decision rule its verdict was reached by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionStatement {
+    /// The expanded uncertainty of E, percentage points.
+    pub expanded_uncertainty_pct: f64,
+    /// Its coverage factor.
+    pub k: f64,
+    /// The rule (`simple`, `guarded`, `guarded-rejection`, `non-binary`).
+    pub rule: String,
+    /// The guard band w = r·U, percentage points.
+    pub guard_band_pct: f64,
+    /// Where U comes from (the budget's description).
+    pub budget: String,
+}
+
+/// Re-judges a draw's indication error under a decision rule with the expanded uncertainty
+/// `expanded` of E (percentage points), and records both on the result (ILAC-G8:2019).
+///
+/// The error judged is the one the profile judges (rounded where it rounds). The amount check
+/// is exact and keeps its verdict.
+///
+/// ```
+/// use verimeter::decision::DecisionRule;
+/// use verimeter::dispenser::{apply_decision, evaluate_draw, Draw, TestPoint};
+/// use verimeter::profile::DispenserProfile;
+/// use verimeter::uncertainty::DispenserBudgetSpec;
+/// use verimeter::Verdict;
+/// let p = DispenserProfile::builtin("jjg443-2015")?;
+/// let stage = p.stage(None)?;
+/// let mut r = evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, 20.058, 20.0))?; // +0.29 %
+/// let budget = DispenserBudgetSpec::default().budget(20.0, 12e-4, 0.0)?;
+/// apply_decision(&mut r, budget.expanded, DecisionRule::NonBinary { guard_factor: 1.0 }, &budget.name)?;
+/// assert_eq!(r.verdict, Verdict::ConditionalPass);
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn apply_decision(
+    result: &mut DrawResult,
+    expanded: crate::uncertainty::Expanded,
+    rule: crate::decision::DecisionRule,
+    budget: &str,
+) -> Result<()> {
+    let v = rule.decide(result.judged_error_pct, result.limits_pct, expanded.u)?;
+    result.indication_verdict = v;
+    result.verdict = result.amount.as_ref().map_or(v, |a| v.worst(a.verdict));
+    result.decision = Some(DecisionStatement {
+        expanded_uncertainty_pct: expanded.u,
+        k: expanded.k,
+        rule: rule.name().to_string(),
+        guard_band_pct: rule.guard_band(expanded.u),
+        budget: budget.to_string(),
+    });
+    Ok(())
 }
 
 /// V_Bt = V_B · [1 + β_Y (t_J − t_B) + β_B (t_B − t_ref)] — the can reading brought to the
@@ -444,6 +500,7 @@ pub fn evaluate_draw(
         flow_l_min: draw.flow_l_min,
         mmq_l: mmq,
         verdict,
+        decision: None,
     })
 }
 
