@@ -30,6 +30,8 @@
 //!   `nist-hb44-3.30`, `mid-mi005`, and custom profiles from JSON, validated.
 //! - [`dispenser`]: draws, thermal correction, indication error, repeatability, amount check,
 //!   per-nozzle verdicts.
+//! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
+//!   profiles `jjg517-2016`, `oiml-r21`, `nist-hb44-5.54`, `mid-mi007`, and k calibration.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -49,6 +51,7 @@ pub mod dispenser;
 pub mod error;
 pub mod money;
 pub mod profile;
+pub mod taximeter;
 pub mod tolerance;
 pub mod units;
 pub mod verdict;
