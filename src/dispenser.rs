@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{finite, positive, Error, Result};
 use crate::money::decimal_from_f64;
+pub use crate::profile::ProfileRef;
 use crate::profile::{
     AmountAllowance, DispenserProfile, DispenserStage, Expansion, RepeatabilityRule,
 };
@@ -240,25 +241,10 @@ impl Draw {
     }
 }
 
-/// Which profile (id, version) and stage a result was judged against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileRef {
-    /// The profile id.
-    pub id: String,
-    /// The profile's data version.
-    pub version: String,
-    /// The stage.
-    pub stage: String,
-}
-
 impl ProfileRef {
     /// The reference to `profile` at `stage`.
     pub fn new(profile: &DispenserProfile, stage: &DispenserStage) -> Self {
-        Self {
-            id: profile.id.clone(),
-            version: profile.version.clone(),
-            stage: stage.name.clone(),
-        }
+        Self::of(&profile.id, &profile.version, &stage.name)
     }
 }
 

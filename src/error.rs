@@ -123,6 +123,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A quantity is given in a unit of the wrong dimension (a distance in seconds, a time in
+    /// kilometres).
+    #[error("{field} is given in {unit}, which is not a unit of {expected}")]
+    WrongUnit {
+        /// The input field, e.g. `"reference_unit"`.
+        field: &'static str,
+        /// The unit's symbol as given, e.g. `"s"`.
+        unit: &'static str,
+        /// The dimension expected, with its accepted units, e.g. `"length (m, km, mi)"`.
+        expected: &'static str,
+    },
     /// A list that must not be empty is empty.
     #[error("{field} must not be empty")]
     Empty {

@@ -34,6 +34,8 @@
 //!   Type A/B, straight-line calibration, the dispenser uncertainty budget.
 //! - [`decision`]: decision rules (simple, guarded, non-binary; ILAC-G8, JCGM 106),
 //!   probability of conformance, specific and global risks.
+//! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
+//!   profiles `jjg517-2016`, `oiml-r21`, `nist-hb44-5.54`, `mid-mi007`, and k calibration.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -54,6 +56,7 @@ pub mod dispenser;
 pub mod error;
 pub mod money;
 pub mod profile;
+pub mod taximeter;
 pub mod tolerance;
 pub mod uncertainty;
 pub mod units;

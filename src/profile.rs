@@ -32,6 +32,29 @@ pub struct Cited<T, S = String> {
     pub source: S,
 }
 
+/// Which profile (id, version) and stage a result was judged against (DEVELOPERS.md rule 4:
+/// every verdict names the profile it was judged against).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRef {
+    /// The profile id.
+    pub id: String,
+    /// The profile's data version.
+    pub version: String,
+    /// The stage.
+    pub stage: String,
+}
+
+impl ProfileRef {
+    /// A reference from its three parts.
+    pub fn of(id: &str, version: &str, stage: &str) -> Self {
+        Self {
+            id: id.to_string(),
+            version: version.to_string(),
+            stage: stage.to_string(),
+        }
+    }
+}
+
 /// A thermal expansion coefficient of a fuel or a can material, with its names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
