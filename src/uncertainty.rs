@@ -811,3 +811,127 @@ mod tests {
         assert!(LineFit::fit(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0], 0.0).is_err());
     }
 }
+
+/// The uncertainty components of a taximeter test. Every field has a documented default.
+///
+/// Distance: a measured road (or the trajectory system of JJG(京)177-2025: MPE 0.3 % over
+/// 200 m ✔, taken as rectangular) or a roller; the meter's display resolution; repeatability.
+/// Time: the reference stopwatch (JJG 517-2016 bench device: ±0.1 s/h ✔, rectangular) and the
+/// operator's start/stop reaction (±0.2 s ⚠, rectangular); the display resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaximeterBudgetSpec {
+    /// Relative MPE of the reference distance (0.003 = 0.3 %), rectangular.
+    pub reference_distance_relative_mpe: f64,
+    /// The meter's distance display step, metres (100 m = 0.1 km), rectangular half-step.
+    pub distance_display_step_m: f64,
+    /// The stopwatch's rate error, seconds per hour (0.1 s/h), rectangular.
+    pub stopwatch_s_per_h: f64,
+    /// The start/stop reaction half-width, seconds (0.2 s ⚠), rectangular.
+    pub reaction_s: f64,
+    /// The meter's time display step, seconds (1 s), rectangular half-step.
+    pub time_display_step_s: f64,
+    /// Repeatability s of repeated tests in %, with its ν, where known (Type A).
+    pub repeatability: Option<(f64, f64)>,
+    /// The coverage probability (0.9545 → k ≈ 2).
+    pub coverage_probability: f64,
+}
+
+impl Default for TaximeterBudgetSpec {
+    fn default() -> Self {
+        Self {
+            reference_distance_relative_mpe: 0.003,
+            distance_display_step_m: 100.0,
+            stopwatch_s_per_h: 0.1,
+            reaction_s: 0.2,
+            time_display_step_s: 1.0,
+            repeatability: None,
+            coverage_probability: 0.9545,
+        }
+    }
+}
+
+impl TaximeterBudgetSpec {
+    /// The budget of a distance test's error δ (percentage points) over `reference_m` metres.
+    pub fn distance_budget(&self, reference_m: f64) -> Result<Budget> {
+        let r = positive("reference_m", reference_m)?;
+        let mut lines = vec![
+            BudgetLine {
+                name: "reference distance".into(),
+                u: 100.0
+                    * type_b(
+                        self.reference_distance_relative_mpe,
+                        Distribution::Rectangular,
+                    )?,
+                dof: None,
+                basis: format!(
+                    "±{} % of the reference, rectangular",
+                    self.reference_distance_relative_mpe * 100.0
+                ),
+            },
+            BudgetLine {
+                name: "distance display resolution".into(),
+                u: 100.0
+                    * type_b(
+                        self.distance_display_step_m / 2.0,
+                        Distribution::Rectangular,
+                    )?
+                    / r,
+                dof: None,
+                basis: format!("half of {} m, rectangular", self.distance_display_step_m),
+            },
+        ];
+        self.push_repeatability(&mut lines)?;
+        Budget::combine(
+            &format!("taximeter distance test over {r} m"),
+            lines,
+            self.coverage_probability,
+        )
+    }
+
+    /// The budget of a time test's error δ (percentage points) over `reference_s` seconds.
+    pub fn time_budget(&self, reference_s: f64) -> Result<Budget> {
+        let t = positive("reference_s", reference_s)?;
+        let mut lines = vec![
+            BudgetLine {
+                name: "stopwatch rate".into(),
+                u: 100.0 * type_b(self.stopwatch_s_per_h / 3600.0, Distribution::Rectangular)?,
+                dof: None,
+                basis: format!(
+                    "±{} s/h, rectangular (JJG 517-2016 bench device)",
+                    self.stopwatch_s_per_h
+                ),
+            },
+            BudgetLine {
+                name: "start/stop reaction".into(),
+                u: 100.0 * type_b(self.reaction_s, Distribution::Rectangular)? / t,
+                dof: None,
+                basis: format!("±{} s, rectangular ⚠", self.reaction_s),
+            },
+            BudgetLine {
+                name: "time display resolution".into(),
+                u: 100.0 * type_b(self.time_display_step_s / 2.0, Distribution::Rectangular)? / t,
+                dof: None,
+                basis: format!("half of {} s, rectangular", self.time_display_step_s),
+            },
+        ];
+        self.push_repeatability(&mut lines)?;
+        Budget::combine(
+            &format!("taximeter time test over {t} s"),
+            lines,
+            self.coverage_probability,
+        )
+    }
+
+    fn push_repeatability(&self, lines: &mut Vec<BudgetLine>) -> Result<()> {
+        if let Some((s, nu)) = self.repeatability {
+            lines.push(BudgetLine {
+                name: "repeatability".into(),
+                u: finite("repeatability", s)?.abs(),
+                dof: Some(positive("repeatability dof", nu)?),
+                basis: "Type A, experimental standard deviation".into(),
+            });
+        }
+        Ok(())
+    }
+}

@@ -202,3 +202,20 @@ proptest! {
         prop_assert_eq!(guarded == Verdict::Pass, nb == Verdict::Pass);
     }
 }
+
+/// Taximeter distance budget over 2 km with the defaults: reference 0.3 %/√3 = 0.1732 %,
+/// display 50 m/√3 / 2000 m = 1.443 %: the display dominates a short road test.
+#[test]
+fn taximeter_budgets() {
+    let spec = verimeter::uncertainty::TaximeterBudgetSpec::default();
+    let b = spec.distance_budget(2000.0).unwrap();
+    assert_relative_eq!(b.lines[0].u, 0.3 / 3f64.sqrt(), epsilon = 1e-12);
+    assert_relative_eq!(
+        b.lines[1].u,
+        50.0 / 3f64.sqrt() / 2000.0 * 100.0,
+        epsilon = 1e-12
+    );
+    let t = spec.time_budget(3600.0).unwrap();
+    assert!(t.standard_uncertainty > 0.0 && t.standard_uncertainty < 0.05);
+    assert!(spec.distance_budget(0.0).is_err());
+}
