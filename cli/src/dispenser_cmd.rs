@@ -132,7 +132,7 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
         Format::Json => output::json(&report).into_bytes(),
         Format::Csv => output::csv(&report).map_err(|e| format!("cannot write CSV: {e}"))?,
     };
-    crate::write_stdout(&text);
+    crate::write_stdout(&text)?;
     Ok(report.exit_code())
 }
 

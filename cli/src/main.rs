@@ -42,16 +42,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes the whole output to stdout. A closed pipe (`verimeter … | head`) is not an error
-/// worth a message: the reader has what it wanted, so we stop quietly. Any other write error
-/// is reported on stderr with exit status 2.
-pub fn write_stdout(bytes: &[u8]) {
+/// Writes the whole output to stdout.
+///
+/// A closed pipe (`verimeter … | head`) is not an error worth a message: the reader has what
+/// it wanted, so we stop writing quietly and keep the verdict's exit status. Any other write
+/// error is fatal (exit status 2).
+pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
     let mut out = io::stdout().lock();
-    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the output: {e}"))
         }
-        eprintln!("verimeter: error: cannot write the output: {e}");
-        std::process::exit(2);
+        _ => Ok(()),
     }
 }

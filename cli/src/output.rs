@@ -76,8 +76,8 @@ pub fn table(report: &Report) -> String {
                 format!("{:.3}", d.indicated_l),
                 format!("{:.3}", d.corrected_standard_l),
                 format!("{:+.3}", d.error_pct),
-                format!("{:+}", d.judged_error_pct),
-                format!("{:+} … {:+}", d.limits_pct.lower, d.limits_pct.upper),
+                pct(d.judged_error_pct),
+                format!("{} … {}", pct(d.limits_pct.lower), pct(d.limits_pct.upper)),
                 d.verdict.to_string(),
                 draw_note(d),
             ],
@@ -123,6 +123,17 @@ pub fn table(report: &Report) -> String {
         c.nozzles_incomplete
     );
     out
+}
+
+/// A percentage for people: signed, at most four decimals, no trailing zeros.
+fn pct(x: f64) -> String {
+    let s = format!("{x:+.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "+" || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// What else a judged draw's reader should know: a failed amount check.

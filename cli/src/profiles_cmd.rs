@@ -16,7 +16,7 @@ pub fn run(args: &ProfilesArgs) -> Result<i32, String> {
         }
         ListFormat::Table => table(&profiles),
     };
-    crate::write_stdout(text.as_bytes());
+    crate::write_stdout(text.as_bytes())?;
     Ok(0)
 }
 
