@@ -90,11 +90,17 @@ pub struct DrawFile {
 /// Reads a whole CSV of draws. `Err` is a message for a fatal problem (exit status 2):
 /// unreadable input, no header, missing or duplicate columns. Row problems are not fatal:
 /// they are carried in [`InputRow::draw`].
-pub fn read_draws(input: impl Read) -> Result<DrawFile, String> {
+pub fn read_draws(mut input: impl Read) -> Result<DrawFile, String> {
+    // The whole input is kept so that line numbers can be counted from byte offsets: the
+    // csv crate's own line count drifts on CRLF line ends and blank lines.
+    let mut data = Vec::new();
+    input
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read the input: {e}"))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(input);
+        .from_reader(data.as_slice());
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| format!("cannot read the header row: {e}"))?
@@ -107,11 +113,15 @@ pub fn read_draws(input: impl Read) -> Result<DrawFile, String> {
             .into());
     }
     let columns = map_columns(&header)?;
+    let lines = LineIndex(&data);
     let mut rows = Vec::new();
     for record in reader.records() {
         rows.push(match record {
-            Ok(rec) => parse_record(&rec, &header, &columns),
-            Err(e) => unreadable_record(&e, header.len())?,
+            Ok(rec) => {
+                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
+                parse_record(&rec, line, &header, &columns)
+            }
+            Err(e) => unreadable_record(&e, &lines, header.len())?,
         });
     }
     Ok(DrawFile {
@@ -121,12 +131,30 @@ pub fn read_draws(input: impl Read) -> Result<DrawFile, String> {
     })
 }
 
+/// Physical line numbers (1-based) from byte offsets into the input.
+struct LineIndex<'a>(&'a [u8]);
+
+impl LineIndex<'_> {
+    /// The line on which the record starting at `byte` begins. Blank lines before a record
+    /// belong to the gap, not to the record, so they are skipped first.
+    fn line_at(&self, byte: u64) -> u64 {
+        let start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let first = self.0[start..]
+            .iter()
+            .position(|b| *b != b'\r' && *b != b'\n')
+            .map_or(self.0.len(), |k| start + k);
+        1 + self.0[..first].iter().filter(|b| **b == b'\n').count() as u64
+    }
+}
+
 /// A record the csv reader could not decode (invalid UTF-8) is a row error; an I/O error
 /// is fatal.
-fn unreadable_record(e: &csv::Error, width: usize) -> Result<InputRow, String> {
+fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<InputRow, String> {
     match (e.kind(), e.position()) {
         (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(InputRow {
-            line: pos.line(),
+            line: lines.line_at(pos.byte()),
             fields: vec![String::new(); width],
             nozzle: String::new(),
             test_point: String::new(),
@@ -215,8 +243,7 @@ fn map_columns(header: &[String]) -> Result<Columns, String> {
 }
 
 /// One record → one row. Never fails: a problem becomes the row's `Err`.
-fn parse_record(rec: &StringRecord, header: &[String], cols: &Columns) -> InputRow {
-    let line = rec.position().map_or(0, |p| p.line());
+fn parse_record(rec: &StringRecord, line: u64, header: &[String], cols: &Columns) -> InputRow {
     let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
     fields.resize(header.len(), String::new());
     let cell = |i: usize| fields[i].trim();

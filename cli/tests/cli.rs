@@ -626,3 +626,49 @@ fn litre_and_gallon_columns_together_are_refused() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("not both"), "{}", stderr(&o));
 }
+
+/// Runs `verimeter dispenser --format json -` on `input`.
+fn json_from_stdin(input: &[u8]) -> (i32, Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verimeter"))
+        .args(["dispenser", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let o = child.wait_with_output().unwrap();
+    (code(&o), json(&o))
+}
+
+#[test]
+fn line_numbers_are_physical_with_crlf_blank_lines_and_quoted_newlines() {
+    let input = b"nozzle,test_point,indicated_l,standard_l,note\r\n\
+                  A,max,20,20,a\r\n\
+                  \r\n\
+                  A,max,20,20,\"two\r\nlines\"\r\n\
+                  A,max,-1,20,bad\r\n";
+    let (status, doc) = json_from_stdin(input);
+    assert_eq!(status, 1);
+    let lines: Vec<u64> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 4, 6]);
+    assert_eq!(
+        row(&doc, 6)["error"],
+        "line 6: indicated_l: must be > 0, got -1"
+    );
+}
+
+#[test]
+fn invalid_utf8_is_a_row_error_not_a_crash() {
+    let (status, doc) =
+        json_from_stdin(b"nozzle,test_point,indicated_l,standard_l\nA,max,20,\xff\nA,max,20,20\n");
+    assert_eq!(status, 1);
+    assert_eq!(row(&doc, 2)["error"], "line 2: field 4: not valid UTF-8");
+    assert_eq!(row(&doc, 3)["verdict"], "pass");
+    assert_counts_add_up(&doc);
+}
