@@ -378,7 +378,7 @@ pub fn describe(e: &Error, cols: &Columns, fields: &[String]) -> String {
             _ => None,
         };
         if let Some((name, i)) = gal {
-            return format!("{name}: {:?} gal is {text}", fields[i].trim());
+            return format!("{name}: {:?} gal → {text}", fields[i].trim());
         }
     }
     match text.strip_prefix(field) {

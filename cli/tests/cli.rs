@@ -664,6 +664,21 @@ fn line_numbers_are_physical_with_crlf_blank_lines_and_quoted_newlines() {
 }
 
 #[test]
+fn gallon_errors_name_the_gallon_column_and_text() {
+    let (status, doc) =
+        json_from_stdin(b"nozzle,test_point,indicated_gal,standard_gal\nA,max,-5,5\nA,min,5,x\n");
+    assert_eq!(status, 1);
+    assert_eq!(
+        row(&doc, 2)["error"],
+        "line 2: indicated_gal: \"-5\" gal \u{2192} indicated_l must be > 0, got -18.92705892"
+    );
+    assert_eq!(
+        row(&doc, 3)["error"],
+        "line 3: standard_gal: not a number: \"x\""
+    );
+}
+
+#[test]
 fn invalid_utf8_is_a_row_error_not_a_crash() {
     let (status, doc) =
         json_from_stdin(b"nozzle,test_point,indicated_l,standard_l\nA,max,20,\xff\nA,max,20,20\n");
