@@ -57,7 +57,7 @@ pub enum Error {
         clause: String,
     },
     /// One of two fields that only make sense together was given without the other.
-    #[error("{given} is given but {missing} is missing: both are needed for {purpose}")]
+    #[error("{missing} is missing: {purpose} needs it together with {given}")]
     MissingCompanion {
         /// The field that was given.
         given: &'static str,
@@ -139,6 +139,21 @@ pub enum Error {
     Empty {
         /// The input field.
         field: &'static str,
+    },
+    /// Input the caller could not turn into values at all (a malformed record, text that is
+    /// not a number). The library never returns it; it lets a caller that reads files (the
+    /// CLI) pass such a reading on as an unusable draw, e.g. to
+    /// [`summarize_nozzle`](crate::dispenser::summarize_nozzle), so that it counts.
+    ///
+    /// ```
+    /// use verimeter::Error;
+    /// let e = Error::Unreadable { reason: "indicated_l: not a number: \"abc\"".into() };
+    /// assert_eq!(e.to_string(), "indicated_l: not a number: \"abc\"");
+    /// ```
+    #[error("{reason}")]
+    Unreadable {
+        /// What is wrong, naming the field and the text.
+        reason: String,
     },
 }
 

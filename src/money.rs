@@ -123,8 +123,8 @@ impl Rounding {
             .checked_div(self.step)
             .ok_or_else(|| overflow("rounding", x))?;
         let n = q.round_dp_with_strategy(0, self.mode.strategy());
+        // n × step keeps the step's scale: 157.00 at a step of 0.01, not 157.
         n.checked_mul(self.step)
-            .map(|v| v.normalize())
             .ok_or_else(|| overflow("rounding", x))
     }
 }

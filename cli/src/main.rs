@@ -1,1 +1,58 @@
-fn main() {}
+//! `verimeter`: the command-line front end of the verimeter library.
+//!
+//! The library is pure (values in, values out); everything about files, CSV, JSON, terminals
+//! and exit statuses lives here, in small modules:
+//! - [`args`]: the command line (clap derive) — the public contract of flags;
+//! - [`input`]: CSV → draws or row errors;
+//! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
+//! - [`output`], [`json_out`]: the table, CSV and JSON formats;
+//! - [`profiles_cmd`]: listing the built-in profiles.
+//!
+//! Exit status: 0 all pass, 1 something fails / is incomplete / a row is an error,
+//! 2 usage error or unreadable input.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod dispenser_cmd;
+mod input;
+mod json_out;
+mod output;
+mod profiles_cmd;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Dispenser(a) => dispenser_cmd::run(a),
+        Command::Profiles(a) => profiles_cmd::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(msg) => {
+            eprintln!("verimeter: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes the whole output to stdout.
+///
+/// A closed pipe (`verimeter … | head`) is not an error worth a message: the reader has what
+/// it wanted, so we stop writing quietly and keep the verdict's exit status. Any other write
+/// error is fatal (exit status 2).
+pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

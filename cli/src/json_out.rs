@@ -1,0 +1,185 @@
+//! `--format json`: one JSON object `{profile, rows, nozzles, summary}`.
+//!
+//! The field names are a public contract. The structs below borrow from the report so that
+//! nothing is computed twice: every number is the library's, serialised as it is.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use verimeter::dispenser::{
+    AmountResult, DrawResult, NozzleSummary, TestPointSummary, ThermalCorrection,
+};
+use verimeter::Verdict;
+
+use crate::dispenser_cmd::{Counts, Report, Row};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    profile: ProfileInfo<'a>,
+    rows: Vec<JsonRow<'a>>,
+    nozzles: Vec<JsonNozzle<'a>>,
+    summary: Counts,
+}
+
+#[derive(Serialize)]
+struct ProfileInfo<'a> {
+    id: &'a str,
+    version: &'a str,
+    title: &'a str,
+    stage: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    line: u64,
+    nozzle: &'a str,
+    test_point: &'a str,
+    #[serde(flatten)]
+    body: RowBody<'a>,
+    extra: BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RowBody<'a> {
+    Judged(Judged<'a>),
+    Error { error: String },
+}
+
+#[derive(Serialize)]
+struct Judged<'a> {
+    error_pct: f64,
+    judged_error_pct: f64,
+    mpe_pct: f64,
+    lower_limit_pct: f64,
+    upper_limit_pct: f64,
+    verdict: Verdict,
+    indication_verdict: Verdict,
+    indicated_l: f64,
+    standard_l: f64,
+    corrected_standard_l: f64,
+    clause: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thermal_correction: Option<&'a ThermalCorrection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_check: Option<&'a AmountResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow_l_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mmq_l: Option<f64>,
+}
+
+impl<'a> Judged<'a> {
+    fn new(r: &'a DrawResult) -> Self {
+        Self {
+            error_pct: r.error_pct,
+            judged_error_pct: r.judged_error_pct,
+            mpe_pct: r.mpe_pct,
+            lower_limit_pct: r.limits_pct.lower,
+            upper_limit_pct: r.limits_pct.upper,
+            verdict: r.verdict,
+            indication_verdict: r.indication_verdict,
+            indicated_l: r.indicated_l,
+            standard_l: r.standard_l,
+            corrected_standard_l: r.corrected_standard_l,
+            clause: &r.clause,
+            thermal_correction: r.correction.as_ref(),
+            amount_check: r.amount.as_ref(),
+            flow_l_min: r.flow_l_min,
+            mmq_l: r.mmq_l,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonNozzle<'a> {
+    nozzle: &'a str,
+    verdict: Verdict,
+    repeatability: Vec<JsonRepeatability<'a>>,
+    test_points: &'a [TestPointSummary],
+    reasons: &'a [String],
+}
+
+/// One test point's repeatability; all `null` (but `draws`) where it was not judged (one
+/// draw, or the stage does not judge it there).
+#[derive(Serialize)]
+struct JsonRepeatability<'a> {
+    test_point: &'a str,
+    draws: usize,
+    value_pct: Option<f64>,
+    judged_value_pct: Option<f64>,
+    limit_pct: Option<f64>,
+    verdict: Option<Verdict>,
+    clause: Option<&'a str>,
+}
+
+fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> {
+    let repeatability = s
+        .test_points
+        .iter()
+        .map(|tp| {
+            let r = tp.repeatability.as_ref();
+            JsonRepeatability {
+                test_point: tp.test_point.as_str(),
+                draws: tp.draws,
+                value_pct: r.map(|r| r.value_pct),
+                judged_value_pct: r.map(|r| r.judged_value_pct),
+                limit_pct: r.map(|r| r.limit_pct),
+                verdict: r.map(|r| r.verdict),
+                clause: r.map(|r| r.clause.as_str()),
+            }
+        })
+        .collect();
+    JsonNozzle {
+        nozzle: name,
+        verdict: s.verdict,
+        repeatability,
+        test_points: &s.test_points,
+        reasons: &s.reasons,
+    }
+}
+
+fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
+    let extra = report
+        .extra
+        .iter()
+        .map(|(i, name)| (name.as_str(), r.input.fields[*i].as_str()))
+        .collect();
+    let (test_point, body) = match &r.outcome {
+        Ok(d) => (d.test_point.as_str(), RowBody::Judged(Judged::new(d))),
+        Err(_) => (
+            r.input.test_point.as_str(),
+            RowBody::Error {
+                error: r.error().unwrap_or_default(),
+            },
+        ),
+    };
+    JsonRow {
+        line: r.input.line,
+        nozzle: &r.input.nozzle,
+        test_point,
+        body,
+        extra,
+    }
+}
+
+/// The report as one pretty-printed JSON object, with a final newline.
+pub fn json(report: &Report) -> String {
+    let doc = Document {
+        profile: ProfileInfo {
+            id: &report.profile.id,
+            version: &report.profile.version,
+            title: &report.profile.title,
+            stage: &report.stage.name,
+        },
+        rows: report.rows.iter().map(|r| row(report, r)).collect(),
+        nozzles: report.nozzles.iter().map(|(n, s)| nozzle(n, s)).collect(),
+        summary: report.counts,
+    };
+    // Serialising plain structs of strings and finite numbers cannot fail; if it ever did,
+    // an error object is still valid JSON.
+    let mut text = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+    text.push('\n');
+    text
+}

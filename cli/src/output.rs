@@ -1,0 +1,196 @@
+//! `--format table` (for people) and `--format csv` (one row per input row, for tools).
+
+use std::fmt::Write as _;
+
+use verimeter::dispenser::NozzleSummary;
+
+use crate::dispenser_cmd::Report;
+
+pub use crate::json_out::json;
+
+/// The result columns appended to the echoed input columns in `--format csv`.
+pub const CSV_RESULT_COLUMNS: [&str; 10] = [
+    "line",
+    "error_pct",
+    "judged_error_pct",
+    "mpe_pct",
+    "lower_limit_pct",
+    "upper_limit_pct",
+    "corrected_standard_l",
+    "verdict",
+    "error",
+    "clause",
+];
+
+/// The input columns as written, then [`CSV_RESULT_COLUMNS`]; one row per input row.
+pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(
+        report
+            .header
+            .iter()
+            .map(String::as_str)
+            .chain(CSV_RESULT_COLUMNS),
+    )?;
+    for r in &report.rows {
+        let results: [String; 10] = match &r.outcome {
+            Ok(d) => [
+                r.input.line.to_string(),
+                d.error_pct.to_string(),
+                d.judged_error_pct.to_string(),
+                d.mpe_pct.to_string(),
+                d.limits_pct.lower.to_string(),
+                d.limits_pct.upper.to_string(),
+                d.corrected_standard_l.to_string(),
+                d.verdict.to_string(),
+                String::new(),
+                d.clause.clone(),
+            ],
+            Err(_) => {
+                let mut v: [String; 10] = Default::default();
+                v[0] = r.input.line.to_string();
+                v[8] = r.error().unwrap_or_default();
+                v
+            }
+        };
+        w.write_record(r.input.fields.iter().chain(results.iter()))?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// Rows, then nozzles (verdict and first reason), then a summary line.
+pub fn table(report: &Report) -> String {
+    let p = report.profile;
+    let mut out = format!(
+        "profile {} v{} — {}\nstage   {} — {}\n\n",
+        p.id, p.version, p.title, report.stage.name, report.stage.title
+    );
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(d) => vec![
+                r.input.line.to_string(),
+                r.input.nozzle.clone(),
+                d.test_point.to_string(),
+                format!("{:.3}", d.indicated_l),
+                format!("{:.3}", d.corrected_standard_l),
+                format!("{:+.3}", d.error_pct),
+                pct(d.judged_error_pct),
+                format!("{} … {}", pct(d.limits_pct.lower), pct(d.limits_pct.upper)),
+                d.verdict.to_string(),
+                draw_note(d),
+            ],
+            Err(_) => {
+                let mut v = vec![String::new(); 10];
+                v[0] = r.input.line.to_string();
+                v[1] = r.input.nozzle.clone();
+                v[2] = r.input.test_point.clone();
+                v[8] = "error".into();
+                v[9] = r
+                    .outcome
+                    .as_ref()
+                    .err()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                v
+            }
+        })
+        .collect();
+    let head = [
+        "line", "nozzle", "point", "V_J L", "V_Bt L", "E %", "judged", "limits %", "verdict",
+        "note",
+    ];
+    out += &aligned(&head, &rows);
+    out.push('\n');
+    let nozzles: Vec<Vec<String>> = report
+        .nozzles
+        .iter()
+        .map(|(n, s)| vec![n.clone(), s.verdict.to_string(), points(s), first_reason(s)])
+        .collect();
+    out += &aligned(&["nozzle", "verdict", "draws", "reason"], &nozzles);
+    let c = &report.counts;
+    let _ = writeln!(
+        out,
+        "\nrows: {} ({} pass, {} fail, {} error); nozzles: {} ({} pass, {} fail, {} incomplete)",
+        c.rows,
+        c.rows_pass,
+        c.rows_fail,
+        c.rows_error,
+        c.nozzles,
+        c.nozzles_pass,
+        c.nozzles_fail,
+        c.nozzles_incomplete
+    );
+    out
+}
+
+/// A percentage for people: signed, at most four decimals, no trailing zeros.
+fn pct(x: f64) -> String {
+    let s = format!("{x:+.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "+" || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// What else a judged draw's reader should know: a failed amount check.
+fn draw_note(d: &verimeter::dispenser::DrawResult) -> String {
+    match &d.amount {
+        Some(a) if !a.verdict.is_pass() => format!(
+            "amount {} ≠ {} (diff {}, allowed {})",
+            a.indicated_amount, a.computed_amount, a.difference, a.allowance
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Usable draws per test point, e.g. `max 3, min 2`.
+fn points(s: &NozzleSummary) -> String {
+    s.test_points
+        .iter()
+        .map(|t| format!("{} {}", t.test_point, t.draws))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn first_reason(s: &NozzleSummary) -> String {
+    match s.reasons.len() {
+        0 => String::new(),
+        1 => s.reasons[0].clone(),
+        n => format!("{} (+{} more)", s.reasons[0], n - 1),
+    }
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+fn aligned(head: &[&str], rows: &[Vec<String>]) -> String {
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([head[i].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..head.len()).map(width).collect();
+    let mut out = String::new();
+    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+        let mut s = String::new();
+        for (i, c) in cells.enumerate() {
+            if i + 1 < widths.len() {
+                let pad = widths[i].saturating_sub(c.chars().count());
+                let _ = write!(s, "{c}{}  ", " ".repeat(pad));
+            } else {
+                s.push_str(c);
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&mut head.iter().copied(), &mut out);
+    for r in rows {
+        line(&mut r.iter().map(String::as_str), &mut out);
+    }
+    out
+}
