@@ -794,7 +794,8 @@ pub struct NozzleSummary {
 /// usable or not. The verdict is **fail** when any draw, amount or repeatability fails;
 /// otherwise **incomplete** when a draw was unusable, a required test point is missing or has
 /// fewer usable draws than the stage requires, or a repeatability could not be evaluated;
-/// otherwise **pass**.
+/// otherwise **pass**. With a non-binary decision rule ([`apply_decision`]) the worst item
+/// decides in the order fail > conditional fail > incomplete > conditional pass > pass.
 pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
     profile: &DispenserProfile,
     stage: &DispenserStage,
@@ -802,19 +803,30 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
 ) -> NozzleSummary {
     let mut fails = Vec::new();
     let mut gaps = Vec::new();
+    let mut worst = Verdict::Pass;
     let mut by_point: Vec<(TestPoint, Vec<&DrawResult>)> = Vec::new();
     for (label, outcome) in draws {
         let label = label.as_ref();
         match outcome {
             Ok(r) => {
+                worst = worst.worst(r.verdict);
                 if r.indication_verdict != Verdict::Pass {
+                    let judged = if r.judged_error_pct == r.error_pct {
+                        String::new()
+                    } else {
+                        format!(" (judged {})", pct(r.judged_error_pct))
+                    };
+                    let what = match r.indication_verdict {
+                        Verdict::ConditionalPass => "within the guard band inside",
+                        Verdict::ConditionalFail => "within the guard band outside",
+                        _ => "outside",
+                    };
                     fails.push(format!(
-                        "{label}: {} error {:+.3} % (judged {:+}) outside {:+} % … {:+} % ({})",
+                        "{label}: {} error {:+.3} %{judged} {what} {} % … {} % ({})",
                         r.test_point,
                         r.error_pct,
-                        r.judged_error_pct,
-                        r.limits_pct.lower,
-                        r.limits_pct.upper,
+                        pct(r.limits_pct.lower),
+                        pct(r.limits_pct.upper),
                         r.clause
                     ));
                 }
@@ -852,9 +864,13 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
         if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
             fails.push(format!(
                 "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
-                r.value_pct, r.judged_value_pct, r.limit_pct, r.clause
+                r.value_pct,
+                pct(r.judged_value_pct),
+                pct(r.limit_pct),
+                r.clause
             ));
             verdict = verdict.worst(Verdict::Fail);
+            worst = worst.worst(Verdict::Fail);
         }
         if required.contains(tp) && n < need {
             gaps.push(format!(
@@ -881,12 +897,11 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
             ));
         }
     }
-    let verdict = if !fails.is_empty() {
-        Verdict::Fail
-    } else if !gaps.is_empty() {
-        Verdict::Incomplete
+    // The worst item decides: fail > conditional fail > incomplete > conditional pass > pass.
+    let verdict = if gaps.is_empty() {
+        worst
     } else {
-        Verdict::Pass
+        worst.worst(Verdict::Incomplete)
     };
     fails.extend(gaps);
     NozzleSummary {
@@ -895,6 +910,13 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
         test_points,
         reasons: fails,
     }
+}
+
+/// A percentage for messages: signed, at most four decimals, no trailing zeros (+0.3, −0.2609).
+fn pct(x: f64) -> String {
+    let s = format!("{:+.4}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
 
 /// Judges every draw of one nozzle and summarises them (labels are `draw 1`, `draw 2`, …).
