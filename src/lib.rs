@@ -36,6 +36,7 @@
 //!   probability of conformance, specific and global risks.
 //! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
 //!   profiles `jjg517-2016`, `oiml-r21`, `nist-hb44-5.54`, `mid-mi007`, and k calibration.
+//! - [`explain`]: every step of a result with the numbers substituted and the clauses.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -54,6 +55,7 @@
 pub mod decision;
 pub mod dispenser;
 pub mod error;
+pub mod explain;
 pub mod money;
 pub mod profile;
 pub mod taximeter;
