@@ -30,6 +30,9 @@
 //!   `nist-hb44-3.30`, `mid-mi005`, and custom profiles from JSON, validated.
 //! - [`dispenser`]: draws, thermal correction, indication error, repeatability, amount check,
 //!   per-nozzle verdicts.
+//! - [`tariff`]: the fare engine — tariffs as data (Beijing 2013, Shanghai 2015, NYC yellow
+//!   2019 built in), fares accrued as a taximeter does with every component shown, fare
+//!   checks and fare bounds of trip logs.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -49,6 +52,7 @@ pub mod dispenser;
 pub mod error;
 pub mod money;
 pub mod profile;
+pub mod tariff;
 pub mod tolerance;
 pub mod units;
 pub mod verdict;
