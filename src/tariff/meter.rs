@@ -81,7 +81,8 @@ impl TripSummary {
     }
 
     /// The time series the summary stands for: uniform motion over `duration − waiting`, then
-    /// stopped for the waiting time.
+    /// stopped for the waiting time. (Metered as a series, a slow moving part counts as slow;
+    /// [`fare_for_summary`] with a known waiting time counts it as driving.)
     pub fn to_series(&self) -> Result<TripSeries> {
         let (d, t, w) = self.checked()?;
         Ok(TripSeries {
@@ -274,16 +275,21 @@ pub struct FareBreakdown {
     pub crossover_speed_m_s: Option<f64>,
 }
 
-/// The fare of a trip summary: the trip is taken as uniform motion over its duration minus
-/// the waiting time, then stopped for the waiting time (none if unknown), and metered by
-/// [`fare_for_series`] — one formula for both.
+/// The fare of a trip summary, metered by the same engine as [`fare_for_series`].
+///
+/// With the waiting time known, the trip is driving (above every switching speed, by
+/// definition of the waiting time) then stopped for the waiting time: in S mode
+/// D·p_d + W·p_t, in D mode D·p_d + T·p_t, with a waiting fare D·p_d + W·p_w. Without it, the
+/// trip is taken as uniform motion over its duration (so a slow trip is all time, or all
+/// waiting); [`fare_bounds`] gives the range instead.
 ///
 /// ```
 /// use rust_decimal::Decimal;
 /// use verimeter::tariff::{fare_for_summary, Tariff, TripSummary};
 /// let nyc = Tariff::builtin("nyc-yellow-2019")?;
-/// // 2.0 mi in 10 min (12 mph): 2.50 + 10 × 0.50 = 7.50 on the meter.
-/// let trip = TripSummary::new("1", 2.0 * 1609.344, 600.0, "2019-03-06 10:00:00".parse()?);
+/// // 2.0 mi at >= 12 mph, no waiting: 2.50 + 10 × 0.50 = 7.50 on the meter.
+/// let trip = TripSummary::new("1", 2.0 * 1609.344, 600.0, "2019-03-06 10:00:00".parse()?)
+///     .with_waiting(0.0);
 /// let f = fare_for_summary(&nyc, &trip)?;
 /// assert_eq!(f.fare, Decimal::new(750, 2));
 /// assert_eq!(f.total, Decimal::new(830, 2)); // + state tax 0.50 + improvement 0.30
@@ -299,6 +305,11 @@ pub fn fare_for_summary(tariff: &Tariff, trip: &TripSummary) -> Result<FareBreak
         &samples,
         &trip.conditions,
         false,
+        if trip.waiting_s.is_some() {
+            Scenario::MovingIsFast
+        } else {
+            Scenario::Series
+        },
     )
 }
 
@@ -329,6 +340,7 @@ pub fn fare_for_series(tariff: &Tariff, trip: &TripSeries) -> Result<FareBreakdo
         &trip.samples,
         &trip.conditions,
         false,
+        Scenario::Series,
     )
 }
 
@@ -348,27 +360,37 @@ pub struct FareBounds {
 
 /// Bounds on the fare of a trip known only by its summary.
 ///
-/// In S mode the charge per second is max(v·p_d, p_t), so the fare lies between
-/// max(D·p_d, T·p_t) (reached by driving at the crossover speed, then waiting) and
-/// D·p_d + T·p_t (waiting the whole time, the distance covered in no time); with a low-speed
-/// waiting fare, the least waiting time is T − D / v_w. The engine meters these extremal
-/// trips with both orders of driving and waiting (windows make the order matter) and keeps
-/// the lowest and the highest; with the waiting time known, only the order varies. Exact for
-/// tariffs whose step prices do not depend on the time of day; otherwise the extremes over
-/// these scenarios.
+/// - **Minimum**: the flag fall and the distance fare alone, in completed steps — no time
+///   and no waiting charged (time only where the rate has no distance tariff), no extra whose
+///   condition is not stated. Completed steps, even where the rate pre-assesses: a record's
+///   distance is rounded and may exceed the meter's by the step in progress. A strict S meter charges at least max(D·p_d, T·p_t), but a trip record's
+///   duration (pickup to drop-off) is not the meter's chargeable time: in the NYC March 2019
+///   sample about 10 % of rate-1 yellow fares lie one or more units below T·p_t, so that
+///   tighter floor would flag honest trips.
+/// - **Maximum**: the whole duration charged as time (or waiting) besides the whole distance
+///   (the distance covered in no time), every conditional extra: D·p_d + T·p_t in S mode.
+///
+/// Each is metered by the engine with the driving at the start and at the end of the hire
+/// (windows make the order matter), keeping the lowest and the highest. With the waiting time
+/// known, only that order varies. Exact for tariffs whose prices do not depend on the time of
+/// day; otherwise the extremes over these scenarios.
 ///
 /// ```
 /// use verimeter::tariff::{fare_bounds, Tariff, TripSummary};
 /// let nyc = Tariff::builtin("nyc-yellow-2019")?;
-/// // 1.6 mi in 6 min 15 s: min 2.50 + 8 × 0.50 = 6.50; max 2.50 + ⌈8 + 6.25⌉ × 0.50 = 10.00.
+/// // 1.6 mi in 6 min 15 s: min 2.50 + ⌊8⌋ × 0.50 = 6.50; max 2.50 + ⌈8 + 6.25⌉ × 0.50 = 10.00.
 /// let b = fare_bounds(&nyc, &TripSummary::new("1", 1.6 * 1609.344, 375.0, "2019-03-23 20:21:09".parse()?))?;
 /// assert_eq!((b.minimum.fare.to_string(), b.maximum.fare.to_string()), ("6.50".into(), "10.00".into()));
 /// # Ok::<(), verimeter::Error>(())
 /// ```
 pub fn fare_bounds(tariff: &Tariff, trip: &TripSummary) -> Result<FareBounds> {
     let (d, t, w) = trip.checked()?;
-    let rate = tariff.rate(&trip.rate_code)?;
-    let run = |samples: &[Sample], all: bool| {
+    let known = if trip.waiting_s.is_some() {
+        Scenario::MovingIsFast
+    } else {
+        Scenario::Series
+    };
+    let run = |samples: &[Sample], all: bool, scenario: Scenario| {
         meter(
             tariff,
             &trip.rate_code,
@@ -376,34 +398,30 @@ pub fn fare_bounds(tariff: &Tariff, trip: &TripSummary) -> Result<FareBounds> {
             samples,
             &trip.conditions,
             all,
+            scenario,
         )
     };
-    let nominal = run(&[Sample::new(t - w, d), Sample::new(t, d)], false)?;
+    let nominal = run(&[Sample::new(t - w, d), Sample::new(t, d)], false, known)?;
     let mut lows = vec![nominal.clone()];
-    let mut highs = vec![run(&[Sample::new(t - w, d), Sample::new(t, d)], true)?];
+    let mut highs = vec![run(
+        &[Sample::new(t - w, d), Sample::new(t, d)],
+        true,
+        known,
+    )?];
     if trip.waiting_s.is_some() {
         let reversed = [Sample::new(w, 0.0), Sample::new(t, d)];
-        lows.push(run(&reversed, false)?);
-        highs.push(run(&reversed, true)?);
+        lows.push(run(&reversed, false, known)?);
+        highs.push(run(&reversed, true, known)?);
     } else {
-        // Lowest: drive just above every switching speed, wait the rest.
-        let mut v_min: f64 = 0.0;
-        if rate.mode.value == Mode::S {
-            if let Some(v) = rate.crossover_speed_m_s() {
-                v_min = v_min.max(v);
-            }
+        // Lowest: the distance alone, driven at the start or at the end of the hire.
+        for order in [
+            [Sample::new(0.0, d), Sample::new(t, d)],
+            [Sample::new(t, 0.0), Sample::new(t, d)],
+        ] {
+            lows.push(run(&order, false, Scenario::DistanceOnly)?);
+            // Highest: stopped the whole time, the distance covered in no time.
+            highs.push(run(&order, true, Scenario::Series)?);
         }
-        if let Some(wt) = &rate.waiting {
-            v_min = v_min.max(wt.below_speed_kmh.value / 3.6);
-        }
-        if v_min > 0.0 && d < v_min * t {
-            let tf = d / (v_min * (1.0 + 1e-9));
-            lows.push(run(&[Sample::new(tf, d), Sample::new(t, d)], false)?);
-            lows.push(run(&[Sample::new(t - tf, 0.0), Sample::new(t, d)], false)?);
-        }
-        // Highest: stopped the whole time, the distance covered in no time.
-        highs.push(run(&[Sample::new(0.0, d), Sample::new(t, d)], true)?);
-        highs.push(run(&[Sample::new(t, 0.0), Sample::new(t, d)], true)?);
     }
     let minimum = lows
         .into_iter()
@@ -437,6 +455,19 @@ fn steps(u: f64, a: Assessment) -> u64 {
     n.max(0.0) as u64
 }
 
+/// How the engine reads the intervals of a trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// As a meter does: speed = distance / time of each interval.
+    Series,
+    /// A summary with a known waiting time: every interval with distance is above every
+    /// switching speed by definition, every interval without is waiting.
+    MovingIsFast,
+    /// The lower bound: distance charged, no time or waiting charged (time only where the rate
+    /// has no distance tariff).
+    DistanceOnly,
+}
+
 struct Meter<'a> {
     tariff: &'a Tariff,
     rate: &'a Rate,
@@ -445,6 +476,7 @@ struct Meter<'a> {
     v_switch: Option<f64>,
     v_wait: Option<f64>,
     combined: bool,
+    scenario: Scenario,
     t: f64,
     d: f64,
     cover_d: f64,
@@ -468,6 +500,7 @@ fn meter(
     samples: &[Sample],
     conditions: &[String],
     all_conditions: bool,
+    scenario: Scenario,
 ) -> Result<FareBreakdown> {
     let rate = tariff.rate(rate_code)?;
     let start_abs = start.to_seconds() as f64;
@@ -486,6 +519,7 @@ fn meter(
         },
         v_wait: rate.waiting.as_ref().map(|w| w.below_speed_kmh.value / 3.6),
         combined: rate.is_combined(),
+        scenario,
         t: 0.0,
         d: 0.0,
         cover_d: rate
@@ -628,7 +662,11 @@ impl Meter<'_> {
         if dt <= 0.0 && dd <= 0.0 {
             return Ok(());
         }
-        let v = if dt > 0.0 { dd / dt } else { f64::INFINITY };
+        let v = if dt > 0.0 && !(self.scenario == Scenario::MovingIsFast && dd > 0.0) {
+            dd / dt
+        } else {
+            f64::INFINITY
+        };
         let (mut rem_t, mut rem_d) = (dt, dd);
         // Window edges are hours apart and thresholds few: this bound is never reached by a
         // hire within MAX_HIRE_S; it only guarantees termination.
@@ -674,12 +712,19 @@ impl Meter<'_> {
     /// steps it completes (or begins).
     fn accrue(&mut self, pt: f64, pd: f64, v: f64) -> Result<()> {
         let r = self.rate;
-        let a = r.assessment.value;
+        // The lower bound counts completed steps only: a record's distance is rounded (0.01 mi
+        // in NYC records) and may exceed the meter's by the step in progress.
+        let a = if self.scenario == Scenario::DistanceOnly {
+            Assessment::Post
+        } else {
+            r.assessment.value
+        };
         let has_d = r.distance_step.is_some();
         let has_t = r.time_step.is_some();
         let fast = self.v_switch.map_or(true, |vs| v >= vs);
-        let (count_d, count_t) = match r.mode.value {
-            Mode::S if has_d && has_t => (fast, !fast),
+        let (count_d, count_t) = match (self.scenario, r.mode.value) {
+            (Scenario::DistanceOnly, _) => (has_d, !has_d),
+            (_, Mode::S) if has_d && has_t => (fast, !fast),
             _ => (has_d, has_t),
         };
         let mut cd = if count_d { pd } else { 0.0 };
@@ -721,7 +766,7 @@ impl Meter<'_> {
             }
         }
         if let (Some(w), Some(vw)) = (&r.waiting, self.v_wait) {
-            if v < vw && pt > 0.0 {
+            if v < vw && pt > 0.0 && self.scenario != Scenario::DistanceOnly {
                 self.wait_s += pt;
                 self.u_w += pt / w.step_s.value;
                 let n = steps(self.u_w, a);
