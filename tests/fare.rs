@@ -562,6 +562,27 @@ proptest! {
         }
     }
 
+    /// Any tariff that validates meters any trip without panicking (tiny steps, huge prices).
+    #[test]
+    fn no_panic_on_any_valid_tariff(len in prop::num::f64::ANY, dur in prop::num::f64::ANY,
+                                    cents in any::<i64>(), s in samples(), beyond in prop::num::f64::ANY) {
+        let mut t = Tariff::builtin("nyc-yellow-2019").unwrap();
+        let r = &mut t.rates[0];
+        let price = Decimal::new(cents, 2);
+        if let Some(ds) = r.distance_step.as_mut() { ds.length_m.value = len; ds.price.value = price; }
+        if let Some(ts) = r.time_step.as_mut() { ts.duration_s.value = dur; ts.price.value = price; }
+        let mut b = Tariff::builtin("beijing-2013").unwrap();
+        b.rates[0].long_distance[0].beyond_m = beyond;
+        if let Some(w) = b.rates[0].waiting.as_mut() { w.step_s.value = dur; }
+        for tariff in [t, b] {
+            if tariff.validate().is_ok() {
+                let _ = fare_for_series(&tariff, &TripSeries::new("1", at(WED_10), s.clone()));
+                let (tt, dd) = s.last().map_or((0.0, 0.0), |x| (x.t_s, x.distance_m));
+                let _ = fare_bounds(&tariff, &TripSummary::new("1", dd, tt, at(WED_10)));
+            }
+        }
+    }
+
     /// Any JSON text gives a tariff or a typed error.
     #[test]
     fn no_panic_on_any_tariff_json(text in ".{0,200}") {

@@ -38,6 +38,19 @@ fn allowance(tolerance: &Tolerance, fare: Decimal, step: Decimal) -> Result<(Lim
     Ok((limits, tolerance.clause_at(&ctx)))
 }
 
+fn overflow(x: Decimal) -> Error {
+    Error::Money {
+        field: "fare",
+        value: x.to_string(),
+        reason: "arithmetic overflow".into(),
+    }
+}
+
+/// a − b without panicking on overflow.
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_sub(b).ok_or_else(|| overflow(a))
+}
+
 fn money(field: &'static str, x: f64) -> Result<Decimal> {
     Ok(decimal_from_f64(field, x)?.round_dp(9))
 }
@@ -73,7 +86,7 @@ pub fn check_fare(
         });
     }
     let (limits, clause) = allowance(tolerance, expected.fare, expected.display_step)?;
-    let difference = indicated - expected.fare;
+    let difference = sub(indicated, expected.fare)?;
     let allowed = if difference < Decimal::ZERO {
         money("fare tolerance", limits.under)?
     } else {
@@ -174,15 +187,18 @@ pub fn check_bounds(
     let (l_hi, _) = allowance(tolerance, hi.fare, hi.display_step)?;
     let below = money("fare tolerance", l_lo.under)?;
     let above = money("fare tolerance", l_hi.over)?;
-    let floor = lo.fare - below;
-    let ceiling = hi.fare + above;
+    let floor = sub(lo.fare, below)?;
+    let ceiling = hi
+        .fare
+        .checked_add(above)
+        .ok_or_else(|| overflow(hi.fare))?;
     let finding = if indicated < floor {
         Some(BoundsFinding::BelowMinimum {
-            by: (floor - indicated).normalize(),
+            by: sub(floor, indicated)?.normalize(),
         })
     } else if indicated > ceiling {
         Some(BoundsFinding::AboveMaximum {
-            by: (indicated - ceiling).normalize(),
+            by: sub(indicated, ceiling)?.normalize(),
         })
     } else {
         None

@@ -998,3 +998,72 @@ fn overflow(field: &'static str, v: f64) -> Error {
         reason: "arithmetic overflow".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn step_counting_removes_float_noise() {
+        assert_eq!(steps(10.000_000_000_000_002, Assessment::Pre), 10);
+        assert_eq!(steps(9.999_999_999_9, Assessment::Post), 10);
+        assert_eq!(steps(0.3, Assessment::Pre), 1);
+        assert_eq!(steps(0.3, Assessment::Post), 0);
+        assert_eq!(steps(0.0, Assessment::Pre), 0);
+    }
+
+    #[test]
+    fn an_interval_is_split_where_the_night_begins() {
+        // Beijing, 10 km at 60 km/h from 22:55: 5 km by day, 5 km by night (from 23:00).
+        // 13 + 14 × 1.15 + night 10 × 0.23 = 31.40 → 31 + fuel 1 = 32.
+        let t = Tariff::builtin("beijing-2013").unwrap();
+        let s = TripSeries::new(
+            "1",
+            "2019-03-06 22:55:00".parse().unwrap(),
+            vec![Sample::new(600.0, 10_000.0)],
+        );
+        let f = fare_for_series(&t, &s).unwrap();
+        assert_eq!(f.flag_fall, d("13"));
+        assert_eq!(f.distance, d("16.10"));
+        assert_eq!(f.surcharges, d("2.30"));
+        assert_eq!(f.fare, d("32"));
+        let night = f
+            .lines
+            .iter()
+            .find(|l| l.component == Component::WindowSurcharge)
+            .unwrap();
+        assert_eq!((night.units, night.unit_price), (10, d("0.23")));
+    }
+
+    #[test]
+    fn waiting_steps_are_charged_when_completed() {
+        let t = Tariff::builtin("shanghai-2015").unwrap();
+        let at = |w: f64| {
+            let s = TripSeries::new(
+                "1",
+                "2019-03-06 10:00:00".parse().unwrap(),
+                vec![Sample::new(w, 0.0)],
+            );
+            fare_for_series(&t, &s).unwrap()
+        };
+        assert_eq!(at(239.0).waiting, d("0"));
+        assert_eq!(at(240.0).waiting, d("2.50"));
+        assert_eq!(at(240.0).waiting_s, 240.0);
+    }
+
+    #[test]
+    fn flat_rate_ignores_the_meter() {
+        let t = Tariff::builtin("nyc-yellow-2019").unwrap();
+        let s = TripSeries::new(
+            "2",
+            "2019-03-09 17:00:00".parse().unwrap(), // Saturday: no weekday peak surcharge
+            vec![Sample::new(3000.0, 30_000.0)],
+        );
+        let f = fare_for_series(&t, &s).unwrap();
+        assert_eq!((f.flat, f.fare, f.extras), (d("52"), d("52.00"), d("0.80")));
+    }
+}
