@@ -282,6 +282,34 @@ fn bad_inputs_are_typed_errors() {
     assert!(matches!(e, Error::OutOfScope { .. }), "{e}");
 }
 
+#[test]
+fn congestion_folded_into_extra_is_not_a_fare_error() {
+    // NYC 2019 records: vendor 1 folds the $2.50 congestion surcharge into `extra`
+    // (extra 3.00 = night 0.50 + congestion 2.50), vendor 2 lists it apart (extra 0.50,
+    // congestion_surcharge 2.50). The check is on fare_amount, the metered fare, so both
+    // rows of the same trip pass; the extras are reported apart.
+    let t = Tariff::builtin("nyc-yellow-2019").unwrap();
+    let tol = mid_fare_tolerance();
+    let trip = TripSummary::new("1", 1.6 * METRES_PER_MILE, 375.0, at("2019-03-23 20:21:09"));
+    let b = fare_bounds(&t, &trip).unwrap();
+    for (_vendor, fare_amount, _extra) in [(1, "7.0", "3.0"), (2, "7.0", "0.5")] {
+        let c = check_bounds(&b, d(fare_amount), &tol).unwrap();
+        assert_eq!(c.verdict, Verdict::Pass);
+    }
+    // The nominal breakdown lists the night surcharge beside the fare, and the congestion
+    // surcharge only in the maximum (its condition is not stated).
+    assert_eq!(b.nominal.extras, d("1.30")); // night 0.50 + tax 0.50 + improvement 0.30
+    assert_eq!(b.maximum.extras, d("3.80"));
+}
+
+#[test]
+fn unconfirmed_numbers_are_marked_in_every_tariff() {
+    for id in ["beijing-2013", "shanghai-2015", "nyc-yellow-2019"] {
+        let t = Tariff::builtin(id).unwrap();
+        assert!(!t.unconfirmed().is_empty(), "{id}");
+    }
+}
+
 // ---------------------------------------------------------------- fixture trips
 
 struct FixtureTrip {

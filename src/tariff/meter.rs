@@ -594,10 +594,10 @@ fn meter(
         if rate.flat.is_none() {
             m.advance(t - pt, d - pd)?;
         }
+        // Pieces add up to the sample up to rounding: restart from the sample itself.
+        (m.t, m.d) = (t, d);
         (pt, pd) = (t, d);
     }
-    m.t = pt;
-    m.d = pd;
     // Extras, by the window in force when the hire begins and the stated conditions.
     for e in &rate.extras {
         let by_window = e.window.as_ref().map_or(true, |w| m.in_window(w, 0.0));
