@@ -37,6 +37,9 @@
 //! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
 //!   profiles `jjg517-2016`, `oiml-r21`, `nist-hb44-5.54`, `mid-mi007`, and k calibration.
 //! - [`explain`]: every step of a result with the numbers substituted and the clauses.
+//! - [`tariff`]: the fare engine — tariffs as data (Beijing 2013, Shanghai 2015, NYC yellow
+//!   2019 built in), fares accrued as a taximeter does with every component shown, fare
+//!   checks and fare bounds of trip logs.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
@@ -58,6 +61,7 @@ pub mod error;
 pub mod explain;
 pub mod money;
 pub mod profile;
+pub mod tariff;
 pub mod taximeter;
 pub mod tolerance;
 pub mod uncertainty;

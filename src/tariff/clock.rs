@@ -1,0 +1,396 @@
+//! Local wall-clock date-times and time-of-day windows (night, peak, weekday rules).
+//!
+//! The library reads no clock and knows no time zone: a trip's start is the local date-time
+//! printed on the receipt or the trip record, already parsed. Elapsed seconds are added to it
+//! as wall-clock seconds (a daylight-saving change during a hire is not modelled).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Seconds in a day.
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
+impl Weekday {
+    const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// The weekday of a day counted from 1970-01-01 (a Thursday).
+    pub fn of_day(days_since_1970: i64) -> Weekday {
+        // 1970-01-01 is a Thursday: index 3 with Monday = 0.
+        Self::ALL[(days_since_1970 + 3).rem_euclid(7) as usize]
+    }
+}
+
+/// A local (wall-clock) date and time to the second, e.g. `2019-03-23 20:21:09`.
+///
+/// Serialised as the text `YYYY-MM-DD HH:MM:SS`; a `T` separator is accepted too.
+///
+/// ```
+/// use verimeter::tariff::{LocalDateTime, Weekday};
+/// let t: LocalDateTime = "2019-03-23 20:21:09".parse()?;
+/// assert_eq!(t.weekday(), Weekday::Sat);
+/// assert_eq!(t.to_string(), "2019-03-23 20:21:09");
+/// let later: LocalDateTime = "2019-03-23 20:27:24".parse()?;
+/// assert_eq!(later.seconds_since(&t), 375);
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LocalDateTime {
+    year: i32,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+}
+
+const FORMAT: &str = "YYYY-MM-DD HH:MM:SS";
+
+fn bad(text: &str) -> Error {
+    Error::UnknownName {
+        field: "local date-time",
+        value: text.to_string(),
+        expected: format!("a valid date-time written {FORMAT}"),
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl LocalDateTime {
+    /// A date-time from its fields; errors if the date or the time does not exist.
+    pub fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Result<Self> {
+        let ok = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month)
+            && hour < 24
+            && minute < 60
+            && second < 60;
+        if !ok {
+            return Err(bad(&format!(
+                "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
+            )));
+        }
+        Ok(Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        })
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's `days_from_civil`).
+    pub fn days_since_1970(&self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 on the same wall clock.
+    pub fn to_seconds(&self) -> i64 {
+        self.days_since_1970() * SECONDS_PER_DAY + i64::from(self.seconds_of_day())
+    }
+
+    /// Seconds since midnight.
+    pub fn seconds_of_day(&self) -> u32 {
+        u32::from(self.hour) * 3600 + u32::from(self.minute) * 60 + u32::from(self.second)
+    }
+
+    /// The day of the week.
+    pub fn weekday(&self) -> Weekday {
+        Weekday::of_day(self.days_since_1970())
+    }
+
+    /// Wall-clock seconds from `earlier` to `self` (negative if `self` is earlier).
+    pub fn seconds_since(&self, earlier: &LocalDateTime) -> i64 {
+        self.to_seconds() - earlier.to_seconds()
+    }
+}
+
+impl FromStr for LocalDateTime {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let t = text.trim();
+        let b = t.as_bytes();
+        if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') {
+            return Err(bad(text));
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return Err(bad(text));
+        }
+        let num = |r: std::ops::Range<usize>| -> Result<u32> {
+            let s = t.get(r).ok_or_else(|| bad(text))?;
+            if !s.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad(text));
+            }
+            s.parse::<u32>().map_err(|_| bad(text))
+        };
+        let small = |v: u32| u8::try_from(v).map_err(|_| bad(text));
+        Self::new(
+            num(0..4)? as i32,
+            small(num(5..7)?)?,
+            small(num(8..10)?)?,
+            small(num(11..13)?)?,
+            small(num(14..16)?)?,
+            small(num(17..19)?)?,
+        )
+        .map_err(|_| bad(text))
+    }
+}
+
+impl TryFrom<String> for LocalDateTime {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
+impl From<LocalDateTime> for String {
+    fn from(t: LocalDateTime) -> String {
+        t.to_string()
+    }
+}
+
+impl fmt::Display for LocalDateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// A time of day `HH:MM`, from `00:00` to `24:00` inclusive (the end of a day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClockTime(u32);
+
+impl ClockTime {
+    /// Seconds since midnight (0 ..= 86 400).
+    pub fn seconds(self) -> u32 {
+        self.0
+    }
+}
+
+impl FromStr for ClockTime {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        let err = || Error::UnknownName {
+            field: "time of day",
+            value: text.to_string(),
+            expected: "HH:MM from 00:00 to 24:00".into(),
+        };
+        let (h, m) = text.trim().split_once(':').ok_or_else(err)?;
+        let h: u32 = h.parse().map_err(|_| err())?;
+        let m: u32 = m.parse().map_err(|_| err())?;
+        if m >= 60 || h > 24 || (h == 24 && m != 0) {
+            return Err(err());
+        }
+        Ok(ClockTime(h * 3600 + m * 60))
+    }
+}
+
+impl TryFrom<String> for ClockTime {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
+    }
+}
+
+impl From<ClockTime> for String {
+    fn from(t: ClockTime) -> String {
+        format!("{:02}:{:02}", t.0 / 3600, (t.0 % 3600) / 60)
+    }
+}
+
+/// One span of a window within a day: `from` (inclusive) to `to` (exclusive), `from < to`.
+/// A window crossing midnight (night 23:00–05:00) is two spans: `23:00–24:00`, `00:00–05:00`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    /// Start of the span (inclusive).
+    pub from: ClockTime,
+    /// End of the span (exclusive); `24:00` is the end of the day.
+    pub to: ClockTime,
+}
+
+/// A named time-of-day window (night, peak …), on some days of the week.
+///
+/// Spans are checked against the wall-clock time of day; `days` (empty = every day) against
+/// the weekday of the calendar day the span lies in, so the `00:00–05:00` span of a Friday-night
+/// window belongs to Saturday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The name rates refer to, e.g. `"night"`.
+    pub name: String,
+    /// The days it applies on; empty means every day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<Weekday>,
+    /// The spans, in increasing, non-overlapping order.
+    pub spans: Vec<Span>,
+    /// The clause the window comes from.
+    #[serde(default)]
+    pub source: String,
+}
+
+impl Window {
+    /// True when the wall-clock instant `abs_s` (seconds since 1970-01-01 local) is inside.
+    pub fn contains(&self, abs_s: f64) -> bool {
+        let day = (abs_s / SECONDS_PER_DAY as f64).floor();
+        let sod = abs_s - day * SECONDS_PER_DAY as f64;
+        if !self.days.is_empty() && !self.days.contains(&Weekday::of_day(day as i64)) {
+            return false;
+        }
+        self.spans
+            .iter()
+            .any(|s| f64::from(s.from.0) <= sod && sod < f64::from(s.to.0))
+    }
+
+    /// The first instant strictly after `abs_s` at which this window may open or close
+    /// (a span edge or the next midnight).
+    pub fn next_edge(&self, abs_s: f64) -> f64 {
+        let day0 = (abs_s / SECONDS_PER_DAY as f64).floor() * SECONDS_PER_DAY as f64;
+        let mut best = day0 + SECONDS_PER_DAY as f64;
+        for s in &self.spans {
+            for e in [s.from.0, s.to.0] {
+                let at = day0 + f64::from(e);
+                if at > abs_s && at < best {
+                    best = at;
+                }
+            }
+        }
+        best
+    }
+
+    /// Checks that the spans are non-empty, each `from < to`, and in increasing order without
+    /// overlap. Returns the path (relative to the window) and the reason.
+    pub(crate) fn check(&self) -> std::result::Result<(), (String, String)> {
+        if self.name.trim().is_empty() {
+            return Err(("name".into(), "must not be empty".into()));
+        }
+        if self.spans.is_empty() {
+            return Err(("spans".into(), "must not be empty".into()));
+        }
+        let mut prev_end = 0;
+        for (i, s) in self.spans.iter().enumerate() {
+            if s.from >= s.to {
+                return Err((
+                    format!("spans[{i}]"),
+                    format!(
+                        "from {} must be before to {} (split a window crossing midnight into two spans)",
+                        String::from(s.from),
+                        String::from(s.to)
+                    ),
+                ));
+            }
+            if i > 0 && s.from.0 < prev_end {
+                return Err((
+                    format!("spans[{i}]"),
+                    "spans must be in increasing order without overlap".into(),
+                ));
+            }
+            prev_end = s.to.0;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days_and_weekdays() {
+        let t: LocalDateTime = "1970-01-01 00:00:00".parse().unwrap();
+        assert_eq!(t.days_since_1970(), 0);
+        assert_eq!(t.weekday(), Weekday::Thu);
+        let t: LocalDateTime = "2019-03-04 16:11:55".parse().unwrap();
+        assert_eq!(t.weekday(), Weekday::Mon);
+        let t: LocalDateTime = "2000-02-29T12:00:00".parse().unwrap();
+        assert_eq!(t.weekday(), Weekday::Tue);
+        assert_eq!(t.days_since_1970(), 11_016);
+    }
+
+    #[test]
+    fn invalid_date_times_are_errors() {
+        for s in [
+            "2019-02-29 00:00:00",
+            "2019-13-01 00:00:00",
+            "2019-03-01 24:00:00",
+            "2019-03-01",
+            "",
+            "２019-03-01 00:00:00",
+            "2019-03-01 00:00:0x",
+        ] {
+            assert!(s.parse::<LocalDateTime>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn windows_cross_midnight_by_day() {
+        let w = Window {
+            name: "peak".into(),
+            days: vec![Weekday::Mon],
+            spans: vec![Span {
+                from: "16:00".parse().unwrap(),
+                to: "20:00".parse().unwrap(),
+            }],
+            source: String::new(),
+        };
+        let mon: LocalDateTime = "2019-03-04 16:00:00".parse().unwrap();
+        let s = mon.to_seconds() as f64;
+        assert!(w.contains(s));
+        assert!(!w.contains(s - 1.0));
+        assert!(!w.contains(s + 4.0 * 3600.0));
+        assert_eq!(w.next_edge(s), s + 4.0 * 3600.0);
+        assert!(!w.contains(s + 7.0 * 86_400.0 - 86_400.0)); // Sunday
+    }
+}

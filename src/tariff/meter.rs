@@ -1,0 +1,1069 @@
+//! The engine: a fare accrued step by step over a time series, as a taximeter does.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{AppliesTo, Assessment, LocalDateTime, Mode, Rate, Tariff};
+use crate::error::{Error, Result};
+use crate::money::decimal_from_f64;
+
+/// The longest hire the engine accepts, seconds (31 days): beyond it a record is not a taxi
+/// trip, and refusing it bounds the work done per trip.
+pub const MAX_HIRE_S: f64 = 31.0 * 86_400.0;
+
+/// One sample of a trip's time series: elapsed time and cumulative distance since hiring.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Seconds since the hire began.
+    pub t_s: f64,
+    /// Metres driven since the hire began.
+    pub distance_m: f64,
+}
+
+impl Sample {
+    /// A sample at `t_s` seconds and `distance_m` metres.
+    pub fn new(t_s: f64, distance_m: f64) -> Self {
+        Self { t_s, distance_m }
+    }
+}
+
+/// A trip known by its summary, as a receipt or a trip record gives it.
+///
+/// ```
+/// use verimeter::tariff::TripSummary;
+/// let trip = TripSummary::new("1", 3218.688, 600.0, "2019-03-06 10:00:00".parse()?)
+///     .with_waiting(120.0)
+///     .with_condition("manhattan-south-of-96th");
+/// assert_eq!(trip.waiting_s, Some(120.0));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TripSummary {
+    /// The rate code (e.g. `"1"`).
+    pub rate_code: String,
+    /// Distance, metres.
+    pub distance_m: f64,
+    /// Duration of the hire, seconds.
+    pub duration_s: f64,
+    /// Time spent below the switching speed (waiting, low speed), seconds, if known.
+    pub waiting_s: Option<f64>,
+    /// Local date-time at which the hire began.
+    pub start: LocalDateTime,
+    /// Conditions of extras the trip is known to meet (see [`Extra::condition`](super::Extra)).
+    pub conditions: Vec<String>,
+}
+
+impl TripSummary {
+    /// A trip of `distance_m` metres in `duration_s` seconds from `start`, at `rate_code`.
+    pub fn new(rate_code: &str, distance_m: f64, duration_s: f64, start: LocalDateTime) -> Self {
+        Self {
+            rate_code: rate_code.to_string(),
+            distance_m,
+            duration_s,
+            waiting_s: None,
+            start,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Sets the time spent below the switching speed.
+    pub fn with_waiting(mut self, waiting_s: f64) -> Self {
+        self.waiting_s = Some(waiting_s);
+        self
+    }
+
+    /// States that the trip meets an extra's condition.
+    pub fn with_condition(mut self, condition: &str) -> Self {
+        self.conditions.push(condition.to_string());
+        self
+    }
+
+    /// The time series the summary stands for: uniform motion over `duration − waiting`, then
+    /// stopped for the waiting time. (Metered as a series, a slow moving part counts as slow;
+    /// [`fare_for_summary`] with a known waiting time counts it as driving.)
+    pub fn to_series(&self) -> Result<TripSeries> {
+        let (d, t, w) = self.checked()?;
+        Ok(TripSeries {
+            rate_code: self.rate_code.clone(),
+            start: self.start,
+            samples: vec![Sample::new(t - w, d), Sample::new(t, d)],
+            conditions: self.conditions.clone(),
+        })
+    }
+
+    fn checked(&self) -> Result<(f64, f64, f64)> {
+        let d = nonneg("distance_m", self.distance_m)?;
+        let t = nonneg("duration_s", self.duration_s)?;
+        hire_limit("duration_s", t)?;
+        let w = match self.waiting_s {
+            Some(w) => nonneg("waiting_s", w)?,
+            None => 0.0,
+        };
+        if w > t {
+            return Err(Error::OutOfScope {
+                field: "waiting_s",
+                value: w,
+                limit: t,
+                clause: "the waiting time cannot exceed the duration of the hire".into(),
+            });
+        }
+        Ok((d, t, w))
+    }
+}
+
+/// A trip known as a time series of samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TripSeries {
+    /// The rate code.
+    pub rate_code: String,
+    /// Local date-time at which the hire began (elapsed time 0).
+    pub start: LocalDateTime,
+    /// Samples in non-decreasing order of time and distance; the hire starts at (0 s, 0 m).
+    pub samples: Vec<Sample>,
+    /// Conditions of extras the trip is known to meet.
+    pub conditions: Vec<String>,
+}
+
+impl TripSeries {
+    /// A series at `rate_code` from `start`.
+    pub fn new(rate_code: &str, start: LocalDateTime, samples: Vec<Sample>) -> Self {
+        Self {
+            rate_code: rate_code.to_string(),
+            start,
+            samples,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// States that the trip meets an extra's condition.
+    pub fn with_condition(mut self, condition: &str) -> Self {
+        self.conditions.push(condition.to_string());
+        self
+    }
+}
+
+fn nonneg(field: &'static str, v: f64) -> Result<f64> {
+    crate::error::finite(field, v)?;
+    if v < 0.0 {
+        return Err(Error::Negative { field, value: v });
+    }
+    Ok(v)
+}
+
+fn hire_limit(field: &'static str, t: f64) -> Result<()> {
+    if t > MAX_HIRE_S {
+        return Err(Error::OutOfScope {
+            field,
+            value: t,
+            limit: MAX_HIRE_S,
+            clause: "the fare engine accepts hires of at most 31 days".into(),
+        });
+    }
+    Ok(())
+}
+
+/// What a line of a fare breakdown is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Component {
+    /// The initial hire.
+    FlagFall,
+    /// A flat fare.
+    Flat,
+    /// Distance steps at the base price.
+    Distance,
+    /// Time steps.
+    Time,
+    /// Low-speed waiting steps.
+    Waiting,
+    /// The long-distance part of distance steps.
+    LongDistance,
+    /// A time-of-day percentage surcharge.
+    WindowSurcharge,
+    /// A fixed extra.
+    Extra,
+    /// The display rounding (rounded − unrounded).
+    Rounding,
+}
+
+/// One line of a fare breakdown: `units × unit_price = amount`, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FareLine {
+    /// What the line is.
+    pub component: Component,
+    /// A short description, e.g. `"distance step 500 m"`.
+    pub label: String,
+    /// How many units (steps) were charged.
+    pub units: u64,
+    /// The price of one unit.
+    pub unit_price: Decimal,
+    /// units × unit price.
+    pub amount: Decimal,
+    /// True when the amount is part of the fare the meter shows.
+    pub on_meter: bool,
+    /// The clause(s) of the numbers, with ⚠ where unconfirmed.
+    pub source: String,
+}
+
+/// Which tariff, version and rate a fare was computed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffRef {
+    /// The tariff id.
+    pub id: String,
+    /// The tariff's data version.
+    pub version: String,
+    /// The rate code.
+    pub rate_code: String,
+    /// The currency.
+    pub currency: String,
+}
+
+/// Every component of a fare, so that an inspector can explain it.
+///
+/// `fare` is what the meter shows (the metered fare, rounded, plus extras the meter adds);
+/// `total` adds the extras listed beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FareBreakdown {
+    /// Tariff, version, rate.
+    pub tariff: TariffRef,
+    /// The lines, in the order they were first charged.
+    pub lines: Vec<FareLine>,
+    /// Initial hire.
+    pub flag_fall: Decimal,
+    /// Flat fare.
+    pub flat: Decimal,
+    /// Distance steps at the base price.
+    pub distance: Decimal,
+    /// Time steps.
+    pub time: Decimal,
+    /// Waiting steps.
+    pub waiting: Decimal,
+    /// Long-distance and time-of-day surcharges on steps.
+    pub surcharges: Decimal,
+    /// The metered fare before rounding.
+    pub metered_raw: Decimal,
+    /// The rounding adjustment (metered − metered_raw).
+    pub rounding: Decimal,
+    /// The metered fare as displayed.
+    pub metered: Decimal,
+    /// Extras the meter adds to the fare it shows.
+    pub extras_on_meter: Decimal,
+    /// The fare the meter shows: metered + extras on the meter. Fare checks use this.
+    pub fare: Decimal,
+    /// Extras listed beside the fare.
+    pub extras: Decimal,
+    /// fare + extras.
+    pub total: Decimal,
+    /// The display's least significant step (the rounding step).
+    pub display_step: Decimal,
+    /// Distance of the hire, metres.
+    pub distance_m: f64,
+    /// Duration of the hire, seconds.
+    pub duration_s: f64,
+    /// Distance counted by the distance tariff beyond what the initial hire covers, metres.
+    pub chargeable_distance_m: f64,
+    /// Time counted by the time tariff beyond what the initial hire covers, seconds.
+    pub chargeable_time_s: f64,
+    /// Time accumulated below the waiting speed, seconds.
+    pub waiting_s: f64,
+    /// The crossover speed v_c of the rate, m/s, where it has both tariffs.
+    pub crossover_speed_m_s: Option<f64>,
+}
+
+/// The fare of a trip summary, metered by the same engine as [`fare_for_series`].
+///
+/// With the waiting time known, the trip is driving (above every switching speed, by
+/// definition of the waiting time) then stopped for the waiting time: in S mode
+/// D·p_d + W·p_t, in D mode D·p_d + T·p_t, with a waiting fare D·p_d + W·p_w. Without it, the
+/// trip is taken as uniform motion over its duration (so a slow trip is all time, or all
+/// waiting); [`fare_bounds`] gives the range instead.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use verimeter::tariff::{fare_for_summary, Tariff, TripSummary};
+/// let nyc = Tariff::builtin("nyc-yellow-2019")?;
+/// // 2.0 mi at >= 12 mph, no waiting: 2.50 + 10 × 0.50 = 7.50 on the meter.
+/// let trip = TripSummary::new("1", 2.0 * 1609.344, 600.0, "2019-03-06 10:00:00".parse()?)
+///     .with_waiting(0.0);
+/// let f = fare_for_summary(&nyc, &trip)?;
+/// assert_eq!(f.fare, Decimal::new(750, 2));
+/// assert_eq!(f.total, Decimal::new(830, 2)); // + state tax 0.50 + improvement 0.30
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn fare_for_summary(tariff: &Tariff, trip: &TripSummary) -> Result<FareBreakdown> {
+    let (d, t, w) = trip.checked()?;
+    let samples = [Sample::new(t - w, d), Sample::new(t, d)];
+    meter(
+        tariff,
+        &trip.rate_code,
+        trip.start,
+        &samples,
+        &trip.conditions,
+        false,
+        if trip.waiting_s.is_some() {
+            Scenario::MovingIsFast
+        } else {
+            Scenario::Series
+        },
+    )
+}
+
+/// The fare of a trip given as a time series: each interval between samples is taken at
+/// constant speed and split where a window opens or closes or a long-distance threshold is
+/// passed; each piece adds to the distance, time and waiting counters (S mode: distance at or
+/// above the crossover speed, time below it; D mode: both), and a step is charged when the
+/// counter enters it (pre-assessed) or completes it (post-assessed), at the prices in force
+/// at that moment.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use verimeter::tariff::{fare_for_series, Sample, Tariff, TripSeries};
+/// let nyc = Tariff::builtin("nyc-yellow-2019")?;
+/// let mile = 1609.344;
+/// // 1 mile at 30 mph (2 min), then 3 min stopped: 5 distance units + 3 time units.
+/// let s = TripSeries::new("1", "2019-03-06 10:00:00".parse()?,
+///     vec![Sample::new(120.0, mile), Sample::new(300.0, mile)]);
+/// let f = fare_for_series(&nyc, &s)?;
+/// assert_eq!((f.distance, f.time, f.fare), (Decimal::new(250, 2), Decimal::new(150, 2), Decimal::new(650, 2)));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn fare_for_series(tariff: &Tariff, trip: &TripSeries) -> Result<FareBreakdown> {
+    meter(
+        tariff,
+        &trip.rate_code,
+        trip.start,
+        &trip.samples,
+        &trip.conditions,
+        false,
+        Scenario::Series,
+    )
+}
+
+/// The lowest and highest fares a trip summary allows, and the nominal fare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FareBounds {
+    /// The lowest fare: no time charged beyond what the distance and duration imply, no
+    /// extra whose condition is not stated.
+    pub minimum: FareBreakdown,
+    /// The highest fare: the whole duration charged as time (or waiting) besides the whole
+    /// distance, and every conditional extra.
+    pub maximum: FareBreakdown,
+    /// The nominal fare ([`fare_for_summary`]).
+    pub nominal: FareBreakdown,
+}
+
+/// Bounds on the fare of a trip known only by its summary.
+///
+/// - **Minimum**: the flag fall and the distance fare alone, in completed steps — no time
+///   and no waiting charged (time only where the rate has no distance tariff), no extra whose
+///   condition is not stated. Completed steps, even where the rate pre-assesses: a record's
+///   distance is rounded and may exceed the meter's by the step in progress. A strict S meter charges at least max(D·p_d, T·p_t), but a trip record's
+///   duration (pickup to drop-off) is not the meter's chargeable time: in the NYC March 2019
+///   sample about 10 % of rate-1 yellow fares lie one or more units below T·p_t, so that
+///   tighter floor would flag honest trips.
+/// - **Maximum**: the whole duration charged as time (or waiting) besides the whole distance
+///   (the distance covered in no time), every conditional extra: D·p_d + T·p_t in S mode.
+///
+/// Each is metered by the engine with the driving at the start and at the end of the hire
+/// (windows make the order matter), keeping the lowest and the highest. With the waiting time
+/// known, only that order varies. Exact for tariffs whose prices do not depend on the time of
+/// day; otherwise the extremes over these scenarios.
+///
+/// ```
+/// use verimeter::tariff::{fare_bounds, Tariff, TripSummary};
+/// let nyc = Tariff::builtin("nyc-yellow-2019")?;
+/// // 1.6 mi in 6 min 15 s: min 2.50 + ⌊8⌋ × 0.50 = 6.50; max 2.50 + ⌈8 + 6.25⌉ × 0.50 = 10.00.
+/// let b = fare_bounds(&nyc, &TripSummary::new("1", 1.6 * 1609.344, 375.0, "2019-03-23 20:21:09".parse()?))?;
+/// assert_eq!((b.minimum.fare.to_string(), b.maximum.fare.to_string()), ("6.50".into(), "10.00".into()));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn fare_bounds(tariff: &Tariff, trip: &TripSummary) -> Result<FareBounds> {
+    let (d, t, w) = trip.checked()?;
+    let known = if trip.waiting_s.is_some() {
+        Scenario::MovingIsFast
+    } else {
+        Scenario::Series
+    };
+    let run = |samples: &[Sample], all: bool, scenario: Scenario| {
+        meter(
+            tariff,
+            &trip.rate_code,
+            trip.start,
+            samples,
+            &trip.conditions,
+            all,
+            scenario,
+        )
+    };
+    let nominal = run(&[Sample::new(t - w, d), Sample::new(t, d)], false, known)?;
+    let mut lows = vec![nominal.clone()];
+    let mut highs = vec![run(
+        &[Sample::new(t - w, d), Sample::new(t, d)],
+        true,
+        known,
+    )?];
+    if trip.waiting_s.is_some() {
+        let reversed = [Sample::new(w, 0.0), Sample::new(t, d)];
+        lows.push(run(&reversed, false, known)?);
+        highs.push(run(&reversed, true, known)?);
+    } else {
+        // Lowest: the distance alone, driven at the start or at the end of the hire.
+        for order in [
+            [Sample::new(0.0, d), Sample::new(t, d)],
+            [Sample::new(t, 0.0), Sample::new(t, d)],
+        ] {
+            lows.push(run(&order, false, Scenario::DistanceOnly)?);
+            // Highest: stopped the whole time, the distance covered in no time.
+            highs.push(run(&order, true, Scenario::Series)?);
+        }
+    }
+    let minimum = lows
+        .into_iter()
+        .min_by(|a, b| a.fare.cmp(&b.fare))
+        .unwrap_or_else(|| nominal.clone());
+    let maximum = highs
+        .into_iter()
+        .max_by(|a, b| a.fare.cmp(&b.fare))
+        .unwrap_or_else(|| nominal.clone());
+    Ok(FareBounds {
+        minimum,
+        maximum,
+        nominal,
+    })
+}
+
+/// Converts a money amount to `f64` for speed comparisons only (never for money).
+pub(crate) fn to_f64(x: Decimal) -> f64 {
+    x.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The step count at which a counter stands: whole steps begun (pre-assessed) or completed
+/// (post-assessed). Counter noise below 1e-6 of a step is removed first, so that exactly
+/// 10 steps of 1/5 mile in 2 miles stay 10.
+fn steps(u: f64, a: Assessment) -> u64 {
+    let s = (u * 1e6).round() / 1e6;
+    let n = match a {
+        Assessment::Pre => s.ceil(),
+        Assessment::Post => s.floor(),
+    };
+    n.max(0.0) as u64
+}
+
+/// How the engine reads the intervals of a trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// As a meter does: speed = distance / time of each interval.
+    Series,
+    /// A summary with a known waiting time: every interval with distance is above every
+    /// switching speed by definition, every interval without is waiting.
+    MovingIsFast,
+    /// The lower bound: distance charged, no time or waiting charged (time only where the rate
+    /// has no distance tariff).
+    DistanceOnly,
+}
+
+struct Meter<'a> {
+    tariff: &'a Tariff,
+    rate: &'a Rate,
+    start_abs: f64,
+    timed: bool,
+    v_switch: Option<f64>,
+    v_wait: Option<f64>,
+    combined: bool,
+    scenario: Scenario,
+    t: f64,
+    d: f64,
+    cover_d: f64,
+    cover_t: f64,
+    u_d: f64,
+    u_t: f64,
+    u_w: f64,
+    n_d: u64,
+    n_t: u64,
+    n_w: u64,
+    chg_d: f64,
+    chg_t: f64,
+    wait_s: f64,
+    lines: Vec<FareLine>,
+}
+
+fn meter(
+    tariff: &Tariff,
+    rate_code: &str,
+    start: LocalDateTime,
+    samples: &[Sample],
+    conditions: &[String],
+    all_conditions: bool,
+    scenario: Scenario,
+) -> Result<FareBreakdown> {
+    let rate = tariff.rate(rate_code)?;
+    let start_abs = start.to_seconds() as f64;
+    let mut m = Meter {
+        tariff,
+        rate,
+        start_abs,
+        timed: !rate.window_surcharges.is_empty()
+            || rate
+                .waiting
+                .as_ref()
+                .is_some_and(|w| !w.by_window.is_empty()),
+        v_switch: match rate.mode.value {
+            Mode::S => rate.crossover_speed_m_s(),
+            Mode::D => None,
+        },
+        v_wait: rate.waiting.as_ref().map(|w| w.below_speed_kmh.value / 3.6),
+        combined: rate.is_combined(),
+        scenario,
+        t: 0.0,
+        d: 0.0,
+        cover_d: rate
+            .initial
+            .as_ref()
+            .and_then(|i| i.covers_distance_m.as_ref())
+            .map_or(0.0, |c| c.value),
+        cover_t: rate
+            .initial
+            .as_ref()
+            .and_then(|i| i.covers_time_s.as_ref())
+            .map_or(0.0, |c| c.value),
+        u_d: 0.0,
+        u_t: 0.0,
+        u_w: 0.0,
+        n_d: 0,
+        n_t: 0,
+        n_w: 0,
+        chg_d: 0.0,
+        chg_t: 0.0,
+        wait_s: 0.0,
+        lines: Vec::with_capacity(8),
+    };
+    // The initial hire, or the flat fare, at the price in force when the hire begins.
+    if let Some(flat) = &rate.flat {
+        m.add(
+            Component::Flat,
+            "flat fare",
+            1,
+            flat.value,
+            true,
+            &flat.source,
+        );
+    } else if let Some(init) = &rate.initial {
+        let special = init.by_window.iter().find(|w| m.in_window(&w.window, 0.0));
+        match special {
+            Some(w) => m.add(
+                Component::FlagFall,
+                &format!("initial hire ({})", w.window),
+                1,
+                w.price,
+                true,
+                &w.source,
+            ),
+            None => m.add(
+                Component::FlagFall,
+                "initial hire",
+                1,
+                init.price.value,
+                true,
+                &init.price.source,
+            ),
+        }
+    }
+    let (mut pt, mut pd) = (0.0, 0.0);
+    for s in samples {
+        let t = nonneg("samples.t_s", s.t_s)?;
+        let d = nonneg("samples.distance_m", s.distance_m)?;
+        hire_limit("samples.t_s", t)?;
+        if t < pt {
+            return Err(Error::Negative {
+                field: "samples: time since the previous sample",
+                value: t - pt,
+            });
+        }
+        if d < pd {
+            return Err(Error::Negative {
+                field: "samples: distance since the previous sample",
+                value: d - pd,
+            });
+        }
+        if rate.flat.is_none() {
+            m.advance(t - pt, d - pd)?;
+        }
+        // Pieces add up to the sample up to rounding: restart from the sample itself.
+        (m.t, m.d) = (t, d);
+        (pt, pd) = (t, d);
+    }
+    // Extras, by the window in force when the hire begins and the stated conditions.
+    for e in &rate.extras {
+        let by_window = e.window.as_ref().map_or(true, |w| m.in_window(w, 0.0));
+        let by_condition = all_conditions
+            || e.condition
+                .as_ref()
+                .map_or(true, |c| conditions.iter().any(|x| x == c));
+        if by_window && by_condition {
+            m.add(
+                Component::Extra,
+                &e.name,
+                1,
+                e.amount,
+                e.on_meter,
+                &e.source,
+            );
+        }
+    }
+    m.finish()
+}
+
+impl Meter<'_> {
+    fn in_window(&self, name: &str, t: f64) -> bool {
+        self.tariff
+            .window_index(name)
+            .is_some_and(|i| self.tariff.windows[i].contains(self.start_abs + t))
+    }
+
+    fn add(
+        &mut self,
+        component: Component,
+        label: &str,
+        units: u64,
+        unit_price: Decimal,
+        on_meter: bool,
+        source: &str,
+    ) {
+        if units == 0 {
+            return;
+        }
+        if let Some(l) = self
+            .lines
+            .iter_mut()
+            .find(|l| l.component == component && l.unit_price == unit_price && l.label == label)
+        {
+            l.units = l.units.saturating_add(units);
+            return;
+        }
+        self.lines.push(FareLine {
+            component,
+            label: label.to_string(),
+            units,
+            unit_price,
+            amount: Decimal::ZERO,
+            on_meter,
+            source: source.to_string(),
+        });
+    }
+
+    /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
+    fn advance(&mut self, dt: f64, dd: f64) -> Result<()> {
+        if dt <= 0.0 && dd <= 0.0 {
+            return Ok(());
+        }
+        let v = if dt > 0.0 && !(self.scenario == Scenario::MovingIsFast && dd > 0.0) {
+            dd / dt
+        } else {
+            f64::INFINITY
+        };
+        let (mut rem_t, mut rem_d) = (dt, dd);
+        // Window edges are hours apart and thresholds few: this bound is never reached by a
+        // hire within MAX_HIRE_S; it only guarantees termination.
+        for _ in 0..100_000 {
+            let mut f: f64 = 1.0;
+            if self.timed && rem_t > 0.0 {
+                let now = self.start_abs + self.t;
+                let edge = self
+                    .tariff
+                    .windows
+                    .iter()
+                    .map(|w| w.next_edge(now))
+                    .fold(f64::INFINITY, f64::min);
+                if edge < now + rem_t {
+                    f = f.min((edge - now) / rem_t);
+                }
+            }
+            if rem_d > 0.0 {
+                for l in &self.rate.long_distance {
+                    if l.beyond_m > self.d && l.beyond_m < self.d + rem_d {
+                        f = f.min((l.beyond_m - self.d) / rem_d);
+                    }
+                }
+            }
+            let (pt, pd) = if f >= 1.0 {
+                (rem_t, rem_d)
+            } else {
+                (rem_t * f, rem_d * f)
+            };
+            self.accrue(pt, pd, v)?;
+            self.t += pt;
+            self.d += pd;
+            rem_t -= pt;
+            rem_d -= pd;
+            if f >= 1.0 || (rem_t <= 0.0 && rem_d <= 0.0) {
+                return Ok(());
+            }
+        }
+        self.accrue(rem_t.max(0.0), rem_d.max(0.0), v)
+    }
+
+    /// Adds one piece of constant speed and constant prices to the counters and charges the
+    /// steps it completes (or begins).
+    fn accrue(&mut self, pt: f64, pd: f64, v: f64) -> Result<()> {
+        let r = self.rate;
+        // The lower bound counts completed steps only: a record's distance is rounded (0.01 mi
+        // in NYC records) and may exceed the meter's by the step in progress.
+        let a = if self.scenario == Scenario::DistanceOnly {
+            Assessment::Post
+        } else {
+            r.assessment.value
+        };
+        let has_d = r.distance_step.is_some();
+        let has_t = r.time_step.is_some();
+        let fast = self.v_switch.map_or(true, |vs| v >= vs);
+        let (count_d, count_t) = match (self.scenario, r.mode.value) {
+            (Scenario::DistanceOnly, _) => (has_d, !has_d),
+            (_, Mode::S) if has_d && has_t => (fast, !fast),
+            _ => (has_d, has_t),
+        };
+        let mut cd = if count_d { pd } else { 0.0 };
+        let take = cd.min(self.cover_d);
+        self.cover_d -= take;
+        cd -= take;
+        let mut ct = if count_t { pt } else { 0.0 };
+        let take = ct.min(self.cover_t);
+        self.cover_t -= take;
+        ct -= take;
+        self.chg_d += cd;
+        self.chg_t += ct;
+        let len = r.distance_step.as_ref().map_or(1.0, |s| s.length_m.value);
+        let dur = r.time_step.as_ref().map_or(1.0, |s| s.duration_s.value);
+        if self.combined {
+            self.u_d += cd / len + ct / dur;
+            let n = steps(self.u_d, a);
+            let new = n.saturating_sub(self.n_d);
+            self.n_d = self.n_d.max(n);
+            if count_d {
+                self.charge_distance(new)?;
+            } else {
+                self.charge_time(new)?;
+            }
+        } else {
+            if cd > 0.0 {
+                self.u_d += cd / len;
+                let n = steps(self.u_d, a);
+                let new = n.saturating_sub(self.n_d);
+                self.n_d = self.n_d.max(n);
+                self.charge_distance(new)?;
+            }
+            if ct > 0.0 {
+                self.u_t += ct / dur;
+                let n = steps(self.u_t, a);
+                let new = n.saturating_sub(self.n_t);
+                self.n_t = self.n_t.max(n);
+                self.charge_time(new)?;
+            }
+        }
+        if let (Some(w), Some(vw)) = (&r.waiting, self.v_wait) {
+            if v < vw && pt > 0.0 && self.scenario != Scenario::DistanceOnly {
+                self.wait_s += pt;
+                self.u_w += pt / w.step_s.value;
+                let n = steps(self.u_w, a);
+                let new = n.saturating_sub(self.n_w);
+                self.n_w = self.n_w.max(n);
+                self.charge_waiting(new)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn window_surcharges(&mut self, n: u64, base: Decimal, on: AppliesTo) -> Result<()> {
+        let rate = self.rate;
+        for s in &rate.window_surcharges {
+            if s.applies_to.contains(&on) && self.in_window(&s.window, self.t) {
+                let p = percent_of(base, s.percent)?;
+                self.add(
+                    Component::WindowSurcharge,
+                    &format!("{} +{} %", s.window, s.percent),
+                    n,
+                    p,
+                    true,
+                    &s.source,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn charge_distance(&mut self, n: u64) -> Result<()> {
+        let rate = self.rate;
+        let Some(step) = &rate.distance_step else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let base = step.price.value;
+        self.add(
+            Component::Distance,
+            "distance step",
+            n,
+            base,
+            true,
+            &step.price.source,
+        );
+        let band = rate
+            .long_distance
+            .iter()
+            .rev()
+            .find(|l| l.beyond_m <= self.d + 1e-9);
+        if let Some(l) = band {
+            let label = format!("long distance beyond {} m", l.beyond_m);
+            if let Some(sp) = l.step_price {
+                self.add(
+                    Component::LongDistance,
+                    &label,
+                    n,
+                    sp - base,
+                    true,
+                    &l.source,
+                );
+            }
+            if let Some(pct) = l.percent {
+                let p = percent_of(base, pct)?;
+                self.add(Component::LongDistance, &label, n, p, true, &l.source);
+            }
+        }
+        self.window_surcharges(n, base, AppliesTo::Distance)
+    }
+
+    fn charge_time(&mut self, n: u64) -> Result<()> {
+        let rate = self.rate;
+        let Some(step) = &rate.time_step else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let base = step.price.value;
+        self.add(
+            Component::Time,
+            "time step",
+            n,
+            base,
+            true,
+            &step.price.source,
+        );
+        self.window_surcharges(n, base, AppliesTo::Time)
+    }
+
+    fn charge_waiting(&mut self, n: u64) -> Result<()> {
+        let rate = self.rate;
+        let (Some(w), Some(step)) = (&rate.waiting, &rate.distance_step) else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let special = w
+            .by_window
+            .iter()
+            .find(|b| self.in_window(&b.window, self.t));
+        let (eq, source) = match special {
+            Some(b) => (b.distance_equivalent_m, b.source.as_str()),
+            None => (
+                w.distance_equivalent_m.value,
+                w.distance_equivalent_m.source.as_str(),
+            ),
+        };
+        // The one conversion of a distance into money for waiting: price × (eq / step length),
+        // in decimal, rounded to 6 places (exact for the tariffs' whole-metre lengths).
+        let ratio = decimal_from_f64("waiting.distance_equivalent_m", eq)?
+            .checked_div(decimal_from_f64(
+                "distance_step.length_m",
+                step.length_m.value,
+            )?)
+            .ok_or_else(|| overflow("waiting price", eq))?;
+        let base = step
+            .price
+            .value
+            .checked_mul(ratio)
+            .ok_or_else(|| overflow("waiting price", eq))?
+            .round_dp(6)
+            .normalize();
+        let label = format!("waiting {} s = {} m", w.step_s.value, eq);
+        let src = format!("{}; {}", w.step_s.source, source);
+        self.add(Component::Waiting, &label, n, base, true, &src);
+        self.window_surcharges(n, base, AppliesTo::Waiting)
+    }
+
+    fn finish(mut self) -> Result<FareBreakdown> {
+        let r = self.rate;
+        let mut sums = [Decimal::ZERO; 9];
+        let (mut on, mut off) = (Decimal::ZERO, Decimal::ZERO);
+        for l in &mut self.lines {
+            l.amount = Decimal::from(l.units)
+                .checked_mul(l.unit_price)
+                .ok_or_else(|| overflow("fare line", l.units as f64))?;
+            let i = match l.component {
+                Component::FlagFall => 0,
+                Component::Flat => 1,
+                Component::Distance => 2,
+                Component::Time => 3,
+                Component::Waiting => 4,
+                Component::LongDistance | Component::WindowSurcharge => 5,
+                _ => 6,
+            };
+            if i == 6 {
+                if l.on_meter {
+                    on = add(on, l.amount)?;
+                } else {
+                    off = add(off, l.amount)?;
+                }
+            } else {
+                sums[i] = add(sums[i], l.amount)?;
+            }
+        }
+        let raw = sums[..6]
+            .iter()
+            .try_fold(Decimal::ZERO, |a, b| add(a, *b))?;
+        let mut metered = r.rounding.value.apply(raw)?;
+        // Shown with the display's digits: 6.50, not 6.5.
+        metered.rescale(r.rounding.value.step.scale().max(metered.scale()));
+        let rounding = metered - raw;
+        if !rounding.is_zero() {
+            self.lines.push(FareLine {
+                component: Component::Rounding,
+                label: format!(
+                    "display rounding to {} ({:?})",
+                    r.rounding.value.step, r.rounding.value.mode
+                ),
+                units: 1,
+                unit_price: rounding,
+                amount: rounding,
+                on_meter: true,
+                source: r.rounding.source.clone(),
+            });
+        }
+        let fare = add(metered, on)?;
+        let total = add(fare, off)?;
+        Ok(FareBreakdown {
+            tariff: TariffRef {
+                id: self.tariff.id.clone(),
+                version: self.tariff.version.clone(),
+                rate_code: r.code.clone(),
+                currency: self.tariff.currency.clone(),
+            },
+            lines: self.lines,
+            flag_fall: sums[0],
+            flat: sums[1],
+            distance: sums[2],
+            time: sums[3],
+            waiting: sums[4],
+            surcharges: sums[5],
+            metered_raw: raw,
+            rounding,
+            metered,
+            extras_on_meter: on,
+            fare,
+            extras: off,
+            total,
+            display_step: r.rounding.value.step,
+            distance_m: self.d,
+            duration_s: self.t,
+            chargeable_distance_m: self.chg_d,
+            chargeable_time_s: self.chg_t,
+            waiting_s: self.wait_s,
+            crossover_speed_m_s: r.crossover_speed_m_s(),
+        })
+    }
+}
+
+fn percent_of(base: Decimal, pct: Decimal) -> Result<Decimal> {
+    base.checked_mul(pct)
+        .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+        .map(|x| x.normalize())
+        .ok_or_else(|| overflow("percentage surcharge", 0.0))
+}
+
+fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_add(b).ok_or_else(|| overflow("fare sum", 0.0))
+}
+
+fn overflow(field: &'static str, v: f64) -> Error {
+    Error::Money {
+        field,
+        value: v.to_string(),
+        reason: "arithmetic overflow".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn step_counting_removes_float_noise() {
+        assert_eq!(steps(10.000_000_000_000_002, Assessment::Pre), 10);
+        assert_eq!(steps(9.999_999_999_9, Assessment::Post), 10);
+        assert_eq!(steps(0.3, Assessment::Pre), 1);
+        assert_eq!(steps(0.3, Assessment::Post), 0);
+        assert_eq!(steps(0.0, Assessment::Pre), 0);
+    }
+
+    #[test]
+    fn an_interval_is_split_where_the_night_begins() {
+        // Beijing, 10 km at 60 km/h from 22:55: 5 km by day, 5 km by night (from 23:00).
+        // 13 + 14 × 1.15 + night 10 × 0.23 = 31.40 → 31 + fuel 1 = 32.
+        let t = Tariff::builtin("beijing-2013").unwrap();
+        let s = TripSeries::new(
+            "1",
+            "2019-03-06 22:55:00".parse().unwrap(),
+            vec![Sample::new(600.0, 10_000.0)],
+        );
+        let f = fare_for_series(&t, &s).unwrap();
+        assert_eq!(f.flag_fall, d("13"));
+        assert_eq!(f.distance, d("16.10"));
+        assert_eq!(f.surcharges, d("2.30"));
+        assert_eq!(f.fare, d("32"));
+        let night = f
+            .lines
+            .iter()
+            .find(|l| l.component == Component::WindowSurcharge)
+            .unwrap();
+        assert_eq!((night.units, night.unit_price), (10, d("0.23")));
+    }
+
+    #[test]
+    fn waiting_steps_are_charged_when_completed() {
+        let t = Tariff::builtin("shanghai-2015").unwrap();
+        let at = |w: f64| {
+            let s = TripSeries::new(
+                "1",
+                "2019-03-06 10:00:00".parse().unwrap(),
+                vec![Sample::new(w, 0.0)],
+            );
+            fare_for_series(&t, &s).unwrap()
+        };
+        assert_eq!(at(239.0).waiting, d("0"));
+        assert_eq!(at(240.0).waiting, d("2.50"));
+        assert_eq!(at(240.0).waiting_s, 240.0);
+    }
+
+    #[test]
+    fn flat_rate_ignores_the_meter() {
+        let t = Tariff::builtin("nyc-yellow-2019").unwrap();
+        let s = TripSeries::new(
+            "2",
+            "2019-03-09 17:00:00".parse().unwrap(), // Saturday: no weekday peak surcharge
+            vec![Sample::new(3000.0, 30_000.0)],
+        );
+        let f = fare_for_series(&t, &s).unwrap();
+        assert_eq!((f.flat, f.fare, f.extras), (d("52"), d("52.00"), d("0.80")));
+    }
+}
