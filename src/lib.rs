@@ -1,8 +1,8 @@
 //! # verimeter
 //!
-//! Legal-metrology verification of **fuel-dispenser nozzles** (and, as the crate grows,
-//! taximeters): raw test readings in; errors, tolerances, verdicts and the clause each comes
-//! from out. Every step is a value you can show to the owner of the instrument.
+//! Legal-metrology verification of **fuel-dispenser nozzles** and **taximeters**: raw test
+//! readings in; errors, tolerances, verdicts, measurement uncertainty and the clause each
+//! comes from out. Every step is a value you can show to the owner of the instrument.
 //!
 //! ```
 //! use verimeter::dispenser::{evaluate_draw, Draw, TestPoint};
@@ -31,7 +31,7 @@
 //! - [`dispenser`]: draws, thermal correction, indication error, repeatability, amount check,
 //!   per-nozzle verdicts.
 //! - [`uncertainty`]: GUM propagation (nalgebra), Welch–Satterthwaite, coverage factors,
-//!   Type A/B, straight-line calibration, the dispenser uncertainty budget.
+//!   Type A/B, straight-line calibration, the dispenser and taximeter uncertainty budgets.
 //! - [`decision`]: decision rules (simple, guarded, non-binary; ILAC-G8, JCGM 106),
 //!   probability of conformance, specific and global risks.
 //! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
@@ -43,9 +43,12 @@
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
 //!
 //! ## Standards covered
-//! JJG 443-2015 (China), OIML R117-1 (class 0.5), NIST Handbook 44 §3.30, EU MID 2014/32/EU
-//! Annex VII (MI-005). Numbers that could not be confirmed from the official text are marked
-//! ⚠ in the profiles' notes and sources, and are data that a custom profile can override.
+//! Fuel dispensers: JJG 443-2015 (China), OIML R117-1 (class 0.5), NIST Handbook 44 §3.30,
+//! EU MID 2014/32/EU Annex VII (MI-005). Taximeters: JJG 517-2016, OIML R21, NIST Handbook
+//! 44 §5.54, MID Annex IX (MI-007). Uncertainty and decisions: JCGM 100 (GUM), JCGM 106,
+//! ILAC-G8:2019. Numbers that could not be confirmed from the official text are marked ⚠ in
+//! the profiles' and tariffs' notes and sources, and are data that a custom profile can
+//! override.
 //!
 //! ## Guarantees
 //! - No panics on any input: bad input is an [`Error`] naming the field and the value.
