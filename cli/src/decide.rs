@@ -131,12 +131,29 @@ fn read_spec<S: DeserializeOwned + Serialize + Default>(path: &Path) -> Result<S
 /// U given directly in the `expanded_uncertainty_pct` column, with its coverage factor
 /// (`coverage_factor` column, 2 when absent). The library checks U when deciding.
 pub fn direct_u(u: f64, k: Option<f64>, p: f64) -> Result<Expanded, Error> {
-    let k = k.unwrap_or(2.0);
-    if !(k.is_finite() && k > 0.0) {
-        return Err(Error::NotPositive {
-            field: "coverage_factor",
-            value: k,
-        });
-    }
+    let u = non_negative("expanded_uncertainty_pct", u)?;
+    let k = positive("coverage_factor", k.unwrap_or(2.0))?;
     Ok(Expanded { k, p, u })
+}
+
+/// `value` when it is finite and > 0, else an error naming the column.
+pub fn positive(field: &'static str, value: f64) -> Result<f64, Error> {
+    if !value.is_finite() {
+        Err(Error::NotFinite { field, value })
+    } else if value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::NotPositive { field, value })
+    }
+}
+
+/// `value` when it is finite and >= 0, else an error naming the column.
+pub fn non_negative(field: &'static str, value: f64) -> Result<f64, Error> {
+    if !value.is_finite() {
+        Err(Error::NotFinite { field, value })
+    } else if value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::Negative { field, value })
+    }
 }

@@ -260,7 +260,11 @@ fn draw_u(
         ),
     ] {
         if let Some(v) = cell {
-            *field = v;
+            *field = if name == "can_k" {
+                decide::positive(name, v)?
+            } else {
+                decide::non_negative(name, v)?
+            };
             overridden.push(format!("{name} = {v}"));
         }
     }

@@ -12,6 +12,7 @@ use verimeter::{Error, Verdict};
 
 use crate::args::{Format, TaximeterArgs};
 use crate::decide::{self, Decision};
+use crate::output::pct;
 use crate::tally::{exit_code, Tally};
 use crate::taximeter_input::{describe, read_tests, InputRow, TestInput};
 use crate::taximeter_out;
@@ -323,24 +324,22 @@ fn vehicle_summary(stage: &TaximeterStage, vehicle: &str, rows: &[&Row]) -> Vehi
 /// Why one judged test is not a plain pass.
 fn reason(line: u64, r: &MeterTestResult) -> String {
     let head = format!(
-        "line {line}: {} error {:+.3} % (judged {:+})",
-        r.kind, r.error_pct, r.judged_error_pct
+        "line {line}: {} error {:+.3} % (judged {})",
+        r.kind,
+        r.error_pct,
+        pct(r.judged_error_pct)
+    );
+    let limits = format!(
+        "{} % … {} %",
+        pct(r.limits_pct.lower),
+        pct(r.limits_pct.upper)
     );
     match &r.decision {
         Some(d) => format!(
-            "{head} is {} under the {} rule: limits {:+} % … {:+} %, U = {:.3} %, guard band {:.3} % ({})",
-            r.verdict,
-            d.rule,
-            r.limits_pct.lower,
-            r.limits_pct.upper,
-            d.expanded_uncertainty_pct,
-            d.guard_band_pct,
-            r.clause
+            "{head} is {} under the {} rule: limits {limits}, U = {:.3} %, guard band {:.3} % ({})",
+            r.verdict, d.rule, d.expanded_uncertainty_pct, d.guard_band_pct, r.clause
         ),
-        None => format!(
-            "{head} outside {:+} % … {:+} % ({})",
-            r.limits_pct.lower, r.limits_pct.upper, r.clause
-        ),
+        None => format!("{head} outside {limits} ({})", r.clause),
     }
 }
 
