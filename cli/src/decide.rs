@@ -50,10 +50,13 @@ impl<S> Decision<S> {
 
     /// The header line of the table format.
     pub fn headline(&self) -> String {
+        let how = match self.rule {
+            DecisionRule::Simple => "U shown, not weighed".to_string(),
+            _ => format!("guard factor {}", self.guard_factor),
+        };
         format!(
-            "decision rule {} (guard factor {}) — U from {}",
+            "decision rule {} ({how}) — U from {}",
             self.rule.name(),
-            self.guard_factor,
             self.source
         )
     }

@@ -375,3 +375,25 @@ fn taximeter_non_binary_with_a_budget_file() {
         "{t}"
     );
 }
+
+#[test]
+fn dispenser_help_teaches_the_decision_flags() {
+    let o = run(&["dispenser", "--help"]);
+    assert_eq!(code(&o), 0);
+    let h = stdout(&o);
+    for needle in [
+        "--decision-rule",
+        "--guard-factor",
+        "--budget",
+        "--uncertainty",
+        "DECISION RULES",
+        "conditional-pass",
+        "can_u_rel",
+        "expanded_uncertainty_pct",
+        "near-limit.csv",
+    ] {
+        assert!(h.contains(needle), "{needle} missing from:\n{h}");
+    }
+    let o = run(&["profiles", "--help"]);
+    assert!(stdout(&o).contains("--kind"));
+}
