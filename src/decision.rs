@@ -158,6 +158,22 @@ impl DecisionRule {
     }
 }
 
+/// The uncertainty of a result's error and the decision rule its verdict was reached by
+/// (a dispenser draw, a taximeter test).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionStatement {
+    /// The expanded uncertainty of the error, percentage points.
+    pub expanded_uncertainty_pct: f64,
+    /// Its coverage factor.
+    pub k: f64,
+    /// The rule (`simple`, `guarded`, `guarded-rejection`, `non-binary`).
+    pub rule: String,
+    /// The guard band w = r·U, percentage points.
+    pub guard_band_pct: f64,
+    /// Where U comes from (the budget's description).
+    pub budget: String,
+}
+
 fn pass_fail(ok: bool) -> Verdict {
     if ok {
         Verdict::Pass

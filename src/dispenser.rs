@@ -328,20 +328,7 @@ pub struct DrawResult {
     pub decision: Option<DecisionStatement>,
 }
 
-/// The uncertainty of a draw's error and the decision rule its verdict was reached by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionStatement {
-    /// The expanded uncertainty of E, percentage points.
-    pub expanded_uncertainty_pct: f64,
-    /// Its coverage factor.
-    pub k: f64,
-    /// The rule (`simple`, `guarded`, `guarded-rejection`, `non-binary`).
-    pub rule: String,
-    /// The guard band w = r·U, percentage points.
-    pub guard_band_pct: f64,
-    /// Where U comes from (the budget's description).
-    pub budget: String,
-}
+pub use crate::decision::DecisionStatement;
 
 /// Re-judges a draw's indication error under a decision rule with the expanded uncertainty
 /// `expanded` of E (percentage points), and records both on the result (ILAC-G8:2019).
@@ -792,11 +779,12 @@ pub struct NozzleSummary {
 /// failed draws, unusable draws.
 ///
 /// `draws` pairs a label (e.g. `"line 7"`, used in the reasons) with each draw's outcome,
-/// usable or not. The verdict is **fail** when any draw, amount or repeatability fails;
-/// otherwise **incomplete** when a draw was unusable, a required test point is missing or has
-/// fewer usable draws than the stage requires, or a repeatability could not be evaluated;
-/// otherwise **pass**. With a non-binary decision rule ([`apply_decision`]) the worst item
-/// decides in the order fail > conditional fail > incomplete > conditional pass > pass.
+/// usable or not. The verdict is the worst (see [`Verdict::worst`]: fail > conditional-fail >
+/// incomplete > conditional-pass > pass) of: **fail** when any draw, amount or repeatability
+/// fails; each draw's conditional verdict where a non-binary decision rule gave one (see
+/// [`apply_decision`]); **incomplete** when a draw was unusable, a required test point is
+/// missing or has fewer usable draws than the stage requires, or a repeatability could not be
+/// evaluated; otherwise **pass**.
 pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
     profile: &DispenserProfile,
     stage: &DispenserStage,
@@ -804,26 +792,41 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
 ) -> NozzleSummary {
     let mut fails = Vec::new();
     let mut gaps = Vec::new();
+    // Conditional verdicts (non-binary decision rule) of single draws, and their reasons.
+    let mut conditional = Vec::new();
     let mut worst = Verdict::Pass;
     let mut by_point: Vec<(TestPoint, Vec<&DrawResult>)> = Vec::new();
     for (label, outcome) in draws {
         let label = label.as_ref();
         match outcome {
             Ok(r) => {
-                worst = worst.worst(r.verdict);
-                if r.indication_verdict != Verdict::Pass {
-                    let judged = if r.judged_error_pct == r.error_pct {
-                        String::new()
+                worst = worst.worst(r.indication_verdict);
+                let judged = if r.judged_error_pct == r.error_pct {
+                    String::new()
+                } else {
+                    format!(" (judged {})", pct(r.judged_error_pct))
+                };
+                if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
+                    let text = format!(
+                        "{label}: {} error {:+.3} %{judged} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
+                        r.test_point,
+                        r.error_pct,
+                        r.indication_verdict,
+                        d.rule,
+                        pct(r.limits_pct.lower),
+                        pct(r.limits_pct.upper),
+                        d.expanded_uncertainty_pct,
+                        d.guard_band_pct,
+                        r.clause
+                    );
+                    if r.indication_verdict == Verdict::Fail {
+                        fails.push(text);
                     } else {
-                        format!(" (judged {})", pct(r.judged_error_pct))
-                    };
-                    let what = match r.indication_verdict {
-                        Verdict::ConditionalPass => "within the guard band inside",
-                        Verdict::ConditionalFail => "within the guard band outside",
-                        _ => "outside",
-                    };
+                        conditional.push(text);
+                    }
+                } else if r.indication_verdict != Verdict::Pass {
                     fails.push(format!(
-                        "{label}: {} error {:+.3} %{judged} {what} {} % … {} % ({})",
+                        "{label}: {} error {:+.3} %{judged} outside {} % … {} % ({})",
                         r.test_point,
                         r.error_pct,
                         pct(r.limits_pct.lower),
@@ -898,12 +901,15 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
             ));
         }
     }
-    // The worst item decides: fail > conditional fail > incomplete > conditional pass > pass.
-    let verdict = if gaps.is_empty() {
-        worst
-    } else {
-        worst.worst(Verdict::Incomplete)
-    };
+    // fail > conditional-fail > incomplete > conditional-pass > pass (Verdict::worst).
+    let mut verdict = worst;
+    if !fails.is_empty() {
+        verdict = verdict.worst(Verdict::Fail);
+    }
+    if !gaps.is_empty() {
+        verdict = verdict.worst(Verdict::Incomplete);
+    }
+    fails.extend(conditional);
     fails.extend(gaps);
     NozzleSummary {
         profile: ProfileRef::new(profile, stage),

@@ -652,3 +652,52 @@ fn invalid_custom_profiles_are_errors() {
     let e = broken(&|v| v["thermal"]["fuels"][0]["beta_per_c"] = serde_json::json!(1e300));
     assert!(e.contains("beta_per_c"), "{e}");
 }
+
+/// A nozzle's verdict is the worst of its draws', conditional verdicts included (fail >
+/// conditional-fail > incomplete > conditional-pass > pass), and a conditional verdict is a
+/// reason of its own, not an "outside the limits" failure.
+#[test]
+fn nozzle_verdict_is_the_worst_including_conditional_verdicts() {
+    use verimeter::decision::DecisionRule;
+    use verimeter::dispenser::apply_decision;
+    use verimeter::uncertainty::DispenserBudgetSpec;
+    let p = profile("jjg443-2015");
+    let stage = p.stage(Some("in-service")).unwrap();
+    let budget = DispenserBudgetSpec::default()
+        .budget(20.0, 12e-4, 0.0)
+        .unwrap();
+    let rule = DecisionRule::NonBinary { guard_factor: 1.0 };
+    let judged = |indicated: f64| {
+        let mut r = evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, indicated, 20.0));
+        if let Ok(r) = r.as_mut() {
+            apply_decision(r, budget.expanded, rule, &budget.name).unwrap();
+        }
+        r
+    };
+    let verdict = |draws: &[verimeter::Result<DrawResult>]| {
+        summarize_nozzle(&p, stage, draws.iter().map(|d| ("draw", d)))
+    };
+    let (pass, cpass, cfail) = (judged(20.02), judged(20.058), judged(20.064));
+    assert_eq!(cpass.as_ref().unwrap().verdict, Verdict::ConditionalPass);
+    let s = verdict(&[pass.clone(), cpass.clone()]);
+    assert_eq!(s.verdict, Verdict::ConditionalPass);
+    assert!(
+        s.reasons[0].contains("is conditional-pass under the non-binary rule"),
+        "{s:?}"
+    );
+    assert_eq!(
+        verdict(&[cpass.clone(), cfail.clone()]).verdict,
+        Verdict::ConditionalFail
+    );
+    let bad = Err(Error::Empty { field: "draw" });
+    assert_eq!(
+        verdict(&[cpass.clone(), bad.clone()]).verdict,
+        Verdict::Incomplete
+    );
+    assert_eq!(
+        verdict(&[cfail.clone(), bad]).verdict,
+        Verdict::ConditionalFail
+    );
+    assert_eq!(verdict(&[cfail, judged(20.08)]).verdict, Verdict::Fail);
+    assert_eq!(verdict(&[pass]).verdict, Verdict::Pass);
+}

@@ -1,17 +1,18 @@
 //! `verimeter dispenser`: load the profile, read the draws, judge each with the library,
 //! summarise each nozzle with the library, hand the report to an output format.
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
-
-use verimeter::dispenser::{evaluate_draw, summarize_nozzle, DrawResult, NozzleSummary};
+use verimeter::dispenser::{
+    apply_decision, evaluate_draw, summarize_nozzle, Draw, DrawResult, NozzleSummary, Substance,
+};
 use verimeter::profile::{DispenserProfile, DispenserStage};
-use verimeter::{Error, Verdict};
+use verimeter::uncertainty::{DispenserBudgetSpec, Expanded};
+use verimeter::Error;
 
 use crate::args::{DispenserArgs, Format};
-use crate::input::{describe, read_draws, InputRow};
+use crate::decide::{self, Decision};
+use crate::input::{describe, read_draws, InputRow, UncertaintyCells};
 use crate::output;
+use crate::tally::{exit_code, Tally};
 
 /// One judged (or unusable) row of the input.
 #[derive(Debug)]
@@ -32,7 +33,10 @@ impl Row {
     }
 }
 
-/// Counts for the summary line and the JSON `summary` object.
+/// Counts for the summary line and the JSON `summary` object:
+/// rows = rows_pass + rows_conditional_pass + rows_conditional_fail + rows_fail + rows_error,
+/// nozzles = nozzles_pass + nozzles_conditional_pass + nozzles_conditional_fail +
+/// nozzles_fail + nozzles_incomplete.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Counts {
     /// Data rows.
@@ -51,6 +55,33 @@ pub struct Counts {
     pub nozzles_fail: usize,
     /// Nozzles that are incomplete.
     pub nozzles_incomplete: usize,
+    /// Rows judged conditional-pass (non-binary decision rule; always present, 0 otherwise).
+    pub rows_conditional_pass: usize,
+    /// Rows judged conditional-fail.
+    pub rows_conditional_fail: usize,
+    /// Nozzles judged conditional-pass.
+    pub nozzles_conditional_pass: usize,
+    /// Nozzles judged conditional-fail.
+    pub nozzles_conditional_fail: usize,
+}
+
+impl Counts {
+    fn new(rows: &Tally, nozzles: &Tally) -> Self {
+        Self {
+            rows: rows.total,
+            rows_pass: rows.pass,
+            rows_fail: rows.fail,
+            rows_error: rows.other,
+            nozzles: nozzles.total,
+            nozzles_pass: nozzles.pass,
+            nozzles_fail: nozzles.fail,
+            nozzles_incomplete: nozzles.other,
+            rows_conditional_pass: rows.conditional_pass,
+            rows_conditional_fail: rows.conditional_fail,
+            nozzles_conditional_pass: nozzles.conditional_pass,
+            nozzles_conditional_fail: nozzles.conditional_fail,
+        }
+    }
 }
 
 /// Everything an output format needs.
@@ -68,21 +99,26 @@ pub struct Report<'a> {
     pub rows: Vec<Row>,
     /// One entry per nozzle, in first-appearance order.
     pub nozzles: Vec<(String, NozzleSummary)>,
+    /// The row verdict counts.
+    pub row_tally: Tally,
+    /// The nozzle verdict counts.
+    pub nozzle_tally: Tally,
     /// The counts.
     pub counts: Counts,
+    /// The decision rule, when U is weighed or shown.
+    pub decision: Option<Decision<DispenserBudgetSpec>>,
 }
 
 impl Report<'_> {
-    /// 0 when every nozzle passes and no row is an error, else 1.
+    /// 0 when every nozzle passes (conditionally or not) and no row is an error, else 1.
     pub fn exit_code(&self) -> i32 {
-        let c = &self.counts;
-        if c.rows_error == 0 && c.nozzles_pass == c.nozzles {
-            0
-        } else {
-            1
-        }
+        exit_code(&self.row_tally, &self.nozzle_tally)
     }
 }
+
+/// Where the default dispenser budget comes from, in words.
+const DEFAULT_BUDGET: &str = "the default budget (DispenserBudgetSpec::default(): third-class \
+can U_rel 4e-4 at k = 2, 0.01 L can and dispenser resolution, ±0.1 °C thermometers, p = 95.45 %)";
 
 /// A fatal problem: the message for stderr; the exit status is 2.
 pub type Fatal = String;
@@ -93,13 +129,13 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
     let stage = profile
         .stage(args.stage.as_deref())
         .map_err(|e| e.to_string())?;
-    let file = if args.file.as_os_str() == "-" {
-        read_draws(io::stdin().lock()).map_err(|e| format!("<stdin>: {e}"))?
-    } else {
-        let f = File::open(&args.file)
-            .map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
-        read_draws(io::BufReader::new(f)).map_err(|e| format!("{}: {e}", args.file.display()))?
-    };
+    let file = crate::csvread::with_input(&args.file, read_draws)?;
+    let decision = decide::setup(
+        &args.decision,
+        file.columns.has_uncertainty(),
+        DEFAULT_BUDGET,
+        |s: &DispenserBudgetSpec| s.budget(20.0, 12e-4, 0.0).map(|_| ()),
+    )?;
     if file.rows.is_empty() {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
@@ -108,16 +144,28 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
         .into_iter()
         .map(|input| {
             let outcome = match &input.draw {
-                Ok(d) => evaluate_draw(&profile, stage, d).map_err(|e| Error::Unreadable {
-                    reason: describe(&e, &file.columns, &input.fields),
-                }),
+                Ok(d) => evaluate_draw(&profile, stage, d)
+                    .and_then(|mut r| {
+                        if let Some(dec) = &decision {
+                            let (u, name) = draw_u(&dec.spec, &input.uncertainty, &r, d, &profile)?;
+                            apply_decision(&mut r, u, dec.rule, &name)?;
+                        }
+                        Ok(r)
+                    })
+                    .map_err(|e| Error::Unreadable {
+                        reason: describe(&e, &file.columns, &input.fields),
+                    }),
                 Err(e) => Err(e.clone()),
             };
             Row { input, outcome }
         })
         .collect();
     let nozzles = summarize(&profile, stage, &rows);
-    let counts = count(&rows, &nozzles);
+    let row_tally = Tally::of(
+        rows.iter()
+            .map(|r| r.outcome.as_ref().ok().map(|d| d.verdict)),
+    );
+    let nozzle_tally = Tally::of(nozzles.iter().map(|(_, s)| Some(s.verdict)));
     let report = Report {
         profile: &profile,
         stage,
@@ -125,7 +173,10 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
         extra: file.columns.extra,
         rows,
         nozzles,
-        counts,
+        counts: Counts::new(&row_tally, &nozzle_tally),
+        row_tally,
+        nozzle_tally,
+        decision,
     };
     let text = match args.format {
         Format::Table => output::table(&report).into_bytes(),
@@ -140,19 +191,11 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
 fn load_profile(args: &DispenserArgs) -> Result<DispenserProfile, Fatal> {
     match &args.profile_file {
         Some(path) => {
-            let text = read_text(path)?;
+            let text = crate::profiles_cmd::read_profile_file(path, "dispenser")?;
             DispenserProfile::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
         }
         None => DispenserProfile::builtin(&args.profile).map_err(|e| e.to_string()),
     }
-}
-
-fn read_text(path: &Path) -> Result<String, Fatal> {
-    let mut text = String::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_string(&mut text))
-        .map_err(|e| format!("cannot read profile file {}: {e}", path.display()))?;
-    Ok(text)
 }
 
 /// Groups rows by nozzle (first-appearance order) and lets the library judge each nozzle.
@@ -181,25 +224,65 @@ fn summarize(
         .collect()
 }
 
-fn count(rows: &[Row], nozzles: &[(String, NozzleSummary)]) -> Counts {
-    let mut c = Counts {
-        rows: rows.len(),
-        nozzles: nozzles.len(),
-        ..Counts::default()
+/// U of one draw's error: the `expanded_uncertainty_pct` cell, or the budget (the spec with
+/// the row's overrides) at the draw's V_Bt, the fuel's β and t_J − t_B. Without temperatures
+/// dt = 0, and β is the named fuel's (0 when no fuel is named: no thermal lines).
+fn draw_u(
+    spec: &DispenserBudgetSpec,
+    cells: &UncertaintyCells,
+    r: &DrawResult,
+    draw: &Draw,
+    profile: &DispenserProfile,
+) -> Result<(Expanded, String), Error> {
+    if let Some(u) = cells.expanded_uncertainty_pct {
+        let e = decide::direct_u(u, cells.coverage_factor, spec.coverage_probability)?;
+        return Ok((e, "expanded_uncertainty_pct column".into()));
+    }
+    let mut spec = spec.clone();
+    let mut overridden = Vec::new();
+    for (name, cell, field) in [
+        ("can_u_rel", cells.can_u_rel, &mut spec.can_relative_u),
+        ("can_k", cells.can_k, &mut spec.can_k),
+        (
+            "can_resolution_l",
+            cells.can_resolution_l,
+            &mut spec.can_resolution_l,
+        ),
+        (
+            "dispenser_resolution_l",
+            cells.dispenser_resolution_l,
+            &mut spec.dispenser_resolution_l,
+        ),
+        (
+            "thermometer_error_c",
+            cells.thermometer_error_c,
+            &mut spec.thermometer_error_c,
+        ),
+    ] {
+        if let Some(v) = cell {
+            *field = if name == "can_k" {
+                decide::positive(name, v)?
+            } else {
+                decide::non_negative(name, v)?
+            };
+            overridden.push(format!("{name} = {v}"));
+        }
+    }
+    let (beta, dt) = match &r.correction {
+        Some(c) => (c.beta_fuel_per_c, c.dispenser_temp_c - c.can_temp_c),
+        None => {
+            let beta = match &draw.fuel {
+                Some(Substance::Coefficient(b)) => *b,
+                Some(Substance::Named(n)) => profile.thermal.fuel(n).map_or(0.0, |e| e.beta_per_c),
+                None => 0.0,
+            };
+            (beta, 0.0)
+        }
     };
-    for r in rows {
-        match &r.outcome {
-            Ok(d) if d.verdict == Verdict::Pass => c.rows_pass += 1,
-            Ok(_) => c.rows_fail += 1,
-            Err(_) => c.rows_error += 1,
-        }
+    let budget = spec.budget(r.corrected_standard_l, beta, dt)?;
+    let mut name = budget.name;
+    if !overridden.is_empty() {
+        name = format!("{name}; per row: {}", overridden.join(", "));
     }
-    for (_, s) in nozzles {
-        match s.verdict {
-            Verdict::Pass => c.nozzles_pass += 1,
-            Verdict::Fail => c.nozzles_fail += 1,
-            _ => c.nozzles_incomplete += 1,
-        }
-    }
-    c
+    Ok((budget.expanded, name))
 }

@@ -6,11 +6,15 @@
 
 use std::io::Read;
 
-use csv::StringRecord;
 use verimeter::dispenser::{Draw, PriceReading, Substance, TestPoint};
 use verimeter::money::parse_money;
 use verimeter::units::Unit;
 use verimeter::Error;
+
+use crate::csvread::{
+    describe_error, missing_columns, number, optional, read_csv, required_number, RawFile,
+    RawRecord,
+};
 
 /// The unit the volume columns are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +42,51 @@ pub struct Columns {
     mmq_l: Option<usize>,
     unit_price: Option<usize>,
     amount: Option<usize>,
+    /// The per-row uncertainty columns, in [`UNCERTAINTY_COLUMNS`] order.
+    uncertainty: [Option<usize>; 7],
     /// Columns the CLI does not interpret, echoed to the output: (index, header name).
     pub extra: Vec<(usize, String)>,
 }
 
+/// The per-row uncertainty columns (see `verimeter dispenser --help`).
+pub const UNCERTAINTY_COLUMNS: [&str; 7] = [
+    "can_u_rel",
+    "can_k",
+    "can_resolution_l",
+    "dispenser_resolution_l",
+    "thermometer_error_c",
+    "expanded_uncertainty_pct",
+    "coverage_factor",
+];
+
+/// The per-row uncertainty cells of one draw (all absent when the file has no such columns).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UncertaintyCells {
+    /// The can certificate's relative expanded uncertainty (4e-4 = 0.04 %).
+    pub can_u_rel: Option<f64>,
+    /// The coverage factor of that certificate.
+    pub can_k: Option<f64>,
+    /// The can's reading resolution, litres.
+    pub can_resolution_l: Option<f64>,
+    /// The dispenser display's resolution, litres.
+    pub dispenser_resolution_l: Option<f64>,
+    /// Each thermometer's maximum error, °C.
+    pub thermometer_error_c: Option<f64>,
+    /// U of the error itself, percentage points (replaces the budget).
+    pub expanded_uncertainty_pct: Option<f64>,
+    /// The coverage factor of `expanded_uncertainty_pct` (2 when absent).
+    pub coverage_factor: Option<f64>,
+}
+
+impl Columns {
+    /// Whether the file has any per-row uncertainty column.
+    pub fn has_uncertainty(&self) -> bool {
+        self.uncertainty.iter().any(Option::is_some)
+    }
+}
+
 /// Every column name the CLI interprets.
-const KNOWN: [&str; 14] = [
+const KNOWN: [&str; 21] = [
     "nozzle",
     "test_point",
     "indicated_l",
@@ -58,6 +101,13 @@ const KNOWN: [&str; 14] = [
     "mmq_l",
     "unit_price",
     "amount",
+    "can_u_rel",
+    "can_k",
+    "can_resolution_l",
+    "dispenser_resolution_l",
+    "thermometer_error_c",
+    "expanded_uncertainty_pct",
+    "coverage_factor",
 ];
 
 /// One data row of the file, parsed as far as it goes.
@@ -71,6 +121,8 @@ pub struct InputRow {
     pub nozzle: String,
     /// The test point as written (trimmed).
     pub test_point: String,
+    /// The per-row uncertainty cells.
+    pub uncertainty: UncertaintyCells,
     /// The draw, or why the row could not be read (`column: what, got value`; the line is
     /// added where the message is shown).
     pub draw: Result<Draw, Error>,
@@ -90,94 +142,27 @@ pub struct DrawFile {
 /// Reads a whole CSV of draws. `Err` is a message for a fatal problem (exit status 2):
 /// unreadable input, no header, missing or duplicate columns. Row problems are not fatal:
 /// they are carried in [`InputRow::draw`].
-pub fn read_draws(mut input: impl Read) -> Result<DrawFile, String> {
-    // The whole input is kept so that line numbers can be counted from byte offsets: the
-    // csv crate's own line count drifts on CRLF line ends and blank lines.
-    let mut data = Vec::new();
-    input
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot read the input: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(data.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+pub fn read_draws(input: &mut dyn Read) -> Result<DrawFile, String> {
+    let file = read_csv(input, "nozzle,test_point,indicated_l,standard_l")?;
+    let columns = map_columns(&file)?;
+    let rows = file
+        .records
+        .into_iter()
+        .map(|rec| parse_record(rec, &columns))
         .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err("the input is empty: expected a header row with at least \
-                    nozzle,test_point,indicated_l,standard_l"
-            .into());
-    }
-    let columns = map_columns(&header)?;
-    let lines = LineIndex(&data);
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        rows.push(match record {
-            Ok(rec) => {
-                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
-                parse_record(&rec, line, &header, &columns)
-            }
-            Err(e) => unreadable_record(&e, &lines, header.len())?,
-        });
-    }
     Ok(DrawFile {
-        header,
+        header: file.header,
         columns,
         rows,
     })
 }
 
-/// Physical line numbers (1-based) from byte offsets into the input.
-struct LineIndex<'a>(&'a [u8]);
-
-impl LineIndex<'_> {
-    /// The line on which the record starting at `byte` begins. Blank lines before a record
-    /// belong to the gap, not to the record, so they are skipped first.
-    fn line_at(&self, byte: u64) -> u64 {
-        let start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.0.len());
-        let first = self.0[start..]
-            .iter()
-            .position(|b| *b != b'\r' && *b != b'\n')
-            .map_or(self.0.len(), |k| start + k);
-        1 + self.0[..first].iter().filter(|b| **b == b'\n').count() as u64
-    }
-}
-
-/// A record the csv reader could not decode (invalid UTF-8) is a row error; an I/O error
-/// is fatal.
-fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<InputRow, String> {
-    match (e.kind(), e.position()) {
-        (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(InputRow {
-            line: lines.line_at(pos.byte()),
-            fields: vec![String::new(); width],
-            nozzle: String::new(),
-            test_point: String::new(),
-            draw: Err(Error::Unreadable {
-                reason: format!("field {}: not valid UTF-8", err.field() + 1),
-            }),
-        }),
-        _ => Err(format!("cannot read the input: {e}")),
-    }
-}
-
 /// Maps header names (trimmed, case-insensitive) to columns; names the missing required
 /// columns and lists the columns found.
-fn map_columns(header: &[String]) -> Result<Columns, String> {
-    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-    for (i, name) in lower.iter().enumerate() {
-        if !name.is_empty() && lower[..i].contains(name) {
-            return Err(format!(
-                "column {name:?} appears more than once in the header"
-            ));
-        }
-    }
-    let find = |name: &str| lower.iter().position(|h| h == name);
+fn map_columns(file: &RawFile) -> Result<Columns, String> {
+    let header = &file.header;
+    let lower = &file.lower;
+    let find = |name: &str| file.find(name);
     let litres = (find("indicated_l"), find("standard_l"));
     let gallons = (find("indicated_gal"), find("standard_gal"));
     let (unit, volumes) = match (litres, gallons) {
@@ -212,11 +197,7 @@ fn map_columns(header: &[String]) -> Result<Columns, String> {
         } else {
             ""
         };
-        return Err(format!(
-            "missing required column(s): {}{alt}; columns found: {}",
-            missing.join(", "),
-            header.join(", ")
-        ));
+        return Err(missing_columns(&missing, alt, header));
     }
     let req = |i: Option<usize>| i.unwrap_or_default();
     Ok(Columns {
@@ -233,6 +214,7 @@ fn map_columns(header: &[String]) -> Result<Columns, String> {
         mmq_l: find("mmq_l"),
         unit_price: find("unit_price"),
         amount: find("amount"),
+        uncertainty: UNCERTAINTY_COLUMNS.map(find),
         extra: header
             .iter()
             .enumerate()
@@ -243,58 +225,54 @@ fn map_columns(header: &[String]) -> Result<Columns, String> {
 }
 
 /// One record → one row. Never fails: a problem becomes the row's `Err`.
-fn parse_record(rec: &StringRecord, line: u64, header: &[String], cols: &Columns) -> InputRow {
-    let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
-    fields.resize(header.len(), String::new());
+fn parse_record(rec: RawRecord, cols: &Columns) -> InputRow {
+    let fields = rec.fields;
     let cell = |i: usize| fields[i].trim();
     let nozzle = cell(cols.nozzle).to_string();
     let test_point = cell(cols.test_point).to_string();
-    let draw = if rec.len() != header.len() {
-        Err(Error::Unreadable {
-            reason: format!(
-                "column count {} differs from header's {}",
-                rec.len(),
-                header.len()
-            ),
-        })
+    let mut uncertainty = UncertaintyCells::default();
+    let draw = if let Some(problem) = rec.problem {
+        Err(problem)
     } else if nozzle.is_empty() {
         Err(Error::Unreadable {
             reason: "nozzle: empty nozzle id".into(),
         })
     } else {
-        parse_draw(&fields, cols).map_err(|e| Error::Unreadable {
-            reason: describe(&e, cols, &fields),
-        })
+        parse_draw(&fields, cols)
+            .and_then(|d| {
+                uncertainty = uncertainty_cells(&fields, cols)?;
+                Ok(d)
+            })
+            .map_err(|e| Error::Unreadable {
+                reason: describe(&e, cols, &fields),
+            })
     };
     InputRow {
-        line,
+        line: rec.line,
         fields,
         nozzle,
         test_point,
+        uncertainty,
         draw,
     }
 }
 
-/// The cell at `i`, trimmed; an empty cell is absent.
-fn optional(fields: &[String], i: Option<usize>) -> Option<&str> {
-    i.map(|i| fields[i].trim()).filter(|s| !s.is_empty())
-}
-
-/// A number cell; text that is not a number is an error naming the column and the text.
-/// `NaN` and `inf` parse, and the library rejects them with its own message.
-fn number(fields: &[String], name: &'static str, i: Option<usize>) -> Result<Option<f64>, Error> {
-    optional(fields, i)
-        .map(|t| {
-            t.parse::<f64>().map_err(|_| Error::Unreadable {
-                reason: format!("{name}: not a number: {t:?}"),
-            })
-        })
-        .transpose()
-}
-
-fn required_number(fields: &[String], name: &'static str, i: usize) -> Result<f64, Error> {
-    number(fields, name, Some(i))?.ok_or_else(|| Error::Unreadable {
-        reason: format!("{name}: required, but the cell is empty"),
+/// The per-row uncertainty cells, each a number or absent.
+fn uncertainty_cells(f: &[String], cols: &Columns) -> Result<UncertaintyCells, Error> {
+    let mut v = [None; UNCERTAINTY_COLUMNS.len()];
+    for (k, name) in UNCERTAINTY_COLUMNS.iter().enumerate() {
+        v[k] = number(f, name, cols.uncertainty[k])?;
+    }
+    let [can_u_rel, can_k, can_resolution_l, dispenser_resolution_l, thermometer_error_c, expanded_uncertainty_pct, coverage_factor] =
+        v;
+    Ok(UncertaintyCells {
+        can_u_rel,
+        can_k,
+        can_resolution_l,
+        dispenser_resolution_l,
+        thermometer_error_c,
+        expanded_uncertainty_pct,
+        coverage_factor,
     })
 }
 
@@ -381,8 +359,5 @@ pub fn describe(e: &Error, cols: &Columns, fields: &[String]) -> String {
             return format!("{name}: {:?} gal → {text}", fields[i].trim());
         }
     }
-    match text.strip_prefix(field) {
-        Some(rest) => format!("{field}: {}", rest.trim_start_matches(':').trim_start()),
-        None => format!("{field}: {text}"),
-    }
+    describe_error(e)
 }

@@ -6,19 +6,51 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use verimeter::decision::DecisionStatement;
 use verimeter::dispenser::{
     AmountResult, DrawResult, NozzleSummary, TestPointSummary, ThermalCorrection,
 };
 use verimeter::Verdict;
 
+use crate::decide::DecisionJson;
 use crate::dispenser_cmd::{Counts, Report, Row};
 
 #[derive(Serialize)]
 struct Document<'a> {
     profile: ProfileInfo<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_rule: Option<DecisionJson<'a>>,
     rows: Vec<JsonRow<'a>>,
     nozzles: Vec<JsonNozzle<'a>>,
     summary: Counts,
+}
+
+/// The decision fields of a judged row (flattened into it), where a decision rule applied.
+#[derive(Serialize)]
+pub struct RowDecision<'a> {
+    /// U of the error, percentage points.
+    pub expanded_uncertainty_pct: f64,
+    /// Its coverage factor k.
+    pub coverage_factor: f64,
+    /// The rule's name.
+    pub decision_rule: &'a str,
+    /// w = R·U, percentage points.
+    pub guard_band_pct: f64,
+    /// Where U comes from.
+    pub budget: &'a str,
+}
+
+impl<'a> RowDecision<'a> {
+    /// The fields of the library's statement.
+    pub fn new(d: &'a DecisionStatement) -> Self {
+        Self {
+            expanded_uncertainty_pct: d.expanded_uncertainty_pct,
+            coverage_factor: d.k,
+            decision_rule: &d.rule,
+            guard_band_pct: d.guard_band_pct,
+            budget: &d.budget,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -67,6 +99,8 @@ struct Judged<'a> {
     flow_l_min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mmq_l: Option<f64>,
+    #[serde(flatten)]
+    decision: Option<RowDecision<'a>>,
 }
 
 impl<'a> Judged<'a> {
@@ -87,6 +121,7 @@ impl<'a> Judged<'a> {
             amount_check: r.amount.as_ref(),
             flow_l_min: r.flow_l_min,
             mmq_l: r.mmq_l,
+            decision: r.decision.as_ref().map(RowDecision::new),
         }
     }
 }
@@ -163,6 +198,15 @@ fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
     }
 }
 
+/// `value` as pretty-printed JSON with a final newline. Serialising plain structs of strings
+/// and finite numbers cannot fail; if it ever did, an error object is still valid JSON.
+pub fn pretty(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
+    text.push('\n');
+    text
+}
+
 /// The report as one pretty-printed JSON object, with a final newline.
 pub fn json(report: &Report) -> String {
     let doc = Document {
@@ -172,14 +216,10 @@ pub fn json(report: &Report) -> String {
             title: &report.profile.title,
             stage: &report.stage.name,
         },
+        decision_rule: report.decision.as_ref().map(|d| d.json()),
         rows: report.rows.iter().map(|r| row(report, r)).collect(),
         nozzles: report.nozzles.iter().map(|(n, s)| nozzle(n, s)).collect(),
         summary: report.counts,
     };
-    // Serialising plain structs of strings and finite numbers cannot fail; if it ever did,
-    // an error object is still valid JSON.
-    let mut text = serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    text.push('\n');
-    text
+    pretty(&doc)
 }

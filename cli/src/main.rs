@@ -4,21 +4,32 @@
 //! and exit statuses lives here, in small modules:
 //! - [`args`]: the command line (clap derive) — the public contract of flags;
 //! - [`input`]: CSV → draws or row errors;
+//! - [`csvread`]: the CSV layer shared by both judging commands (physical line numbers,
+//!   cells, numbers, error wording);
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
+//! - [`taximeter_cmd`], [`taximeter_input`], [`taximeter_out`]: the same for taximeter tests
+//!   and vehicles;
+//! - [`decide`]: the decision-rule flags and budgets; [`tally`]: counts and exit status;
 //! - [`output`], [`json_out`]: the table, CSV and JSON formats;
-//! - [`profiles_cmd`]: listing the built-in profiles.
+//! - [`profiles_cmd`]: listing the built-in profiles of both kinds.
 //!
-//! Exit status: 0 all pass, 1 something fails / is incomplete / a row is an error,
-//! 2 usage error or unreadable input.
+//! Exit status: 0 all pass (a conditional pass counts as a pass), 1 something fails, fails
+//! conditionally, is incomplete or a row is an error, 2 usage error or unreadable input.
 
 #![forbid(unsafe_code)]
 
 mod args;
+mod csvread;
+mod decide;
 mod dispenser_cmd;
 mod input;
 mod json_out;
 mod output;
 mod profiles_cmd;
+mod tally;
+mod taximeter_cmd;
+mod taximeter_input;
+mod taximeter_out;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -31,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Dispenser(a) => dispenser_cmd::run(a),
+        Command::Taximeter(a) => taximeter_cmd::run(a),
         Command::Profiles(a) => profiles_cmd::run(a),
     };
     match result {

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
+use verimeter::decision::DecisionStatement;
 use verimeter::dispenser::NozzleSummary;
 
 use crate::dispenser_cmd::Report;
+use crate::tally;
 
 pub use crate::json_out::json;
 
@@ -22,15 +24,42 @@ pub const CSV_RESULT_COLUMNS: [&str; 10] = [
     "clause",
 ];
 
-/// The input columns as written, then [`CSV_RESULT_COLUMNS`]; one row per input row.
+/// The result columns added after [`CSV_RESULT_COLUMNS`] when a decision rule applies.
+pub const CSV_DECISION_COLUMNS: [&str; 5] = [
+    "expanded_uncertainty_pct",
+    "coverage_factor",
+    "decision_rule",
+    "guard_band_pct",
+    "budget",
+];
+
+/// The [`CSV_DECISION_COLUMNS`] cells of a row (empty for an error row).
+pub fn decision_cells(d: Option<&DecisionStatement>) -> [String; 5] {
+    match d {
+        Some(d) => [
+            d.expanded_uncertainty_pct.to_string(),
+            d.k.to_string(),
+            d.rule.clone(),
+            d.guard_band_pct.to_string(),
+            d.budget.clone(),
+        ],
+        None => Default::default(),
+    }
+}
+
+/// The input columns as written, then [`CSV_RESULT_COLUMNS`] (and [`CSV_DECISION_COLUMNS`]
+/// under a decision rule); one row per input row.
 pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    let with_u = report.decision.is_some();
+    let decision_head: &[&str] = if with_u { &CSV_DECISION_COLUMNS } else { &[] };
     w.write_record(
         report
             .header
             .iter()
             .map(String::as_str)
-            .chain(CSV_RESULT_COLUMNS),
+            .chain(CSV_RESULT_COLUMNS)
+            .chain(decision_head.iter().copied()),
     )?;
     for r in &report.rows {
         let results: [String; 10] = match &r.outcome {
@@ -53,7 +82,9 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
                 v
             }
         };
-        w.write_record(r.input.fields.iter().chain(results.iter()))?;
+        let u = decision_cells(r.outcome.as_ref().ok().and_then(|d| d.decision.as_ref()));
+        let u: &[String] = if with_u { &u } else { &[] };
+        w.write_record(r.input.fields.iter().chain(results.iter()).chain(u))?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }
@@ -62,9 +93,14 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
 pub fn table(report: &Report) -> String {
     let p = report.profile;
     let mut out = format!(
-        "profile {} v{} — {}\nstage   {} — {}\n\n",
+        "profile {} v{} — {}\nstage   {} — {}\n",
         p.id, p.version, p.title, report.stage.name, report.stage.title
     );
+    if let Some(d) = &report.decision {
+        let _ = writeln!(out, "{}", d.headline());
+    }
+    out.push('\n');
+    let with_u = report.decision.is_some();
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
@@ -78,16 +114,17 @@ pub fn table(report: &Report) -> String {
                 format!("{:+.3}", d.error_pct),
                 pct(d.judged_error_pct),
                 format!("{} … {}", pct(d.limits_pct.lower), pct(d.limits_pct.upper)),
+                u_cell(d.decision.as_ref()),
                 d.verdict.to_string(),
                 draw_note(d),
             ],
             Err(_) => {
-                let mut v = vec![String::new(); 10];
+                let mut v = vec![String::new(); 11];
                 v[0] = r.input.line.to_string();
                 v[1] = r.input.nozzle.clone();
                 v[2] = r.input.test_point.clone();
-                v[8] = "error".into();
-                v[9] = r
+                v[9] = "error".into();
+                v[10] = r
                     .outcome
                     .as_ref()
                     .err()
@@ -98,10 +135,10 @@ pub fn table(report: &Report) -> String {
         })
         .collect();
     let head = [
-        "line", "nozzle", "point", "V_J L", "V_Bt L", "E %", "judged", "limits %", "verdict",
-        "note",
+        "line", "nozzle", "point", "V_J L", "V_Bt L", "E %", "judged", "limits %", "U %",
+        "verdict", "note",
     ];
-    out += &aligned(&head, &rows);
+    out += &aligned_without(&head, &rows, (!with_u).then_some(8));
     out.push('\n');
     let nozzles: Vec<Vec<String>> = report
         .nozzles
@@ -109,24 +146,39 @@ pub fn table(report: &Report) -> String {
         .map(|(n, s)| vec![n.clone(), s.verdict.to_string(), points(s), first_reason(s)])
         .collect();
     out += &aligned(&["nozzle", "verdict", "draws", "reason"], &nozzles);
-    let c = &report.counts;
     let _ = writeln!(
         out,
-        "\nrows: {} ({} pass, {} fail, {} error); nozzles: {} ({} pass, {} fail, {} incomplete)",
-        c.rows,
-        c.rows_pass,
-        c.rows_fail,
-        c.rows_error,
-        c.nozzles,
-        c.nozzles_pass,
-        c.nozzles_fail,
-        c.nozzles_incomplete
+        "\nrows: {}; nozzles: {}",
+        tally::line(&report.row_tally, "error"),
+        tally::line(&report.nozzle_tally, "incomplete"),
     );
     out
 }
 
+/// The U column of a judged row: `±U` (k), empty without a decision.
+pub fn u_cell(d: Option<&DecisionStatement>) -> String {
+    d.map(|d| format!("±{:.3}", d.expanded_uncertainty_pct))
+        .unwrap_or_default()
+}
+
+/// [`aligned`] without the column `skip`, if any.
+pub fn aligned_without(head: &[&str], rows: &[Vec<String>], skip: Option<usize>) -> String {
+    match skip {
+        None => aligned(head, rows),
+        Some(k) => {
+            let keep = |i: &usize| *i != k;
+            let head: Vec<&str> = (0..head.len()).filter(keep).map(|i| head[i]).collect();
+            let rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| (0..r.len()).filter(keep).map(|i| r[i].clone()).collect())
+                .collect();
+            aligned(&head, &rows)
+        }
+    }
+}
+
 /// A percentage for people: signed, at most four decimals, no trailing zeros.
-fn pct(x: f64) -> String {
+pub fn pct(x: f64) -> String {
     let s = format!("{x:+.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "+" || s == "-" {
@@ -157,15 +209,20 @@ fn points(s: &NozzleSummary) -> String {
 }
 
 fn first_reason(s: &NozzleSummary) -> String {
-    match s.reasons.len() {
+    first_of(&s.reasons)
+}
+
+/// The first reason, and how many more there are.
+pub fn first_of(reasons: &[String]) -> String {
+    match reasons.len() {
         0 => String::new(),
-        1 => s.reasons[0].clone(),
-        n => format!("{} (+{} more)", s.reasons[0], n - 1),
+        1 => reasons[0].clone(),
+        n => format!("{} (+{} more)", reasons[0], n - 1),
     }
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
-fn aligned(head: &[&str], rows: &[Vec<String>]) -> String {
+pub fn aligned(head: &[&str], rows: &[Vec<String>]) -> String {
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())

@@ -581,12 +581,28 @@ fn profiles_table_and_json() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
+    // Dispenser profiles first (as before), then the taximeter ones; each names its kind.
     assert_eq!(
         ids,
-        ["jjg443-2015", "oiml-r117-1", "nist-hb44-3.30", "mid-mi005"]
+        [
+            "jjg443-2015",
+            "oiml-r117-1",
+            "nist-hb44-3.30",
+            "mid-mi005",
+            "jjg517-2016",
+            "oiml-r21",
+            "nist-hb44-5.54",
+            "mid-mi007"
+        ]
     );
     assert!(doc[0]["stages"].as_array().unwrap().len() >= 2);
     assert!(doc[0]["thermal"]["fuels"].is_array());
+    assert_eq!(doc[0]["kind"], "dispenser");
+    assert_eq!(doc[4]["kind"], "taximeter");
+
+    let o = run(&["profiles", "--kind", "dispenser", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(json(&o).as_array().unwrap().len(), 4);
 }
 
 #[test]

@@ -42,9 +42,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::{DecisionRule, DecisionStatement};
 use crate::error::{finite, positive, Error, Result};
 use crate::profile::ProfileRef;
 use crate::tolerance::{judge, PctLimits, ToleranceContext};
+use crate::uncertainty::Expanded;
 use crate::units::{Dimension, Unit};
 use crate::verdict::Verdict;
 
@@ -285,8 +287,50 @@ pub struct MeterTestResult {
     pub mpe_pct: f64,
     /// The clause(s) the limits come from.
     pub clause: String,
-    /// Pass when the judged error lies within the limits (limits included).
+    /// Pass when the judged error lies within the limits (limits included); under a decision
+    /// rule (see [`apply_decision`]) the rule's verdict.
     pub verdict: Verdict,
+    /// The uncertainty and decision rule applied, where one was (see [`apply_decision`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionStatement>,
+}
+
+/// Re-judges a meter test's error under a decision rule with the expanded uncertainty
+/// `expanded` of δ (percentage points), and records both on the result (ILAC-G8:2019).
+///
+/// The error judged is the one the profile judges (rounded where it rounds).
+///
+/// ```
+/// use verimeter::decision::DecisionRule;
+/// use verimeter::taximeter::{apply_decision, evaluate_test, MeterTest, TaximeterProfile};
+/// use verimeter::uncertainty::TaximeterBudgetSpec;
+/// use verimeter::units::Unit;
+/// use verimeter::Verdict;
+/// let p = TaximeterProfile::builtin("jjg517-2016")?;
+/// let stage = p.stage(Some("installed"))?;
+/// // −3.9 % is inside −4.0 … +1.0 %, but within U of the lower limit.
+/// let mut r = evaluate_test(&p, stage, &MeterTest::distance(1.0, 0.961, Unit::Kilometre))?;
+/// let budget = TaximeterBudgetSpec::default().distance_budget(r.reference)?;
+/// apply_decision(&mut r, budget.expanded, DecisionRule::NonBinary { guard_factor: 1.0 }, &budget.name)?;
+/// assert_eq!(r.verdict, Verdict::ConditionalPass);
+/// assert!(r.decision.is_some());
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub fn apply_decision(
+    result: &mut MeterTestResult,
+    expanded: Expanded,
+    rule: DecisionRule,
+    budget: &str,
+) -> Result<()> {
+    result.verdict = rule.decide(result.judged_error_pct, result.limits_pct, expanded.u)?;
+    result.decision = Some(DecisionStatement {
+        expanded_uncertainty_pct: expanded.u,
+        k: expanded.k,
+        rule: rule.name().to_string(),
+        guard_band_pct: rule.guard_band(expanded.u),
+        budget: budget.to_string(),
+    });
+    Ok(())
 }
 
 /// The reference to `profile` at `stage`, as carried by every result.
@@ -383,5 +427,6 @@ fn judge_in_base(
         mpe_pct: limits_pct.applicable(judged_error_pct),
         clause: tolerance.clause_at(&ctx),
         verdict,
+        decision: None,
     })
 }

@@ -1,0 +1,203 @@
+//! The CSV layer shared by every command: a header, then records with their physical line
+//! numbers, and the cell helpers (optional cells, numbers) that name the column and the text.
+//!
+//! Only the file format lives here; each command maps the header to its columns and lets the
+//! library judge the values.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use verimeter::Error;
+
+/// One record of the file, as read.
+#[derive(Debug)]
+pub struct RawRecord {
+    /// The physical line the record starts on (the header is line 1).
+    pub line: u64,
+    /// The fields as written, padded or cut to the header's length.
+    pub fields: Vec<String>,
+    /// Why the record cannot be used as a whole (wrong column count, invalid UTF-8).
+    pub problem: Option<Error>,
+}
+
+/// A whole CSV file: the header and the records.
+#[derive(Debug)]
+pub struct RawFile {
+    /// The header names as written (trimmed, BOM removed), in file order.
+    pub header: Vec<String>,
+    /// The header names in lower case, for lookups.
+    pub lower: Vec<String>,
+    /// The records, in file order.
+    pub records: Vec<RawRecord>,
+}
+
+impl RawFile {
+    /// The index of the column named `name` (lower case), if the file has it.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.lower.iter().position(|h| h == name)
+    }
+}
+
+/// Runs `read` on the file `path`, or on standard input when `path` is `-`; a failure is a
+/// fatal message naming the file.
+pub fn with_input<T>(
+    path: &Path,
+    read: impl FnOnce(&mut dyn Read) -> Result<T, String>,
+) -> Result<T, String> {
+    if path.as_os_str() == "-" {
+        read(&mut io::stdin().lock()).map_err(|e| format!("<stdin>: {e}"))
+    } else {
+        let f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        read(&mut io::BufReader::new(f)).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// Reads a whole CSV file with a header. `Err` is a message for a fatal problem (exit
+/// status 2): unreadable input, no header (`empty_hint` says which columns are expected),
+/// a duplicate column. Record problems are carried in [`RawRecord::problem`].
+pub fn read_csv(mut input: impl Read, empty_hint: &str) -> Result<RawFile, String> {
+    // The whole input is kept so that line numbers can be counted from byte offsets: the
+    // csv crate's own line count drifts on CRLF line ends and blank lines.
+    let mut data = Vec::new();
+    input
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read the input: {e}"))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(data.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row: {e}"))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(format!(
+            "the input is empty: expected a header row with at least {empty_hint}"
+        ));
+    }
+    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+    for (i, name) in lower.iter().enumerate() {
+        if !name.is_empty() && lower[..i].contains(name) {
+            return Err(format!(
+                "column {name:?} appears more than once in the header"
+            ));
+        }
+    }
+    let lines = LineIndex(&data);
+    let mut records = Vec::new();
+    for record in reader.records() {
+        records.push(match record {
+            Ok(rec) => {
+                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
+                let problem = (rec.len() != header.len()).then(|| Error::Unreadable {
+                    reason: format!(
+                        "column count {} differs from header's {}",
+                        rec.len(),
+                        header.len()
+                    ),
+                });
+                let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
+                fields.resize(header.len(), String::new());
+                RawRecord {
+                    line,
+                    fields,
+                    problem,
+                }
+            }
+            Err(e) => unreadable_record(&e, &lines, header.len())?,
+        });
+    }
+    Ok(RawFile {
+        header,
+        lower,
+        records,
+    })
+}
+
+/// Physical line numbers (1-based) from byte offsets into the input.
+struct LineIndex<'a>(&'a [u8]);
+
+impl LineIndex<'_> {
+    /// The line on which the record starting at `byte` begins. Blank lines before a record
+    /// belong to the gap, not to the record, so they are skipped first.
+    fn line_at(&self, byte: u64) -> u64 {
+        let start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let first = self.0[start..]
+            .iter()
+            .position(|b| *b != b'\r' && *b != b'\n')
+            .map_or(self.0.len(), |k| start + k);
+        1 + self.0[..first].iter().filter(|b| **b == b'\n').count() as u64
+    }
+}
+
+/// A record the csv reader could not decode (invalid UTF-8) is a record problem; an I/O
+/// error is fatal.
+fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<RawRecord, String> {
+    match (e.kind(), e.position()) {
+        (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(RawRecord {
+            line: lines.line_at(pos.byte()),
+            fields: vec![String::new(); width],
+            problem: Some(Error::Unreadable {
+                reason: format!("field {}: not valid UTF-8", err.field() + 1),
+            }),
+        }),
+        _ => Err(format!("cannot read the input: {e}")),
+    }
+}
+
+/// The message for missing required columns: what is missing, what was found.
+pub fn missing_columns(missing: &[&str], alt: &str, header: &[String]) -> String {
+    format!(
+        "missing required column(s): {}{alt}; columns found: {}",
+        missing.join(", "),
+        header.join(", ")
+    )
+}
+
+/// The cell at `i`, trimmed; an empty cell is absent.
+pub fn optional(fields: &[String], i: Option<usize>) -> Option<&str> {
+    i.map(|i| fields[i].trim()).filter(|s| !s.is_empty())
+}
+
+/// A number cell; text that is not a number is an error naming the column and the text.
+/// `NaN` and `inf` parse, and the library rejects them with its own message.
+pub fn number(fields: &[String], name: &str, i: Option<usize>) -> Result<Option<f64>, Error> {
+    optional(fields, i)
+        .map(|t| {
+            t.parse::<f64>().map_err(|_| Error::Unreadable {
+                reason: format!("{name}: not a number: {t:?}"),
+            })
+        })
+        .transpose()
+}
+
+/// A number cell that must not be empty.
+pub fn required_number(fields: &[String], name: &str, i: usize) -> Result<f64, Error> {
+    number(fields, name, Some(i))?.ok_or_else(|| Error::Unreadable {
+        reason: format!("{name}: required, but the cell is empty"),
+    })
+}
+
+/// A library error worded as `field: what is wrong, got value` (the library's messages start
+/// with the field; the CLI only puts a colon after it). Errors that name no field are shown
+/// as they are.
+pub fn describe_error(e: &Error) -> String {
+    let text = e.to_string();
+    let field = match e {
+        Error::NotFinite { field, .. }
+        | Error::NotPositive { field, .. }
+        | Error::Negative { field, .. }
+        | Error::UnknownName { field, .. }
+        | Error::Money { field, .. } => *field,
+        _ => return text,
+    };
+    match text.strip_prefix(field) {
+        Some(rest) => format!("{field}: {}", rest.trim_start_matches(':').trim_start()),
+        None => format!("{field}: {text}"),
+    }
+}

@@ -1,0 +1,151 @@
+//! Helpers shared by the CLI test files: run the real binary, read its outputs.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// `fixtures/<dir>/<name>` as a string path.
+pub fn fixture(dir: &str, name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(dir)
+        .join(name)
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
+/// Runs `verimeter ARGS`.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_verimeter"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs `verimeter COMMAND [flags] FILE`.
+pub fn cmd(command: &str, flags: &[&str], file: &str) -> Output {
+    let mut args = vec![command];
+    args.extend_from_slice(flags);
+    args.push(file);
+    run(&args)
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+pub fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// The JSON report of `verimeter COMMAND --format json [flags] FILE`, with its exit status.
+pub fn report(command: &str, flags: &[&str], file: &str) -> (i32, Value) {
+    let mut f = vec!["--format", "json"];
+    f.extend_from_slice(flags);
+    let o = cmd(command, &f, file);
+    (code(&o), json(&o))
+}
+
+/// The row of a report that starts on `line`.
+pub fn row(doc: &Value, line: u64) -> &Value {
+    doc["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["line"] == line)
+        .unwrap_or_else(|| panic!("line {line} in {doc}"))
+}
+
+/// The group (`nozzles` / `vehicles`) entry with `key` = `id`.
+pub fn group<'a>(doc: &'a Value, list: &str, key: &str, id: &str) -> &'a Value {
+    doc[list]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|n| n[key] == id)
+        .unwrap_or_else(|| panic!("{key} {id} in {doc}"))
+}
+
+pub fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// `x` to `d` decimals, as published.
+pub fn digits(x: f64, d: usize) -> String {
+    format!("{x:.d$}")
+}
+
+/// rows = pass + conditional_pass + conditional_fail + fail + error, and the same for the
+/// groups (`nozzles` / `vehicles`), against the arrays.
+pub fn assert_counts_add_up(doc: &Value, groups: &str) {
+    let s = &doc["summary"];
+    let n = |k: &str| {
+        s[k].as_u64()
+            .unwrap_or_else(|| panic!("summary.{k} missing: {s}"))
+    };
+    assert_eq!(
+        n("rows"),
+        n("rows_pass")
+            + n("rows_conditional_pass")
+            + n("rows_conditional_fail")
+            + n("rows_fail")
+            + n("rows_error"),
+        "{s}"
+    );
+    let g = |k: &str| n(&format!("{groups}_{k}"));
+    assert_eq!(
+        n(groups),
+        g("pass") + g("conditional_pass") + g("conditional_fail") + g("fail") + g("incomplete"),
+        "{s}"
+    );
+    assert_eq!(n("rows"), doc["rows"].as_array().unwrap().len() as u64);
+    assert_eq!(n(groups), doc[groups].as_array().unwrap().len() as u64);
+    let errors = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("error").is_some())
+        .count() as u64;
+    assert_eq!(n("rows_error"), errors);
+}
+
+/// Runs `verimeter ARGS` with `input` on standard input.
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verimeter"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
+    child.wait_with_output().expect("the binary ends")
+}
+
+/// A file under the system's temporary directory with `text` in it (unique per test name).
+pub fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("verimeter-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path.to_str().expect("utf-8 path").to_string()
+}
