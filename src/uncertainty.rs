@@ -823,7 +823,9 @@ mod tests {
 pub struct TaximeterBudgetSpec {
     /// Relative MPE of the reference distance (0.003 = 0.3 %), rectangular.
     pub reference_distance_relative_mpe: f64,
-    /// The meter's distance display step, metres (100 m = 0.1 km), rectangular half-step.
+    /// The distance resolution read during the test, metres: 10 m (0.01 km, the test mode or
+    /// verification interface of the meter ⚠; a 0.1 km passenger display gives 100 m and
+    /// dominates any short road test), rectangular half-step.
     pub distance_display_step_m: f64,
     /// The stopwatch's rate error, seconds per hour (0.1 s/h), rectangular.
     pub stopwatch_s_per_h: f64,
@@ -841,7 +843,7 @@ impl Default for TaximeterBudgetSpec {
     fn default() -> Self {
         Self {
             reference_distance_relative_mpe: 0.003,
-            distance_display_step_m: 100.0,
+            distance_display_step_m: 10.0,
             stopwatch_s_per_h: 0.1,
             reaction_s: 0.2,
             time_display_step_s: 1.0,

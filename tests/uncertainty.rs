@@ -204,7 +204,7 @@ proptest! {
 }
 
 /// Taximeter distance budget over 2 km with the defaults: reference 0.3 %/√3 = 0.1732 %,
-/// display 50 m/√3 / 2000 m = 1.443 %: the display dominates a short road test.
+/// resolution 5 m/√3 / 2000 m = 0.1443 %; U (k = 2) = 2·√(0.1732² + 0.1443²) = 0.451 %.
 #[test]
 fn taximeter_budgets() {
     let spec = verimeter::uncertainty::TaximeterBudgetSpec::default();
@@ -212,9 +212,10 @@ fn taximeter_budgets() {
     assert_relative_eq!(b.lines[0].u, 0.3 / 3f64.sqrt(), epsilon = 1e-12);
     assert_relative_eq!(
         b.lines[1].u,
-        50.0 / 3f64.sqrt() / 2000.0 * 100.0,
+        5.0 / 3f64.sqrt() / 2000.0 * 100.0,
         epsilon = 1e-12
     );
+    assert!((b.expanded.u - 0.451).abs() < 0.002, "{}", b.expanded.u);
     let t = spec.time_budget(3600.0).unwrap();
     assert!(t.standard_uncertainty > 0.0 && t.standard_uncertainty < 0.05);
     assert!(spec.distance_budget(0.0).is_err());

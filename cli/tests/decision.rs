@@ -352,13 +352,14 @@ fn taximeter_non_binary_with_a_budget_file() {
         .as_str()
         .unwrap()
         .contains("taximeter distance test over 2000 m"));
-    // The default budget: a 100 m display step dominates at 2 km (U ≈ 2.9 %).
+    // The default budget: 0.3 % reference and a 10 m resolution at 2 km: U ≈ 0.45 %.
     let (_, doc) = report(
         "taximeter",
         &["--decision-rule", "non-binary"],
         &fixture("taximeter", "jjg517-installed.csv"),
     );
-    assert!(num(&row(&doc, 2)["expanded_uncertainty_pct"]) > 2.5);
+    let u = num(&row(&doc, 2)["expanded_uncertainty_pct"]);
+    assert!((u - 0.451).abs() < 0.002, "{u}");
     assert!(doc["decision_rule"]["budget"]
         .as_str()
         .unwrap()
