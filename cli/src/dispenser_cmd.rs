@@ -2,7 +2,7 @@
 //! summarise each nozzle with the library, hand the report to an output format.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::Path;
 
 use verimeter::dispenser::{evaluate_draw, summarize_nozzle, DrawResult, NozzleSummary};
@@ -10,7 +10,8 @@ use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::{Error, Verdict};
 
 use crate::args::{DispenserArgs, Format};
-use crate::input::{describe, read_draws, InputRow};
+use crate::csv_in::{input_name, read_path};
+use crate::input::{describe, read_draws, InputRow, LEAST_COLUMNS};
 use crate::output;
 
 /// One judged (or unusable) row of the input.
@@ -93,13 +94,8 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
     let stage = profile
         .stage(args.stage.as_deref())
         .map_err(|e| e.to_string())?;
-    let file = if args.file.as_os_str() == "-" {
-        read_draws(io::stdin().lock()).map_err(|e| format!("<stdin>: {e}"))?
-    } else {
-        let f = File::open(&args.file)
-            .map_err(|e| format!("cannot open {}: {e}", args.file.display()))?;
-        read_draws(io::BufReader::new(f)).map_err(|e| format!("{}: {e}", args.file.display()))?
-    };
+    let raw = read_path(&args.file, false, LEAST_COLUMNS)?;
+    let file = read_draws(raw).map_err(|e| format!("{}: {e}", input_name(&args.file)))?;
     if file.rows.is_empty() {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }

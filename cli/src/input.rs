@@ -4,13 +4,12 @@
 //! Only the file format lives here; every judgement (finite, positive, known fuel, …) is the
 //! library's, so that the CLI and the library can never disagree on what a valid draw is.
 
-use std::io::Read;
-
-use csv::StringRecord;
 use verimeter::dispenser::{Draw, PriceReading, Substance, TestPoint};
 use verimeter::money::parse_money;
 use verimeter::units::Unit;
 use verimeter::Error;
+
+use crate::csv_in::{number, optional, required_number, RawCsv, RawRecord};
 
 /// The unit the volume columns are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,93 +89,27 @@ pub struct DrawFile {
 /// Reads a whole CSV of draws. `Err` is a message for a fatal problem (exit status 2):
 /// unreadable input, no header, missing or duplicate columns. Row problems are not fatal:
 /// they are carried in [`InputRow::draw`].
-pub fn read_draws(mut input: impl Read) -> Result<DrawFile, String> {
-    // The whole input is kept so that line numbers can be counted from byte offsets: the
-    // csv crate's own line count drifts on CRLF line ends and blank lines.
-    let mut data = Vec::new();
-    input
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot read the input: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(data.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+pub fn read_draws(csv: RawCsv) -> Result<DrawFile, String> {
+    let columns = map_columns(&csv.header)?;
+    let rows = csv
+        .records
+        .into_iter()
+        .map(|rec| parse_record(rec, &columns))
         .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err("the input is empty: expected a header row with at least \
-                    nozzle,test_point,indicated_l,standard_l"
-            .into());
-    }
-    let columns = map_columns(&header)?;
-    let lines = LineIndex(&data);
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        rows.push(match record {
-            Ok(rec) => {
-                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
-                parse_record(&rec, line, &header, &columns)
-            }
-            Err(e) => unreadable_record(&e, &lines, header.len())?,
-        });
-    }
     Ok(DrawFile {
-        header,
+        header: csv.header,
         columns,
         rows,
     })
 }
 
-/// Physical line numbers (1-based) from byte offsets into the input.
-struct LineIndex<'a>(&'a [u8]);
-
-impl LineIndex<'_> {
-    /// The line on which the record starting at `byte` begins. Blank lines before a record
-    /// belong to the gap, not to the record, so they are skipped first.
-    fn line_at(&self, byte: u64) -> u64 {
-        let start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.0.len());
-        let first = self.0[start..]
-            .iter()
-            .position(|b| *b != b'\r' && *b != b'\n')
-            .map_or(self.0.len(), |k| start + k);
-        1 + self.0[..first].iter().filter(|b| **b == b'\n').count() as u64
-    }
-}
-
-/// A record the csv reader could not decode (invalid UTF-8) is a row error; an I/O error
-/// is fatal.
-fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<InputRow, String> {
-    match (e.kind(), e.position()) {
-        (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(InputRow {
-            line: lines.line_at(pos.byte()),
-            fields: vec![String::new(); width],
-            nozzle: String::new(),
-            test_point: String::new(),
-            draw: Err(Error::Unreadable {
-                reason: format!("field {}: not valid UTF-8", err.field() + 1),
-            }),
-        }),
-        _ => Err(format!("cannot read the input: {e}")),
-    }
-}
+/// The columns an empty input should have had, for the message.
+pub const LEAST_COLUMNS: &str = "nozzle,test_point,indicated_l,standard_l";
 
 /// Maps header names (trimmed, case-insensitive) to columns; names the missing required
 /// columns and lists the columns found.
 fn map_columns(header: &[String]) -> Result<Columns, String> {
     let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-    for (i, name) in lower.iter().enumerate() {
-        if !name.is_empty() && lower[..i].contains(name) {
-            return Err(format!(
-                "column {name:?} appears more than once in the header"
-            ));
-        }
-    }
     let find = |name: &str| lower.iter().position(|h| h == name);
     let litres = (find("indicated_l"), find("standard_l"));
     let gallons = (find("indicated_gal"), find("standard_gal"));
@@ -243,20 +176,14 @@ fn map_columns(header: &[String]) -> Result<Columns, String> {
 }
 
 /// One record → one row. Never fails: a problem becomes the row's `Err`.
-fn parse_record(rec: &StringRecord, line: u64, header: &[String], cols: &Columns) -> InputRow {
-    let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
-    fields.resize(header.len(), String::new());
+fn parse_record(rec: RawRecord, cols: &Columns) -> InputRow {
+    let width = rec.width_error();
+    let fields = rec.fields;
     let cell = |i: usize| fields[i].trim();
     let nozzle = cell(cols.nozzle).to_string();
     let test_point = cell(cols.test_point).to_string();
-    let draw = if rec.len() != header.len() {
-        Err(Error::Unreadable {
-            reason: format!(
-                "column count {} differs from header's {}",
-                rec.len(),
-                header.len()
-            ),
-        })
+    let draw = if let Some(e) = width {
+        Err(e)
     } else if nozzle.is_empty() {
         Err(Error::Unreadable {
             reason: "nozzle: empty nozzle id".into(),
@@ -267,35 +194,12 @@ fn parse_record(rec: &StringRecord, line: u64, header: &[String], cols: &Columns
         })
     };
     InputRow {
-        line,
+        line: rec.line,
         fields,
         nozzle,
         test_point,
         draw,
     }
-}
-
-/// The cell at `i`, trimmed; an empty cell is absent.
-fn optional(fields: &[String], i: Option<usize>) -> Option<&str> {
-    i.map(|i| fields[i].trim()).filter(|s| !s.is_empty())
-}
-
-/// A number cell; text that is not a number is an error naming the column and the text.
-/// `NaN` and `inf` parse, and the library rejects them with its own message.
-fn number(fields: &[String], name: &'static str, i: Option<usize>) -> Result<Option<f64>, Error> {
-    optional(fields, i)
-        .map(|t| {
-            t.parse::<f64>().map_err(|_| Error::Unreadable {
-                reason: format!("{name}: not a number: {t:?}"),
-            })
-        })
-        .transpose()
-}
-
-fn required_number(fields: &[String], name: &'static str, i: usize) -> Result<f64, Error> {
-    number(fields, name, Some(i))?.ok_or_else(|| Error::Unreadable {
-        reason: format!("{name}: required, but the cell is empty"),
-    })
 }
 
 /// Builds the library's [`Draw`] from the cells of one row.

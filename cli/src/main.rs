@@ -6,7 +6,8 @@
 //! - [`input`]: CSV → draws or row errors;
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
 //! - [`output`], [`json_out`]: the table, CSV and JSON formats;
-//! - [`profiles_cmd`]: listing the built-in profiles.
+//! - [`profiles_cmd`]: listing the built-in profiles;
+//! - [`trips_cmd`] (with [`trips_in`], [`trips_out`]): trip-log fare validation.
 //!
 //! Exit status: 0 all pass, 1 something fails / is incomplete / a row is an error,
 //! 2 usage error or unreadable input.
@@ -14,11 +15,16 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod csv_in;
 mod dispenser_cmd;
 mod input;
 mod json_out;
 mod output;
 mod profiles_cmd;
+mod trips_cmd;
+mod trips_help;
+mod trips_in;
+mod trips_out;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -32,6 +38,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Dispenser(a) => dispenser_cmd::run(a),
         Command::Profiles(a) => profiles_cmd::run(a),
+        Command::Trips(a) => trips_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

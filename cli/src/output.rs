@@ -126,7 +126,7 @@ pub fn table(report: &Report) -> String {
 }
 
 /// A percentage for people: signed, at most four decimals, no trailing zeros.
-fn pct(x: f64) -> String {
+pub(crate) fn pct(x: f64) -> String {
     let s = format!("{x:+.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "+" || s == "-" {
@@ -165,7 +165,7 @@ fn first_reason(s: &NozzleSummary) -> String {
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
-fn aligned(head: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn aligned(head: &[&str], rows: &[Vec<String>]) -> String {
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())
