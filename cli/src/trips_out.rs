@@ -227,7 +227,7 @@ pub fn table(report: &Report) -> String {
         .map(|r| {
             let mut v = vec![String::new(); 11];
             v[0] = r.input.line.to_string();
-            v[1] = r.input.trip.clone();
+            v[1] = r.input.trip.replace(['\r', '\n'], " ");
             match &r.outcome {
                 Outcome::Judged(j) => {
                     v[2] = j.rate_code.clone();
