@@ -293,28 +293,25 @@ fn judge(
     tolerance: &Tolerance,
     with_fare_check: bool,
 ) -> Outcome {
+    // Scope first: a row the tariff does not cover is skipped whatever its other cells.
+    let rate_code = cols.rate_code(&input.fields);
+    let skip = |reason: String| Outcome::Skipped {
+        rate_code: rate_code.map(str::to_string),
+        reason,
+    };
+    if let Some(reason) = cols
+        .color(&input.fields)
+        .and_then(|c| colour_out_of_scope(tariff, &c))
+    {
+        return skip(reason);
+    }
+    let rate = match rate_for(tariff, rate_code) {
+        Ok(r) => r,
+        Err(reason) => return skip(reason),
+    };
     let trip = match &input.parsed {
         Ok(t) => t,
         Err(e) => return Outcome::Error(e.clone()),
-    };
-    if let Some(reason) = trip
-        .color
-        .as_deref()
-        .and_then(|c| colour_out_of_scope(tariff, c))
-    {
-        return Outcome::Skipped {
-            rate_code: trip.rate_code.clone(),
-            reason,
-        };
-    }
-    let rate = match rate_for(tariff, trip.rate_code.as_deref()) {
-        Ok(r) => r,
-        Err(reason) => {
-            return Outcome::Skipped {
-                rate_code: trip.rate_code.clone(),
-                reason,
-            }
-        }
     };
     match judge_trip(tariff, rate, cols, input, trip, tolerance, with_fare_check) {
         Ok(j) => Outcome::Judged(Box::new(j)),

@@ -17,17 +17,19 @@ case-insensitive, `#` lines are comments, other columns echoed to the output.
                                                                tpep_dropoff_datetime]
             fare: the metered fare, an exact decimal          [TLC: fare_amount]
   optional  trip: an id (default: the line number)
-            rate_code: the tariff's rate (default: its first)  [TLC: RatecodeID; 1.0 = 1]
+            rate_code: the tariff's rate (default: its first) [TLC: RatecodeID; 1.0 = 1]
             waiting_s: seconds spent below the switching speed, if the log knows it
             pickup with duration_s: the start of the hire
             color: a row whose colour is not a word of the tariff's id or title (e.g.
               green under nyc-yellow-2019) is skipped as out of scope
             extra, mta_tax, improvement_surcharge, congestion_surcharge: surcharges
               checked against the tariff's extras (state tax, improvement surcharge,
-              congestion surcharge; extra = any sum of the time-of-day extras in force at
-              pickup and the conditional extras, as one NYC vendor folds the congestion
-              surcharge into extra). A column is checked only where the rate defines the
-              extra; findings are listed apart and never change the verdict.
+              congestion surcharge: 0 or its amount; extra = any sum of the time-of-day
+              extras in force at some time of the hire, from 5 min before pickup to
+              drop-off, and of the conditional extras, as one NYC vendor folds the
+              congestion surcharge into extra). Only clearly inconsistent values are
+              reported, and only where the rate defines the extra; findings are listed
+              apart (surcharge_findings) and never change the verdict.
 Timestamps: YYYY-MM-DD HH:MM:SS (or with T) local time, or RFC 3339 with fractional
 seconds (ignored) and an offset: the local clock time written is used for the tariff's
 time windows; the duration is taken on the UTC time line when both stamps carry an offset.
@@ -44,8 +46,8 @@ With --profile (a taximeter profile whose stage has a fare tolerance, e.g. mid-m
 is also judged against the nominal fare (check_fare): meaningful only for exact (metered,
 series) data, where the nominal fare is the meter's; a summary log will mostly fail it.
 Rows whose rate code the tariff lacks (e.g. NYC 4, 5 negotiated, 99) and rows out of the
-tariff's colour are `skipped` with the reason. A row that cannot be read is an error naming
-the line, the column and the value; it never stops the other rows.
+tariff's colour are `skipped` with the reason, whatever their other cells. A row that cannot
+be read is an error naming the line, the column and the value; it never stops the others.
 rows = rows_pass + rows_fail + rows_skipped + rows_error.
 
 Output (--format): `table` for people; `json` for programs: {tariff: {id, version, title,

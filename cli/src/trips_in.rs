@@ -95,8 +95,6 @@ pub const DEFAULT_START: &str = "2019-03-06 10:00:00";
 /// One trip as read.
 #[derive(Debug, Clone)]
 pub struct Trip {
-    /// The rate code cell (trimmed), if given.
-    pub rate_code: Option<String>,
     /// Distance, metres.
     pub distance_m: f64,
     /// Duration of the hire, seconds.
@@ -109,8 +107,6 @@ pub struct Trip {
     pub waiting_s: Option<f64>,
     /// The metered fare, exact.
     pub fare: Money,
-    /// The `color` cell (lower case), if any.
-    pub color: Option<String>,
 }
 
 /// One data row of the log.
@@ -272,6 +268,17 @@ fn map_columns(csv: &RawCsv) -> Result<Columns, String> {
 }
 
 impl Columns {
+    /// The rate code cell (trimmed), if the log has one; read apart from the trip so that
+    /// an out-of-scope row is skipped even when its other cells are unusable.
+    pub fn rate_code<'f>(&self, fields: &'f [String]) -> Option<&'f str> {
+        optional(fields, self.rate_code.as_ref().map(|c| c.index))
+    }
+
+    /// The `color` cell in lower case, if any.
+    pub fn color(&self, fields: &[String]) -> Option<String> {
+        optional(fields, self.color.as_ref().map(|c| c.index)).map(str::to_ascii_lowercase)
+    }
+
     /// The column(s) a library field name comes from, as written in the header.
     pub fn column_of(&self, field: &str) -> Option<String> {
         match field {
@@ -407,22 +414,12 @@ fn parse_trip(f: &[String], cols: &Columns) -> Result<Trip, Error> {
         None => (DEFAULT_START.parse()?, true),
     };
     Ok(Trip {
-        rate_code: cols
-            .rate_code
-            .as_ref()
-            .and_then(|c| optional(f, Some(c.index)))
-            .map(str::to_string),
         distance_m,
         duration_s,
         start,
         start_assumed,
         waiting_s,
         fare,
-        color: cols
-            .color
-            .as_ref()
-            .and_then(|c| optional(f, Some(c.index)))
-            .map(str::to_ascii_lowercase),
     })
 }
 

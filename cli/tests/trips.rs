@@ -428,10 +428,13 @@ fn rate_code_not_in_tariff_is_skipped_with_the_reason() {
                b,2.0,480,7.50,5\n\
                c,2.0,480,7.50,99\n\
                d,2.0,480,7.50,1.0\n\
-               e,2.0,480,7.50,\n";
+               e,2.0,480,7.50,\n\
+               f,2.0,480,-3.50,5\n";
     let (code, doc) = report_of("nyc-yellow-2019", &[], log);
     assert_eq!(code, 0, "skipped rows do not fail the log: {doc:#}");
-    assert_eq!(summary(&doc), [5, 3, 0, 2, 0]);
+    assert_eq!(summary(&doc), [6, 3, 0, 3, 0]);
+    // Out of scope whatever its other cells (a negotiated refund).
+    assert_eq!(row(&doc, 7)["verdict"], "skipped");
     let b = row(&doc, 3);
     assert_eq!(b["verdict"], "skipped");
     assert_eq!(b["rate_code"], "5");
