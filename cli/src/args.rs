@@ -59,6 +59,9 @@ kind). --kind keeps one kind only.",
 taximeter\n  verimeter profiles --kind dispenser --format json > profiles.json"
     )]
     Profiles(ProfilesArgs),
+    /// Validate the fares of a trip log against a tariff: one verdict per trip.
+    #[command(long_about = crate::trips_help::LONG, after_long_help = crate::trips_help::AFTER)]
+    Trips(TripsArgs),
 }
 
 const DISPENSER_LONG: &str = "\
@@ -328,4 +331,30 @@ pub enum ListFormat {
     Table,
     /// The full profile objects, as a JSON array.
     Json,
+}
+
+/// Arguments of `verimeter trips`.
+#[derive(Debug, clap::Args)]
+pub struct TripsArgs {
+    /// The tariff: a JSON file (as in fixtures/tariffs/), or, when no such file exists, a
+    /// built-in tariff id (beijing-2013, shanghai-2015, nyc-yellow-2019).
+    #[arg(long, value_name = "FILE|ID")]
+    pub tariff: String,
+
+    /// A built-in taximeter profile (e.g. mid-mi007) whose fare tolerance widens the bounds
+    /// and judges the fare against the nominal fare too (for exact, metered data).
+    #[arg(long, value_name = "ID")]
+    pub profile: Option<String>,
+
+    /// The profile's stage (its default stage when absent); only with --profile.
+    #[arg(long, value_name = "STAGE", requires = "profile")]
+    pub stage: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// The CSV trip log, or `-` for standard input.
+    #[arg(value_name = "LOG")]
+    pub file: PathBuf,
 }

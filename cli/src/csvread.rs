@@ -1,5 +1,6 @@
 //! The CSV layer shared by every command: a header, then records with their physical line
-//! numbers, and the cell helpers (optional cells, numbers) that name the column and the text.
+//! numbers (`#` comment lines skipped where a command allows them), and the cell helpers
+//! (optional cells, numbers) that name the column and the text.
 //!
 //! Only the file format lives here; each command maps the header to its columns and lets the
 //! library judge the values.
@@ -53,10 +54,23 @@ pub fn with_input<T>(
     }
 }
 
+/// Whether lines starting with `#` are comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comments {
+    /// No comments: a `#` is data like any other character.
+    None,
+    /// Lines starting with `#` are skipped (they still count in line numbers).
+    Hash,
+}
+
 /// Reads a whole CSV file with a header. `Err` is a message for a fatal problem (exit
 /// status 2): unreadable input, no header (`empty_hint` says which columns are expected),
 /// a duplicate column. Record problems are carried in [`RawRecord::problem`].
-pub fn read_csv(mut input: impl Read, empty_hint: &str) -> Result<RawFile, String> {
+pub fn read_csv(
+    mut input: impl Read,
+    empty_hint: &str,
+    comments: Comments,
+) -> Result<RawFile, String> {
     // The whole input is kept so that line numbers can be counted from byte offsets: the
     // csv crate's own line count drifts on CRLF line ends and blank lines.
     let mut data = Vec::new();
@@ -66,6 +80,7 @@ pub fn read_csv(mut input: impl Read, empty_hint: &str) -> Result<RawFile, Strin
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
+        .comment((comments == Comments::Hash).then_some(b'#'))
         .from_reader(data.as_slice());
     let header: Vec<String> = reader
         .headers()
@@ -86,7 +101,10 @@ pub fn read_csv(mut input: impl Read, empty_hint: &str) -> Result<RawFile, Strin
             ));
         }
     }
-    let lines = LineIndex(&data);
+    let lines = LineIndex {
+        data: &data,
+        comments,
+    };
     let mut records = Vec::new();
     for record in reader.records() {
         records.push(match record {
@@ -118,20 +136,32 @@ pub fn read_csv(mut input: impl Read, empty_hint: &str) -> Result<RawFile, Strin
 }
 
 /// Physical line numbers (1-based) from byte offsets into the input.
-struct LineIndex<'a>(&'a [u8]);
+struct LineIndex<'a> {
+    data: &'a [u8],
+    comments: Comments,
+}
 
 impl LineIndex<'_> {
-    /// The line on which the record starting at `byte` begins. Blank lines before a record
-    /// belong to the gap, not to the record, so they are skipped first.
+    /// The line on which the record starting at `byte` begins. Blank lines (and comment
+    /// lines, when comments are on) before a record belong to the gap, not to the record, so
+    /// they are skipped first.
     fn line_at(&self, byte: u64) -> u64 {
-        let start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.0.len());
-        let first = self.0[start..]
-            .iter()
-            .position(|b| *b != b'\r' && *b != b'\n')
-            .map_or(self.0.len(), |k| start + k);
-        1 + self.0[..first].iter().filter(|b| **b == b'\n').count() as u64
+        let data = self.data;
+        let mut k = usize::try_from(byte).unwrap_or(usize::MAX).min(data.len());
+        loop {
+            while k < data.len() && matches!(data[k], b'\r' | b'\n') {
+                k += 1;
+            }
+            if self.comments == Comments::Hash && data.get(k) == Some(&b'#') {
+                k = data[k..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(data.len(), |n| k + n);
+            } else {
+                break;
+            }
+        }
+        1 + data[..k].iter().filter(|b| **b == b'\n').count() as u64
     }
 }
 

@@ -12,8 +12,8 @@ use verimeter::units::Unit;
 use verimeter::Error;
 
 use crate::csvread::{
-    describe_error, missing_columns, number, optional, read_csv, required_number, RawFile,
-    RawRecord,
+    describe_error, missing_columns, number, optional, read_csv, required_number, Comments,
+    RawFile, RawRecord,
 };
 
 /// The unit the volume columns are written in.
@@ -143,7 +143,11 @@ pub struct DrawFile {
 /// unreadable input, no header, missing or duplicate columns. Row problems are not fatal:
 /// they are carried in [`InputRow::draw`].
 pub fn read_draws(input: &mut dyn Read) -> Result<DrawFile, String> {
-    let file = read_csv(input, "nozzle,test_point,indicated_l,standard_l")?;
+    let file = read_csv(
+        input,
+        "nozzle,test_point,indicated_l,standard_l",
+        Comments::None,
+    )?;
     let columns = map_columns(&file)?;
     let rows = file
         .records

@@ -4,14 +4,16 @@
 //! and exit statuses lives here, in small modules:
 //! - [`args`]: the command line (clap derive) — the public contract of flags;
 //! - [`input`]: CSV → draws or row errors;
-//! - [`csvread`]: the CSV layer shared by both judging commands (physical line numbers,
+//! - [`csvread`]: the CSV layer shared by every command that reads CSV (physical line numbers,
 //!   cells, numbers, error wording);
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
 //! - [`taximeter_cmd`], [`taximeter_input`], [`taximeter_out`]: the same for taximeter tests
 //!   and vehicles;
 //! - [`decide`]: the decision-rule flags and budgets; [`tally`]: counts and exit status;
 //! - [`output`], [`json_out`]: the table, CSV and JSON formats;
-//! - [`profiles_cmd`]: listing the built-in profiles of both kinds.
+//! - [`profiles_cmd`]: listing the built-in profiles of both kinds;
+//! - [`trips_cmd`] (with [`trips_in`], [`trips_out`], [`trips_help`]): trip-log fare
+//!   validation.
 //!
 //! Exit status: 0 all pass (a conditional pass counts as a pass), 1 something fails, fails
 //! conditionally, is incomplete or a row is an error, 2 usage error or unreadable input.
@@ -30,6 +32,10 @@ mod tally;
 mod taximeter_cmd;
 mod taximeter_input;
 mod taximeter_out;
+mod trips_cmd;
+mod trips_help;
+mod trips_in;
+mod trips_out;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -44,6 +50,7 @@ fn main() -> ExitCode {
         Command::Dispenser(a) => dispenser_cmd::run(a),
         Command::Taximeter(a) => taximeter_cmd::run(a),
         Command::Profiles(a) => profiles_cmd::run(a),
+        Command::Trips(a) => trips_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

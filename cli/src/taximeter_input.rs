@@ -13,8 +13,8 @@ use verimeter::units::Unit;
 use verimeter::Error;
 
 use crate::csvread::{
-    describe_error, missing_columns, number, optional, read_csv, required_number, RawFile,
-    RawRecord,
+    describe_error, missing_columns, number, optional, read_csv, required_number, Comments,
+    RawFile, RawRecord,
 };
 
 /// The unit suffixes of reading columns, and their units.
@@ -122,7 +122,11 @@ pub struct TestFile {
 
 /// Reads a whole CSV of tests. `Err` is a message for a fatal problem (exit status 2).
 pub fn read_tests(input: &mut dyn Read) -> Result<TestFile, String> {
-    let file = read_csv(input, "vehicle,test,reference_km,indicated_km")?;
+    let file = read_csv(
+        input,
+        "vehicle,test,reference_km,indicated_km",
+        Comments::None,
+    )?;
     let columns = map_columns(&file)?;
     let rows = file
         .records

@@ -123,7 +123,7 @@ pub fn assert_counts_add_up(doc: &Value, groups: &str) {
 
 /// Runs `verimeter ARGS` with `input` on standard input.
 pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    use std::io::Write;
+    use std::io::{ErrorKind, Write};
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_verimeter"))
         .args(args)
@@ -132,12 +132,11 @@ pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write stdin");
+    let written = child.stdin.take().expect("stdin").write_all(input);
+    // The command may exit (usage error) before reading: a broken pipe here is fine.
+    if let Err(e) = written {
+        assert_eq!(e.kind(), ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     child.wait_with_output().expect("the binary ends")
 }
 
