@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use verimeter::Verdict;
 
 /// The size of a chart, pixels (the page scales it down on narrow screens).
-pub const SIZE: (u32, u32) = (560, 320);
+pub const SIZE: (u32, u32) = (520, 310);
 
 /// One judged row on the chart.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct Point {
 pub struct Chart {
     /// The x axis' description, e.g. "flow rate (L/min)".
     pub x_desc: String,
+    /// The y axis' description, e.g. "error E (%)".
+    pub y_desc: &'static str,
     /// Labels of the integer x positions 1, 2, … when x is an order (not a flow rate).
     pub order_labels: Option<Vec<String>>,
     /// The points.
@@ -162,16 +164,17 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
     let n_labels = chart.order_labels.as_ref().map_or(8, |l| l.len() + 2);
     c.configure_mesh()
         .x_desc(chart.x_desc.as_str())
-        .y_desc("error E (%)")
+        .y_desc(chart.y_desc)
         .x_labels(n_labels)
         .y_labels(8)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .light_line_style(RGBColor(240, 241, 243).stroke_width(1))
+        .max_light_lines(1)
+        .light_line_style(RGBColor(243, 244, 246).stroke_width(1))
         .bold_line_style(RGBColor(226, 228, 232).stroke_width(1))
         .axis_style(INK.mix(0.6).stroke_width(1))
-        .label_style(("sans-serif", 12).into_font().color(&INK))
-        .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
+        .label_style(("sans-serif", 13).into_font().color(&INK))
+        .axis_desc_style(("sans-serif", 14).into_font().color(&INK))
         .draw()?;
 
     // Zero error.
@@ -181,7 +184,7 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
     ))?;
     // Limit labels, at the right end of the band.
     if let (true, Some((lo, hi))) = (same, first) {
-        let style = ("sans-serif", 11).into_font().color(&BAND.mix(0.95));
+        let style = ("sans-serif", 12).into_font().color(&BAND.mix(0.95));
         for (y, name) in [(hi, "upper"), (lo, "lower")] {
             let text = format!("{name} {} %", y_fmt(&y));
             let pos = c.backend_coord(&(x1, y));

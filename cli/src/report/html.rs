@@ -145,20 +145,22 @@ article.group h3{font-size:19px;margin:0 0 8px;display:flex;align-items:center;g
 .reasons{margin:0 0 10px;padding-left:20px}
 .reasons li{margin:2px 0}
 .facts{margin:0 0 12px;padding:0;list-style:none;color:var(--muted);font-size:13px}
-.body{display:grid;grid-template-columns:minmax(0,560px) minmax(0,1fr);gap:20px;align-items:start}
+.body{display:grid;grid-template-columns:minmax(0,440px) minmax(0,1fr);gap:16px;align-items:start}
+.rows{overflow-x:auto}
 @media (max-width:1000px){.body{grid-template-columns:1fr}}
 figure{margin:0}
 figure svg{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:6px}
 figcaption{color:var(--muted);font-size:12px;margin-top:6px}
-.legend{display:flex;flex-wrap:wrap;gap:12px;font-size:12px;color:var(--muted);margin-top:4px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 10px;font-size:11.5px;color:var(--muted);margin-top:4px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;vertical-align:-1px}
 .legend i.band{border-radius:2px;background:rgba(46,160,67,.25);border:1px dashed var(--band)}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
+table{border-collapse:collapse;width:100%;font-size:12.5px}
+th,td{padding:4px 6px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 th{color:var(--muted);font-weight:600;background:#fafbfc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.err td{background:#fbf3f3}
 td.msg{white-space:normal;color:#7a1f26}
+td .badge{font-size:10.5px;padding:1px 7px}
 .bad li{margin:3px 0}
 .bad .ln{font-variant-numeric:tabular-nums;font-weight:600}
 footer{color:var(--muted);font-size:12px;margin-top:28px;border-top:1px solid var(--line);padding-top:10px}

@@ -145,7 +145,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, String> {
     std::fs::write(&path, html::render(&page))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let line = format!(
-        "wrote {}: {} {}, {} rows\n",
+        "wrote {} — {}: {}; rows: {}\n",
         path.display(),
         page.group_noun_plural,
         page.group_line,
@@ -189,13 +189,18 @@ fn pct3(x: f64) -> String {
     format!("{x:+.3}").replace('-', "−")
 }
 
-/// A limit pair, e.g. "−0.3 … +0.3".
+/// A percentage as judged (at most four decimals, signed).
+fn signed(x: f64) -> String {
+    crate::output::pct(x).replace('-', "−")
+}
+
+/// A limit pair: "±0.3" when symmetric, else "−4 … +1".
 fn limits(lower: f64, upper: f64) -> String {
-    format!(
-        "{} … {}",
-        crate::output::pct(lower).replace('-', "−"),
-        crate::output::pct(upper).replace('-', "−")
-    )
+    if lower == -upper {
+        format!("±{}", crate::output::pct(upper).trim_start_matches('+'))
+    } else {
+        format!("{} … {}", signed(lower), signed(upper))
+    }
 }
 
 /// A volume or reading as written by people (no float noise).
@@ -231,30 +236,20 @@ fn dispenser_page(
         for row in &rows {
             let line = row.input.line.to_string();
             table.push(match &row.outcome {
-                Ok(d) => {
-                    let e = if d.judged_error_pct == d.error_pct {
-                        Cell::num(pct3(d.error_pct))
-                    } else {
-                        Cell::num(format!(
-                            "{} (judged {})",
-                            pct3(d.error_pct),
-                            crate::output::pct(d.judged_error_pct).replace('-', "−")
-                        ))
-                    };
-                    TableRow {
-                        cells: vec![
-                            Cell::num(line),
-                            Cell::text(d.test_point.as_str()),
-                            Cell::num(d.flow_l_min.map(num).unwrap_or_default()),
-                            Cell::num(num(d.indicated_l)),
-                            Cell::num(num(d.corrected_standard_l)),
-                            e,
-                            Cell::num(limits(d.limits_pct.lower, d.limits_pct.upper)),
-                        ],
-                        verdict: Some(d.verdict),
-                        error: None,
-                    }
-                }
+                Ok(d) => TableRow {
+                    cells: vec![
+                        Cell::num(line),
+                        Cell::text(d.test_point.as_str()),
+                        Cell::num(d.flow_l_min.map(num).unwrap_or_default()),
+                        Cell::num(num(d.indicated_l)),
+                        Cell::num(num(d.corrected_standard_l)),
+                        Cell::num(pct3(d.error_pct)),
+                        Cell::num(signed(d.judged_error_pct)),
+                        Cell::num(limits(d.limits_pct.lower, d.limits_pct.upper)),
+                    ],
+                    verdict: Some(d.verdict),
+                    error: None,
+                },
                 Err(e) => TableRow {
                     cells: vec![Cell::num(line), Cell::text(row.input.test_point.clone())],
                     verdict: None,
@@ -272,6 +267,7 @@ fn dispenser_page(
         } else if with_flow {
             Some(Chart {
                 x_desc: "flow rate Q (L/min)".into(),
+                y_desc: "error E (%)",
                 order_labels: None,
                 points: judged
                     .iter()
@@ -289,6 +285,7 @@ fn dispenser_page(
             ordered.sort_by_key(|(row, d)| (d.test_point, row.input.line));
             Some(Chart {
                 x_desc: "no flow_l_min: draws in test-point order".into(),
+                y_desc: "error E (%)",
                 order_labels: Some(
                     ordered
                         .iter()
@@ -376,6 +373,7 @@ fn dispenser_page(
             "V_J (L)",
             "V_Bt (L)",
             "E (%)",
+            "judged",
             "limits (%)",
             "verdict",
         ],
@@ -429,6 +427,7 @@ fn taximeter_page(
                             Cell::num(format!("{} {unit}", num(t.reference))),
                             Cell::num(format!("{} {unit}", num(t.indicated))),
                             Cell::num(pct3(t.error_pct)),
+                            Cell::num(signed(t.judged_error_pct)),
                             Cell::num(limits(t.limits_pct.lower, t.limits_pct.upper)),
                         ],
                         verdict: Some(t.verdict),
@@ -447,6 +446,7 @@ fn taximeter_page(
         } else {
             Some(chart::svg(&Chart {
                 x_desc: "tests in file order (line)".into(),
+                y_desc: "error δ (%)",
                 order_labels: Some(labels),
                 points,
             })?)
@@ -510,6 +510,7 @@ fn taximeter_page(
             "reference",
             "indicated",
             "δ (%)",
+            "judged",
             "limits (%)",
             "verdict",
         ],
