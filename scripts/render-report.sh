@@ -68,7 +68,7 @@ if [ "$(stat -c %s "$png")" -gt "$limit" ]; then
     convert "$png" -strip -colors 160 "$png"
   fi
 fi
-for size in 1280,1700 1280,1400; do
+for size in 1280,1800 1280,1600 1280,1400; do
   [ "$(stat -c %s "$png")" -le "$limit" ] && break
   shot "$size"
 done

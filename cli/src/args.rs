@@ -174,7 +174,8 @@ pub struct DispenserArgs {
     pub decision: DecisionArgs,
 
     /// Instead of the table, explain the row that starts on physical line N (the header is
-    /// line 1) step by step, as `verimeter explain dispenser --line N` does.
+    /// line 1) step by step, as `verimeter explain dispenser --line N` does (--format json:
+    /// the steps as a JSON array).
     #[arg(long, value_name = "N")]
     pub explain: Option<u64>,
 
@@ -302,7 +303,8 @@ pub struct TaximeterArgs {
     pub decision: DecisionArgs,
 
     /// Instead of the table, explain the row that starts on physical line N (the header is
-    /// line 1) step by step, as `verimeter explain taximeter --line N` does.
+    /// line 1) step by step, as `verimeter explain taximeter --line N` does (--format json:
+    /// the steps as a JSON array).
     #[arg(long, value_name = "N")]
     pub explain: Option<u64>,
 

@@ -14,6 +14,7 @@ use clap::ValueEnum;
 use verimeter::dispenser::{DrawResult, TestPoint};
 use verimeter::explain::{explain_draw, explain_meter_test, Step};
 use verimeter::profile::RepeatabilityRule;
+use verimeter::Verdict;
 
 use crate::args::{DecisionArgs, DispenserArgs, Format, TaximeterArgs};
 use crate::{dispenser_cmd, taximeter_cmd};
@@ -53,7 +54,8 @@ Examples:
   verimeter explain dispenser --line 5 fixtures/dispenser/worked-examples.csv
   verimeter explain dispenser --line 16 --format json fixtures/dispenser/jjg443-station.csv
   verimeter explain taximeter --stage installed --line 2 fixtures/taximeter/jjg517-installed.csv
-  verimeter explain dispenser --decision-rule non-binary --line 3 fixtures/dispenser/near-limit.csv
+  verimeter explain dispenser --stage in-service --decision-rule non-binary --line 3 \
+    fixtures/dispenser/near-limit.csv
   verimeter dispenser --explain 5 fixtures/dispenser/worked-examples.csv   (the same, as a flag)";
 
 /// What kind of file to explain.
@@ -232,6 +234,12 @@ fn step(title: &str, formula: &str, substituted: String, value: String, clause: 
     }
 }
 
+/// Whether a verdict lets the exit status be 0 (a conditional pass counts as a pass, as in
+/// the judging commands).
+fn passes(v: Verdict) -> bool {
+    matches!(v, Verdict::Pass | Verdict::ConditionalPass)
+}
+
 /// A number as a person writes it: shortest round-trip form, minus signs as "−".
 fn n(x: f64) -> String {
     format!("{x}").replace('-', "−")
@@ -387,11 +395,11 @@ pub fn dispenser(
         }
     };
     steps.extend(explain_draw(r));
-    let mut exit = i32::from(!r.verdict.is_pass());
+    let mut exit = i32::from(!passes(r.verdict));
     if let Some(s) = summary {
         steps.push(repeatability_step(report, &input.nozzle, r.test_point));
         steps.push(nozzle_step(&nozzle, s.verdict.as_str(), &s.reasons, report));
-        exit = exit.max(i32::from(!s.verdict.is_pass()));
+        exit = exit.max(i32::from(!passes(s.verdict)));
     }
     Explanation {
         header,
@@ -609,7 +617,7 @@ pub fn taximeter(
     match &row.outcome {
         Ok(r) => {
             steps.extend(explain_meter_test(r));
-            exit = i32::from(!r.verdict.is_pass());
+            exit = i32::from(!passes(r.verdict));
         }
         Err(e) => steps.push(step(
             "row error: the row cannot be judged",
@@ -659,7 +667,7 @@ pub fn taximeter(
                 &c.target_source,
             ));
         }
-        exit = exit.max(i32::from(!v.verdict.is_pass()));
+        exit = exit.max(i32::from(!passes(v.verdict)));
     }
     Explanation {
         header,

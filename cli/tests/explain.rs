@@ -224,4 +224,14 @@ fn decision_rule_step_appears_under_non_binary() {
     assert!(out.contains("decision rule"), "{out}");
     assert!(out.contains("ILAC-G8:2019"), "{out}");
     assert!(out.contains("conditional-pass"), "{out}");
+    // A conditional pass counts as a pass, as in the judging commands.
+    assert_eq!(code(&o), 0, "{out}");
+}
+
+#[test]
+fn the_explain_flag_out_of_range_exits_2() {
+    let file = fixture("dispenser", "worked-examples.csv");
+    let o = run(&["dispenser", "--explain", "6", &file]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("lines 2 … 5"), "{}", stderr(&o));
 }

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use verimeter::Verdict;
 
 /// The size of a chart, pixels (the page scales it down on narrow screens).
-pub const SIZE: (u32, u32) = (520, 310);
+pub const SIZE: (u32, u32) = (440, 300);
 
 /// One judged row on the chart.
 #[derive(Debug, Clone)]
@@ -189,7 +189,7 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
             let text = format!("{name} {} %", y_fmt(&y));
             let pos = c.backend_coord(&(x1, y));
             let dy = if name == "upper" { -14 } else { 3 };
-            root.draw(&Text::new(text, (pos.0 - 92, pos.1 + dy), style.clone()))?;
+            root.draw(&Text::new(text, (pos.0 - 96, pos.1 + dy), style.clone()))?;
         }
     }
     // The rows, coloured by verdict, with a white ring so that overlapping points show.
