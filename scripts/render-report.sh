@@ -52,7 +52,8 @@ shot() { # WIDTH,HEIGHT
   rm -f "$png"
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --hide-scrollbars --user-data-dir="$profile_dir" --window-size="$1" \
+    --hide-scrollbars --run-all-compositor-stages-before-draw --virtual-time-budget=3000 \
+    --user-data-dir="$profile_dir" --window-size="$1" \
     --screenshot="$root/$png" "file://$work/index.html" 2>"$work/chromium.log" || {
     cat "$work/chromium.log" >&2
     exit 1

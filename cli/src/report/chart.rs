@@ -111,7 +111,7 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
         .margin_left(8)
         .margin_bottom(6)
         .x_label_area_size(44)
-        .y_label_area_size(62)
+        .y_label_area_size(66)
         .build_cartesian_2d(x0..x1, y0..y1)?;
 
     // The tolerance band: one rectangle over the whole width when every row has the same
@@ -151,7 +151,11 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
                 String::new()
             }
         }
-        None => format!("{x}"),
+        None => {
+            // Tick values are multiples of a round step; print them without float noise.
+            let t = format!("{x:.3}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     };
     let y_fmt = |y: &f64| {
         let s = format!("{y:+.2}");
@@ -173,8 +177,8 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
         .light_line_style(RGBColor(243, 244, 246).stroke_width(1))
         .bold_line_style(RGBColor(226, 228, 232).stroke_width(1))
         .axis_style(INK.mix(0.6).stroke_width(1))
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .axis_desc_style(("sans-serif", 14).into_font().color(&INK))
+        .label_style(("sans-serif", 15).into_font().color(&INK))
+        .axis_desc_style(("sans-serif", 16).into_font().color(&INK))
         .draw()?;
 
     // Zero error.
@@ -184,12 +188,12 @@ fn draw(chart: &Chart, buf: &mut String) -> DrawResult<()> {
     ))?;
     // Limit labels, at the right end of the band.
     if let (true, Some((lo, hi))) = (same, first) {
-        let style = ("sans-serif", 12).into_font().color(&BAND.mix(0.95));
+        let style = ("sans-serif", 14).into_font().color(&BAND.mix(0.95));
         for (y, name) in [(hi, "upper"), (lo, "lower")] {
             let text = format!("{name} {} %", y_fmt(&y));
             let pos = c.backend_coord(&(x1, y));
-            let dy = if name == "upper" { -14 } else { 3 };
-            root.draw(&Text::new(text, (pos.0 - 96, pos.1 + dy), style.clone()))?;
+            let dy = if name == "upper" { -16 } else { 3 };
+            root.draw(&Text::new(text, (pos.0 - 104, pos.1 + dy), style.clone()))?;
         }
     }
     // The rows, coloured by verdict, with a white ring so that overlapping points show.
