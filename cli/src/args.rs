@@ -62,6 +62,20 @@ taximeter\n  verimeter profiles --kind dispenser --format json > profiles.json"
     /// Validate the fares of a trip log against a tariff: one verdict per trip.
     #[command(long_about = crate::trips_help::LONG, after_long_help = crate::trips_help::AFTER)]
     Trips(TripsArgs),
+    /// Explain one row step by step: formulas, the numbers put in, the clauses, the verdicts
+    /// of the row and of its nozzle (vehicle).
+    #[command(
+        long_about = crate::explain_cmd::LONG_ABOUT,
+        after_long_help = crate::explain_cmd::AFTER
+    )]
+    Explain(crate::explain_cmd::ExplainArgs),
+    /// Write a self-contained HTML report (summary, failing first, a chart per nozzle or
+    /// vehicle) into a directory.
+    #[command(
+        long_about = crate::report::LONG_ABOUT,
+        after_long_help = crate::report::AFTER
+    )]
+    Report(crate::report::ReportArgs),
 }
 
 const DISPENSER_LONG: &str = "\
@@ -161,6 +175,12 @@ pub struct DispenserArgs {
     /// The decision rule and the uncertainty it weighs.
     #[command(flatten)]
     pub decision: DecisionArgs,
+
+    /// Instead of the table, explain the row that starts on physical line N (the header is
+    /// line 1) step by step, as `verimeter explain dispenser --line N` does (--format json:
+    /// the steps as a JSON array).
+    #[arg(long, value_name = "N")]
+    pub explain: Option<u64>,
 
     /// The CSV file of draws, or `-` for standard input.
     #[arg(value_name = "FILE")]
@@ -284,6 +304,12 @@ pub struct TaximeterArgs {
     /// The decision rule and the uncertainty it weighs.
     #[command(flatten)]
     pub decision: DecisionArgs,
+
+    /// Instead of the table, explain the row that starts on physical line N (the header is
+    /// line 1) step by step, as `verimeter explain taximeter --line N` does (--format json:
+    /// the steps as a JSON array).
+    #[arg(long, value_name = "N")]
+    pub explain: Option<u64>,
 
     /// The CSV file of tests, or `-` for standard input.
     #[arg(value_name = "FILE")]

@@ -125,6 +125,27 @@ pub type Fatal = String;
 
 /// Runs the command; returns the exit status (0 or 1) or a fatal message.
 pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
+    evaluate(args, |report| {
+        if let Some(line) = args.explain {
+            let format = crate::explain_cmd::ExplainFormat::from(args.format);
+            return crate::explain_cmd::dispenser(report, &args.file, line, format);
+        }
+        let text = match args.format {
+            Format::Table => output::table(report).into_bytes(),
+            Format::Json => output::json(report).into_bytes(),
+            Format::Csv => output::csv(report).map_err(|e| format!("cannot write CSV: {e}"))?,
+        };
+        crate::write_stdout(&text)?;
+        Ok(report.exit_code())
+    })
+}
+
+/// Reads and judges the file of `args` (profile, stage, decision rule, rows, nozzles) and
+/// hands the report to `then` (an output format, `explain`, `report`).
+pub fn evaluate<T>(
+    args: &DispenserArgs,
+    then: impl FnOnce(&Report) -> Result<T, Fatal>,
+) -> Result<T, Fatal> {
     let profile = load_profile(args)?;
     let stage = profile
         .stage(args.stage.as_deref())
@@ -178,13 +199,7 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
         nozzle_tally,
         decision,
     };
-    let text = match args.format {
-        Format::Table => output::table(&report).into_bytes(),
-        Format::Json => output::json(&report).into_bytes(),
-        Format::Csv => output::csv(&report).map_err(|e| format!("cannot write CSV: {e}"))?,
-    };
-    crate::write_stdout(&text)?;
-    Ok(report.exit_code())
+    then(&report)
 }
 
 /// The built-in profile named by `--profile`, or the file given by `--profile-file`.

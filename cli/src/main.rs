@@ -24,10 +24,12 @@ mod args;
 mod csvread;
 mod decide;
 mod dispenser_cmd;
+mod explain_cmd;
 mod input;
 mod json_out;
 mod output;
 mod profiles_cmd;
+mod report;
 mod tally;
 mod taximeter_cmd;
 mod taximeter_input;
@@ -51,6 +53,8 @@ fn main() -> ExitCode {
         Command::Taximeter(a) => taximeter_cmd::run(a),
         Command::Profiles(a) => profiles_cmd::run(a),
         Command::Trips(a) => trips_cmd::run(a),
+        Command::Explain(a) => explain_cmd::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -128,6 +128,11 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
+    /// 0 when every vehicle passes (conditionally or not) and no row is an error, else 1.
+    pub fn exit_code(&self) -> i32 {
+        exit_code(&self.row_tally, &self.vehicle_tally)
+    }
+
     /// The JSON `summary` object.
     pub fn counts(&self) -> Counts {
         let (r, v) = (&self.row_tally, &self.vehicle_tally);
@@ -155,6 +160,29 @@ display step 1 s, p = 95.45 %)";
 
 /// Runs the command; returns the exit status (0 or 1) or a fatal message.
 pub fn run(args: &TaximeterArgs) -> Result<i32, String> {
+    evaluate(args, |report| {
+        if let Some(line) = args.explain {
+            let format = crate::explain_cmd::ExplainFormat::from(args.format);
+            return crate::explain_cmd::taximeter(report, &args.file, line, format);
+        }
+        let text = match args.format {
+            Format::Table => taximeter_out::table(report).into_bytes(),
+            Format::Json => taximeter_out::json(report).into_bytes(),
+            Format::Csv => {
+                taximeter_out::csv(report).map_err(|e| format!("cannot write CSV: {e}"))?
+            }
+        };
+        crate::write_stdout(&text)?;
+        Ok(report.exit_code())
+    })
+}
+
+/// Reads and judges the file of `args` (profile, stage, decision rule, rows, vehicles) and
+/// hands the report to `then` (an output format, `explain`, `report`).
+pub fn evaluate<T>(
+    args: &TaximeterArgs,
+    then: impl FnOnce(&Report) -> Result<T, String>,
+) -> Result<T, String> {
     let profile = load_profile(args)?;
     let stage = profile
         .stage(args.stage.as_deref())
@@ -204,13 +232,7 @@ pub fn run(args: &TaximeterArgs) -> Result<i32, String> {
         vehicle_tally,
         decision,
     };
-    let text = match args.format {
-        Format::Table => taximeter_out::table(&report).into_bytes(),
-        Format::Json => taximeter_out::json(&report).into_bytes(),
-        Format::Csv => taximeter_out::csv(&report).map_err(|e| format!("cannot write CSV: {e}"))?,
-    };
-    crate::write_stdout(&text)?;
-    Ok(exit_code(&report.row_tally, &report.vehicle_tally))
+    then(&report)
 }
 
 /// Judges one test, and re-judges it under the decision rule when one applies.
