@@ -36,7 +36,13 @@
 //!   probability of conformance, specific and global risks.
 //! - [`taximeter`]: distance and time tests of taximeters (road, bench with k), built-in
 //!   profiles `jjg517-2016`, `oiml-r21`, `nist-hb44-5.54`, `mid-mi007`, and k calibration.
+//! - [`batch`]: columnar (structure-of-arrays) batches of dispenser draws and taximeter
+//!   tests into caller-provided buffers, the same answers as the scalar API bit for bit.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
+//!
+//! ## Feature flags
+//! - `parallel`: [`batch`] evaluations of ≥ 100 000 rows are split over threads with
+//!   `rayon`; results are identical to the serial ones.
 //!
 //! ## Standards covered
 //! JJG 443-2015 (China), OIML R117-1 (class 0.5), NIST Handbook 44 §3.30, EU MID 2014/32/EU
@@ -51,6 +57,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod decision;
 pub mod dispenser;
 pub mod error;

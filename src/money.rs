@@ -58,6 +58,7 @@ impl RoundingMode {
     /// assert_eq!(RoundingMode::HalfUp.round_f64(-0.125, 2), -0.13);
     /// assert_eq!(RoundingMode::HalfEven.round_f64(0.29999999999999893, 2), 0.3);
     /// ```
+    #[inline]
     pub fn round_f64(self, x: f64, decimals: u32) -> f64 {
         let scale = 10f64.powi(decimals as i32);
         let r = ((x * scale) * 1e6).round() / 1e6;

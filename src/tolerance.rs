@@ -268,7 +268,7 @@ impl Limits {
 
 /// Removes floating-point noise below 1e-12 relative (ten significant digits are kept well
 /// beyond any regulation's digits).
-fn snap(x: f64) -> f64 {
+pub(crate) fn snap(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
@@ -596,6 +596,7 @@ pub const LIMIT_SLACK_PCT: f64 = 1e-9;
 /// assert_eq!(judge(e, lim, None).1, Verdict::Pass);
 /// assert_eq!(judge(0.3000001, lim, None).1, Verdict::Fail);
 /// ```
+#[inline]
 pub fn judge(
     error_pct: f64,
     limits: PctLimits,

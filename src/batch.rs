@@ -1,0 +1,1206 @@
+//! Columnar batches: many readings judged at once, structure-of-arrays in and out.
+//!
+//! The scalar API ([`evaluate_draw`], [`evaluate_test`]) returns a rich result per reading.
+//! A batch takes one `f64` slice per input field plus per-batch constants (the profile, the
+//! stage, the test point, the fuel, the units), and writes one value per row into slices the
+//! caller provides: the error, the limit it was judged against, a verdict code and an error
+//! code. There is no allocation per row and no `Result` per row: a row that the scalar API
+//! would reject gets a non-zero [`RowError`] code and NaN / [`VERDICT_INVALID`] outputs; the
+//! other rows are evaluated.
+//!
+//! **Same answers as the scalar API, bit for bit.** The batch calls the same formula functions
+//! ([`corrected_standard_volume`], [`indication_error_pct`], [`meter_error_pct`],
+//! [`Unit::to_base`], [`judge`] with the stage's [`ResultRounding`]) and checks the same rules
+//! in the same order, so the first failing check of a row is the scalar error
+//! (`tests/batch.rs` checks this on random batches, NaN and out-of-range rows included).
+//! [`DispenserBatch::row_error`] and [`TaximeterBatch::row_error`] turn a row's code back into
+//! the scalar path's [`Error`], message included.
+//!
+//! **What is vectorised.** Rows are processed in chunks of [`CHUNK_ROWS`]. Per chunk:
+//! 1. a branch-free loop computes V_Bt (or the base-unit reference), E and the row's error
+//!    code (every check is computed, then selected in reverse priority order, so the code is
+//!    the scalar path's *first* failing check); this loop vectorises (SSE2 `mulpd`/`divpd`/
+//!    `cmppd` on the default target);
+//! 2. the limits: when the stage's tolerance for the batch is purely
+//!    [`Tolerance::Relative`] or [`Tolerance::Asymmetric`], the limits in % do not depend on
+//!    the quantity, are computed once per batch (see [`DispenserBatch::new`] for why that is
+//!    exact) and the judging loop is branch-free too — it vectorises when the stage does not
+//!    round results; with a [`ResultRounding`] (JJG profiles) the rounding is the scalar
+//!    `RoundingMode::round_f64` per row (libm `round`/`floor`, not vectorised on SSE2);
+//! 3. rows whose tolerance depends on the quantity (tables, floors such as MID's "at least
+//!    4 m", HB44's 6 in³, E_min) call [`Tolerance::evaluate`] per row — still no allocation
+//!    except for the message of a row that fails it.
+//!
+//! With the `parallel` feature, batches of at least [`PARALLEL_MIN_ROWS`] rows are split into
+//! pieces of [`PARALLEL_PIECE_ROWS`] evaluated on rayon's pool; every row is computed by the
+//! same code whatever the split, so the output is identical to the serial one.
+//!
+//! ```
+//! use verimeter::batch::{DispenserBatch, DispenserColumns, DispenserOutput, Fuel, VERDICT_PASS};
+//! use verimeter::dispenser::{Substance, TestPoint};
+//! use verimeter::profile::DispenserProfile;
+//!
+//! let profile = DispenserProfile::builtin("jjg443-2015")?;
+//! let stage = profile.stage(None)?;
+//! let batch = DispenserBatch::new(&profile, stage, TestPoint::Max)?;
+//! let petrol = Substance::parse("petrol");
+//! let cols = DispenserColumns {
+//!     indicated_l: &[20.00, 20.20, f64::NAN],
+//!     standard_l: &[20.05, 20.00, 20.00],
+//!     dispenser_temp_c: Some(&[20.0, 21.0, 20.0]),
+//!     can_temp_c: Some(&[20.0, 20.5, 20.0]),
+//!     fuel: Fuel::Same(&petrol),
+//! };
+//! let (mut e, mut mpe, mut verdict, mut code) = ([0.0; 3], [0.0; 3], [0u8; 3], [0u8; 3]);
+//! batch.evaluate(&cols, &mut DispenserOutput::new(&mut e, &mut mpe, &mut verdict, &mut code))?;
+//! assert_eq!(verdict[0], VERDICT_PASS);
+//! assert_eq!(code, [0, 0, 1]); // row 2: indicated_l is NaN
+//! assert_eq!(
+//!     batch.row_error(&cols, 2).unwrap().to_string(),
+//!     "indicated_l must be a finite number, got NaN"
+//! );
+//! # Ok::<(), verimeter::Error>(())
+//! ```
+//!
+//! [`evaluate_draw`]: crate::dispenser::evaluate_draw
+//! [`evaluate_test`]: crate::taximeter::evaluate_test
+//! [`corrected_standard_volume`]: crate::dispenser::corrected_standard_volume
+//! [`indication_error_pct`]: crate::dispenser::indication_error_pct
+//! [`meter_error_pct`]: crate::taximeter::meter_error_pct
+//! [`Unit::to_base`]: crate::units::Unit::to_base
+
+use crate::dispenser::{
+    corrected_standard_volume, evaluate_draw, indication_error_pct, volume_in_scope, Draw,
+    Substance, TestPoint, DRAW_VOLUME_RANGE_L,
+};
+use crate::error::{Error, Result};
+use crate::profile::{DispenserProfile, DispenserStage};
+use crate::taximeter::{
+    evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
+};
+use crate::tolerance::{judge, snap, PctLimits, ResultRounding, Tolerance, ToleranceContext};
+use crate::units::Unit;
+use crate::verdict::Verdict;
+
+/// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
+/// and scratch buffers stay in L1/L2 while the loops over it run (a tuning choice, not a rule).
+pub const CHUNK_ROWS: usize = 512;
+
+/// Below this many rows a batch is evaluated on the calling thread even with `parallel`:
+/// rayon costs about 10 µs per fork/join (STYLE.md speed notes), and a row about 1 ns.
+pub const PARALLEL_MIN_ROWS: usize = 100_000;
+
+/// Rows per parallel piece (64 Ki): ≥ 8 k rows per piece keeps the fork/join cost below 1 %
+/// (STYLE.md speed notes), and 10 M rows still give ~150 pieces for load balancing.
+pub const PARALLEL_PIECE_ROWS: usize = 64 * 1024;
+
+/// Verdict code of a row judged inside its limits ([`Verdict::Pass`]).
+pub const VERDICT_PASS: u8 = 0;
+/// Verdict code of a row judged outside its limits ([`Verdict::Fail`]).
+pub const VERDICT_FAIL: u8 = 1;
+/// Verdict code of a row that could not be judged (its error code is non-zero).
+pub const VERDICT_INVALID: u8 = 255;
+
+/// The verdict a verdict code stands for (`None` for [`VERDICT_INVALID`] or unknown codes).
+pub fn verdict_of(code: u8) -> Option<Verdict> {
+    match code {
+        VERDICT_PASS => Some(Verdict::Pass),
+        VERDICT_FAIL => Some(Verdict::Fail),
+        _ => None,
+    }
+}
+
+/// Internal marker: the row is valid so far and its limits need the per-row slow path.
+const SLOW: u8 = 254;
+
+/// Why a row was not judged: one code per scalar error (variant and field), in the order the
+/// scalar API checks them. Stored as `u8` in [`DispenserOutput::error_code`] /
+/// [`TaximeterOutput::error_code`]; 0 means the row was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum RowError {
+    /// [`Error::NotFinite`] `indicated_l`.
+    IndicatedLNotFinite = 1,
+    /// [`Error::NotPositive`] `indicated_l`.
+    IndicatedLNotPositive = 2,
+    /// [`Error::OutOfScope`] `indicated_l` (outside [`DRAW_VOLUME_RANGE_L`]).
+    IndicatedLOutOfScope = 3,
+    /// [`Error::NotFinite`] `standard_l`.
+    StandardLNotFinite = 4,
+    /// [`Error::NotPositive`] `standard_l`.
+    StandardLNotPositive = 5,
+    /// [`Error::OutOfScope`] `standard_l` (outside [`DRAW_VOLUME_RANGE_L`]).
+    StandardLOutOfScope = 6,
+    /// [`Error::NotFinite`] `dispenser_temp_c`.
+    DispenserTempNotFinite = 7,
+    /// [`Error::NotFinite`] `can_temp_c`.
+    CanTempNotFinite = 8,
+    /// [`Error::OutOfScope`] `dispenser_temp_c` (outside −60 … 80 °C).
+    DispenserTempOutOfScope = 9,
+    /// [`Error::OutOfScope`] `can_temp_c` (outside −60 … 80 °C).
+    CanTempOutOfScope = 10,
+    /// [`Error::OutOfScope`] `|dispenser_temp_c - can_temp_c|` (the profile's limit).
+    TemperatureDifferenceOutOfScope = 11,
+    /// [`Error::OutOfScope`] `|can_temp_c - reference temperature|` (the profile's limit).
+    CanTemperatureOffsetOutOfScope = 12,
+    /// [`Error::NotFinite`] `fuel` (a per-row expansion coefficient).
+    FuelNotFinite = 13,
+    /// [`Error::OutOfScope`] `fuel` (a per-row coefficient outside [0, 0.01] per °C).
+    FuelOutOfScope = 14,
+    /// [`Error::NotFinite`] `corrected standard volume`.
+    CorrectedVolumeNotFinite = 15,
+    /// [`Error::NotPositive`] `corrected standard volume`.
+    CorrectedVolumeNotPositive = 16,
+    /// [`Error::NotFinite`] `error_pct`.
+    ErrorNotFinite = 17,
+    /// The tolerance could not be evaluated for the row ([`Tolerance::evaluate`] failed: a
+    /// quantity below a table, a missing MMQ, …); the variant depends on the rule, see
+    /// `row_error`.
+    Tolerance = 18,
+    /// [`Error::NotFinite`] `reference` (taximeter; as given or in the base unit).
+    ReferenceNotFinite = 32,
+    /// [`Error::NotPositive`] `reference` (taximeter; as given or in the base unit).
+    ReferenceNotPositive = 33,
+    /// [`Error::NotFinite`] `indicated` (taximeter; as given or in the base unit).
+    IndicatedNotFinite = 34,
+    /// [`Error::Negative`] `indicated` (taximeter).
+    IndicatedNegative = 35,
+}
+
+impl RowError {
+    const ALL: [RowError; 22] = [
+        RowError::IndicatedLNotFinite,
+        RowError::IndicatedLNotPositive,
+        RowError::IndicatedLOutOfScope,
+        RowError::StandardLNotFinite,
+        RowError::StandardLNotPositive,
+        RowError::StandardLOutOfScope,
+        RowError::DispenserTempNotFinite,
+        RowError::CanTempNotFinite,
+        RowError::DispenserTempOutOfScope,
+        RowError::CanTempOutOfScope,
+        RowError::TemperatureDifferenceOutOfScope,
+        RowError::CanTemperatureOffsetOutOfScope,
+        RowError::FuelNotFinite,
+        RowError::FuelOutOfScope,
+        RowError::CorrectedVolumeNotFinite,
+        RowError::CorrectedVolumeNotPositive,
+        RowError::ErrorNotFinite,
+        RowError::Tolerance,
+        RowError::ReferenceNotFinite,
+        RowError::ReferenceNotPositive,
+        RowError::IndicatedNotFinite,
+        RowError::IndicatedNegative,
+    ];
+
+    /// The code stored in an error-code column.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The row error a code stands for (`None` for 0, a judged row, and unknown codes).
+    pub fn from_code(code: u8) -> Option<RowError> {
+        RowError::ALL.iter().copied().find(|e| e.code() == code)
+    }
+
+    /// The input field the scalar error names (`None` for [`RowError::Tolerance`], whose
+    /// error depends on the rule).
+    pub fn field(self) -> Option<&'static str> {
+        Some(match self {
+            RowError::IndicatedLNotFinite
+            | RowError::IndicatedLNotPositive
+            | RowError::IndicatedLOutOfScope => "indicated_l",
+            RowError::StandardLNotFinite
+            | RowError::StandardLNotPositive
+            | RowError::StandardLOutOfScope => "standard_l",
+            RowError::DispenserTempNotFinite | RowError::DispenserTempOutOfScope => {
+                "dispenser_temp_c"
+            }
+            RowError::CanTempNotFinite | RowError::CanTempOutOfScope => "can_temp_c",
+            RowError::TemperatureDifferenceOutOfScope => "|dispenser_temp_c - can_temp_c|",
+            RowError::CanTemperatureOffsetOutOfScope => "|can_temp_c - reference temperature|",
+            RowError::FuelNotFinite | RowError::FuelOutOfScope => "fuel",
+            RowError::CorrectedVolumeNotFinite | RowError::CorrectedVolumeNotPositive => {
+                "corrected standard volume"
+            }
+            RowError::ErrorNotFinite => "error_pct",
+            RowError::Tolerance => return None,
+            RowError::ReferenceNotFinite | RowError::ReferenceNotPositive => "reference",
+            RowError::IndicatedNotFinite | RowError::IndicatedNegative => "indicated",
+        })
+    }
+
+    /// True when `error` is the scalar error this code stands for (same variant, same field);
+    /// [`RowError::Tolerance`] matches any error.
+    pub fn matches(self, error: &Error) -> bool {
+        use RowError as R;
+        let (variant_ok, field) = match error {
+            Error::NotFinite { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLNotFinite
+                        | R::StandardLNotFinite
+                        | R::DispenserTempNotFinite
+                        | R::CanTempNotFinite
+                        | R::FuelNotFinite
+                        | R::CorrectedVolumeNotFinite
+                        | R::ErrorNotFinite
+                        | R::ReferenceNotFinite
+                        | R::IndicatedNotFinite
+                ),
+                Some(*field),
+            ),
+            Error::NotPositive { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLNotPositive
+                        | R::StandardLNotPositive
+                        | R::CorrectedVolumeNotPositive
+                        | R::ReferenceNotPositive
+                ),
+                Some(*field),
+            ),
+            Error::OutOfScope { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLOutOfScope
+                        | R::StandardLOutOfScope
+                        | R::DispenserTempOutOfScope
+                        | R::CanTempOutOfScope
+                        | R::TemperatureDifferenceOutOfScope
+                        | R::CanTemperatureOffsetOutOfScope
+                        | R::FuelOutOfScope
+                ),
+                Some(*field),
+            ),
+            Error::Negative { field, .. } => (matches!(self, R::IndicatedNegative), Some(*field)),
+            _ => (false, None),
+        };
+        self == R::Tolerance || (variant_ok && field == self.field())
+    }
+}
+
+/// The fuel of a batch of draws with temperatures.
+#[derive(Debug, Clone, Copy)]
+pub enum Fuel<'a> {
+    /// No fuel given (only valid for a batch without temperatures, as in the scalar API).
+    Absent,
+    /// One fuel for every row: a name from the profile or a coefficient, resolved once.
+    Same(&'a Substance),
+    /// An explicit cubic expansion coefficient per row, per °C (validated per row as the
+    /// scalar API validates [`Substance::Coefficient`]).
+    PerRow(&'a [f64]),
+}
+
+/// The input columns of a batch of dispenser draws: one value per row in each slice.
+///
+/// The temperatures are both given or both absent (one without the other is the scalar
+/// API's [`Error::MissingCompanion`], for the whole batch).
+#[derive(Debug, Clone, Copy)]
+pub struct DispenserColumns<'a> {
+    /// V_J, the dispenser's indication, litres.
+    pub indicated_l: &'a [f64],
+    /// V_B, the standard can's reading, litres.
+    pub standard_l: &'a [f64],
+    /// t_J, °C.
+    pub dispenser_temp_c: Option<&'a [f64]>,
+    /// t_B, °C.
+    pub can_temp_c: Option<&'a [f64]>,
+    /// The fuel's expansion coefficient.
+    pub fuel: Fuel<'a>,
+}
+
+impl<'a> DispenserColumns<'a> {
+    /// Columns without temperatures (no thermal correction).
+    pub fn new(indicated_l: &'a [f64], standard_l: &'a [f64]) -> Self {
+        Self {
+            indicated_l,
+            standard_l,
+            dispenser_temp_c: None,
+            can_temp_c: None,
+            fuel: Fuel::Absent,
+        }
+    }
+
+    /// The number of rows (the length of `indicated_l`).
+    pub fn len(&self) -> usize {
+        self.indicated_l.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.indicated_l.is_empty()
+    }
+
+    fn check(&self) -> Result<usize> {
+        let n = self.len();
+        same_len("standard_l", self.standard_l.len(), n)?;
+        match (self.dispenser_temp_c, self.can_temp_c) {
+            (Some(a), Some(b)) => {
+                same_len("dispenser_temp_c", a.len(), n)?;
+                same_len("can_temp_c", b.len(), n)?;
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::MissingCompanion {
+                    given: "dispenser_temp_c",
+                    missing: "can_temp_c",
+                    purpose: "the temperature correction",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(Error::MissingCompanion {
+                    given: "can_temp_c",
+                    missing: "dispenser_temp_c",
+                    purpose: "the temperature correction",
+                })
+            }
+        }
+        if let Fuel::PerRow(b) = self.fuel {
+            same_len("fuel", b.len(), n)?;
+        }
+        Ok(n)
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            indicated_l: &self.indicated_l[r.clone()],
+            standard_l: &self.standard_l[r.clone()],
+            dispenser_temp_c: self.dispenser_temp_c.map(|c| &c[r.clone()]),
+            can_temp_c: self.can_temp_c.map(|c| &c[r.clone()]),
+            fuel: match self.fuel {
+                Fuel::PerRow(b) => Fuel::PerRow(&b[r]),
+                f => f,
+            },
+        }
+    }
+}
+
+fn same_len(field: &'static str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            field,
+            len,
+            expected,
+        })
+    }
+}
+
+fn opt_len(field: &'static str, c: &Option<&mut [f64]>, n: usize) -> Result<()> {
+    c.as_ref().map_or(Ok(()), |c| same_len(field, c.len(), n))
+}
+
+/// Output columns, written by the batch: one value per row in each slice.
+///
+/// For a row with a non-zero `error_code` the `f64` outputs are NaN and the verdict is
+/// [`VERDICT_INVALID`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Output<'a> {
+    /// E (or δ), %, unrounded (the scalar result's `error_pct`).
+    pub error_pct: &'a mut [f64],
+    /// The limit on the side of the judged error, % (the scalar result's `mpe_pct`).
+    pub mpe_pct: &'a mut [f64],
+    /// [`VERDICT_PASS`], [`VERDICT_FAIL`] or [`VERDICT_INVALID`].
+    pub verdict: &'a mut [u8],
+    /// 0 for a judged row, else a [`RowError`] code.
+    pub error_code: &'a mut [u8],
+    /// Optional: the error as judged (rounded where the stage rounds), %.
+    pub judged_error_pct: Option<&'a mut [f64]>,
+    /// Optional: the lower limit, % (≤ 0).
+    pub lower_pct: Option<&'a mut [f64]>,
+    /// Optional: the upper limit, % (≥ 0).
+    pub upper_pct: Option<&'a mut [f64]>,
+}
+
+/// The output columns of a dispenser batch.
+pub type DispenserOutput<'a> = Output<'a>;
+/// The output columns of a taximeter batch.
+pub type TaximeterOutput<'a> = Output<'a>;
+
+impl<'a> Output<'a> {
+    /// The four required columns, no optional ones.
+    pub fn new(
+        error_pct: &'a mut [f64],
+        mpe_pct: &'a mut [f64],
+        verdict: &'a mut [u8],
+        error_code: &'a mut [u8],
+    ) -> Self {
+        Self {
+            error_pct,
+            mpe_pct,
+            verdict,
+            error_code,
+            judged_error_pct: None,
+            lower_pct: None,
+            upper_pct: None,
+        }
+    }
+
+    /// Also writes the judged error.
+    pub fn with_judged(mut self, judged_error_pct: &'a mut [f64]) -> Self {
+        self.judged_error_pct = Some(judged_error_pct);
+        self
+    }
+
+    /// Also writes both limits.
+    pub fn with_limits(mut self, lower_pct: &'a mut [f64], upper_pct: &'a mut [f64]) -> Self {
+        self.lower_pct = Some(lower_pct);
+        self.upper_pct = Some(upper_pct);
+        self
+    }
+
+    fn check(&self, n: usize) -> Result<()> {
+        same_len("error_pct", self.error_pct.len(), n)?;
+        same_len("mpe_pct", self.mpe_pct.len(), n)?;
+        same_len("verdict", self.verdict.len(), n)?;
+        same_len("error_code", self.error_code.len(), n)?;
+        opt_len("judged_error_pct", &self.judged_error_pct, n)?;
+        opt_len("lower_pct", &self.lower_pct, n)?;
+        opt_len("upper_pct", &self.upper_pct, n)
+    }
+
+    /// Splits the columns at row `mid` (all lengths checked ≥ `mid` beforehand).
+    fn split_at(self, mid: usize) -> (Output<'a>, Output<'a>) {
+        fn opt(c: Option<&mut [f64]>, mid: usize) -> (Option<&mut [f64]>, Option<&mut [f64]>) {
+            match c {
+                Some(c) => {
+                    let (a, b) = c.split_at_mut(mid);
+                    (Some(a), Some(b))
+                }
+                None => (None, None),
+            }
+        }
+        let (e0, e1) = self.error_pct.split_at_mut(mid);
+        let (m0, m1) = self.mpe_pct.split_at_mut(mid);
+        let (v0, v1) = self.verdict.split_at_mut(mid);
+        let (c0, c1) = self.error_code.split_at_mut(mid);
+        let (j0, j1) = opt(self.judged_error_pct, mid);
+        let (l0, l1) = opt(self.lower_pct, mid);
+        let (u0, u1) = opt(self.upper_pct, mid);
+        (
+            Output {
+                error_pct: e0,
+                mpe_pct: m0,
+                verdict: v0,
+                error_code: c0,
+                judged_error_pct: j0,
+                lower_pct: l0,
+                upper_pct: u0,
+            },
+            Output {
+                error_pct: e1,
+                mpe_pct: m1,
+                verdict: v1,
+                error_code: c1,
+                judged_error_pct: j1,
+                lower_pct: l1,
+                upper_pct: u1,
+            },
+        )
+    }
+
+    fn reborrow(&mut self) -> Output<'_> {
+        Output {
+            error_pct: self.error_pct,
+            mpe_pct: self.mpe_pct,
+            verdict: self.verdict,
+            error_code: self.error_code,
+            judged_error_pct: self.judged_error_pct.as_deref_mut(),
+            lower_pct: self.lower_pct.as_deref_mut(),
+            upper_pct: self.upper_pct.as_deref_mut(),
+        }
+    }
+}
+
+/// Limits in % that do not depend on the quantity, when that is provably exact.
+///
+/// For `Relative`/`Asymmetric` the scalar path computes, per side with percentage p,
+/// `snap(((p / 100) · q) / q · 100)`. Without overflow or underflow (p ∈ [1e-100, 1e100],
+/// q ∈ [1e-100, 1e100], checked per row by the caller via [`QUANTITY_FAST_RANGE`]) the four
+/// roundings keep the unsnapped value within 4.0001 units of 2⁻⁵³ of p relative, i.e. within
+/// 9 representable neighbours of p; if `snap` maps every double within ±32 neighbours of p to
+/// the same value, that value is the scalar result for every such q. p = 0 gives 0 exactly.
+fn constant_side(p: f64) -> Option<f64> {
+    if p == 0.0 {
+        return Some(snap(0.0));
+    }
+    if !(1e-100..=1e100).contains(&p) {
+        return None;
+    }
+    let c = snap(p);
+    let bits = p.to_bits();
+    for k in 1..=32u64 {
+        for y in [f64::from_bits(bits + k), f64::from_bits(bits - k)] {
+            if snap(y).to_bits() != c.to_bits() {
+                return None;
+            }
+        }
+    }
+    Some(c)
+}
+
+/// The reference quantities (base unit) for which constant limits are used: inside it the
+/// products p/100·q cannot underflow or overflow (see `constant_side`); outside it, rows take
+/// the per-row path. Every real reading lies far inside.
+const QUANTITY_FAST_RANGE: (f64, f64) = (1e-100, 1e100);
+
+fn constant_limits(t: &Tolerance) -> Option<PctLimits> {
+    match t {
+        Tolerance::Relative { pct, .. } => {
+            let c = constant_side(*pct)?;
+            Some(PctLimits {
+                lower: -c,
+                upper: c,
+            })
+        }
+        Tolerance::Asymmetric {
+            under_pct,
+            over_pct,
+            ..
+        } => Some(PctLimits {
+            lower: -constant_side(*under_pct)?,
+            upper: constant_side(*over_pct)?,
+        }),
+        _ => None,
+    }
+}
+
+/// Per-chunk scratch: the reference quantity of each row and the judged values.
+struct Scratch {
+    q: [f64; CHUNK_ROWS],
+    judged: [f64; CHUNK_ROWS],
+    lower: [f64; CHUNK_ROWS],
+    upper: [f64; CHUNK_ROWS],
+}
+
+impl Scratch {
+    fn new() -> Box<Self> {
+        Box::new(Scratch {
+            q: [0.0; CHUNK_ROWS],
+            judged: [0.0; CHUNK_ROWS],
+            lower: [0.0; CHUNK_ROWS],
+            upper: [0.0; CHUNK_ROWS],
+        })
+    }
+}
+
+#[inline(always)]
+fn verdict_code(v: Verdict) -> u8 {
+    if v == Verdict::Pass {
+        VERDICT_PASS
+    } else {
+        VERDICT_FAIL
+    }
+}
+
+/// Judges one chunk whose `error_pct`, `error_code` and `s.q` are filled: constant limits
+/// (branch-free) for rows with code 0, `slow_limits` per row for rows with code [`SLOW`].
+fn judge_chunk(
+    out: &mut Output<'_>,
+    s: &mut Scratch,
+    limits: Option<PctLimits>,
+    rounding: Option<&ResultRounding>,
+    mut slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
+) {
+    let n = out.error_pct.len();
+    let e = &mut out.error_pct[..n];
+    let mpe = &mut out.mpe_pct[..n];
+    let verdict = &mut out.verdict[..n];
+    let code = &mut out.error_code[..n];
+    let (judged, lower, upper) = (&mut s.judged[..n], &mut s.lower[..n], &mut s.upper[..n]);
+    let lim = limits.unwrap_or(PctLimits {
+        lower: f64::NAN,
+        upper: f64::NAN,
+    });
+    // Branch-free over the chunk: every row is judged against the constant limits, invalid
+    // rows are then overwritten by a select.
+    for i in 0..n {
+        let ok = code[i] == 0;
+        let keep = ok || code[i] == SLOW;
+        let (j, v) = judge(e[i], lim, rounding);
+        let m = lim.applicable(j);
+        e[i] = if keep { e[i] } else { f64::NAN };
+        judged[i] = if ok { j } else { f64::NAN };
+        mpe[i] = if ok { m } else { f64::NAN };
+        lower[i] = if ok { lim.lower } else { f64::NAN };
+        upper[i] = if ok { lim.upper } else { f64::NAN };
+        verdict[i] = if ok { verdict_code(v) } else { VERDICT_INVALID };
+    }
+    // Rows whose limits depend on the quantity, one by one (no allocation unless one fails).
+    for i in 0..n {
+        if code[i] != SLOW {
+            continue;
+        }
+        match slow_limits(i, s.q[i]) {
+            Ok(l) => {
+                let (j, v) = judge(e[i], l, rounding);
+                code[i] = 0;
+                judged[i] = j;
+                mpe[i] = l.applicable(j);
+                lower[i] = l.lower;
+                upper[i] = l.upper;
+                verdict[i] = verdict_code(v);
+            }
+            Err(_) => {
+                code[i] = RowError::Tolerance.code();
+                e[i] = f64::NAN;
+                verdict[i] = VERDICT_INVALID;
+            }
+        }
+    }
+    if let Some(c) = out.judged_error_pct.as_deref_mut() {
+        c[..n].copy_from_slice(judged);
+    }
+    if let Some(c) = out.lower_pct.as_deref_mut() {
+        c[..n].copy_from_slice(lower);
+    }
+    if let Some(c) = out.upper_pct.as_deref_mut() {
+        c[..n].copy_from_slice(upper);
+    }
+}
+
+#[inline(always)]
+fn finite(x: f64) -> bool {
+    x.abs() < f64::INFINITY
+}
+
+#[inline(always)]
+fn pick(cond: bool, code: u8, prev: u8) -> u8 {
+    if cond {
+        code
+    } else {
+        prev
+    }
+}
+
+/// A plan for judging batches of draws of one nozzle type: a profile stage at one test point,
+/// with every per-batch constant resolved once.
+#[derive(Debug, Clone)]
+pub struct DispenserBatch<'p> {
+    profile: &'p DispenserProfile,
+    stage: &'p DispenserStage,
+    test_point: TestPoint,
+    tolerance: &'p Tolerance,
+    limits: Option<PctLimits>,
+    can_material: Option<Substance>,
+    mmq_l: Option<f64>,
+}
+
+impl<'p> DispenserBatch<'p> {
+    /// A plan for draws at `test_point` against `stage` of `profile`.
+    ///
+    /// Errors when the stage has no indication rule for the test point (the scalar API's
+    /// [`Error::InvalidProfile`] for every row). When the rule is a plain `Relative` or
+    /// `Asymmetric` tolerance the limits in % are computed here, once, and the batch judges
+    /// branch-free; the constant is used only where it is provably the scalar value (see
+    /// the module docs), other rows take the per-row path.
+    pub fn new(
+        profile: &'p DispenserProfile,
+        stage: &'p DispenserStage,
+        test_point: TestPoint,
+    ) -> Result<Self> {
+        let rule = stage
+            .indication_for(test_point)
+            .ok_or_else(|| Error::InvalidProfile {
+                profile: profile.id.clone(),
+                path: format!("stages.{}.indication", stage.name),
+                reason: format!("no rule for test point {test_point}"),
+            })?;
+        Ok(Self {
+            profile,
+            stage,
+            test_point,
+            tolerance: &rule.tolerance,
+            limits: constant_limits(&rule.tolerance),
+            can_material: None,
+            mmq_l: None,
+        })
+    }
+
+    /// The can material of every row (default: the profile's default can material).
+    pub fn with_can_material(mut self, material: Substance) -> Self {
+        self.can_material = Some(material);
+        self
+    }
+
+    /// The nozzle's minimum measured quantity, litres, for every row (as [`Draw::mmq_l`]).
+    pub fn with_mmq(mut self, mmq_l: f64) -> Self {
+        self.mmq_l = Some(mmq_l);
+        self
+    }
+
+    /// True when the limits are per-batch constants (the vectorised judging path).
+    pub fn has_constant_limits(&self) -> bool {
+        self.limits.is_some()
+    }
+
+    /// Row `i` as a scalar [`Draw`] (what [`evaluate_draw`] would be given).
+    pub fn draw(&self, cols: &DispenserColumns<'_>, i: usize) -> Option<Draw> {
+        let mut d = Draw::new(
+            self.test_point,
+            *cols.indicated_l.get(i)?,
+            *cols.standard_l.get(i)?,
+        );
+        d.dispenser_temp_c = cols.dispenser_temp_c.and_then(|c| c.get(i).copied());
+        d.can_temp_c = cols.can_temp_c.and_then(|c| c.get(i).copied());
+        d.fuel = match cols.fuel {
+            Fuel::Absent => None,
+            Fuel::Same(s) => Some(s.clone()),
+            Fuel::PerRow(b) => Some(Substance::Coefficient(*b.get(i)?)),
+        };
+        d.can_material.clone_from(&self.can_material);
+        d.mmq_l = self.mmq_l;
+        Some(d)
+    }
+
+    /// The scalar error of row `i` (`None` when the row is valid or out of range): the
+    /// [`evaluate_draw`] error of [`DispenserBatch::draw`], so the message is the scalar one.
+    pub fn row_error(&self, cols: &DispenserColumns<'_>, i: usize) -> Option<Error> {
+        evaluate_draw(self.profile, self.stage, &self.draw(cols, i)?).err()
+    }
+
+    /// Judges every row of `cols` into `out`.
+    ///
+    /// Errors (before any row is written): columns or outputs of different lengths
+    /// ([`Error::LengthMismatch`]); one temperature column without the other, or temperatures
+    /// without a fuel ([`Error::MissingCompanion`]); a batch fuel, can material or MMQ the
+    /// scalar API would reject. Per-row problems are codes in `out.error_code`.
+    pub fn evaluate(
+        &self,
+        cols: &DispenserColumns<'_>,
+        out: &mut DispenserOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        let k = self.constants(cols)?;
+        self.run(&k, cols, out.reborrow());
+        Ok(())
+    }
+
+    fn constants(&self, cols: &DispenserColumns<'_>) -> Result<DrawConstants> {
+        if let Some(m) = self.mmq_l {
+            volume_in_scope("mmq_l", m)?;
+        }
+        let mut k = DrawConstants {
+            beta_fuel: 0.0,
+            beta_can: 0.0,
+            t_ref: self.profile.thermal.reference_temperature_c.value,
+            max_diff: f64::INFINITY,
+            max_offset: f64::INFINITY,
+            temps: cols.dispenser_temp_c.is_some(),
+        };
+        if !k.temps {
+            return Ok(k);
+        }
+        let th = &self.profile.thermal;
+        // The scalar comparisons are `d > lim + 1e-9`; the thresholds are the same sums.
+        if let Some(l) = &th.max_temperature_difference_c {
+            k.max_diff = l.value + 1e-9;
+        }
+        if let Some(l) = &th.max_can_temperature_offset_c {
+            k.max_offset = l.value + 1e-9;
+        }
+        match cols.fuel {
+            Fuel::Absent => {
+                return Err(Error::MissingCompanion {
+                    given: "dispenser_temp_c and can_temp_c",
+                    missing: "fuel",
+                    purpose: "the fuel's expansion coefficient in the temperature correction",
+                })
+            }
+            Fuel::Same(s) => k.beta_fuel = s.resolve("fuel", |n| th.fuel(n))?.0,
+            Fuel::PerRow(_) => {}
+        }
+        let default_can = th
+            .default_can_material
+            .as_ref()
+            .map(|c| Substance::Named(c.value.clone()));
+        let can =
+            self.can_material
+                .as_ref()
+                .or(default_can.as_ref())
+                .ok_or(Error::MissingCompanion {
+                    given: "dispenser_temp_c and can_temp_c",
+                    missing: "can_material",
+                    purpose: "the can's expansion coefficient in the temperature correction",
+                })?;
+        k.beta_can = can.resolve("can_material", |n| th.can_material(n))?.0;
+        Ok(k)
+    }
+
+    fn run(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        #[cfg(feature = "parallel")]
+        if cols.len() >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(k, cols, out);
+        }
+        self.run_serial(k, cols, out)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn run_parallel(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        let n = cols.len();
+        if n <= PARALLEL_PIECE_ROWS {
+            return self.run_serial(k, cols, out);
+        }
+        // Split at a multiple of the piece size so pieces are whole.
+        let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
+        let (o0, o1) = out.split_at(mid);
+        let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
+        rayon::join(
+            || self.run_parallel(k, &c0, o0),
+            || self.run_parallel(k, &c1, o1),
+        );
+    }
+
+    fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, mut out: Output<'_>) {
+        let n = cols.len();
+        let mut s = Scratch::new();
+        let beta_const = [k.beta_fuel; CHUNK_ROWS];
+        let rounding = self.stage.result_rounding.as_ref();
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK_ROWS).min(n);
+            let m = end - start;
+            let c = cols.range(start..end);
+            let (_, rest) = out.reborrow().split_at(start);
+            let (mut o, _) = rest.split_at(m);
+            match (c.dispenser_temp_c, c.can_temp_c) {
+                (Some(tj), Some(tb)) => {
+                    let betas = match c.fuel {
+                        Fuel::PerRow(b) => b,
+                        _ => &beta_const[..m],
+                    };
+                    draw_chunk_thermal(k, self.limits.is_some(), &c, tj, tb, betas, &mut o, &mut s);
+                }
+                _ => draw_chunk_plain(self.limits.is_some(), &c, &mut o, &mut s),
+            }
+            let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
+            let tp_mmq = self.test_point == TestPoint::Mmq;
+            let ind = c.indicated_l;
+            judge_chunk(&mut o, &mut s, self.limits, rounding, |i, q| {
+                let mmq = self
+                    .mmq_l
+                    .or(if tp_mmq { Some(ind[i]) } else { None })
+                    .or(mmq_default);
+                self.tolerance
+                    .evaluate(&ToleranceContext::new(q).with_mmq(mmq))?
+                    .as_pct(q)
+            });
+            start = end;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DrawConstants {
+    beta_fuel: f64,
+    beta_can: f64,
+    t_ref: f64,
+    max_diff: f64,
+    max_offset: f64,
+    temps: bool,
+}
+
+/// The code of a volume in the scalar `volume_in_scope` order: finite, > 0, in range.
+#[inline(always)]
+fn volume_code(v: f64, not_finite: RowError, not_pos: RowError, out: RowError, prev: u8) -> u8 {
+    let (lo, hi) = DRAW_VOLUME_RANGE_L;
+    let c = pick(!(lo..=hi).contains(&v), out.code(), prev);
+    // NaN fails `v <= 0` but is caught by the finiteness check, which takes priority.
+    let c = pick(v <= 0.0, not_pos.code(), c);
+    pick(!finite(v), not_finite.code(), c)
+}
+
+/// Chunk kernel with the thermal correction. Branch-free: every check is computed for every
+/// row and the first failing one (in the scalar order) wins by selecting in reverse order.
+#[allow(clippy::too_many_arguments)]
+fn draw_chunk_thermal(
+    k: &DrawConstants,
+    constant_limits: bool,
+    c: &DispenserColumns<'_>,
+    tj: &[f64],
+    tb: &[f64],
+    betas: &[f64],
+    o: &mut Output<'_>,
+    s: &mut Scratch,
+) {
+    let n = c.indicated_l.len();
+    let (vj, vb, tj, tb, betas) = (
+        &c.indicated_l[..n],
+        &c.standard_l[..n],
+        &tj[..n],
+        &tb[..n],
+        &betas[..n],
+    );
+    let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
+    let valid = if constant_limits { 0 } else { SLOW };
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    for i in 0..n {
+        let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
+        let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
+        let e = indication_error_pct(v_j, q);
+        let mut code = pick(constant_limits && !(qlo..=qhi).contains(&q), SLOW, valid);
+        code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
+        code = pick(q <= 0.0, RowError::CorrectedVolumeNotPositive.code(), code);
+        code = pick(!finite(q), RowError::CorrectedVolumeNotFinite.code(), code);
+        code = pick(
+            !(0.0..=0.01).contains(&beta),
+            RowError::FuelOutOfScope.code(),
+            code,
+        );
+        code = pick(!finite(beta), RowError::FuelNotFinite.code(), code);
+        code = pick(
+            (t_b - k.t_ref).abs() > k.max_offset,
+            RowError::CanTemperatureOffsetOutOfScope.code(),
+            code,
+        );
+        code = pick(
+            (t_j - t_b).abs() > k.max_diff,
+            RowError::TemperatureDifferenceOutOfScope.code(),
+            code,
+        );
+        code = pick(
+            !(-60.0..=80.0).contains(&t_b),
+            RowError::CanTempOutOfScope.code(),
+            code,
+        );
+        code = pick(
+            !(-60.0..=80.0).contains(&t_j),
+            RowError::DispenserTempOutOfScope.code(),
+            code,
+        );
+        code = pick(!finite(t_b), RowError::CanTempNotFinite.code(), code);
+        code = pick(!finite(t_j), RowError::DispenserTempNotFinite.code(), code);
+        code = volume_code(
+            v_b,
+            RowError::StandardLNotFinite,
+            RowError::StandardLNotPositive,
+            RowError::StandardLOutOfScope,
+            code,
+        );
+        code = volume_code(
+            v_j,
+            RowError::IndicatedLNotFinite,
+            RowError::IndicatedLNotPositive,
+            RowError::IndicatedLOutOfScope,
+            code,
+        );
+        e_out[i] = e;
+        q_out[i] = q;
+        code_out[i] = code;
+    }
+}
+
+/// Chunk kernel without temperatures: V_Bt = V_B.
+fn draw_chunk_plain(
+    constant_limits: bool,
+    c: &DispenserColumns<'_>,
+    o: &mut Output<'_>,
+    s: &mut Scratch,
+) {
+    let n = c.indicated_l.len();
+    let (vj, vb) = (&c.indicated_l[..n], &c.standard_l[..n]);
+    let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
+    let valid = if constant_limits { 0 } else { SLOW };
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    for i in 0..n {
+        let (v_j, q) = (vj[i], vb[i]);
+        let e = indication_error_pct(v_j, q);
+        let mut code = pick(constant_limits && !(qlo..=qhi).contains(&q), SLOW, valid);
+        code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
+        code = volume_code(
+            q,
+            RowError::StandardLNotFinite,
+            RowError::StandardLNotPositive,
+            RowError::StandardLOutOfScope,
+            code,
+        );
+        code = volume_code(
+            v_j,
+            RowError::IndicatedLNotFinite,
+            RowError::IndicatedLNotPositive,
+            RowError::IndicatedLOutOfScope,
+            code,
+        );
+        e_out[i] = e;
+        q_out[i] = q;
+        code_out[i] = code;
+    }
+}
+
+/// The input columns of a batch of taximeter distance or time tests.
+#[derive(Debug, Clone, Copy)]
+pub struct TaximeterColumns<'a> {
+    /// The reference (true) quantity of each test, in the batch's reference unit.
+    pub reference: &'a [f64],
+    /// The meter's indication of each test, in the batch's indicated unit.
+    pub indicated: &'a [f64],
+}
+
+impl<'a> TaximeterColumns<'a> {
+    fn check(&self) -> Result<usize> {
+        let n = self.reference.len();
+        same_len("indicated", self.indicated.len(), n)?;
+        Ok(n)
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            reference: &self.reference[r.clone()],
+            indicated: &self.indicated[r],
+        }
+    }
+}
+
+/// A plan for judging batches of taximeter tests of one kind, in fixed units, against one
+/// stage.
+#[derive(Debug, Clone)]
+pub struct TaximeterBatch<'p> {
+    profile: &'p TaximeterProfile,
+    stage: &'p TaximeterStage,
+    kind: TestKind,
+    reference_unit: Unit,
+    indicated_unit: Unit,
+    tolerance: &'p Tolerance,
+    limits: Option<PctLimits>,
+}
+
+impl<'p> TaximeterBatch<'p> {
+    /// A plan for tests of `kind` with references in `reference_unit` and indications in
+    /// `indicated_unit`.
+    ///
+    /// Errors as the scalar API would for every row: a unit of the wrong dimension
+    /// ([`Error::WrongUnit`]), a stage without a tolerance for `kind`.
+    pub fn new(
+        profile: &'p TaximeterProfile,
+        stage: &'p TaximeterStage,
+        kind: TestKind,
+        reference_unit: Unit,
+        indicated_unit: Unit,
+    ) -> Result<Self> {
+        // The unit checks of `MeterTest::to_base`, on a row that passes every value check.
+        MeterTest::new(kind, 1.0, 1.0, reference_unit)
+            .with_indicated_unit(indicated_unit)
+            .to_base()?;
+        let tolerance = stage.tolerance(kind)?;
+        Ok(Self {
+            profile,
+            stage,
+            kind,
+            reference_unit,
+            indicated_unit,
+            tolerance,
+            limits: constant_limits(tolerance),
+        })
+    }
+
+    /// True when the limits are per-batch constants (the vectorised judging path).
+    pub fn has_constant_limits(&self) -> bool {
+        self.limits.is_some()
+    }
+
+    /// Row `i` as a scalar [`MeterTest`].
+    pub fn test(&self, cols: &TaximeterColumns<'_>, i: usize) -> Option<MeterTest> {
+        Some(
+            MeterTest::new(
+                self.kind,
+                *cols.reference.get(i)?,
+                *cols.indicated.get(i)?,
+                self.reference_unit,
+            )
+            .with_indicated_unit(self.indicated_unit),
+        )
+    }
+
+    /// The scalar error of row `i` (`None` when valid or out of range), message included.
+    pub fn row_error(&self, cols: &TaximeterColumns<'_>, i: usize) -> Option<Error> {
+        evaluate_test(self.profile, self.stage, &self.test(cols, i)?).err()
+    }
+
+    /// Judges every row of `cols` into `out`. Errors (before any row is written): columns or
+    /// outputs of different lengths.
+    pub fn evaluate(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        out: &mut TaximeterOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        self.run(cols, out.reborrow());
+        Ok(())
+    }
+
+    fn run(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        #[cfg(feature = "parallel")]
+        if cols.reference.len() >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(cols, out);
+        }
+        self.run_serial(cols, out)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn run_parallel(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        let n = cols.reference.len();
+        if n <= PARALLEL_PIECE_ROWS {
+            return self.run_serial(cols, out);
+        }
+        let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
+        let (o0, o1) = out.split_at(mid);
+        let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
+        rayon::join(|| self.run_parallel(&c0, o0), || self.run_parallel(&c1, o1));
+    }
+
+    fn run_serial(&self, cols: &TaximeterColumns<'_>, mut out: Output<'_>) {
+        let n = cols.reference.len();
+        let mut s = Scratch::new();
+        let rounding = self.stage.result_rounding.as_ref();
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK_ROWS).min(n);
+            let c = cols.range(start..end);
+            let (_, rest) = out.reborrow().split_at(start);
+            let (mut o, _) = rest.split_at(end - start);
+            self.chunk(&c, &mut o, &mut s);
+            judge_chunk(&mut o, &mut s, self.limits, rounding, |_, q| {
+                self.tolerance
+                    .evaluate(&ToleranceContext::new(q))?
+                    .as_pct(q)
+            });
+            start = end;
+        }
+    }
+
+    /// Branch-free chunk kernel in the order of `MeterTest::to_base` then `meter_error_pct`.
+    fn chunk(&self, c: &TaximeterColumns<'_>, o: &mut Output<'_>, s: &mut Scratch) {
+        let n = c.reference.len();
+        let (r_in, x_in) = (&c.reference[..n], &c.indicated[..n]);
+        let (e_out, code_out, q_out) =
+            (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
+        let constant_limits = self.limits.is_some();
+        let valid = if constant_limits { 0 } else { SLOW };
+        let (ru, xu) = (self.reference_unit, self.indicated_unit);
+        let (qlo, qhi) = QUANTITY_FAST_RANGE;
+        for i in 0..n {
+            let (r, x) = (r_in[i], x_in[i]);
+            let rb = ru.to_base(r);
+            let xb = xu.to_base(x);
+            let e = meter_error_pct(xb, rb);
+            let mut code = pick(constant_limits && !(qlo..=qhi).contains(&rb), SLOW, valid);
+            code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
+            code = pick(rb <= 0.0, RowError::ReferenceNotPositive.code(), code);
+            code = pick(!finite(xb), RowError::IndicatedNotFinite.code(), code);
+            code = pick(!finite(rb), RowError::ReferenceNotFinite.code(), code);
+            code = pick(x < 0.0, RowError::IndicatedNegative.code(), code);
+            code = pick(!finite(x), RowError::IndicatedNotFinite.code(), code);
+            code = pick(r <= 0.0, RowError::ReferenceNotPositive.code(), code);
+            code = pick(!finite(r), RowError::ReferenceNotFinite.code(), code);
+            e_out[i] = e;
+            q_out[i] = rb;
+            code_out[i] = code;
+        }
+    }
+}
