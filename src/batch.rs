@@ -63,6 +63,7 @@
 //! ```
 //!
 //! [`evaluate_draw`]: crate::dispenser::evaluate_draw
+//! [`judge`]: crate::tolerance::judge
 //! [`evaluate_test`]: crate::taximeter::evaluate_test
 //! [`corrected_standard_volume`]: crate::dispenser::corrected_standard_volume
 //! [`indication_error_pct`]: crate::dispenser::indication_error_pct
@@ -74,11 +75,12 @@ use crate::dispenser::{
     Substance, TestPoint, DRAW_VOLUME_RANGE_L,
 };
 use crate::error::{Error, Result};
+use crate::money::RoundingMode;
 use crate::profile::{DispenserProfile, DispenserStage};
 use crate::taximeter::{
     evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
 };
-use crate::tolerance::{judge, snap, PctLimits, ResultRounding, Tolerance, ToleranceContext};
+use crate::tolerance::{judge_by, snap, PctLimits, ResultRounding, Tolerance, ToleranceContext};
 use crate::units::Unit;
 use crate::verdict::Verdict;
 
@@ -599,11 +601,60 @@ fn verdict_code(v: Verdict) -> u8 {
 
 /// Judges one chunk whose `error_pct`, `error_code` and `s.q` are filled: constant limits
 /// (branch-free) for rows with code 0, `slow_limits` per row for rows with code [`SLOW`].
+///
+/// The stage's rounding is applied through [`judge_by`] with its mode fixed by a `match`
+/// outside the loop and its scale computed once, so the loop has no call and no branch.
 fn judge_chunk(
     out: &mut Output<'_>,
     s: &mut Scratch,
     limits: Option<PctLimits>,
     rounding: Option<&ResultRounding>,
+    slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
+) {
+    match rounding {
+        None => judge_chunk_by(out, s, limits, |x| x, slow_limits),
+        Some(r) => {
+            let scale = RoundingMode::scale(r.decimals);
+            match r.mode {
+                RoundingMode::HalfUp => judge_chunk_by(
+                    out,
+                    s,
+                    limits,
+                    |x| RoundingMode::HalfUp.round_scaled(x, scale),
+                    slow_limits,
+                ),
+                RoundingMode::HalfEven => judge_chunk_by(
+                    out,
+                    s,
+                    limits,
+                    |x| RoundingMode::HalfEven.round_scaled(x, scale),
+                    slow_limits,
+                ),
+                RoundingMode::Down => judge_chunk_by(
+                    out,
+                    s,
+                    limits,
+                    |x| RoundingMode::Down.round_scaled(x, scale),
+                    slow_limits,
+                ),
+                RoundingMode::Up => judge_chunk_by(
+                    out,
+                    s,
+                    limits,
+                    |x| RoundingMode::Up.round_scaled(x, scale),
+                    slow_limits,
+                ),
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn judge_chunk_by(
+    out: &mut Output<'_>,
+    s: &mut Scratch,
+    limits: Option<PctLimits>,
+    round: impl Fn(f64) -> f64 + Copy,
     mut slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
 ) {
     let n = out.error_pct.len();
@@ -618,12 +669,14 @@ fn judge_chunk(
     });
     // Branch-free over the chunk: every row is judged against the constant limits, invalid
     // rows are then overwritten by a select.
+    let mut any_slow = false;
     for i in 0..n {
         let ok = code[i] == 0;
-        let keep = ok || code[i] == SLOW;
-        let (j, v) = judge(e[i], lim, rounding);
+        let slow = code[i] == SLOW;
+        any_slow |= slow;
+        let (j, v) = judge_by(e[i], lim, round);
         let m = lim.applicable(j);
-        e[i] = if keep { e[i] } else { f64::NAN };
+        e[i] = if ok | slow { e[i] } else { f64::NAN };
         judged[i] = if ok { j } else { f64::NAN };
         mpe[i] = if ok { m } else { f64::NAN };
         lower[i] = if ok { lim.lower } else { f64::NAN };
@@ -631,24 +684,26 @@ fn judge_chunk(
         verdict[i] = if ok { verdict_code(v) } else { VERDICT_INVALID };
     }
     // Rows whose limits depend on the quantity, one by one (no allocation unless one fails).
-    for i in 0..n {
-        if code[i] != SLOW {
-            continue;
-        }
-        match slow_limits(i, s.q[i]) {
-            Ok(l) => {
-                let (j, v) = judge(e[i], l, rounding);
-                code[i] = 0;
-                judged[i] = j;
-                mpe[i] = l.applicable(j);
-                lower[i] = l.lower;
-                upper[i] = l.upper;
-                verdict[i] = verdict_code(v);
+    if any_slow {
+        for i in 0..n {
+            if code[i] != SLOW {
+                continue;
             }
-            Err(_) => {
-                code[i] = RowError::Tolerance.code();
-                e[i] = f64::NAN;
-                verdict[i] = VERDICT_INVALID;
+            match slow_limits(i, s.q[i]) {
+                Ok(l) => {
+                    let (j, v) = judge_by(e[i], l, round);
+                    code[i] = 0;
+                    judged[i] = j;
+                    mpe[i] = l.applicable(j);
+                    lower[i] = l.lower;
+                    upper[i] = l.upper;
+                    verdict[i] = verdict_code(v);
+                }
+                Err(_) => {
+                    code[i] = RowError::Tolerance.code();
+                    e[i] = f64::NAN;
+                    verdict[i] = VERDICT_INVALID;
+                }
             }
         }
     }
@@ -666,15 +721,6 @@ fn judge_chunk(
 #[inline(always)]
 fn finite(x: f64) -> bool {
     x.abs() < f64::INFINITY
-}
-
-#[inline(always)]
-fn pick(cond: bool, code: u8, prev: u8) -> u8 {
-    if cond {
-        code
-    } else {
-        prev
-    }
 }
 
 /// A plan for judging batches of draws of one nozzle type: a profile stage at one test point,
@@ -781,6 +827,20 @@ impl<'p> DispenserBatch<'p> {
         Ok(())
     }
 
+    /// As [`DispenserBatch::evaluate`], always on the calling thread (for callers that
+    /// parallelise themselves, and to measure the one-core figure with `parallel` on).
+    pub fn evaluate_serial(
+        &self,
+        cols: &DispenserColumns<'_>,
+        out: &mut DispenserOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        let k = self.constants(cols)?;
+        self.run_serial(&k, cols, out.reborrow());
+        Ok(())
+    }
+
     fn constants(&self, cols: &DispenserColumns<'_>) -> Result<DrawConstants> {
         if let Some(m) = self.mmq_l {
             volume_in_scope("mmq_l", m)?;
@@ -876,7 +936,7 @@ impl<'p> DispenserBatch<'p> {
                     };
                     draw_chunk_thermal(k, self.limits.is_some(), &c, tj, tb, betas, &mut o, &mut s);
                 }
-                _ => draw_chunk_plain(self.limits.is_some(), &c, &mut o, &mut s),
+                _ => draw_chunk_plain(k, self.limits.is_some(), &c, &mut o, &mut s),
             }
             let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
             let tp_mmq = self.test_point == TestPoint::Mmq;
@@ -905,18 +965,91 @@ struct DrawConstants {
     temps: bool,
 }
 
-/// The code of a volume in the scalar `volume_in_scope` order: finite, > 0, in range.
-#[inline(always)]
-fn volume_code(v: f64, not_finite: RowError, not_pos: RowError, out: RowError, prev: u8) -> u8 {
-    let (lo, hi) = DRAW_VOLUME_RANGE_L;
-    let c = pick(!(lo..=hi).contains(&v), out.code(), prev);
-    // NaN fails `v <= 0` but is caught by the finiteness check, which takes priority.
-    let c = pick(v <= 0.0, not_pos.code(), c);
-    pick(!finite(v), not_finite.code(), c)
+/// Internal marker: the row failed the combined check; its exact code is found per row.
+const CHECK: u8 = 253;
+
+/// The first failing check of a volume, in the scalar `volume_in_scope` order.
+#[inline]
+fn volume_error(
+    v: f64,
+    not_finite: RowError,
+    not_pos: RowError,
+    out: RowError,
+) -> Option<RowError> {
+    if !finite(v) {
+        Some(not_finite)
+    } else if v <= 0.0 {
+        Some(not_pos)
+    } else if !(DRAW_VOLUME_RANGE_L.0..=DRAW_VOLUME_RANGE_L.1).contains(&v) {
+        Some(out)
+    } else {
+        None
+    }
 }
 
-/// Chunk kernel with the thermal correction. Branch-free: every check is computed for every
-/// row and the first failing one (in the scalar order) wins by selecting in reverse order.
+/// The exact code of one draw, checks in the order of `evaluate_draw` (used only for rows
+/// that failed the combined check of the chunk kernel): a [`RowError`] code, or [`SLOW`]
+/// when the row is valid but needs the per-row tolerance path.
+#[allow(clippy::too_many_arguments)]
+fn draw_code(k: &DrawConstants, v_j: f64, v_b: f64, t: Option<(f64, f64, f64)>) -> u8 {
+    use RowError as R;
+    let first = volume_error(
+        v_j,
+        R::IndicatedLNotFinite,
+        R::IndicatedLNotPositive,
+        R::IndicatedLOutOfScope,
+    )
+    .or_else(|| {
+        volume_error(
+            v_b,
+            R::StandardLNotFinite,
+            R::StandardLNotPositive,
+            R::StandardLOutOfScope,
+        )
+    });
+    if let Some(e) = first {
+        return e.code();
+    }
+    let q = match t {
+        None => v_b,
+        Some((t_j, t_b, beta)) => {
+            let checks = [
+                (!finite(t_j), R::DispenserTempNotFinite),
+                (!finite(t_b), R::CanTempNotFinite),
+                (!(-60.0..=80.0).contains(&t_j), R::DispenserTempOutOfScope),
+                (!(-60.0..=80.0).contains(&t_b), R::CanTempOutOfScope),
+                (
+                    (t_j - t_b).abs() > k.max_diff,
+                    R::TemperatureDifferenceOutOfScope,
+                ),
+                (
+                    (t_b - k.t_ref).abs() > k.max_offset,
+                    R::CanTemperatureOffsetOutOfScope,
+                ),
+                (!finite(beta), R::FuelNotFinite),
+                (!(0.0..=0.01).contains(&beta), R::FuelOutOfScope),
+            ];
+            if let Some((_, e)) = checks.iter().find(|(bad, _)| *bad) {
+                return e.code();
+            }
+            let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
+            if !finite(q) {
+                return R::CorrectedVolumeNotFinite.code();
+            }
+            if q <= 0.0 {
+                return R::CorrectedVolumeNotPositive.code();
+            }
+            q
+        }
+    };
+    if !finite(indication_error_pct(v_j, q)) {
+        return R::ErrorNotFinite.code();
+    }
+    SLOW
+}
+
+/// Chunk kernel with the thermal correction. Branch-free: one combined check per row
+/// (vectorised); rows that fail it get their exact code from [`draw_code`] afterwards.
 #[allow(clippy::too_many_arguments)]
 fn draw_chunk_thermal(
     k: &DrawConstants,
@@ -939,64 +1072,39 @@ fn draw_chunk_thermal(
     let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
     let valid = if constant_limits { 0 } else { SLOW };
     let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+    let mut any_bad = false;
     for i in 0..n {
         let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
         let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
         let e = indication_error_pct(v_j, q);
-        let mut code = pick(constant_limits && !(qlo..=qhi).contains(&q), SLOW, valid);
-        code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
-        code = pick(q <= 0.0, RowError::CorrectedVolumeNotPositive.code(), code);
-        code = pick(!finite(q), RowError::CorrectedVolumeNotFinite.code(), code);
-        code = pick(
-            !(0.0..=0.01).contains(&beta),
-            RowError::FuelOutOfScope.code(),
-            code,
-        );
-        code = pick(!finite(beta), RowError::FuelNotFinite.code(), code);
-        code = pick(
-            (t_b - k.t_ref).abs() > k.max_offset,
-            RowError::CanTemperatureOffsetOutOfScope.code(),
-            code,
-        );
-        code = pick(
-            (t_j - t_b).abs() > k.max_diff,
-            RowError::TemperatureDifferenceOutOfScope.code(),
-            code,
-        );
-        code = pick(
-            !(-60.0..=80.0).contains(&t_b),
-            RowError::CanTempOutOfScope.code(),
-            code,
-        );
-        code = pick(
-            !(-60.0..=80.0).contains(&t_j),
-            RowError::DispenserTempOutOfScope.code(),
-            code,
-        );
-        code = pick(!finite(t_b), RowError::CanTempNotFinite.code(), code);
-        code = pick(!finite(t_j), RowError::DispenserTempNotFinite.code(), code);
-        code = volume_code(
-            v_b,
-            RowError::StandardLNotFinite,
-            RowError::StandardLNotPositive,
-            RowError::StandardLOutOfScope,
-            code,
-        );
-        code = volume_code(
-            v_j,
-            RowError::IndicatedLNotFinite,
-            RowError::IndicatedLNotPositive,
-            RowError::IndicatedLOutOfScope,
-            code,
-        );
+        // Each range check also rejects NaN and ±∞; `&` (not `&&`) keeps it branch-free.
+        let ok = (vlo..=vhi).contains(&v_j)
+            & (vlo..=vhi).contains(&v_b)
+            & (-60.0..=80.0).contains(&t_j)
+            & (-60.0..=80.0).contains(&t_b)
+            & ((t_j - t_b).abs() <= k.max_diff)
+            & ((t_b - k.t_ref).abs() <= k.max_offset)
+            & (0.0..=0.01).contains(&beta)
+            & (qlo..=qhi).contains(&q)
+            & finite(e);
+        any_bad |= !ok;
         e_out[i] = e;
         q_out[i] = q;
-        code_out[i] = code;
+        code_out[i] = if ok { valid } else { CHECK };
+    }
+    if any_bad {
+        for i in 0..n {
+            if code_out[i] == CHECK {
+                code_out[i] = draw_code(k, vj[i], vb[i], Some((tj[i], tb[i], betas[i])));
+            }
+        }
     }
 }
 
 /// Chunk kernel without temperatures: V_Bt = V_B.
 fn draw_chunk_plain(
+    k: &DrawConstants,
     constant_limits: bool,
     c: &DispenserColumns<'_>,
     o: &mut Output<'_>,
@@ -1007,28 +1115,26 @@ fn draw_chunk_plain(
     let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
     let valid = if constant_limits { 0 } else { SLOW };
     let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+    let mut any_bad = false;
     for i in 0..n {
         let (v_j, q) = (vj[i], vb[i]);
         let e = indication_error_pct(v_j, q);
-        let mut code = pick(constant_limits && !(qlo..=qhi).contains(&q), SLOW, valid);
-        code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
-        code = volume_code(
-            q,
-            RowError::StandardLNotFinite,
-            RowError::StandardLNotPositive,
-            RowError::StandardLOutOfScope,
-            code,
-        );
-        code = volume_code(
-            v_j,
-            RowError::IndicatedLNotFinite,
-            RowError::IndicatedLNotPositive,
-            RowError::IndicatedLOutOfScope,
-            code,
-        );
+        let ok = (vlo..=vhi).contains(&v_j)
+            & (vlo..=vhi).contains(&q)
+            & (qlo..=qhi).contains(&q)
+            & finite(e);
+        any_bad |= !ok;
         e_out[i] = e;
         q_out[i] = q;
-        code_out[i] = code;
+        code_out[i] = if ok { valid } else { CHECK };
+    }
+    if any_bad {
+        for i in 0..n {
+            if code_out[i] == CHECK {
+                code_out[i] = draw_code(k, vj[i], vb[i], None);
+            }
+        }
     }
 }
 
@@ -1134,6 +1240,18 @@ impl<'p> TaximeterBatch<'p> {
         Ok(())
     }
 
+    /// As [`TaximeterBatch::evaluate`], always on the calling thread.
+    pub fn evaluate_serial(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        out: &mut TaximeterOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        self.run_serial(cols, out.reborrow());
+        Ok(())
+    }
+
     fn run(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
         #[cfg(feature = "parallel")]
         if cols.reference.len() >= PARALLEL_MIN_ROWS {
@@ -1174,33 +1292,57 @@ impl<'p> TaximeterBatch<'p> {
         }
     }
 
-    /// Branch-free chunk kernel in the order of `MeterTest::to_base` then `meter_error_pct`.
+    /// Chunk kernel: one combined check per row (vectorised); rows that fail it get their
+    /// exact code from [`TaximeterBatch::code`] afterwards.
     fn chunk(&self, c: &TaximeterColumns<'_>, o: &mut Output<'_>, s: &mut Scratch) {
         let n = c.reference.len();
         let (r_in, x_in) = (&c.reference[..n], &c.indicated[..n]);
         let (e_out, code_out, q_out) =
             (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
-        let constant_limits = self.limits.is_some();
-        let valid = if constant_limits { 0 } else { SLOW };
+        let valid = if self.limits.is_some() { 0 } else { SLOW };
         let (ru, xu) = (self.reference_unit, self.indicated_unit);
         let (qlo, qhi) = QUANTITY_FAST_RANGE;
+        let mut any_bad = false;
         for i in 0..n {
             let (r, x) = (r_in[i], x_in[i]);
             let rb = ru.to_base(r);
             let xb = xu.to_base(x);
             let e = meter_error_pct(xb, rb);
-            let mut code = pick(constant_limits && !(qlo..=qhi).contains(&rb), SLOW, valid);
-            code = pick(!finite(e), RowError::ErrorNotFinite.code(), code);
-            code = pick(rb <= 0.0, RowError::ReferenceNotPositive.code(), code);
-            code = pick(!finite(xb), RowError::IndicatedNotFinite.code(), code);
-            code = pick(!finite(rb), RowError::ReferenceNotFinite.code(), code);
-            code = pick(x < 0.0, RowError::IndicatedNegative.code(), code);
-            code = pick(!finite(x), RowError::IndicatedNotFinite.code(), code);
-            code = pick(r <= 0.0, RowError::ReferenceNotPositive.code(), code);
-            code = pick(!finite(r), RowError::ReferenceNotFinite.code(), code);
+            // The fast range implies r finite and > 0 and the base value finite and > 0.
+            let ok = (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
+            any_bad |= !ok;
             e_out[i] = e;
             q_out[i] = rb;
-            code_out[i] = code;
+            code_out[i] = if ok { valid } else { CHECK };
         }
+        if any_bad {
+            for i in 0..n {
+                if code_out[i] == CHECK {
+                    code_out[i] = self.code(r_in[i], x_in[i]);
+                }
+            }
+        }
+    }
+
+    /// The exact code of one test, checks in the order of `MeterTest::to_base` then the
+    /// error's finiteness: a [`RowError`] code, or [`SLOW`] for a valid row.
+    fn code(&self, r: f64, x: f64) -> u8 {
+        use RowError as R;
+        let rb = self.reference_unit.to_base(r);
+        let xb = self.indicated_unit.to_base(x);
+        let checks = [
+            (!finite(r), R::ReferenceNotFinite),
+            (r <= 0.0, R::ReferenceNotPositive),
+            (!finite(x), R::IndicatedNotFinite),
+            (x < 0.0, R::IndicatedNegative),
+            (!finite(rb), R::ReferenceNotFinite),
+            (!finite(xb), R::IndicatedNotFinite),
+            (rb <= 0.0, R::ReferenceNotPositive),
+            (!finite(meter_error_pct(xb, rb)), R::ErrorNotFinite),
+        ];
+        checks
+            .iter()
+            .find(|(bad, _)| *bad)
+            .map_or(SLOW, |(_, e)| e.code())
     }
 }
