@@ -64,6 +64,7 @@
 //!
 //! [`evaluate_draw`]: crate::dispenser::evaluate_draw
 //! [`judge`]: crate::tolerance::judge
+//! [`ResultRounding`]: crate::tolerance::ResultRounding
 //! [`evaluate_test`]: crate::taximeter::evaluate_test
 //! [`corrected_standard_volume`]: crate::dispenser::corrected_standard_volume
 //! [`indication_error_pct`]: crate::dispenser::indication_error_pct
@@ -80,7 +81,7 @@ use crate::profile::{DispenserProfile, DispenserStage};
 use crate::taximeter::{
     evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
 };
-use crate::tolerance::{judge_by, snap, PctLimits, ResultRounding, Tolerance, ToleranceContext};
+use crate::tolerance::{judge_by, snap, PctLimits, Tolerance, ToleranceContext};
 use crate::units::Unit;
 use crate::verdict::Verdict;
 
@@ -571,25 +572,6 @@ fn constant_limits(t: &Tolerance) -> Option<PctLimits> {
     }
 }
 
-/// Per-chunk scratch: the reference quantity of each row and the judged values.
-struct Scratch {
-    q: [f64; CHUNK_ROWS],
-    judged: [f64; CHUNK_ROWS],
-    lower: [f64; CHUNK_ROWS],
-    upper: [f64; CHUNK_ROWS],
-}
-
-impl Scratch {
-    fn new() -> Box<Self> {
-        Box::new(Scratch {
-            q: [0.0; CHUNK_ROWS],
-            judged: [0.0; CHUNK_ROWS],
-            lower: [0.0; CHUNK_ROWS],
-            upper: [0.0; CHUNK_ROWS],
-        })
-    }
-}
-
 #[inline(always)]
 fn verdict_code(v: Verdict) -> u8 {
     if v == Verdict::Pass {
@@ -599,123 +581,145 @@ fn verdict_code(v: Verdict) -> u8 {
     }
 }
 
-/// Judges one chunk whose `error_pct`, `error_code` and `s.q` are filled: constant limits
-/// (branch-free) for rows with code 0, `slow_limits` per row for rows with code [`SLOW`].
-///
-/// The stage's rounding is applied through [`judge_by`] with its mode fixed by a `match`
-/// outside the loop and its scale computed once, so the loop has no call and no branch.
-fn judge_chunk(
+/// Runs `$body` with `$round` bound to the stage's result rounding as a closure whose mode is
+/// fixed at compile time and whose scale is computed once, so the chunk loops that call
+/// [`judge_by`] with it have no call and no branch (and vectorise).
+macro_rules! with_round {
+    ($rounding:expr, $round:ident => $body:expr) => {
+        match $rounding {
+            None => {
+                let $round = |x: f64| x;
+                $body
+            }
+            Some(r) => {
+                let scale = RoundingMode::scale(r.decimals);
+                match r.mode {
+                    RoundingMode::HalfUp => {
+                        let $round = move |x: f64| RoundingMode::HalfUp.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::HalfEven => {
+                        let $round = move |x: f64| RoundingMode::HalfEven.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::Down => {
+                        let $round = move |x: f64| RoundingMode::Down.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::Up => {
+                        let $round = move |x: f64| RoundingMode::Up.round_scaled(x, scale);
+                        $body
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// The required judged outputs of one row: the MPE and the verdict code — NaN and
+/// [`VERDICT_INVALID`] unless `ok`. Branch-free (selects).
+#[inline(always)]
+fn judge_row(ok: bool, e: f64, lim: PctLimits, round: impl Fn(f64) -> f64) -> (f64, u8) {
+    let (j, v) = judge_by(e, lim, round);
+    let m = lim.applicable(j);
+    (
+        if ok { m } else { f64::NAN },
+        if ok { verdict_code(v) } else { VERDICT_INVALID },
+    )
+}
+
+/// The limits used by the chunk kernels: the constant ones, or NaN (never `ok`) when the
+/// tolerance needs the per-row path.
+fn kernel_limits(limits: Option<PctLimits>) -> PctLimits {
+    limits.unwrap_or(PctLimits {
+        lower: f64::NAN,
+        upper: f64::NAN,
+    })
+}
+
+/// Finishes a chunk after its kernel. First the optional outputs of the rows the kernel
+/// judged (judged error, limits; NaN elsewhere). Then rows marked [`CHECK`] get their exact
+/// code from `exact`; valid ones among them ([`SLOW`]: limits depending on the quantity
+/// `quantity(i)`) are judged with `slow_limits` one by one (no allocation unless one fails).
+fn finish_chunk(
     out: &mut Output<'_>,
-    s: &mut Scratch,
-    limits: Option<PctLimits>,
-    rounding: Option<&ResultRounding>,
-    slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
+    any_check: bool,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    exact: impl Fn(usize) -> u8,
+    quantity: impl Fn(usize) -> f64,
+    mut slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
 ) {
-    match rounding {
-        None => judge_chunk_by(out, s, limits, |x| x, slow_limits),
-        Some(r) => {
-            let scale = RoundingMode::scale(r.decimals);
-            match r.mode {
-                RoundingMode::HalfUp => judge_chunk_by(
-                    out,
-                    s,
-                    limits,
-                    |x| RoundingMode::HalfUp.round_scaled(x, scale),
-                    slow_limits,
-                ),
-                RoundingMode::HalfEven => judge_chunk_by(
-                    out,
-                    s,
-                    limits,
-                    |x| RoundingMode::HalfEven.round_scaled(x, scale),
-                    slow_limits,
-                ),
-                RoundingMode::Down => judge_chunk_by(
-                    out,
-                    s,
-                    limits,
-                    |x| RoundingMode::Down.round_scaled(x, scale),
-                    slow_limits,
-                ),
-                RoundingMode::Up => judge_chunk_by(
-                    out,
-                    s,
-                    limits,
-                    |x| RoundingMode::Up.round_scaled(x, scale),
-                    slow_limits,
-                ),
+    let n = out.error_pct.len();
+    let (e, code) = (&out.error_pct[..n], &out.error_code[..n]);
+    if let Some(c) = out.judged_error_pct.as_deref_mut() {
+        for i in 0..n {
+            let j = judge_by(e[i], lim, round).0;
+            c[i] = if code[i] == 0 { j } else { f64::NAN };
+        }
+    }
+    for (c, x) in [
+        (out.lower_pct.as_deref_mut(), lim.lower),
+        (out.upper_pct.as_deref_mut(), lim.upper),
+    ] {
+        if let Some(c) = c {
+            for i in 0..n {
+                c[i] = if code[i] == 0 { x } else { f64::NAN };
+            }
+        }
+    }
+    if !any_check {
+        return;
+    }
+    for i in 0..n {
+        if out.error_code[i] != CHECK {
+            continue;
+        }
+        let c = exact(i);
+        let limits = if c == SLOW {
+            slow_limits(i, quantity(i)).ok()
+        } else {
+            None
+        };
+        match limits {
+            Some(l) => {
+                let (j, v) = judge_by(out.error_pct[i], l, round);
+                out.error_code[i] = 0;
+                out.mpe_pct[i] = l.applicable(j);
+                out.verdict[i] = verdict_code(v);
+                for (col, x) in [
+                    (out.judged_error_pct.as_deref_mut(), j),
+                    (out.lower_pct.as_deref_mut(), l.lower),
+                    (out.upper_pct.as_deref_mut(), l.upper),
+                ] {
+                    if let Some(col) = col {
+                        col[i] = x;
+                    }
+                }
+            }
+            None => {
+                out.error_code[i] = if c == SLOW {
+                    RowError::Tolerance.code()
+                } else {
+                    c
+                };
+                out.error_pct[i] = f64::NAN;
             }
         }
     }
 }
 
-#[inline(always)]
-fn judge_chunk_by(
-    out: &mut Output<'_>,
-    s: &mut Scratch,
-    limits: Option<PctLimits>,
-    round: impl Fn(f64) -> f64 + Copy,
-    mut slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
-) {
-    let n = out.error_pct.len();
-    let e = &mut out.error_pct[..n];
-    let mpe = &mut out.mpe_pct[..n];
-    let verdict = &mut out.verdict[..n];
-    let code = &mut out.error_code[..n];
-    let (judged, lower, upper) = (&mut s.judged[..n], &mut s.lower[..n], &mut s.upper[..n]);
-    let lim = limits.unwrap_or(PctLimits {
-        lower: f64::NAN,
-        upper: f64::NAN,
-    });
-    // Branch-free over the chunk: every row is judged against the constant limits, invalid
-    // rows are then overwritten by a select.
-    let mut any_slow = false;
-    for i in 0..n {
-        let ok = code[i] == 0;
-        let slow = code[i] == SLOW;
-        any_slow |= slow;
-        let (j, v) = judge_by(e[i], lim, round);
-        let m = lim.applicable(j);
-        e[i] = if ok | slow { e[i] } else { f64::NAN };
-        judged[i] = if ok { j } else { f64::NAN };
-        mpe[i] = if ok { m } else { f64::NAN };
-        lower[i] = if ok { lim.lower } else { f64::NAN };
-        upper[i] = if ok { lim.upper } else { f64::NAN };
-        verdict[i] = if ok { verdict_code(v) } else { VERDICT_INVALID };
-    }
-    // Rows whose limits depend on the quantity, one by one (no allocation unless one fails).
-    if any_slow {
-        for i in 0..n {
-            if code[i] != SLOW {
-                continue;
-            }
-            match slow_limits(i, s.q[i]) {
-                Ok(l) => {
-                    let (j, v) = judge_by(e[i], l, round);
-                    code[i] = 0;
-                    judged[i] = j;
-                    mpe[i] = l.applicable(j);
-                    lower[i] = l.lower;
-                    upper[i] = l.upper;
-                    verdict[i] = verdict_code(v);
-                }
-                Err(_) => {
-                    code[i] = RowError::Tolerance.code();
-                    e[i] = f64::NAN;
-                    verdict[i] = VERDICT_INVALID;
-                }
-            }
-        }
-    }
-    if let Some(c) = out.judged_error_pct.as_deref_mut() {
-        c[..n].copy_from_slice(judged);
-    }
-    if let Some(c) = out.lower_pct.as_deref_mut() {
-        c[..n].copy_from_slice(lower);
-    }
-    if let Some(c) = out.upper_pct.as_deref_mut() {
-        c[..n].copy_from_slice(upper);
-    }
+/// The required output columns of one chunk as separate slices, so that kernels taking them
+/// as separate `&mut` parameters are known not to overlap (vectorised without alias checks).
+macro_rules! chunk_outputs {
+    ($o:expr, $n:expr) => {
+        (
+            &mut $o.error_pct[..$n],
+            &mut $o.mpe_pct[..$n],
+            &mut $o.verdict[..$n],
+            &mut $o.error_code[..$n],
+        )
+    };
 }
 
 #[inline(always)]
@@ -916,11 +920,22 @@ impl<'p> DispenserBatch<'p> {
         );
     }
 
-    fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, mut out: Output<'_>) {
+    fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(k, cols, out, round))
+    }
+
+    fn run_chunks(
+        &self,
+        k: &DrawConstants,
+        cols: &DispenserColumns<'_>,
+        mut out: Output<'_>,
+        round: impl Fn(f64) -> f64 + Copy,
+    ) {
         let n = cols.len();
-        let mut s = Scratch::new();
         let beta_const = [k.beta_fuel; CHUNK_ROWS];
-        let rounding = self.stage.result_rounding.as_ref();
+        let lim = kernel_limits(self.limits);
+        let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
+        let tp_mmq = self.test_point == TestPoint::Mmq;
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK_ROWS).min(n);
@@ -928,20 +943,51 @@ impl<'p> DispenserBatch<'p> {
             let c = cols.range(start..end);
             let (_, rest) = out.reborrow().split_at(start);
             let (mut o, _) = rest.split_at(m);
-            match (c.dispenser_temp_c, c.can_temp_c) {
-                (Some(tj), Some(tb)) => {
-                    let betas = match c.fuel {
-                        Fuel::PerRow(b) => b,
-                        _ => &beta_const[..m],
-                    };
-                    draw_chunk_thermal(k, self.limits.is_some(), &c, tj, tb, betas, &mut o, &mut s);
+            let betas = match c.fuel {
+                Fuel::PerRow(b) => b,
+                _ => &beta_const[..m],
+            };
+            let any_check = {
+                let (e, mpe, v, code) = chunk_outputs!(o, m);
+                match (c.dispenser_temp_c, c.can_temp_c) {
+                    (Some(tj), Some(tb)) => draw_kernel_thermal(
+                        k,
+                        lim,
+                        round,
+                        c.indicated_l,
+                        c.standard_l,
+                        tj,
+                        tb,
+                        betas,
+                        e,
+                        mpe,
+                        v,
+                        code,
+                    ),
+                    _ => {
+                        draw_kernel_plain(lim, round, c.indicated_l, c.standard_l, e, mpe, v, code)
+                    }
                 }
-                _ => draw_chunk_plain(k, self.limits.is_some(), &c, &mut o, &mut s),
-            }
-            let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
-            let tp_mmq = self.test_point == TestPoint::Mmq;
+            };
+            let temps = c.dispenser_temp_c.zip(c.can_temp_c);
+            let exact = |i: usize| {
+                let t = temps.map(|(tj, tb)| (tj[i], tb[i], betas[i]));
+                draw_code(k, c.indicated_l[i], c.standard_l[i], t)
+            };
+            // V_Bt of a row, recomputed (the same formula) for the rows that need it.
+            let quantity = |i: usize| match temps {
+                Some((tj, tb)) => corrected_standard_volume(
+                    c.standard_l[i],
+                    tj[i],
+                    tb[i],
+                    betas[i],
+                    k.beta_can,
+                    k.t_ref,
+                ),
+                None => c.standard_l[i],
+            };
             let ind = c.indicated_l;
-            judge_chunk(&mut o, &mut s, self.limits, rounding, |i, q| {
+            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |i, q| {
                 let mmq = self
                     .mmq_l
                     .or(if tp_mmq { Some(ind[i]) } else { None })
@@ -1048,38 +1094,40 @@ fn draw_code(k: &DrawConstants, v_j: f64, v_b: f64, t: Option<(f64, f64, f64)>) 
     SLOW
 }
 
-/// Chunk kernel with the thermal correction. Branch-free: one combined check per row
-/// (vectorised); rows that fail it get their exact code from [`draw_code`] afterwards.
+/// Chunk kernel with the thermal correction, fused with judging. Branch-free: one combined
+/// check per row; judged against the constant limits; rows that fail the check are marked
+/// [`CHECK`] and resolved by [`finish_chunk`]. Returns whether any row was marked.
 #[allow(clippy::too_many_arguments)]
-fn draw_chunk_thermal(
+#[inline(never)]
+fn draw_kernel_thermal(
     k: &DrawConstants,
-    constant_limits: bool,
-    c: &DispenserColumns<'_>,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    vj: &[f64],
+    vb: &[f64],
     tj: &[f64],
     tb: &[f64],
     betas: &[f64],
-    o: &mut Output<'_>,
-    s: &mut Scratch,
-) {
-    let n = c.indicated_l.len();
-    let (vj, vb, tj, tb, betas) = (
-        &c.indicated_l[..n],
-        &c.standard_l[..n],
-        &tj[..n],
-        &tb[..n],
-        &betas[..n],
-    );
-    let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
-    let valid = if constant_limits { 0 } else { SLOW };
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (vj, vb, tj, tb, betas) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n], &betas[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
     let (qlo, qhi) = QUANTITY_FAST_RANGE;
     let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
-    let mut any_bad = false;
+    let mut any_check = false;
     for i in 0..n {
         let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
         let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
         let e = indication_error_pct(v_j, q);
         // Each range check also rejects NaN and ±∞; `&` (not `&&`) keeps it branch-free.
-        let ok = (vlo..=vhi).contains(&v_j)
+        let ok = constant
+            & (vlo..=vhi).contains(&v_j)
             & (vlo..=vhi).contains(&v_b)
             & (-60.0..=80.0).contains(&t_j)
             & (-60.0..=80.0).contains(&t_b)
@@ -1088,54 +1136,54 @@ fn draw_chunk_thermal(
             & (0.0..=0.01).contains(&beta)
             & (qlo..=qhi).contains(&q)
             & finite(e);
-        any_bad |= !ok;
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
         e_out[i] = e;
-        q_out[i] = q;
-        code_out[i] = if ok { valid } else { CHECK };
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
     }
-    if any_bad {
-        for i in 0..n {
-            if code_out[i] == CHECK {
-                code_out[i] = draw_code(k, vj[i], vb[i], Some((tj[i], tb[i], betas[i])));
-            }
-        }
-    }
+    any_check
 }
 
-/// Chunk kernel without temperatures: V_Bt = V_B.
-fn draw_chunk_plain(
-    k: &DrawConstants,
-    constant_limits: bool,
-    c: &DispenserColumns<'_>,
-    o: &mut Output<'_>,
-    s: &mut Scratch,
-) {
-    let n = c.indicated_l.len();
-    let (vj, vb) = (&c.indicated_l[..n], &c.standard_l[..n]);
-    let (e_out, code_out, q_out) = (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
-    let valid = if constant_limits { 0 } else { SLOW };
+/// Chunk kernel without temperatures (V_Bt = V_B), fused with judging; see
+/// [`draw_kernel_thermal`].
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn draw_kernel_plain(
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    vj: &[f64],
+    vb: &[f64],
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (vj, vb) = (&vj[..n], &vb[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
     let (qlo, qhi) = QUANTITY_FAST_RANGE;
     let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
-    let mut any_bad = false;
+    let mut any_check = false;
     for i in 0..n {
         let (v_j, q) = (vj[i], vb[i]);
         let e = indication_error_pct(v_j, q);
-        let ok = (vlo..=vhi).contains(&v_j)
+        let ok = constant
+            & (vlo..=vhi).contains(&v_j)
             & (vlo..=vhi).contains(&q)
             & (qlo..=qhi).contains(&q)
             & finite(e);
-        any_bad |= !ok;
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
         e_out[i] = e;
-        q_out[i] = q;
-        code_out[i] = if ok { valid } else { CHECK };
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
     }
-    if any_bad {
-        for i in 0..n {
-            if code_out[i] == CHECK {
-                code_out[i] = draw_code(k, vj[i], vb[i], None);
-            }
-        }
-    }
+    any_check
 }
 
 /// The input columns of a batch of taximeter distance or time tests.
@@ -1272,55 +1320,48 @@ impl<'p> TaximeterBatch<'p> {
         rayon::join(|| self.run_parallel(&c0, o0), || self.run_parallel(&c1, o1));
     }
 
-    fn run_serial(&self, cols: &TaximeterColumns<'_>, mut out: Output<'_>) {
+    fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(cols, out, round))
+    }
+
+    fn run_chunks(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        mut out: Output<'_>,
+        round: impl Fn(f64) -> f64 + Copy,
+    ) {
         let n = cols.reference.len();
-        let mut s = Scratch::new();
-        let rounding = self.stage.result_rounding.as_ref();
+        let lim = kernel_limits(self.limits);
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK_ROWS).min(n);
+            let m = end - start;
             let c = cols.range(start..end);
             let (_, rest) = out.reborrow().split_at(start);
-            let (mut o, _) = rest.split_at(end - start);
-            self.chunk(&c, &mut o, &mut s);
-            judge_chunk(&mut o, &mut s, self.limits, rounding, |_, q| {
+            let (mut o, _) = rest.split_at(m);
+            let any_check = {
+                let (e, mpe, v, code) = chunk_outputs!(o, m);
+                taxi_kernel(
+                    self.reference_unit,
+                    self.indicated_unit,
+                    lim,
+                    round,
+                    c.reference,
+                    c.indicated,
+                    e,
+                    mpe,
+                    v,
+                    code,
+                )
+            };
+            let exact = |i: usize| self.code(c.reference[i], c.indicated[i]);
+            let quantity = |i: usize| self.reference_unit.to_base(c.reference[i]);
+            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |_, q| {
                 self.tolerance
                     .evaluate(&ToleranceContext::new(q))?
                     .as_pct(q)
             });
             start = end;
-        }
-    }
-
-    /// Chunk kernel: one combined check per row (vectorised); rows that fail it get their
-    /// exact code from [`TaximeterBatch::code`] afterwards.
-    fn chunk(&self, c: &TaximeterColumns<'_>, o: &mut Output<'_>, s: &mut Scratch) {
-        let n = c.reference.len();
-        let (r_in, x_in) = (&c.reference[..n], &c.indicated[..n]);
-        let (e_out, code_out, q_out) =
-            (&mut o.error_pct[..n], &mut o.error_code[..n], &mut s.q[..n]);
-        let valid = if self.limits.is_some() { 0 } else { SLOW };
-        let (ru, xu) = (self.reference_unit, self.indicated_unit);
-        let (qlo, qhi) = QUANTITY_FAST_RANGE;
-        let mut any_bad = false;
-        for i in 0..n {
-            let (r, x) = (r_in[i], x_in[i]);
-            let rb = ru.to_base(r);
-            let xb = xu.to_base(x);
-            let e = meter_error_pct(xb, rb);
-            // The fast range implies r finite and > 0 and the base value finite and > 0.
-            let ok = (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
-            any_bad |= !ok;
-            e_out[i] = e;
-            q_out[i] = rb;
-            code_out[i] = if ok { valid } else { CHECK };
-        }
-        if any_bad {
-            for i in 0..n {
-                if code_out[i] == CHECK {
-                    code_out[i] = self.code(r_in[i], x_in[i]);
-                }
-            }
         }
     }
 
@@ -1345,4 +1386,44 @@ impl<'p> TaximeterBatch<'p> {
             .find(|(bad, _)| *bad)
             .map_or(SLOW, |(_, e)| e.code())
     }
+}
+
+/// Taximeter chunk kernel fused with judging (see [`draw_kernel_thermal`]): base units, δ,
+/// one combined check per row, judged against the constant limits.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn taxi_kernel(
+    ru: Unit,
+    xu: Unit,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    r_in: &[f64],
+    x_in: &[f64],
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (r_in, x_in) = (&r_in[..n], &x_in[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    let mut any_check = false;
+    for i in 0..n {
+        let (r, x) = (r_in[i], x_in[i]);
+        let rb = ru.to_base(r);
+        let xb = xu.to_base(x);
+        let e = meter_error_pct(xb, rb);
+        // The fast range implies r finite and > 0 and its base value finite and > 0.
+        let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
+        e_out[i] = e;
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
+    }
+    any_check
 }
