@@ -17,19 +17,20 @@
 //! the scalar path's [`Error`], message included.
 //!
 //! **What is vectorised.** Rows are processed in chunks of [`CHUNK_ROWS`]. Per chunk:
-//! 1. a branch-free loop computes V_Bt (or the base-unit reference), E and the row's error
-//!    code (every check is computed, then selected in reverse priority order, so the code is
-//!    the scalar path's *first* failing check); this loop vectorises (SSE2 `mulpd`/`divpd`/
-//!    `cmppd` on the default target);
-//! 2. the limits: when the stage's tolerance for the batch is purely
-//!    [`Tolerance::Relative`] or [`Tolerance::Asymmetric`], the limits in % do not depend on
-//!    the quantity, are computed once per batch (see [`DispenserBatch::new`] for why that is
-//!    exact) and the judging loop is branch-free too — it vectorises when the stage does not
-//!    round results; with a [`ResultRounding`] (JJG profiles) the rounding is the scalar
-//!    `RoundingMode::round_f64` per row (libm `round`/`floor`, not vectorised on SSE2);
-//! 3. rows whose tolerance depends on the quantity (tables, floors such as MID's "at least
-//!    4 m", HB44's 6 in³, E_min) call [`Tolerance::evaluate`] per row — still no allocation
-//!    except for the message of a row that fails it.
+//! 1. one branch-free kernel loop computes V_Bt (or the base-unit reference) and E, one
+//!    combined validity check (every range check as a compare, combined with `&`), judges
+//!    against the per-batch limits with [`judge`]'s kernel, and writes E, the MPE, the
+//!    verdict and the error code (NaN / [`VERDICT_INVALID`] selected for rows that fail the
+//!    check). Without a result rounding the dispenser kernels vectorise on the default
+//!    target (SSE2 `mulpd`/`divpd`/`cmplepd`); with a [`ResultRounding`] (JJG stages) the
+//!    rounding is branch-free but LLVM keeps the loop scalar on SSE2;
+//! 2. rows that failed the combined check (rare) get their exact [`RowError`] code by a
+//!    per-row function that checks in the scalar API's order;
+//! 3. the limits are per-batch constants when the stage's tolerance is purely
+//!    [`Tolerance::Relative`] or [`Tolerance::Asymmetric`] (see `constant_side` for why
+//!    that is exact); tolerances that depend on the quantity (tables, floors such as MID's
+//!    "at least 4 m", HB44's 6 in³, E_min) call [`Tolerance::evaluate`] per row in step 2 —
+//!    scalar, no allocation except for the message of a row that fails it.
 //!
 //! With the `parallel` feature, batches of at least [`PARALLEL_MIN_ROWS`] rows are split into
 //! pieces of [`PARALLEL_PIECE_ROWS`] evaluated on rayon's pool; every row is computed by the
