@@ -83,7 +83,7 @@ use crate::taximeter::{
     evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
 };
 use crate::tolerance::{judge_by, snap, PctLimits, Tolerance, ToleranceContext};
-use crate::units::Unit;
+use crate::units::{scale_to_base, Unit};
 use crate::verdict::Verdict;
 
 /// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
@@ -1411,11 +1411,14 @@ fn taxi_kernel(
         (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
     let constant = !lim.lower.is_nan();
     let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    // `Unit::to_base` with the factors looked up once (the lookup is a branch per row
+    // otherwise, which keeps the loop from vectorising).
+    let (rf, xf) = (ru.factor(), xu.factor());
     let mut any_check = false;
     for i in 0..n {
         let (r, x) = (r_in[i], x_in[i]);
-        let rb = ru.to_base(r);
-        let xb = xu.to_base(x);
+        let rb = scale_to_base(r, rf);
+        let xb = scale_to_base(x, xf);
         let e = meter_error_pct(xb, rb);
         // The fast range implies r finite and > 0 and its base value finite and > 0.
         let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
