@@ -125,7 +125,7 @@ impl Substance {
         }
     }
 
-    fn resolve<'a>(
+    pub(crate) fn resolve<'a>(
         &'a self,
         field: &'static str,
         lookup: impl Fn(&str) -> Result<&'a Expansion>,
@@ -481,7 +481,7 @@ pub fn evaluate_draw(
 /// number is a unit or entry error, not a measurement (and would overflow the arithmetic).
 pub const DRAW_VOLUME_RANGE_L: (f64, f64) = (1e-4, 1e6);
 
-fn volume_in_scope(field: &'static str, v: f64) -> Result<f64> {
+pub(crate) fn volume_in_scope(field: &'static str, v: f64) -> Result<f64> {
     positive(field, v)?;
     let (lo, hi) = DRAW_VOLUME_RANGE_L;
     if (lo..=hi).contains(&v) {

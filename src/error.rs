@@ -134,6 +134,17 @@ pub enum Error {
         /// The dimension expected, with its accepted units, e.g. `"length (m, km, mi)"`.
         expected: &'static str,
     },
+    /// The columns of a batch do not all have the same number of rows (an input or output
+    /// slice is shorter or longer than the first input column).
+    #[error("{field} has {len} rows, expected {expected} (every column of a batch has one value per row)")]
+    LengthMismatch {
+        /// The column.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The length of the first input column.
+        expected: usize,
+    },
     /// A list that must not be empty is empty.
     #[error("{field} must not be empty")]
     Empty {

@@ -40,7 +40,13 @@
 //! - [`tariff`]: the fare engine — tariffs as data (Beijing 2013, Shanghai 2015, NYC yellow
 //!   2019 built in), fares accrued as a taximeter does with every component shown, fare
 //!   checks and fare bounds of trip logs.
+//! - [`batch`]: columnar (structure-of-arrays) batches of dispenser draws and taximeter
+//!   tests into caller-provided buffers, the same answers as the scalar API bit for bit.
 //! - [`Verdict`], [`Error`]: the outcome and the one error type.
+//!
+//! ## Feature flags
+//! - `parallel`: [`batch`] evaluations of ≥ 100 000 rows are split over threads with
+//!   `rayon`; results are identical to the serial ones.
 //!
 //! ## Standards covered
 //! Fuel dispensers: JJG 443-2015 (China), OIML R117-1 (class 0.5), NIST Handbook 44 §3.30,
@@ -58,6 +64,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod decision;
 pub mod dispenser;
 pub mod error;

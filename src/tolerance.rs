@@ -268,7 +268,7 @@ impl Limits {
 
 /// Removes floating-point noise below 1e-12 relative (ten significant digits are kept well
 /// beyond any regulation's digits).
-fn snap(x: f64) -> f64 {
+pub(crate) fn snap(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
@@ -596,17 +596,31 @@ pub const LIMIT_SLACK_PCT: f64 = 1e-9;
 /// assert_eq!(judge(e, lim, None).1, Verdict::Pass);
 /// assert_eq!(judge(0.3000001, lim, None).1, Verdict::Fail);
 /// ```
+#[inline]
 pub fn judge(
     error_pct: f64,
     limits: PctLimits,
     rounding: Option<&ResultRounding>,
 ) -> (f64, Verdict) {
-    let e = match rounding {
-        Some(r) => r.apply(error_pct),
-        None => error_pct,
-    };
+    match rounding {
+        Some(r) => judge_by(error_pct, limits, |x| r.apply(x)),
+        None => judge_by(error_pct, limits, |x| x),
+    }
+}
+
+/// [`judge`] with the rounding given as a function: the one judging kernel, shared with the
+/// batch path (which passes the stage's rounding with its mode and scale fixed per batch).
+#[inline(always)]
+pub(crate) fn judge_by(
+    error_pct: f64,
+    limits: PctLimits,
+    round: impl Fn(f64) -> f64,
+) -> (f64, Verdict) {
+    let e = round(error_pct);
     let slack = |lim: f64| LIMIT_SLACK_PCT * lim.abs().max(1.0);
-    let inside = e >= limits.lower - slack(limits.lower) && e <= limits.upper + slack(limits.upper);
+    // `&` rather than `&&`: the same value, without a branch (so batch loops vectorise).
+    let inside =
+        (e >= limits.lower - slack(limits.lower)) & (e <= limits.upper + slack(limits.upper));
     (e, if inside { Verdict::Pass } else { Verdict::Fail })
 }
 

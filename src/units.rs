@@ -104,12 +104,7 @@ impl Unit {
 
     /// Converts `value` in this unit to the base unit of its dimension.
     pub fn to_base(self, value: f64) -> f64 {
-        let f = self.factor();
-        if f == 1.0 {
-            value
-        } else {
-            value * f
-        }
+        scale_to_base(value, self.factor())
     }
 
     /// Converts `value` in the base unit to this unit.
@@ -160,6 +155,17 @@ impl Unit {
                 })
             }
         })
+    }
+}
+
+/// `value` × `factor` (a unit's [`Unit::factor`]), untouched when the factor is 1: the one
+/// formula of [`Unit::to_base`], with the factor looked up once by batch callers.
+#[inline(always)]
+pub(crate) fn scale_to_base(value: f64, factor: f64) -> f64 {
+    if factor == 1.0 {
+        value
+    } else {
+        value * factor
     }
 }
 

@@ -1,0 +1,370 @@
+//! Columnar batch benchmarks: `batch/dispenser` and `batch/taximeter`, 1 000 / 100 000 /
+//! 10 000 000 readings, `Throughput::Elements`, with two baselines measured in the same run:
+//!
+//! - `copy_inputs`: copying the same input bytes into preallocated buffers (the floor: a
+//!   batch must at least read its inputs and write about as much);
+//! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
+//!   validates with early returns and returns `Result` (same formulas, no strings).
+//!
+//! `columnar` is the serial path (`evaluate_serial`); `columnar_parallel` (only with
+//! `--features parallel`) is `evaluate`, which splits batches of ≥ 100 000 rows over rayon.
+//! Run `cargo bench --bench batch` (add `--features parallel` for the parallel figure).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use verimeter::batch::{
+    DispenserBatch, DispenserColumns, DispenserOutput, Fuel, TaximeterBatch, TaximeterColumns,
+};
+use verimeter::dispenser::{
+    corrected_standard_volume, indication_error_pct, Substance, TestPoint, DRAW_VOLUME_RANGE_L,
+};
+use verimeter::profile::DispenserProfile;
+use verimeter::taximeter::{meter_error_pct, TaximeterProfile, TestKind};
+use verimeter::tolerance::{judge, PctLimits};
+use verimeter::units::Unit;
+use verimeter::{Error, Verdict};
+
+const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
+
+/// Deterministic uniform numbers in [0, 1) (xorshift64).
+fn rng(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The numpy script's data: 4.9–20.1 L cans, ±0.35 % errors, −10…40 °C, |t_J − t_B| ≲ 2 °C.
+struct DrawData {
+    vj: Vec<f64>,
+    vb: Vec<f64>,
+    tj: Vec<f64>,
+    tb: Vec<f64>,
+}
+
+fn draw_data(n: usize) -> DrawData {
+    let mut r = rng(0x9E37_79B9_7F4A_7C15);
+    let mut d = DrawData {
+        vj: Vec::with_capacity(n),
+        vb: Vec::with_capacity(n),
+        tj: Vec::with_capacity(n),
+        tb: Vec::with_capacity(n),
+    };
+    for _ in 0..n {
+        let vb = 4.9 + 15.2 * r();
+        let tb = -10.0 + 50.0 * r();
+        d.vb.push(vb);
+        d.vj.push(vb * (1.0 + (r() - 0.5) * 0.007));
+        d.tb.push(tb);
+        d.tj.push(tb + (r() - 0.5) * 4.0);
+    }
+    d
+}
+
+/// One draw as a first draft would store it.
+#[derive(Clone, Copy)]
+struct DrawRow {
+    vj: f64,
+    vb: f64,
+    tj: f64,
+    tb: f64,
+}
+
+/// What a first draft returns per row.
+struct RowResult {
+    error_pct: f64,
+    mpe_pct: f64,
+    verdict: Verdict,
+}
+
+fn finite(field: &'static str, value: f64) -> Result<f64, Error> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NotFinite { field, value })
+    }
+}
+
+fn positive(field: &'static str, value: f64) -> Result<f64, Error> {
+    if finite(field, value)? > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::NotPositive { field, value })
+    }
+}
+
+/// A first draft of the per-row path: validation with early returns, the same formulas.
+fn naive_draw(
+    row: &DrawRow,
+    beta_fuel: f64,
+    beta_can: f64,
+    lim: PctLimits,
+) -> Result<RowResult, Error> {
+    let (lo, hi) = DRAW_VOLUME_RANGE_L;
+    let vj = positive("indicated_l", row.vj)?;
+    let vb = positive("standard_l", row.vb)?;
+    if !(lo..=hi).contains(&vj) || !(lo..=hi).contains(&vb) {
+        return Err(Error::NotPositive {
+            field: "volume",
+            value: vj,
+        });
+    }
+    let tj = finite("dispenser_temp_c", row.tj)?;
+    let tb = finite("can_temp_c", row.tb)?;
+    if (tj - tb).abs() > 4.0 + 1e-9 {
+        return Err(Error::NotFinite {
+            field: "dt",
+            value: tj - tb,
+        });
+    }
+    let q = positive(
+        "corrected standard volume",
+        corrected_standard_volume(vb, tj, tb, beta_fuel, beta_can, 20.0),
+    )?;
+    let e = finite("error_pct", indication_error_pct(vj, q))?;
+    let (j, verdict) = judge(e, lim, None);
+    Ok(RowResult {
+        error_pct: e,
+        mpe_pct: lim.applicable(j),
+        verdict,
+    })
+}
+
+struct Outs {
+    e: Vec<f64>,
+    mpe: Vec<f64>,
+    verdict: Vec<u8>,
+    code: Vec<u8>,
+}
+
+impl Outs {
+    fn new(n: usize) -> Self {
+        Self {
+            e: vec![0.0; n],
+            mpe: vec![0.0; n],
+            verdict: vec![0; n],
+            code: vec![0; n],
+        }
+    }
+
+    /// The output columns (`TaximeterOutput` is the same type).
+    fn view(&mut self) -> DispenserOutput<'_> {
+        DispenserOutput::new(
+            &mut self.e,
+            &mut self.mpe,
+            &mut self.verdict,
+            &mut self.code,
+        )
+    }
+}
+
+fn configure(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+) {
+    group.throughput(Throughput::Elements(n as u64));
+    if n >= 1_000_000 {
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_secs(1));
+        group.measurement_time(Duration::from_secs(3));
+    } else {
+        group.sample_size(30);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+    }
+}
+
+fn bench_dispenser(c: &mut Criterion) {
+    let profile = DispenserProfile::builtin("jjg443-2015").expect("built-in profile");
+    let stage = profile.stage(None).expect("default stage");
+    // The same tolerance without JJG's result rounding: numpy's computation exactly.
+    let mut unrounded = stage.clone();
+    unrounded.result_rounding = None;
+    let batch = DispenserBatch::new(&profile, stage, TestPoint::Max).expect("plan");
+    let batch_unrounded = DispenserBatch::new(&profile, &unrounded, TestPoint::Max).expect("plan");
+    let petrol = Substance::parse("petrol");
+    let beta_fuel = profile.thermal.fuel("petrol").expect("petrol").beta_per_c;
+    let beta_can = profile
+        .thermal
+        .can_material("stainless")
+        .expect("stainless")
+        .beta_per_c;
+    let mut group = c.benchmark_group("batch/dispenser");
+    for n in SIZES {
+        configure(&mut group, n);
+        let d = draw_data(n);
+        let cols = DispenserColumns {
+            indicated_l: &d.vj,
+            standard_l: &d.vb,
+            dispenser_temp_c: Some(&d.tj),
+            can_temp_c: Some(&d.tb),
+            fuel: Fuel::Same(&petrol),
+        };
+        let mut out = Outs::new(n);
+        group.bench_with_input(BenchmarkId::new("columnar", n), &n, |b, _| {
+            b.iter(|| batch.evaluate_serial(black_box(&cols), &mut out.view()))
+        });
+        group.bench_with_input(BenchmarkId::new("columnar_unrounded", n), &n, |b, _| {
+            b.iter(|| batch_unrounded.evaluate_serial(black_box(&cols), &mut out.view()))
+        });
+        #[cfg(feature = "parallel")]
+        group.bench_with_input(BenchmarkId::new("columnar_parallel", n), &n, |b, _| {
+            b.iter(|| batch.evaluate(black_box(&cols), &mut out.view()))
+        });
+        #[cfg(feature = "parallel")]
+        group.bench_with_input(
+            BenchmarkId::new("columnar_unrounded_parallel", n),
+            &n,
+            |b, _| b.iter(|| batch_unrounded.evaluate(black_box(&cols), &mut out.view())),
+        );
+        drop(out);
+        {
+            let mut dst: Vec<Vec<f64>> = (0..4).map(|_| vec![0.0; n]).collect();
+            group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
+                b.iter(|| {
+                    for (dst, src) in dst.iter_mut().zip([&d.vj, &d.vb, &d.tj, &d.tb]) {
+                        dst.copy_from_slice(black_box(src));
+                    }
+                })
+            });
+        }
+        {
+            let rows: Vec<DrawRow> = (0..n)
+                .map(|i| DrawRow {
+                    vj: d.vj[i],
+                    vb: d.vb[i],
+                    tj: d.tj[i],
+                    tb: d.tb[i],
+                })
+                .collect();
+            let lim = PctLimits::symmetric(0.30);
+            let mut results: Vec<Result<RowResult, Error>> = Vec::with_capacity(n);
+            group.bench_with_input(BenchmarkId::new("naive_aos_result", n), &n, |b, _| {
+                b.iter(|| {
+                    results.clear();
+                    results.extend(
+                        black_box(&rows)
+                            .iter()
+                            .map(|r| naive_draw(r, beta_fuel, beta_can, lim)),
+                    );
+                    black_box(&results);
+                })
+            });
+            let pass = results
+                .iter()
+                .filter(|r| matches!(r, Ok(r) if r.verdict == Verdict::Pass && r.mpe_pct > 0.0 && r.error_pct.is_finite()))
+                .count();
+            black_box(pass);
+        }
+    }
+    group.finish();
+}
+
+/// One taximeter test as a first draft would store it.
+#[derive(Clone, Copy)]
+struct TestRow {
+    reference_km: f64,
+    indicated_km: f64,
+}
+
+fn naive_test(row: &TestRow, lim: PctLimits) -> Result<RowResult, Error> {
+    let r = positive("reference", row.reference_km)? * 1000.0;
+    let x = finite("indicated", row.indicated_km)?;
+    if x < 0.0 {
+        return Err(Error::Negative {
+            field: "indicated",
+            value: x,
+        });
+    }
+    let e = finite("error_pct", meter_error_pct(x * 1000.0, r))?;
+    let (j, verdict) = judge(e, lim, None);
+    Ok(RowResult {
+        error_pct: e,
+        mpe_pct: lim.applicable(j),
+        verdict,
+    })
+}
+
+fn bench_taximeter(c: &mut Criterion) {
+    let jjg = TaximeterProfile::builtin("jjg517-2016").expect("built-in profile");
+    let installed = jjg.stage(Some("installed")).expect("stage");
+    let mut unrounded = installed.clone();
+    unrounded.result_rounding = None;
+    let mid = TaximeterProfile::builtin("mid-mi007").expect("built-in profile");
+    let km = Unit::Kilometre;
+    let plan = |p, s| TaximeterBatch::new(p, s, TestKind::Distance, km, km).expect("plan");
+    let batch = plan(&jjg, installed);
+    let batch_unrounded = plan(&jjg, &unrounded);
+    // MID: ±0.2 %, at least 4 m — limits depend on the distance, per-row tolerance path.
+    let batch_mid = plan(&mid, mid.stage(None).expect("stage"));
+    let mut group = c.benchmark_group("batch/taximeter");
+    for n in SIZES {
+        configure(&mut group, n);
+        let mut r = rng(0xD1B5_4A32_D192_ED03);
+        let reference: Vec<f64> = (0..n).map(|_| 0.5 + 9.5 * r()).collect();
+        let indicated: Vec<f64> = reference
+            .iter()
+            .map(|x| x * (1.0 + (r() - 0.7) * 0.06))
+            .collect();
+        let cols = TaximeterColumns {
+            reference: &reference,
+            indicated: &indicated,
+        };
+        let mut o = Outs::new(n);
+        for (name, b) in [
+            ("columnar", &batch),
+            ("columnar_unrounded", &batch_unrounded),
+            ("columnar_per_row_tolerance", &batch_mid),
+        ] {
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| {
+                bch.iter(|| b.evaluate_serial(black_box(&cols), &mut o.view()))
+            });
+        }
+        #[cfg(feature = "parallel")]
+        group.bench_with_input(BenchmarkId::new("columnar_parallel", n), &n, |bch, _| {
+            bch.iter(|| batch.evaluate(black_box(&cols), &mut o.view()))
+        });
+        drop(o);
+        {
+            let mut dst: Vec<Vec<f64>> = (0..2).map(|_| vec![0.0; n]).collect();
+            group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
+                b.iter(|| {
+                    for (dst, src) in dst.iter_mut().zip([&reference, &indicated]) {
+                        dst.copy_from_slice(black_box(src));
+                    }
+                })
+            });
+        }
+        {
+            let rows: Vec<TestRow> = reference
+                .iter()
+                .zip(&indicated)
+                .map(|(&reference_km, &indicated_km)| TestRow {
+                    reference_km,
+                    indicated_km,
+                })
+                .collect();
+            let lim = PctLimits {
+                lower: -4.0,
+                upper: 1.0,
+            };
+            let mut results: Vec<Result<RowResult, Error>> = Vec::with_capacity(n);
+            group.bench_with_input(BenchmarkId::new("naive_aos_result", n), &n, |b, _| {
+                b.iter(|| {
+                    results.clear();
+                    results.extend(black_box(&rows).iter().map(|r| naive_test(r, lim)));
+                    black_box(&results);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_dispenser, bench_taximeter);
+criterion_main!(benches);

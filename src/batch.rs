@@ -1,0 +1,1433 @@
+//! Columnar batches: many readings judged at once, structure-of-arrays in and out.
+//!
+//! The scalar API ([`evaluate_draw`], [`evaluate_test`]) returns a rich result per reading.
+//! A batch takes one `f64` slice per input field plus per-batch constants (the profile, the
+//! stage, the test point, the fuel, the units), and writes one value per row into slices the
+//! caller provides: the error, the limit it was judged against, a verdict code and an error
+//! code. There is no allocation per row and no `Result` per row: a row that the scalar API
+//! would reject gets a non-zero [`RowError`] code and NaN / [`VERDICT_INVALID`] outputs; the
+//! other rows are evaluated.
+//!
+//! **Same answers as the scalar API, bit for bit.** The batch calls the same formula functions
+//! ([`corrected_standard_volume`], [`indication_error_pct`], [`meter_error_pct`],
+//! [`Unit::to_base`], [`judge`] with the stage's [`ResultRounding`]) and checks the same rules
+//! in the same order, so the first failing check of a row is the scalar error
+//! (`tests/batch.rs` checks this on random batches, NaN and out-of-range rows included).
+//! [`DispenserBatch::row_error`] and [`TaximeterBatch::row_error`] turn a row's code back into
+//! the scalar path's [`Error`], message included.
+//!
+//! **What is vectorised.** Rows are processed in chunks of [`CHUNK_ROWS`]. Per chunk:
+//! 1. one branch-free kernel loop computes V_Bt (or the base-unit reference) and E, one
+//!    combined validity check (every range check as a compare, combined with `&`), judges
+//!    against the per-batch limits with [`judge`]'s kernel, and writes E, the MPE, the
+//!    verdict and the error code (NaN / [`VERDICT_INVALID`] selected for rows that fail the
+//!    check). Without a result rounding the dispenser kernels vectorise on the default
+//!    target (SSE2 `mulpd`/`divpd`/`cmplepd`); with a [`ResultRounding`] (JJG stages) the
+//!    rounding is branch-free but LLVM keeps the loop scalar on SSE2;
+//! 2. rows that failed the combined check (rare) get their exact [`RowError`] code by a
+//!    per-row function that checks in the scalar API's order;
+//! 3. the limits are per-batch constants when the stage's tolerance is purely
+//!    [`Tolerance::Relative`] or [`Tolerance::Asymmetric`] (see `constant_side` for why
+//!    that is exact); tolerances that depend on the quantity (tables, floors such as MID's
+//!    "at least 4 m", HB44's 6 in³, E_min) call [`Tolerance::evaluate`] per row in step 2 —
+//!    scalar, no allocation except for the message of a row that fails it.
+//!
+//! With the `parallel` feature, batches of at least [`PARALLEL_MIN_ROWS`] rows are split into
+//! pieces of [`PARALLEL_PIECE_ROWS`] evaluated on rayon's pool; every row is computed by the
+//! same code whatever the split, so the output is identical to the serial one.
+//!
+//! ```
+//! use verimeter::batch::{DispenserBatch, DispenserColumns, DispenserOutput, Fuel, VERDICT_PASS};
+//! use verimeter::dispenser::{Substance, TestPoint};
+//! use verimeter::profile::DispenserProfile;
+//!
+//! let profile = DispenserProfile::builtin("jjg443-2015")?;
+//! let stage = profile.stage(None)?;
+//! let batch = DispenserBatch::new(&profile, stage, TestPoint::Max)?;
+//! let petrol = Substance::parse("petrol");
+//! let cols = DispenserColumns {
+//!     indicated_l: &[20.00, 20.20, f64::NAN],
+//!     standard_l: &[20.05, 20.00, 20.00],
+//!     dispenser_temp_c: Some(&[20.0, 21.0, 20.0]),
+//!     can_temp_c: Some(&[20.0, 20.5, 20.0]),
+//!     fuel: Fuel::Same(&petrol),
+//! };
+//! let (mut e, mut mpe, mut verdict, mut code) = ([0.0; 3], [0.0; 3], [0u8; 3], [0u8; 3]);
+//! batch.evaluate(&cols, &mut DispenserOutput::new(&mut e, &mut mpe, &mut verdict, &mut code))?;
+//! assert_eq!(verdict[0], VERDICT_PASS);
+//! assert_eq!(code, [0, 0, 1]); // row 2: indicated_l is NaN
+//! assert_eq!(
+//!     batch.row_error(&cols, 2).unwrap().to_string(),
+//!     "indicated_l must be a finite number, got NaN"
+//! );
+//! # Ok::<(), verimeter::Error>(())
+//! ```
+//!
+//! [`evaluate_draw`]: crate::dispenser::evaluate_draw
+//! [`judge`]: crate::tolerance::judge
+//! [`ResultRounding`]: crate::tolerance::ResultRounding
+//! [`evaluate_test`]: crate::taximeter::evaluate_test
+//! [`corrected_standard_volume`]: crate::dispenser::corrected_standard_volume
+//! [`indication_error_pct`]: crate::dispenser::indication_error_pct
+//! [`meter_error_pct`]: crate::taximeter::meter_error_pct
+//! [`Unit::to_base`]: crate::units::Unit::to_base
+
+use crate::dispenser::{
+    corrected_standard_volume, evaluate_draw, indication_error_pct, volume_in_scope, Draw,
+    Substance, TestPoint, DRAW_VOLUME_RANGE_L,
+};
+use crate::error::{Error, Result};
+use crate::money::RoundingMode;
+use crate::profile::{DispenserProfile, DispenserStage};
+use crate::taximeter::{
+    evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
+};
+use crate::tolerance::{judge_by, snap, PctLimits, Tolerance, ToleranceContext};
+use crate::units::{scale_to_base, Unit};
+use crate::verdict::Verdict;
+
+/// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
+/// and scratch buffers stay in L1/L2 while the loops over it run (a tuning choice, not a rule).
+pub const CHUNK_ROWS: usize = 512;
+
+/// Below this many rows a batch is evaluated on the calling thread even with `parallel`:
+/// rayon costs about 10 µs per fork/join (STYLE.md speed notes), and a row about 1 ns.
+pub const PARALLEL_MIN_ROWS: usize = 100_000;
+
+/// Rows per parallel piece (64 Ki): ≥ 8 k rows per piece keeps the fork/join cost below 1 %
+/// (STYLE.md speed notes), and 10 M rows still give ~150 pieces for load balancing.
+pub const PARALLEL_PIECE_ROWS: usize = 64 * 1024;
+
+/// Verdict code of a row judged inside its limits ([`Verdict::Pass`]).
+pub const VERDICT_PASS: u8 = 0;
+/// Verdict code of a row judged outside its limits ([`Verdict::Fail`]).
+pub const VERDICT_FAIL: u8 = 1;
+/// Verdict code of a row that could not be judged (its error code is non-zero).
+pub const VERDICT_INVALID: u8 = 255;
+
+/// The verdict a verdict code stands for (`None` for [`VERDICT_INVALID`] or unknown codes).
+pub fn verdict_of(code: u8) -> Option<Verdict> {
+    match code {
+        VERDICT_PASS => Some(Verdict::Pass),
+        VERDICT_FAIL => Some(Verdict::Fail),
+        _ => None,
+    }
+}
+
+/// Internal marker: the row is valid so far and its limits need the per-row slow path.
+const SLOW: u8 = 254;
+
+/// Why a row was not judged: one code per scalar error (variant and field), in the order the
+/// scalar API checks them. Stored as `u8` in [`DispenserOutput::error_code`] /
+/// [`TaximeterOutput::error_code`]; 0 means the row was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum RowError {
+    /// [`Error::NotFinite`] `indicated_l`.
+    IndicatedLNotFinite = 1,
+    /// [`Error::NotPositive`] `indicated_l`.
+    IndicatedLNotPositive = 2,
+    /// [`Error::OutOfScope`] `indicated_l` (outside [`DRAW_VOLUME_RANGE_L`]).
+    IndicatedLOutOfScope = 3,
+    /// [`Error::NotFinite`] `standard_l`.
+    StandardLNotFinite = 4,
+    /// [`Error::NotPositive`] `standard_l`.
+    StandardLNotPositive = 5,
+    /// [`Error::OutOfScope`] `standard_l` (outside [`DRAW_VOLUME_RANGE_L`]).
+    StandardLOutOfScope = 6,
+    /// [`Error::NotFinite`] `dispenser_temp_c`.
+    DispenserTempNotFinite = 7,
+    /// [`Error::NotFinite`] `can_temp_c`.
+    CanTempNotFinite = 8,
+    /// [`Error::OutOfScope`] `dispenser_temp_c` (outside −60 … 80 °C).
+    DispenserTempOutOfScope = 9,
+    /// [`Error::OutOfScope`] `can_temp_c` (outside −60 … 80 °C).
+    CanTempOutOfScope = 10,
+    /// [`Error::OutOfScope`] `|dispenser_temp_c - can_temp_c|` (the profile's limit).
+    TemperatureDifferenceOutOfScope = 11,
+    /// [`Error::OutOfScope`] `|can_temp_c - reference temperature|` (the profile's limit).
+    CanTemperatureOffsetOutOfScope = 12,
+    /// [`Error::NotFinite`] `fuel` (a per-row expansion coefficient).
+    FuelNotFinite = 13,
+    /// [`Error::OutOfScope`] `fuel` (a per-row coefficient outside [0, 0.01] per °C).
+    FuelOutOfScope = 14,
+    /// [`Error::NotFinite`] `corrected standard volume`.
+    CorrectedVolumeNotFinite = 15,
+    /// [`Error::NotPositive`] `corrected standard volume`.
+    CorrectedVolumeNotPositive = 16,
+    /// [`Error::NotFinite`] `error_pct`.
+    ErrorNotFinite = 17,
+    /// The tolerance could not be evaluated for the row ([`Tolerance::evaluate`] failed: a
+    /// quantity below a table, a missing MMQ, …); the variant depends on the rule, see
+    /// `row_error`.
+    Tolerance = 18,
+    /// [`Error::NotFinite`] `reference` (taximeter; as given or in the base unit).
+    ReferenceNotFinite = 32,
+    /// [`Error::NotPositive`] `reference` (taximeter; as given or in the base unit).
+    ReferenceNotPositive = 33,
+    /// [`Error::NotFinite`] `indicated` (taximeter; as given or in the base unit).
+    IndicatedNotFinite = 34,
+    /// [`Error::Negative`] `indicated` (taximeter).
+    IndicatedNegative = 35,
+}
+
+impl RowError {
+    const ALL: [RowError; 22] = [
+        RowError::IndicatedLNotFinite,
+        RowError::IndicatedLNotPositive,
+        RowError::IndicatedLOutOfScope,
+        RowError::StandardLNotFinite,
+        RowError::StandardLNotPositive,
+        RowError::StandardLOutOfScope,
+        RowError::DispenserTempNotFinite,
+        RowError::CanTempNotFinite,
+        RowError::DispenserTempOutOfScope,
+        RowError::CanTempOutOfScope,
+        RowError::TemperatureDifferenceOutOfScope,
+        RowError::CanTemperatureOffsetOutOfScope,
+        RowError::FuelNotFinite,
+        RowError::FuelOutOfScope,
+        RowError::CorrectedVolumeNotFinite,
+        RowError::CorrectedVolumeNotPositive,
+        RowError::ErrorNotFinite,
+        RowError::Tolerance,
+        RowError::ReferenceNotFinite,
+        RowError::ReferenceNotPositive,
+        RowError::IndicatedNotFinite,
+        RowError::IndicatedNegative,
+    ];
+
+    /// The code stored in an error-code column.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The row error a code stands for (`None` for 0, a judged row, and unknown codes).
+    pub fn from_code(code: u8) -> Option<RowError> {
+        RowError::ALL.iter().copied().find(|e| e.code() == code)
+    }
+
+    /// The input field the scalar error names (`None` for [`RowError::Tolerance`], whose
+    /// error depends on the rule).
+    pub fn field(self) -> Option<&'static str> {
+        Some(match self {
+            RowError::IndicatedLNotFinite
+            | RowError::IndicatedLNotPositive
+            | RowError::IndicatedLOutOfScope => "indicated_l",
+            RowError::StandardLNotFinite
+            | RowError::StandardLNotPositive
+            | RowError::StandardLOutOfScope => "standard_l",
+            RowError::DispenserTempNotFinite | RowError::DispenserTempOutOfScope => {
+                "dispenser_temp_c"
+            }
+            RowError::CanTempNotFinite | RowError::CanTempOutOfScope => "can_temp_c",
+            RowError::TemperatureDifferenceOutOfScope => "|dispenser_temp_c - can_temp_c|",
+            RowError::CanTemperatureOffsetOutOfScope => "|can_temp_c - reference temperature|",
+            RowError::FuelNotFinite | RowError::FuelOutOfScope => "fuel",
+            RowError::CorrectedVolumeNotFinite | RowError::CorrectedVolumeNotPositive => {
+                "corrected standard volume"
+            }
+            RowError::ErrorNotFinite => "error_pct",
+            RowError::Tolerance => return None,
+            RowError::ReferenceNotFinite | RowError::ReferenceNotPositive => "reference",
+            RowError::IndicatedNotFinite | RowError::IndicatedNegative => "indicated",
+        })
+    }
+
+    /// True when `error` is the scalar error this code stands for (same variant, same field);
+    /// [`RowError::Tolerance`] matches any error.
+    pub fn matches(self, error: &Error) -> bool {
+        use RowError as R;
+        let (variant_ok, field) = match error {
+            Error::NotFinite { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLNotFinite
+                        | R::StandardLNotFinite
+                        | R::DispenserTempNotFinite
+                        | R::CanTempNotFinite
+                        | R::FuelNotFinite
+                        | R::CorrectedVolumeNotFinite
+                        | R::ErrorNotFinite
+                        | R::ReferenceNotFinite
+                        | R::IndicatedNotFinite
+                ),
+                Some(*field),
+            ),
+            Error::NotPositive { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLNotPositive
+                        | R::StandardLNotPositive
+                        | R::CorrectedVolumeNotPositive
+                        | R::ReferenceNotPositive
+                ),
+                Some(*field),
+            ),
+            Error::OutOfScope { field, .. } => (
+                matches!(
+                    self,
+                    R::IndicatedLOutOfScope
+                        | R::StandardLOutOfScope
+                        | R::DispenserTempOutOfScope
+                        | R::CanTempOutOfScope
+                        | R::TemperatureDifferenceOutOfScope
+                        | R::CanTemperatureOffsetOutOfScope
+                        | R::FuelOutOfScope
+                ),
+                Some(*field),
+            ),
+            Error::Negative { field, .. } => (matches!(self, R::IndicatedNegative), Some(*field)),
+            _ => (false, None),
+        };
+        self == R::Tolerance || (variant_ok && field == self.field())
+    }
+}
+
+/// The fuel of a batch of draws with temperatures.
+#[derive(Debug, Clone, Copy)]
+pub enum Fuel<'a> {
+    /// No fuel given (only valid for a batch without temperatures, as in the scalar API).
+    Absent,
+    /// One fuel for every row: a name from the profile or a coefficient, resolved once.
+    Same(&'a Substance),
+    /// An explicit cubic expansion coefficient per row, per °C (validated per row as the
+    /// scalar API validates [`Substance::Coefficient`]).
+    PerRow(&'a [f64]),
+}
+
+/// The input columns of a batch of dispenser draws: one value per row in each slice.
+///
+/// The temperatures are both given or both absent (one without the other is the scalar
+/// API's [`Error::MissingCompanion`], for the whole batch).
+#[derive(Debug, Clone, Copy)]
+pub struct DispenserColumns<'a> {
+    /// V_J, the dispenser's indication, litres.
+    pub indicated_l: &'a [f64],
+    /// V_B, the standard can's reading, litres.
+    pub standard_l: &'a [f64],
+    /// t_J, °C.
+    pub dispenser_temp_c: Option<&'a [f64]>,
+    /// t_B, °C.
+    pub can_temp_c: Option<&'a [f64]>,
+    /// The fuel's expansion coefficient.
+    pub fuel: Fuel<'a>,
+}
+
+impl<'a> DispenserColumns<'a> {
+    /// Columns without temperatures (no thermal correction).
+    pub fn new(indicated_l: &'a [f64], standard_l: &'a [f64]) -> Self {
+        Self {
+            indicated_l,
+            standard_l,
+            dispenser_temp_c: None,
+            can_temp_c: None,
+            fuel: Fuel::Absent,
+        }
+    }
+
+    /// The number of rows (the length of `indicated_l`).
+    pub fn len(&self) -> usize {
+        self.indicated_l.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.indicated_l.is_empty()
+    }
+
+    fn check(&self) -> Result<usize> {
+        let n = self.len();
+        same_len("standard_l", self.standard_l.len(), n)?;
+        match (self.dispenser_temp_c, self.can_temp_c) {
+            (Some(a), Some(b)) => {
+                same_len("dispenser_temp_c", a.len(), n)?;
+                same_len("can_temp_c", b.len(), n)?;
+            }
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(Error::MissingCompanion {
+                    given: "dispenser_temp_c",
+                    missing: "can_temp_c",
+                    purpose: "the temperature correction",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(Error::MissingCompanion {
+                    given: "can_temp_c",
+                    missing: "dispenser_temp_c",
+                    purpose: "the temperature correction",
+                })
+            }
+        }
+        if let Fuel::PerRow(b) = self.fuel {
+            same_len("fuel", b.len(), n)?;
+        }
+        Ok(n)
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            indicated_l: &self.indicated_l[r.clone()],
+            standard_l: &self.standard_l[r.clone()],
+            dispenser_temp_c: self.dispenser_temp_c.map(|c| &c[r.clone()]),
+            can_temp_c: self.can_temp_c.map(|c| &c[r.clone()]),
+            fuel: match self.fuel {
+                Fuel::PerRow(b) => Fuel::PerRow(&b[r]),
+                f => f,
+            },
+        }
+    }
+}
+
+fn same_len(field: &'static str, len: usize, expected: usize) -> Result<()> {
+    if len == expected {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            field,
+            len,
+            expected,
+        })
+    }
+}
+
+fn opt_len(field: &'static str, c: &Option<&mut [f64]>, n: usize) -> Result<()> {
+    c.as_ref().map_or(Ok(()), |c| same_len(field, c.len(), n))
+}
+
+/// Output columns, written by the batch: one value per row in each slice.
+///
+/// For a row with a non-zero `error_code` the `f64` outputs are NaN and the verdict is
+/// [`VERDICT_INVALID`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Output<'a> {
+    /// E (or δ), %, unrounded (the scalar result's `error_pct`).
+    pub error_pct: &'a mut [f64],
+    /// The limit on the side of the judged error, % (the scalar result's `mpe_pct`).
+    pub mpe_pct: &'a mut [f64],
+    /// [`VERDICT_PASS`], [`VERDICT_FAIL`] or [`VERDICT_INVALID`].
+    pub verdict: &'a mut [u8],
+    /// 0 for a judged row, else a [`RowError`] code.
+    pub error_code: &'a mut [u8],
+    /// Optional: the error as judged (rounded where the stage rounds), %.
+    pub judged_error_pct: Option<&'a mut [f64]>,
+    /// Optional: the lower limit, % (≤ 0).
+    pub lower_pct: Option<&'a mut [f64]>,
+    /// Optional: the upper limit, % (≥ 0).
+    pub upper_pct: Option<&'a mut [f64]>,
+}
+
+/// The output columns of a dispenser batch.
+pub type DispenserOutput<'a> = Output<'a>;
+/// The output columns of a taximeter batch.
+pub type TaximeterOutput<'a> = Output<'a>;
+
+impl<'a> Output<'a> {
+    /// The four required columns, no optional ones.
+    pub fn new(
+        error_pct: &'a mut [f64],
+        mpe_pct: &'a mut [f64],
+        verdict: &'a mut [u8],
+        error_code: &'a mut [u8],
+    ) -> Self {
+        Self {
+            error_pct,
+            mpe_pct,
+            verdict,
+            error_code,
+            judged_error_pct: None,
+            lower_pct: None,
+            upper_pct: None,
+        }
+    }
+
+    /// Also writes the judged error.
+    pub fn with_judged(mut self, judged_error_pct: &'a mut [f64]) -> Self {
+        self.judged_error_pct = Some(judged_error_pct);
+        self
+    }
+
+    /// Also writes both limits.
+    pub fn with_limits(mut self, lower_pct: &'a mut [f64], upper_pct: &'a mut [f64]) -> Self {
+        self.lower_pct = Some(lower_pct);
+        self.upper_pct = Some(upper_pct);
+        self
+    }
+
+    fn check(&self, n: usize) -> Result<()> {
+        same_len("error_pct", self.error_pct.len(), n)?;
+        same_len("mpe_pct", self.mpe_pct.len(), n)?;
+        same_len("verdict", self.verdict.len(), n)?;
+        same_len("error_code", self.error_code.len(), n)?;
+        opt_len("judged_error_pct", &self.judged_error_pct, n)?;
+        opt_len("lower_pct", &self.lower_pct, n)?;
+        opt_len("upper_pct", &self.upper_pct, n)
+    }
+
+    /// Splits the columns at row `mid` (all lengths checked ≥ `mid` beforehand).
+    fn split_at(self, mid: usize) -> (Output<'a>, Output<'a>) {
+        fn opt(c: Option<&mut [f64]>, mid: usize) -> (Option<&mut [f64]>, Option<&mut [f64]>) {
+            match c {
+                Some(c) => {
+                    let (a, b) = c.split_at_mut(mid);
+                    (Some(a), Some(b))
+                }
+                None => (None, None),
+            }
+        }
+        let (e0, e1) = self.error_pct.split_at_mut(mid);
+        let (m0, m1) = self.mpe_pct.split_at_mut(mid);
+        let (v0, v1) = self.verdict.split_at_mut(mid);
+        let (c0, c1) = self.error_code.split_at_mut(mid);
+        let (j0, j1) = opt(self.judged_error_pct, mid);
+        let (l0, l1) = opt(self.lower_pct, mid);
+        let (u0, u1) = opt(self.upper_pct, mid);
+        (
+            Output {
+                error_pct: e0,
+                mpe_pct: m0,
+                verdict: v0,
+                error_code: c0,
+                judged_error_pct: j0,
+                lower_pct: l0,
+                upper_pct: u0,
+            },
+            Output {
+                error_pct: e1,
+                mpe_pct: m1,
+                verdict: v1,
+                error_code: c1,
+                judged_error_pct: j1,
+                lower_pct: l1,
+                upper_pct: u1,
+            },
+        )
+    }
+
+    fn reborrow(&mut self) -> Output<'_> {
+        Output {
+            error_pct: self.error_pct,
+            mpe_pct: self.mpe_pct,
+            verdict: self.verdict,
+            error_code: self.error_code,
+            judged_error_pct: self.judged_error_pct.as_deref_mut(),
+            lower_pct: self.lower_pct.as_deref_mut(),
+            upper_pct: self.upper_pct.as_deref_mut(),
+        }
+    }
+}
+
+/// Limits in % that do not depend on the quantity, when that is provably exact.
+///
+/// For `Relative`/`Asymmetric` the scalar path computes, per side with percentage p,
+/// `snap(((p / 100) · q) / q · 100)`. Without overflow or underflow (p ∈ [1e-100, 1e100],
+/// q ∈ [1e-100, 1e100], checked per row by the caller via [`QUANTITY_FAST_RANGE`]) the four
+/// roundings keep the unsnapped value within 4.0001 units of 2⁻⁵³ of p relative, i.e. within
+/// 9 representable neighbours of p; if `snap` maps every double within ±32 neighbours of p to
+/// the same value, that value is the scalar result for every such q. p = 0 gives 0 exactly.
+fn constant_side(p: f64) -> Option<f64> {
+    if p == 0.0 {
+        return Some(snap(0.0));
+    }
+    if !(1e-100..=1e100).contains(&p) {
+        return None;
+    }
+    let c = snap(p);
+    let bits = p.to_bits();
+    for k in 1..=32u64 {
+        for y in [f64::from_bits(bits + k), f64::from_bits(bits - k)] {
+            if snap(y).to_bits() != c.to_bits() {
+                return None;
+            }
+        }
+    }
+    Some(c)
+}
+
+/// The reference quantities (base unit) for which constant limits are used: inside it the
+/// products p/100·q cannot underflow or overflow (see `constant_side`); outside it, rows take
+/// the per-row path. Every real reading lies far inside.
+const QUANTITY_FAST_RANGE: (f64, f64) = (1e-100, 1e100);
+
+fn constant_limits(t: &Tolerance) -> Option<PctLimits> {
+    match t {
+        Tolerance::Relative { pct, .. } => {
+            let c = constant_side(*pct)?;
+            Some(PctLimits {
+                lower: -c,
+                upper: c,
+            })
+        }
+        Tolerance::Asymmetric {
+            under_pct,
+            over_pct,
+            ..
+        } => Some(PctLimits {
+            lower: -constant_side(*under_pct)?,
+            upper: constant_side(*over_pct)?,
+        }),
+        _ => None,
+    }
+}
+
+#[inline(always)]
+fn verdict_code(v: Verdict) -> u8 {
+    if v == Verdict::Pass {
+        VERDICT_PASS
+    } else {
+        VERDICT_FAIL
+    }
+}
+
+/// Runs `$body` with `$round` bound to the stage's result rounding as a closure whose mode is
+/// fixed at compile time and whose scale is computed once, so the chunk loops that call
+/// [`judge_by`] with it have no call and no branch (and vectorise).
+macro_rules! with_round {
+    ($rounding:expr, $round:ident => $body:expr) => {
+        match $rounding {
+            None => {
+                let $round = |x: f64| x;
+                $body
+            }
+            Some(r) => {
+                let scale = RoundingMode::scale(r.decimals);
+                match r.mode {
+                    RoundingMode::HalfUp => {
+                        let $round = move |x: f64| RoundingMode::HalfUp.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::HalfEven => {
+                        let $round = move |x: f64| RoundingMode::HalfEven.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::Down => {
+                        let $round = move |x: f64| RoundingMode::Down.round_scaled(x, scale);
+                        $body
+                    }
+                    RoundingMode::Up => {
+                        let $round = move |x: f64| RoundingMode::Up.round_scaled(x, scale);
+                        $body
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// The required judged outputs of one row: the MPE and the verdict code — NaN and
+/// [`VERDICT_INVALID`] unless `ok`. Branch-free (selects).
+#[inline(always)]
+fn judge_row(ok: bool, e: f64, lim: PctLimits, round: impl Fn(f64) -> f64) -> (f64, u8) {
+    let (j, v) = judge_by(e, lim, round);
+    let m = lim.applicable(j);
+    (
+        if ok { m } else { f64::NAN },
+        if ok { verdict_code(v) } else { VERDICT_INVALID },
+    )
+}
+
+/// The limits used by the chunk kernels: the constant ones, or NaN (never `ok`) when the
+/// tolerance needs the per-row path.
+fn kernel_limits(limits: Option<PctLimits>) -> PctLimits {
+    limits.unwrap_or(PctLimits {
+        lower: f64::NAN,
+        upper: f64::NAN,
+    })
+}
+
+/// Finishes a chunk after its kernel. First the optional outputs of the rows the kernel
+/// judged (judged error, limits; NaN elsewhere). Then rows marked [`CHECK`] get their exact
+/// code from `exact`; valid ones among them ([`SLOW`]: limits depending on the quantity
+/// `quantity(i)`) are judged with `slow_limits` one by one (no allocation unless one fails).
+fn finish_chunk(
+    out: &mut Output<'_>,
+    any_check: bool,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    exact: impl Fn(usize) -> u8,
+    quantity: impl Fn(usize) -> f64,
+    mut slow_limits: impl FnMut(usize, f64) -> Result<PctLimits>,
+) {
+    let n = out.error_pct.len();
+    let (e, code) = (&out.error_pct[..n], &out.error_code[..n]);
+    if let Some(c) = out.judged_error_pct.as_deref_mut() {
+        for i in 0..n {
+            let j = judge_by(e[i], lim, round).0;
+            c[i] = if code[i] == 0 { j } else { f64::NAN };
+        }
+    }
+    for (c, x) in [
+        (out.lower_pct.as_deref_mut(), lim.lower),
+        (out.upper_pct.as_deref_mut(), lim.upper),
+    ] {
+        if let Some(c) = c {
+            for i in 0..n {
+                c[i] = if code[i] == 0 { x } else { f64::NAN };
+            }
+        }
+    }
+    if !any_check {
+        return;
+    }
+    for i in 0..n {
+        if out.error_code[i] != CHECK {
+            continue;
+        }
+        let c = exact(i);
+        let limits = if c == SLOW {
+            slow_limits(i, quantity(i)).ok()
+        } else {
+            None
+        };
+        match limits {
+            Some(l) => {
+                let (j, v) = judge_by(out.error_pct[i], l, round);
+                out.error_code[i] = 0;
+                out.mpe_pct[i] = l.applicable(j);
+                out.verdict[i] = verdict_code(v);
+                for (col, x) in [
+                    (out.judged_error_pct.as_deref_mut(), j),
+                    (out.lower_pct.as_deref_mut(), l.lower),
+                    (out.upper_pct.as_deref_mut(), l.upper),
+                ] {
+                    if let Some(col) = col {
+                        col[i] = x;
+                    }
+                }
+            }
+            None => {
+                out.error_code[i] = if c == SLOW {
+                    RowError::Tolerance.code()
+                } else {
+                    c
+                };
+                out.error_pct[i] = f64::NAN;
+            }
+        }
+    }
+}
+
+/// The required output columns of one chunk as separate slices, so that kernels taking them
+/// as separate `&mut` parameters are known not to overlap (vectorised without alias checks).
+macro_rules! chunk_outputs {
+    ($o:expr, $n:expr) => {
+        (
+            &mut $o.error_pct[..$n],
+            &mut $o.mpe_pct[..$n],
+            &mut $o.verdict[..$n],
+            &mut $o.error_code[..$n],
+        )
+    };
+}
+
+#[inline(always)]
+fn finite(x: f64) -> bool {
+    x.abs() < f64::INFINITY
+}
+
+/// A plan for judging batches of draws of one nozzle type: a profile stage at one test point,
+/// with every per-batch constant resolved once.
+#[derive(Debug, Clone)]
+pub struct DispenserBatch<'p> {
+    profile: &'p DispenserProfile,
+    stage: &'p DispenserStage,
+    test_point: TestPoint,
+    tolerance: &'p Tolerance,
+    limits: Option<PctLimits>,
+    can_material: Option<Substance>,
+    mmq_l: Option<f64>,
+}
+
+impl<'p> DispenserBatch<'p> {
+    /// A plan for draws at `test_point` against `stage` of `profile`.
+    ///
+    /// Errors when the stage has no indication rule for the test point (the scalar API's
+    /// [`Error::InvalidProfile`] for every row). When the rule is a plain `Relative` or
+    /// `Asymmetric` tolerance the limits in % are computed here, once, and the batch judges
+    /// branch-free; the constant is used only where it is provably the scalar value (see
+    /// the module docs), other rows take the per-row path.
+    pub fn new(
+        profile: &'p DispenserProfile,
+        stage: &'p DispenserStage,
+        test_point: TestPoint,
+    ) -> Result<Self> {
+        let rule = stage
+            .indication_for(test_point)
+            .ok_or_else(|| Error::InvalidProfile {
+                profile: profile.id.clone(),
+                path: format!("stages.{}.indication", stage.name),
+                reason: format!("no rule for test point {test_point}"),
+            })?;
+        Ok(Self {
+            profile,
+            stage,
+            test_point,
+            tolerance: &rule.tolerance,
+            limits: constant_limits(&rule.tolerance),
+            can_material: None,
+            mmq_l: None,
+        })
+    }
+
+    /// The can material of every row (default: the profile's default can material).
+    pub fn with_can_material(mut self, material: Substance) -> Self {
+        self.can_material = Some(material);
+        self
+    }
+
+    /// The nozzle's minimum measured quantity, litres, for every row (as [`Draw::mmq_l`]).
+    pub fn with_mmq(mut self, mmq_l: f64) -> Self {
+        self.mmq_l = Some(mmq_l);
+        self
+    }
+
+    /// True when the limits are per-batch constants (the vectorised judging path).
+    pub fn has_constant_limits(&self) -> bool {
+        self.limits.is_some()
+    }
+
+    /// Row `i` as a scalar [`Draw`] (what [`evaluate_draw`] would be given).
+    pub fn draw(&self, cols: &DispenserColumns<'_>, i: usize) -> Option<Draw> {
+        let mut d = Draw::new(
+            self.test_point,
+            *cols.indicated_l.get(i)?,
+            *cols.standard_l.get(i)?,
+        );
+        d.dispenser_temp_c = cols.dispenser_temp_c.and_then(|c| c.get(i).copied());
+        d.can_temp_c = cols.can_temp_c.and_then(|c| c.get(i).copied());
+        d.fuel = match cols.fuel {
+            Fuel::Absent => None,
+            Fuel::Same(s) => Some(s.clone()),
+            Fuel::PerRow(b) => Some(Substance::Coefficient(*b.get(i)?)),
+        };
+        d.can_material.clone_from(&self.can_material);
+        d.mmq_l = self.mmq_l;
+        Some(d)
+    }
+
+    /// The scalar error of row `i` (`None` when the row is valid or out of range): the
+    /// [`evaluate_draw`] error of [`DispenserBatch::draw`], so the message is the scalar one.
+    pub fn row_error(&self, cols: &DispenserColumns<'_>, i: usize) -> Option<Error> {
+        evaluate_draw(self.profile, self.stage, &self.draw(cols, i)?).err()
+    }
+
+    /// Judges every row of `cols` into `out`.
+    ///
+    /// Errors (before any row is written): columns or outputs of different lengths
+    /// ([`Error::LengthMismatch`]); one temperature column without the other, or temperatures
+    /// without a fuel ([`Error::MissingCompanion`]); a batch fuel, can material or MMQ the
+    /// scalar API would reject. Per-row problems are codes in `out.error_code`.
+    pub fn evaluate(
+        &self,
+        cols: &DispenserColumns<'_>,
+        out: &mut DispenserOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        let k = self.constants(cols)?;
+        self.run(&k, cols, out.reborrow());
+        Ok(())
+    }
+
+    /// As [`DispenserBatch::evaluate`], always on the calling thread (for callers that
+    /// parallelise themselves, and to measure the one-core figure with `parallel` on).
+    pub fn evaluate_serial(
+        &self,
+        cols: &DispenserColumns<'_>,
+        out: &mut DispenserOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        let k = self.constants(cols)?;
+        self.run_serial(&k, cols, out.reborrow());
+        Ok(())
+    }
+
+    fn constants(&self, cols: &DispenserColumns<'_>) -> Result<DrawConstants> {
+        if let Some(m) = self.mmq_l {
+            volume_in_scope("mmq_l", m)?;
+        }
+        let mut k = DrawConstants {
+            beta_fuel: 0.0,
+            beta_can: 0.0,
+            t_ref: self.profile.thermal.reference_temperature_c.value,
+            max_diff: f64::INFINITY,
+            max_offset: f64::INFINITY,
+            temps: cols.dispenser_temp_c.is_some(),
+        };
+        if !k.temps {
+            return Ok(k);
+        }
+        let th = &self.profile.thermal;
+        // The scalar comparisons are `d > lim + 1e-9`; the thresholds are the same sums.
+        if let Some(l) = &th.max_temperature_difference_c {
+            k.max_diff = l.value + 1e-9;
+        }
+        if let Some(l) = &th.max_can_temperature_offset_c {
+            k.max_offset = l.value + 1e-9;
+        }
+        match cols.fuel {
+            Fuel::Absent => {
+                return Err(Error::MissingCompanion {
+                    given: "dispenser_temp_c and can_temp_c",
+                    missing: "fuel",
+                    purpose: "the fuel's expansion coefficient in the temperature correction",
+                })
+            }
+            Fuel::Same(s) => k.beta_fuel = s.resolve("fuel", |n| th.fuel(n))?.0,
+            Fuel::PerRow(_) => {}
+        }
+        let default_can = th
+            .default_can_material
+            .as_ref()
+            .map(|c| Substance::Named(c.value.clone()));
+        let can =
+            self.can_material
+                .as_ref()
+                .or(default_can.as_ref())
+                .ok_or(Error::MissingCompanion {
+                    given: "dispenser_temp_c and can_temp_c",
+                    missing: "can_material",
+                    purpose: "the can's expansion coefficient in the temperature correction",
+                })?;
+        k.beta_can = can.resolve("can_material", |n| th.can_material(n))?.0;
+        Ok(k)
+    }
+
+    fn run(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        #[cfg(feature = "parallel")]
+        if cols.len() >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(k, cols, out);
+        }
+        self.run_serial(k, cols, out)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn run_parallel(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        let n = cols.len();
+        if n <= PARALLEL_PIECE_ROWS {
+            return self.run_serial(k, cols, out);
+        }
+        // Split at a multiple of the piece size so pieces are whole.
+        let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
+        let (o0, o1) = out.split_at(mid);
+        let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
+        rayon::join(
+            || self.run_parallel(k, &c0, o0),
+            || self.run_parallel(k, &c1, o1),
+        );
+    }
+
+    fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
+        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(k, cols, out, round))
+    }
+
+    fn run_chunks(
+        &self,
+        k: &DrawConstants,
+        cols: &DispenserColumns<'_>,
+        mut out: Output<'_>,
+        round: impl Fn(f64) -> f64 + Copy,
+    ) {
+        let n = cols.len();
+        let beta_const = [k.beta_fuel; CHUNK_ROWS];
+        let lim = kernel_limits(self.limits);
+        let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
+        let tp_mmq = self.test_point == TestPoint::Mmq;
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK_ROWS).min(n);
+            let m = end - start;
+            let c = cols.range(start..end);
+            let (_, rest) = out.reborrow().split_at(start);
+            let (mut o, _) = rest.split_at(m);
+            let betas = match c.fuel {
+                Fuel::PerRow(b) => b,
+                _ => &beta_const[..m],
+            };
+            let any_check = {
+                let (e, mpe, v, code) = chunk_outputs!(o, m);
+                match (c.dispenser_temp_c, c.can_temp_c) {
+                    (Some(tj), Some(tb)) => draw_kernel_thermal(
+                        k,
+                        lim,
+                        round,
+                        c.indicated_l,
+                        c.standard_l,
+                        tj,
+                        tb,
+                        betas,
+                        e,
+                        mpe,
+                        v,
+                        code,
+                    ),
+                    _ => {
+                        draw_kernel_plain(lim, round, c.indicated_l, c.standard_l, e, mpe, v, code)
+                    }
+                }
+            };
+            let temps = c.dispenser_temp_c.zip(c.can_temp_c);
+            let exact = |i: usize| {
+                let t = temps.map(|(tj, tb)| (tj[i], tb[i], betas[i]));
+                draw_code(k, c.indicated_l[i], c.standard_l[i], t)
+            };
+            // V_Bt of a row, recomputed (the same formula) for the rows that need it.
+            let quantity = |i: usize| match temps {
+                Some((tj, tb)) => corrected_standard_volume(
+                    c.standard_l[i],
+                    tj[i],
+                    tb[i],
+                    betas[i],
+                    k.beta_can,
+                    k.t_ref,
+                ),
+                None => c.standard_l[i],
+            };
+            let ind = c.indicated_l;
+            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |i, q| {
+                let mmq = self
+                    .mmq_l
+                    .or(if tp_mmq { Some(ind[i]) } else { None })
+                    .or(mmq_default);
+                self.tolerance
+                    .evaluate(&ToleranceContext::new(q).with_mmq(mmq))?
+                    .as_pct(q)
+            });
+            start = end;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DrawConstants {
+    beta_fuel: f64,
+    beta_can: f64,
+    t_ref: f64,
+    max_diff: f64,
+    max_offset: f64,
+    temps: bool,
+}
+
+/// Internal marker: the row failed the combined check; its exact code is found per row.
+const CHECK: u8 = 253;
+
+/// The first failing check of a volume, in the scalar `volume_in_scope` order.
+#[inline]
+fn volume_error(
+    v: f64,
+    not_finite: RowError,
+    not_pos: RowError,
+    out: RowError,
+) -> Option<RowError> {
+    if !finite(v) {
+        Some(not_finite)
+    } else if v <= 0.0 {
+        Some(not_pos)
+    } else if !(DRAW_VOLUME_RANGE_L.0..=DRAW_VOLUME_RANGE_L.1).contains(&v) {
+        Some(out)
+    } else {
+        None
+    }
+}
+
+/// The exact code of one draw, checks in the order of `evaluate_draw` (used only for rows
+/// that failed the combined check of the chunk kernel): a [`RowError`] code, or [`SLOW`]
+/// when the row is valid but needs the per-row tolerance path.
+#[allow(clippy::too_many_arguments)]
+fn draw_code(k: &DrawConstants, v_j: f64, v_b: f64, t: Option<(f64, f64, f64)>) -> u8 {
+    use RowError as R;
+    let first = volume_error(
+        v_j,
+        R::IndicatedLNotFinite,
+        R::IndicatedLNotPositive,
+        R::IndicatedLOutOfScope,
+    )
+    .or_else(|| {
+        volume_error(
+            v_b,
+            R::StandardLNotFinite,
+            R::StandardLNotPositive,
+            R::StandardLOutOfScope,
+        )
+    });
+    if let Some(e) = first {
+        return e.code();
+    }
+    let q = match t {
+        None => v_b,
+        Some((t_j, t_b, beta)) => {
+            let checks = [
+                (!finite(t_j), R::DispenserTempNotFinite),
+                (!finite(t_b), R::CanTempNotFinite),
+                (!(-60.0..=80.0).contains(&t_j), R::DispenserTempOutOfScope),
+                (!(-60.0..=80.0).contains(&t_b), R::CanTempOutOfScope),
+                (
+                    (t_j - t_b).abs() > k.max_diff,
+                    R::TemperatureDifferenceOutOfScope,
+                ),
+                (
+                    (t_b - k.t_ref).abs() > k.max_offset,
+                    R::CanTemperatureOffsetOutOfScope,
+                ),
+                (!finite(beta), R::FuelNotFinite),
+                (!(0.0..=0.01).contains(&beta), R::FuelOutOfScope),
+            ];
+            if let Some((_, e)) = checks.iter().find(|(bad, _)| *bad) {
+                return e.code();
+            }
+            let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
+            if !finite(q) {
+                return R::CorrectedVolumeNotFinite.code();
+            }
+            if q <= 0.0 {
+                return R::CorrectedVolumeNotPositive.code();
+            }
+            q
+        }
+    };
+    if !finite(indication_error_pct(v_j, q)) {
+        return R::ErrorNotFinite.code();
+    }
+    SLOW
+}
+
+/// Chunk kernel with the thermal correction, fused with judging. Branch-free: one combined
+/// check per row; judged against the constant limits; rows that fail the check are marked
+/// [`CHECK`] and resolved by [`finish_chunk`]. Returns whether any row was marked.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn draw_kernel_thermal(
+    k: &DrawConstants,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    vj: &[f64],
+    vb: &[f64],
+    tj: &[f64],
+    tb: &[f64],
+    betas: &[f64],
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (vj, vb, tj, tb, betas) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n], &betas[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+    let mut any_check = false;
+    for i in 0..n {
+        let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
+        let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
+        let e = indication_error_pct(v_j, q);
+        // Each range check also rejects NaN and ±∞; `&` (not `&&`) keeps it branch-free.
+        let ok = constant
+            & (vlo..=vhi).contains(&v_j)
+            & (vlo..=vhi).contains(&v_b)
+            & (-60.0..=80.0).contains(&t_j)
+            & (-60.0..=80.0).contains(&t_b)
+            & ((t_j - t_b).abs() <= k.max_diff)
+            & ((t_b - k.t_ref).abs() <= k.max_offset)
+            & (0.0..=0.01).contains(&beta)
+            & (qlo..=qhi).contains(&q)
+            & finite(e);
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
+        e_out[i] = e;
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
+    }
+    any_check
+}
+
+/// Chunk kernel without temperatures (V_Bt = V_B), fused with judging; see
+/// [`draw_kernel_thermal`].
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn draw_kernel_plain(
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    vj: &[f64],
+    vb: &[f64],
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (vj, vb) = (&vj[..n], &vb[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+    let mut any_check = false;
+    for i in 0..n {
+        let (v_j, q) = (vj[i], vb[i]);
+        let e = indication_error_pct(v_j, q);
+        let ok = constant
+            & (vlo..=vhi).contains(&v_j)
+            & (vlo..=vhi).contains(&q)
+            & (qlo..=qhi).contains(&q)
+            & finite(e);
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
+        e_out[i] = e;
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
+    }
+    any_check
+}
+
+/// The input columns of a batch of taximeter distance or time tests.
+#[derive(Debug, Clone, Copy)]
+pub struct TaximeterColumns<'a> {
+    /// The reference (true) quantity of each test, in the batch's reference unit.
+    pub reference: &'a [f64],
+    /// The meter's indication of each test, in the batch's indicated unit.
+    pub indicated: &'a [f64],
+}
+
+impl<'a> TaximeterColumns<'a> {
+    fn check(&self) -> Result<usize> {
+        let n = self.reference.len();
+        same_len("indicated", self.indicated.len(), n)?;
+        Ok(n)
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            reference: &self.reference[r.clone()],
+            indicated: &self.indicated[r],
+        }
+    }
+}
+
+/// A plan for judging batches of taximeter tests of one kind, in fixed units, against one
+/// stage.
+#[derive(Debug, Clone)]
+pub struct TaximeterBatch<'p> {
+    profile: &'p TaximeterProfile,
+    stage: &'p TaximeterStage,
+    kind: TestKind,
+    reference_unit: Unit,
+    indicated_unit: Unit,
+    tolerance: &'p Tolerance,
+    limits: Option<PctLimits>,
+}
+
+impl<'p> TaximeterBatch<'p> {
+    /// A plan for tests of `kind` with references in `reference_unit` and indications in
+    /// `indicated_unit`.
+    ///
+    /// Errors as the scalar API would for every row: a unit of the wrong dimension
+    /// ([`Error::WrongUnit`]), a stage without a tolerance for `kind`.
+    pub fn new(
+        profile: &'p TaximeterProfile,
+        stage: &'p TaximeterStage,
+        kind: TestKind,
+        reference_unit: Unit,
+        indicated_unit: Unit,
+    ) -> Result<Self> {
+        // The unit checks of `MeterTest::to_base`, on a row that passes every value check.
+        MeterTest::new(kind, 1.0, 1.0, reference_unit)
+            .with_indicated_unit(indicated_unit)
+            .to_base()?;
+        let tolerance = stage.tolerance(kind)?;
+        Ok(Self {
+            profile,
+            stage,
+            kind,
+            reference_unit,
+            indicated_unit,
+            tolerance,
+            limits: constant_limits(tolerance),
+        })
+    }
+
+    /// True when the limits are per-batch constants (the vectorised judging path).
+    pub fn has_constant_limits(&self) -> bool {
+        self.limits.is_some()
+    }
+
+    /// Row `i` as a scalar [`MeterTest`].
+    pub fn test(&self, cols: &TaximeterColumns<'_>, i: usize) -> Option<MeterTest> {
+        Some(
+            MeterTest::new(
+                self.kind,
+                *cols.reference.get(i)?,
+                *cols.indicated.get(i)?,
+                self.reference_unit,
+            )
+            .with_indicated_unit(self.indicated_unit),
+        )
+    }
+
+    /// The scalar error of row `i` (`None` when valid or out of range), message included.
+    pub fn row_error(&self, cols: &TaximeterColumns<'_>, i: usize) -> Option<Error> {
+        evaluate_test(self.profile, self.stage, &self.test(cols, i)?).err()
+    }
+
+    /// Judges every row of `cols` into `out`. Errors (before any row is written): columns or
+    /// outputs of different lengths.
+    pub fn evaluate(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        out: &mut TaximeterOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        self.run(cols, out.reborrow());
+        Ok(())
+    }
+
+    /// As [`TaximeterBatch::evaluate`], always on the calling thread.
+    pub fn evaluate_serial(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        out: &mut TaximeterOutput<'_>,
+    ) -> Result<()> {
+        let n = cols.check()?;
+        out.check(n)?;
+        self.run_serial(cols, out.reborrow());
+        Ok(())
+    }
+
+    fn run(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        #[cfg(feature = "parallel")]
+        if cols.reference.len() >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(cols, out);
+        }
+        self.run_serial(cols, out)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn run_parallel(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        let n = cols.reference.len();
+        if n <= PARALLEL_PIECE_ROWS {
+            return self.run_serial(cols, out);
+        }
+        let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
+        let (o0, o1) = out.split_at(mid);
+        let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
+        rayon::join(|| self.run_parallel(&c0, o0), || self.run_parallel(&c1, o1));
+    }
+
+    fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(cols, out, round))
+    }
+
+    fn run_chunks(
+        &self,
+        cols: &TaximeterColumns<'_>,
+        mut out: Output<'_>,
+        round: impl Fn(f64) -> f64 + Copy,
+    ) {
+        let n = cols.reference.len();
+        let lim = kernel_limits(self.limits);
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK_ROWS).min(n);
+            let m = end - start;
+            let c = cols.range(start..end);
+            let (_, rest) = out.reborrow().split_at(start);
+            let (mut o, _) = rest.split_at(m);
+            let any_check = {
+                let (e, mpe, v, code) = chunk_outputs!(o, m);
+                taxi_kernel(
+                    self.reference_unit,
+                    self.indicated_unit,
+                    lim,
+                    round,
+                    c.reference,
+                    c.indicated,
+                    e,
+                    mpe,
+                    v,
+                    code,
+                )
+            };
+            let exact = |i: usize| self.code(c.reference[i], c.indicated[i]);
+            let quantity = |i: usize| self.reference_unit.to_base(c.reference[i]);
+            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |_, q| {
+                self.tolerance
+                    .evaluate(&ToleranceContext::new(q))?
+                    .as_pct(q)
+            });
+            start = end;
+        }
+    }
+
+    /// The exact code of one test, checks in the order of `MeterTest::to_base` then the
+    /// error's finiteness: a [`RowError`] code, or [`SLOW`] for a valid row.
+    fn code(&self, r: f64, x: f64) -> u8 {
+        use RowError as R;
+        let rb = self.reference_unit.to_base(r);
+        let xb = self.indicated_unit.to_base(x);
+        let checks = [
+            (!finite(r), R::ReferenceNotFinite),
+            (r <= 0.0, R::ReferenceNotPositive),
+            (!finite(x), R::IndicatedNotFinite),
+            (x < 0.0, R::IndicatedNegative),
+            (!finite(rb), R::ReferenceNotFinite),
+            (!finite(xb), R::IndicatedNotFinite),
+            (rb <= 0.0, R::ReferenceNotPositive),
+            (!finite(meter_error_pct(xb, rb)), R::ErrorNotFinite),
+        ];
+        checks
+            .iter()
+            .find(|(bad, _)| *bad)
+            .map_or(SLOW, |(_, e)| e.code())
+    }
+}
+
+/// Taximeter chunk kernel fused with judging (see [`draw_kernel_thermal`]): base units, δ,
+/// one combined check per row, judged against the constant limits.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn taxi_kernel(
+    ru: Unit,
+    xu: Unit,
+    lim: PctLimits,
+    round: impl Fn(f64) -> f64 + Copy,
+    r_in: &[f64],
+    x_in: &[f64],
+    e_out: &mut [f64],
+    mpe_out: &mut [f64],
+    verdict_out: &mut [u8],
+    code_out: &mut [u8],
+) -> bool {
+    let n = e_out.len();
+    let (r_in, x_in) = (&r_in[..n], &x_in[..n]);
+    let (mpe_out, verdict_out, code_out) =
+        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
+    let constant = !lim.lower.is_nan();
+    let (qlo, qhi) = QUANTITY_FAST_RANGE;
+    // `Unit::to_base` with the factors looked up once (the lookup is a branch per row
+    // otherwise, which keeps the loop from vectorising).
+    let (rf, xf) = (ru.factor(), xu.factor());
+    let mut any_check = false;
+    for i in 0..n {
+        let (r, x) = (r_in[i], x_in[i]);
+        let rb = scale_to_base(r, rf);
+        let xb = scale_to_base(x, xf);
+        let e = meter_error_pct(xb, rb);
+        // The fast range implies r finite and > 0 and its base value finite and > 0.
+        let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
+        any_check |= !ok;
+        let (m, v) = judge_row(ok, e, lim, round);
+        e_out[i] = e;
+        mpe_out[i] = m;
+        verdict_out[i] = v;
+        code_out[i] = if ok { 0 } else { CHECK };
+    }
+    any_check
+}

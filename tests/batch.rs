@@ -1,0 +1,453 @@
+//! The columnar batch core gives the scalar API's answers bit for bit: random batches (NaN,
+//! infinite, negative, out-of-range rows included) through every built-in profile and stage,
+//! compared row by row with `evaluate_draw` / `evaluate_test`.
+
+use proptest::prelude::*;
+use verimeter::batch::{
+    verdict_of, DispenserBatch, DispenserColumns, DispenserOutput, Fuel, RowError, TaximeterBatch,
+    TaximeterColumns, TaximeterOutput, CHUNK_ROWS, VERDICT_INVALID,
+};
+use verimeter::dispenser::{evaluate_draw, Draw, Substance, TestPoint};
+use verimeter::profile::{DispenserProfile, BUILTIN_DISPENSER_PROFILES};
+use verimeter::taximeter::{evaluate_test, MeterTest, TaximeterProfile, TestKind};
+use verimeter::units::Unit;
+use verimeter::{Error, Verdict};
+
+/// Mostly realistic values, with every kind of bad value mixed in.
+fn value(realistic: std::ops::Range<f64>) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        12 => realistic,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => Just(0.0),
+        1 => Just(-0.0),
+        1 => Just(-1.0),
+        1 => Just(1e-5),
+        1 => Just(2e6),
+        1 => Just(f64::MAX),
+        1 => any::<f64>(),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Outputs {
+    e: Vec<f64>,
+    mpe: Vec<f64>,
+    verdict: Vec<u8>,
+    code: Vec<u8>,
+    judged: Vec<f64>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl Outputs {
+    fn new(n: usize) -> Self {
+        Self {
+            e: vec![0.0; n],
+            mpe: vec![0.0; n],
+            verdict: vec![7; n],
+            code: vec![99; n],
+            judged: vec![0.0; n],
+            lower: vec![0.0; n],
+            upper: vec![0.0; n],
+        }
+    }
+
+    fn view(&mut self) -> DispenserOutput<'_> {
+        DispenserOutput::new(
+            &mut self.e,
+            &mut self.mpe,
+            &mut self.verdict,
+            &mut self.code,
+        )
+        .with_judged(&mut self.judged)
+        .with_limits(&mut self.lower, &mut self.upper)
+    }
+
+    fn bits(&self) -> Vec<(u64, u64, u8, u8, u64, u64, u64)> {
+        (0..self.e.len())
+            .map(|i| {
+                (
+                    self.e[i].to_bits(),
+                    self.mpe[i].to_bits(),
+                    self.verdict[i],
+                    self.code[i],
+                    self.judged[i].to_bits(),
+                    self.lower[i].to_bits(),
+                    self.upper[i].to_bits(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn same_f64(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits()
+}
+
+/// Row `i` of the batch against the scalar outcome.
+#[allow(clippy::too_many_arguments)]
+fn check_row(
+    i: usize,
+    scalar: Result<(f64, f64, f64, f64, f64, Verdict), Error>,
+    out: &Outputs,
+    row_error: Option<Error>,
+) -> Result<(), TestCaseError> {
+    match scalar {
+        Ok((e, judged, mpe, lower, upper, verdict)) => {
+            prop_assert_eq!(
+                out.code[i],
+                0,
+                "row {}: scalar Ok, batch {:?}",
+                i,
+                row_error
+            );
+            prop_assert!(
+                same_f64(out.e[i], e),
+                "row {i}: error {} vs {}",
+                out.e[i],
+                e
+            );
+            prop_assert!(same_f64(out.judged[i], judged), "row {i}: judged");
+            prop_assert!(
+                same_f64(out.mpe[i], mpe),
+                "row {i}: mpe {} vs {}",
+                out.mpe[i],
+                mpe
+            );
+            prop_assert!(same_f64(out.lower[i], lower), "row {i}: lower");
+            prop_assert!(same_f64(out.upper[i], upper), "row {i}: upper");
+            prop_assert_eq!(verdict_of(out.verdict[i]), Some(verdict));
+            prop_assert!(row_error.is_none());
+        }
+        Err(err) => {
+            let code = RowError::from_code(out.code[i]);
+            prop_assert!(
+                code.is_some(),
+                "row {i}: scalar {err}, batch code {}",
+                out.code[i]
+            );
+            let code = code.unwrap();
+            prop_assert!(
+                code.matches(&err),
+                "row {i}: scalar {err:?}, batch {code:?}"
+            );
+            prop_assert_eq!(
+                row_error.map(|e| e.to_string()),
+                Some(err.to_string()),
+                "row {}",
+                i
+            );
+            prop_assert!(out.e[i].is_nan() && out.mpe[i].is_nan() && out.judged[i].is_nan());
+            prop_assert_eq!(out.verdict[i], VERDICT_INVALID);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+enum FuelCase {
+    Absent,
+    Named(&'static str),
+    Coefficient(f64),
+    PerRow,
+}
+
+/// Profile index, stage index, test point, temperatures given, fuel, rows (V_J, V_B, t_J, t_B, β).
+type DispenserCase = (
+    usize,
+    usize,
+    TestPoint,
+    bool,
+    FuelCase,
+    Vec<(f64, f64, f64, f64, f64)>,
+);
+
+fn dispenser_case() -> impl Strategy<Value = DispenserCase> {
+    (
+        0..BUILTIN_DISPENSER_PROFILES.len(),
+        0..4usize,
+        prop::sample::select(TestPoint::ALL.to_vec()),
+        any::<bool>(),
+        prop_oneof![
+            Just(FuelCase::Absent),
+            Just(FuelCase::Named("petrol")),
+            Just(FuelCase::Named("diesel")),
+            Just(FuelCase::Coefficient(0.00095)),
+            Just(FuelCase::PerRow),
+        ],
+        // Up to a little over two chunks, so chunk edges are crossed.
+        prop::collection::vec(
+            (
+                value(0.05..250.0),
+                -0.8..0.8f64,
+                value(-65.0..85.0),
+                value(-6.0..6.0),
+                value(0.0..0.0012),
+            ),
+            0..(2 * CHUNK_ROWS + 40),
+        ),
+    )
+        .prop_map(|(p, s, tp, temps, fuel, rows)| {
+            // V_J from V_B and an error in %, unless V_B is a bad value (then V_J is too).
+            let rows = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (vb, err, tb, dt, beta))| {
+                    let vj = if i % 17 == 3 {
+                        -vb
+                    } else {
+                        vb * (1.0 + err / 100.0)
+                    };
+                    (vj, vb, tb + dt, tb, beta)
+                })
+                .collect();
+            (p, s, tp, temps, fuel, rows)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
+    #[test]
+    fn dispenser_batch_equals_scalar((p, s, tp, temps, fuel, rows) in dispenser_case()) {
+        let profile = DispenserProfile::builtin(BUILTIN_DISPENSER_PROFILES[p]).unwrap();
+        let names = profile.stage_names();
+        let stage = profile.stage(Some(names[s % names.len()])).unwrap();
+        let Ok(batch) = DispenserBatch::new(&profile, stage, tp) else {
+            // No rule for the test point: the scalar API refuses every draw too.
+            prop_assert!(evaluate_draw(&profile, stage, &Draw::new(tp, 20.0, 20.0)).is_err());
+            return Ok(());
+        };
+        let n = rows.len();
+        let col = |k: usize| rows.iter().map(|r| [r.0, r.1, r.2, r.3, r.4][k]).collect::<Vec<f64>>();
+        let (vj, vb, tj, tb, betas) = (col(0), col(1), col(2), col(3), col(4));
+        let (named, coeff);
+        let substance: Option<Substance> = match fuel {
+            FuelCase::Named(f) => Some(Substance::parse(f)),
+            FuelCase::Coefficient(b) => Some(Substance::Coefficient(b)),
+            _ => None,
+        };
+        let fuel_col = match (&fuel, &substance) {
+            (FuelCase::PerRow, _) => Fuel::PerRow(&betas),
+            (_, Some(s)) => { named = s.clone(); coeff = &named; Fuel::Same(coeff) }
+            _ => Fuel::Absent,
+        };
+        let cols = DispenserColumns {
+            indicated_l: &vj,
+            standard_l: &vb,
+            dispenser_temp_c: temps.then_some(&tj[..]),
+            can_temp_c: temps.then_some(&tb[..]),
+            fuel: fuel_col,
+        };
+        let mut out = Outputs::new(n);
+        let res = batch.evaluate(&cols, &mut out.view());
+        if temps && matches!(fuel, FuelCase::Absent) {
+            let missing = matches!(res, Err(Error::MissingCompanion { .. }));
+            prop_assert!(missing);
+            return Ok(());
+        }
+        res.unwrap();
+        for i in 0..n {
+            let mut d = Draw::new(tp, vj[i], vb[i]);
+            if temps {
+                d = d.with_temperatures(tj[i], tb[i]);
+                d.fuel = match fuel {
+                    FuelCase::PerRow => Some(Substance::Coefficient(betas[i])),
+                    _ => substance.clone(),
+                };
+            }
+            let scalar = evaluate_draw(&profile, stage, &d).map(|r| {
+                (r.error_pct, r.judged_error_pct, r.mpe_pct, r.limits_pct.lower, r.limits_pct.upper, r.indication_verdict)
+            });
+            check_row(i, scalar, &out, batch.row_error(&cols, i))?;
+        }
+    }
+
+    #[test]
+    fn taximeter_batch_equals_scalar(
+        p in 0..4usize,
+        s in 0..3usize,
+        time in any::<bool>(),
+        units in prop::sample::select(vec![(0usize, 0usize), (1, 1), (0, 1), (2, 0)]),
+        rows in prop::collection::vec((value(0.001..5000.0), -5.0..5.0f64), 0..(2 * CHUNK_ROWS + 40)),
+    ) {
+        let ids = ["jjg517-2016", "oiml-r21", "nist-hb44-5.54", "mid-mi007"];
+        let profile = TaximeterProfile::builtin(ids[p]).unwrap();
+        let names = profile.stage_names();
+        let stage = profile.stage(Some(names[s % names.len()])).unwrap();
+        let kind = if time { TestKind::Time } else { TestKind::Distance };
+        let unit_set = if time {
+            [Unit::Second, Unit::Minute, Unit::Hour]
+        } else {
+            [Unit::Metre, Unit::Kilometre, Unit::Mile]
+        };
+        let (ru, iu) = (unit_set[units.0], unit_set[units.1]);
+        let Ok(batch) = TaximeterBatch::new(&profile, stage, kind, ru, iu) else {
+            prop_assert!(stage.tolerance(kind).is_err());
+            return Ok(());
+        };
+        let reference: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        let indicated: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| if i % 13 == 5 { -r.0 } else { r.0 * (1.0 + r.1 / 100.0) })
+            .collect();
+        let cols = TaximeterColumns { reference: &reference, indicated: &indicated };
+        let mut out = Outputs::new(rows.len());
+        batch.evaluate(&cols, &mut out.view()).unwrap();
+        for i in 0..rows.len() {
+            let t = MeterTest::new(kind, reference[i], indicated[i], ru).with_indicated_unit(iu);
+            let scalar = evaluate_test(&profile, stage, &t).map(|r| {
+                (r.error_pct, r.judged_error_pct, r.mpe_pct, r.limits_pct.lower, r.limits_pct.upper, r.verdict)
+            });
+            check_row(i, scalar, &out, batch.row_error(&cols, i))?;
+        }
+    }
+}
+
+#[test]
+fn mismatched_lengths_are_one_typed_error() {
+    let profile = DispenserProfile::builtin("jjg443-2015").unwrap();
+    let batch =
+        DispenserBatch::new(&profile, profile.stage(None).unwrap(), TestPoint::Max).unwrap();
+    let mut out = Outputs::new(3);
+    let cols = DispenserColumns::new(&[20.0, 20.0, 20.0], &[20.0, 20.0]);
+    assert!(matches!(
+        batch.evaluate(&cols, &mut out.view()),
+        Err(Error::LengthMismatch {
+            field: "standard_l",
+            len: 2,
+            expected: 3
+        })
+    ));
+    let cols = DispenserColumns::new(&[20.0, 20.0], &[20.0, 20.0]);
+    assert!(matches!(
+        batch.evaluate(&cols, &mut out.view()),
+        Err(Error::LengthMismatch {
+            field: "error_pct",
+            len: 3,
+            expected: 2
+        })
+    ));
+    let tprofile = TaximeterProfile::builtin("jjg517-2016").unwrap();
+    let tb = TaximeterBatch::new(
+        &tprofile,
+        tprofile.stage(Some("installed")).unwrap(),
+        TestKind::Distance,
+        Unit::Kilometre,
+        Unit::Kilometre,
+    )
+    .unwrap();
+    let cols = TaximeterColumns {
+        reference: &[1.0],
+        indicated: &[],
+    };
+    let (mut e, mut m, mut v, mut c) = ([0.0; 1], [0.0; 1], [0u8; 1], [0u8; 1]);
+    assert!(matches!(
+        tb.evaluate(
+            &cols,
+            &mut TaximeterOutput::new(&mut e, &mut m, &mut v, &mut c)
+        ),
+        Err(Error::LengthMismatch {
+            field: "indicated",
+            ..
+        })
+    ));
+    assert!(matches!(
+        TaximeterBatch::new(
+            &tprofile,
+            tprofile.stage(None).unwrap(),
+            TestKind::Time,
+            Unit::Metre,
+            Unit::Second
+        ),
+        Err(Error::WrongUnit { .. })
+    ));
+}
+
+#[test]
+fn constant_limits_where_the_tolerance_is_relative() {
+    let jjg = DispenserProfile::builtin("jjg443-2015").unwrap();
+    let b = DispenserBatch::new(&jjg, jjg.stage(None).unwrap(), TestPoint::Max).unwrap();
+    assert!(b.has_constant_limits());
+    let mid = DispenserProfile::builtin("mid-mi005").unwrap();
+    let b = DispenserBatch::new(&mid, mid.stage(None).unwrap(), TestPoint::Max).unwrap();
+    assert!(!b.has_constant_limits()); // MID Table 3 / E_min: per row
+}
+
+/// Deterministic rows with a bad row every 97 (xorshift; no test-order dependence).
+fn big_columns(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut vj, mut vb, mut tj, mut tb) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        let b = 19.9 + 0.2 * next();
+        let j = if i % 97 == 0 {
+            f64::NAN
+        } else {
+            b * (1.0 + (next() - 0.5) * 0.0066)
+        };
+        let t = 5.0 + 30.0 * next();
+        vb.push(b);
+        vj.push(j);
+        tb.push(t);
+        tj.push(t + (next() - 0.5) * 9.0);
+    }
+    (vj, vb, tj, tb)
+}
+
+/// A batch big enough for the parallel path equals the same rows evaluated in pieces below
+/// the parallel threshold (the serial path), bit for bit.
+#[test]
+fn large_batch_equals_piecewise_serial() {
+    let n = 300_000;
+    let (vj, vb, tj, tb) = big_columns(n);
+    let profile = DispenserProfile::builtin("jjg443-2015").unwrap();
+    let batch =
+        DispenserBatch::new(&profile, profile.stage(None).unwrap(), TestPoint::Max).unwrap();
+    let petrol = Substance::parse("petrol");
+    let cols = |r: std::ops::Range<usize>| DispenserColumns {
+        indicated_l: &vj[r.clone()],
+        standard_l: &vb[r.clone()],
+        dispenser_temp_c: Some(&tj[r.clone()]),
+        can_temp_c: Some(&tb[r]),
+        fuel: Fuel::Same(&petrol),
+    };
+    let mut whole = Outputs::new(n);
+    batch.evaluate(&cols(0..n), &mut whole.view()).unwrap();
+    let mut pieces = Outputs::new(0);
+    for start in (0..n).step_by(30_000) {
+        let end = (start + 30_000).min(n);
+        let mut o = Outputs::new(end - start);
+        batch.evaluate(&cols(start..end), &mut o.view()).unwrap();
+        pieces.e.extend(o.e);
+        pieces.mpe.extend(o.mpe);
+        pieces.verdict.extend(o.verdict);
+        pieces.code.extend(o.code);
+        pieces.judged.extend(o.judged);
+        pieces.lower.extend(o.lower);
+        pieces.upper.extend(o.upper);
+    }
+    assert!(whole.bits() == pieces.bits());
+    assert!(whole.code.iter().filter(|&&c| c != 0).count() >= n / 97);
+    assert!(whole.verdict.contains(&1) && whole.verdict.contains(&0));
+    // And a sample of rows against the scalar API.
+    for i in (0..n).step_by(101) {
+        let d = Draw::new(TestPoint::Max, vj[i], vb[i])
+            .with_temperatures(tj[i], tb[i])
+            .with_fuel("petrol");
+        match evaluate_draw(&profile, profile.stage(None).unwrap(), &d) {
+            Ok(r) => {
+                assert!(same_f64(whole.e[i], r.error_pct) && same_f64(whole.mpe[i], r.mpe_pct))
+            }
+            Err(e) => assert!(RowError::from_code(whole.code[i]).unwrap().matches(&e)),
+        }
+    }
+}
