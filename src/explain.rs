@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dispenser::DrawResult;
 use crate::taximeter::MeterTestResult;
-use crate::tolerance::PctLimits;
+use crate::tolerance::{PctLimits, LIMIT_SLACK_PCT};
 
 /// One step of an explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,13 @@ fn judging_steps(
     steps.push(step(
         "maximum permissible error",
         "lower ≤ E ≤ upper (limits included)",
-        format!("{} % ≤ {} % ≤ {} %", p(lower), p(judged), p(upper)),
+        if judged < lower - LIMIT_SLACK_PCT * lower.abs().max(1.0) {
+            format!("{} % < {} % (below the lower limit)", p(judged), p(lower))
+        } else if judged > upper + LIMIT_SLACK_PCT * upper.abs().max(1.0) {
+            format!("{} % > {} % (above the upper limit)", p(judged), p(upper))
+        } else {
+            format!("{} % ≤ {} % ≤ {} %", p(lower), p(judged), p(upper))
+        },
         format!("limits {} % … {} %", p(lower), p(upper)),
         clause,
     ));
