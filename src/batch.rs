@@ -21,9 +21,13 @@
 //!    combined validity check (every range check as a compare, combined with `&`), judges
 //!    against the per-batch limits with [`judge`]'s kernel, and writes E, the MPE, the
 //!    verdict and the error code (NaN / [`VERDICT_INVALID`] selected for rows that fail the
-//!    check). Without a result rounding the dispenser kernels vectorise on the default
-//!    target (SSE2 `mulpd`/`divpd`/`cmplepd`); with a [`ResultRounding`] (JJG stages) the
-//!    rounding is branch-free but LLVM keeps the loop scalar on SSE2;
+//!    check). The kernels vectorise on the default target (SSE2 `mulpd`/`divpd`/`cmplepd`),
+//!    with or without a [`ResultRounding`]: for constant limits a rounded judgement (JJG
+//!    stages) is a pair of thresholds on the unrounded error plus a sign threshold, found once
+//!    per plan by bisection with the scalar [`judge`] (`Thresholds`), so the kernel compares
+//!    and never rounds; the judged (rounded) error is computed in a separate pass only when
+//!    asked for ([`Output::with_judged`]). If the thresholds cannot be established the
+//!    kernel rounds per row (scalar on SSE2);
 //! 2. rows that failed the combined check (rare) get their exact [`RowError`] code by a
 //!    per-row function that checks in the scalar API's order;
 //! 3. the limits are per-batch constants when the stage's tolerance is purely
@@ -82,7 +86,9 @@ use crate::profile::{DispenserProfile, DispenserStage};
 use crate::taximeter::{
     evaluate_test, meter_error_pct, MeterTest, TaximeterProfile, TaximeterStage, TestKind,
 };
-use crate::tolerance::{judge_by, snap, PctLimits, Tolerance, ToleranceContext};
+use crate::tolerance::{
+    judge, judge_by, snap, PctLimits, ResultRounding, Tolerance, ToleranceContext,
+};
 use crate::units::{scale_to_base, Unit};
 use crate::verdict::Verdict;
 
@@ -617,16 +623,168 @@ macro_rules! with_round {
     };
 }
 
-/// The required judged outputs of one row: the MPE and the verdict code — NaN and
-/// [`VERDICT_INVALID`] unless `ok`. Branch-free (selects).
+/// The required judged outputs of one row: the MPE and the verdict code given by `judge` —
+/// NaN and [`VERDICT_INVALID`] unless `ok`. Branch-free (selects).
 #[inline(always)]
-fn judge_row(ok: bool, e: f64, lim: PctLimits, round: impl Fn(f64) -> f64) -> (f64, u8) {
-    let (j, v) = judge_by(e, lim, round);
-    let m = lim.applicable(j);
+fn judge_row(ok: bool, e: f64, judge: impl Fn(f64) -> (f64, u8)) -> (f64, u8) {
+    let (m, v) = judge(e);
     (
         if ok { m } else { f64::NAN },
-        if ok { verdict_code(v) } else { VERDICT_INVALID },
+        if ok { v } else { VERDICT_INVALID },
     )
+}
+
+/// The MPE and verdict code of an error `e` judged against `lim` with `round`: the scalar
+/// judgement ([`judge_by`], then the limit on the side of the judged error).
+#[inline(always)]
+fn judge_rounded(e: f64, lim: PctLimits, round: impl Fn(f64) -> f64) -> (f64, u8) {
+    let (j, v) = judge_by(e, lim, round);
+    (lim.applicable(j), verdict_code(v))
+}
+
+/// A rounded judgement against constant limits as thresholds on the unrounded error E.
+///
+/// The rounding is non-decreasing in E (scale, snap to millionths, round to an integer in
+/// any mode, unscale: each step is monotone), so for constant limits the E that pass form an
+/// interval `[pass_from, fail_from)` and the judged error is negative exactly for
+/// `E < nonneg_from`. The thresholds are found once per batch by bisection over the doubles
+/// in order, with the scalar [`judge`] itself as the oracle, and checked against it on both
+/// sides of each threshold (see [`Thresholds::new`]): the kernels then compare instead of
+/// rounding, which vectorises on SSE2 (the rounding does not). The judged error itself, when
+/// asked for, is rounded in a separate pass ([`finish_chunk`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Thresholds {
+    /// The smallest double whose judged error is not negative (`+∞`: none is).
+    nonneg_from: f64,
+    /// The smallest double that passes the lower limit (`+∞`: none does).
+    pass_from: f64,
+    /// The smallest double that fails the upper limit (`+∞`: none does).
+    fail_from: f64,
+    /// The MPE of a negative judged error (`-lower`).
+    neg_mpe: f64,
+    /// The MPE of a non-negative judged error (`upper`).
+    pos_mpe: f64,
+}
+
+/// Order-preserving map of the non-NaN doubles to `i64` (−0 just below +0); its own inverse
+/// through [`from_ordered`].
+fn ordered(x: f64) -> i64 {
+    let i = x.to_bits() as i64;
+    i ^ (((i >> 63) as u64) >> 1) as i64
+}
+
+/// The inverse of [`ordered`].
+fn from_ordered(k: i64) -> f64 {
+    f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
+}
+
+/// The double just below `x` in the order of [`ordered`].
+fn next_below(x: f64) -> f64 {
+    from_ordered(ordered(x) - 1)
+}
+
+/// The smallest finite double `x` with `p(x)`, for `p` false then true over the finite doubles
+/// in order: `-f64::MAX` when `p` holds everywhere, `+∞` when nowhere; `None` when the ends
+/// contradict monotonicity (`p(-MAX)` but not `p(MAX)`).
+fn first_true(p: impl Fn(f64) -> bool) -> Option<f64> {
+    match (p(-f64::MAX), p(f64::MAX)) {
+        (true, true) => return Some(-f64::MAX),
+        (false, false) => return Some(f64::INFINITY),
+        (true, false) => return None,
+        (false, true) => {}
+    }
+    // Invariant: !p(lo), p(hi). At most 64 steps.
+    let (mut lo, mut hi) = (
+        i128::from(ordered(-f64::MAX)),
+        i128::from(ordered(f64::MAX)),
+    );
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if p(from_ordered(mid as i64)) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(from_ordered(hi as i64))
+}
+
+impl Thresholds {
+    /// The thresholds of `lim` judged with `rounding`, or `None` when they cannot be
+    /// established (the endpoints contradict monotonicity, or the thresholds disagree with
+    /// the scalar [`judge`] on either side of one of them or at the special values): the
+    /// caller then rounds per row.
+    fn new(lim: PctLimits, rounding: &ResultRounding) -> Option<Self> {
+        if lim.lower.is_nan() || lim.upper.is_nan() {
+            return None;
+        }
+        let inf = f64::INFINITY;
+        let judged = |e: f64, l: PctLimits| judge(e, l, Some(rounding));
+        // One side at a time: the other limit at ±∞ is never the reason for a fail (the
+        // judged error of a finite E is never NaN).
+        let only_lower = PctLimits {
+            lower: lim.lower,
+            upper: inf,
+        };
+        let only_upper = PctLimits {
+            lower: -inf,
+            upper: lim.upper,
+        };
+        let t = Thresholds {
+            nonneg_from: first_true(|e| judged(e, lim).0 >= 0.0)?,
+            pass_from: first_true(|e| judged(e, only_lower).1 == Verdict::Pass)?,
+            fail_from: first_true(|e| judged(e, only_upper).1 == Verdict::Fail)?,
+            neg_mpe: -lim.lower,
+            pos_mpe: lim.upper,
+        };
+        let mut probes = vec![
+            -f64::MAX,
+            f64::MAX,
+            -inf,
+            inf,
+            f64::NAN,
+            0.0,
+            -0.0,
+            lim.lower,
+            lim.upper,
+        ];
+        for x in [t.nonneg_from, t.pass_from, t.fail_from] {
+            if x.is_finite() {
+                probes.extend([x, next_below(x)]);
+                if x < f64::MAX {
+                    probes.push(from_ordered(ordered(x) + 1));
+                }
+            }
+        }
+        let round = |x: f64| rounding.apply(x);
+        let agrees = probes.iter().all(|&e| {
+            let (m, v) = judge_rounded(e, lim, round);
+            let (tm, tv) = t.judge(e);
+            m.to_bits() == tm.to_bits() && v == tv
+        });
+        agrees.then_some(t)
+    }
+
+    /// The MPE and verdict code of `e` (the scalar judgement, for every double `e`).
+    #[inline(always)]
+    fn judge(&self, e: f64) -> (f64, u8) {
+        let m = if e < self.nonneg_from {
+            self.neg_mpe
+        } else {
+            self.pos_mpe
+        };
+        let inside = (e >= self.pass_from) & (e < self.fail_from);
+        (m, if inside { VERDICT_PASS } else { VERDICT_FAIL })
+    }
+}
+
+/// The thresholds of a plan: only with a result rounding (without one the kernels compare
+/// directly) and constant limits.
+fn plan_thresholds(
+    limits: Option<PctLimits>,
+    rounding: Option<&ResultRounding>,
+) -> Option<Thresholds> {
+    Thresholds::new(limits?, rounding?)
 }
 
 /// The limits used by the chunk kernels: the constant ones, or NaN (never `ok`) when the
@@ -737,6 +895,7 @@ pub struct DispenserBatch<'p> {
     test_point: TestPoint,
     tolerance: &'p Tolerance,
     limits: Option<PctLimits>,
+    thresholds: Option<Thresholds>,
     can_material: Option<Substance>,
     mmq_l: Option<f64>,
 }
@@ -761,12 +920,14 @@ impl<'p> DispenserBatch<'p> {
                 path: format!("stages.{}.indication", stage.name),
                 reason: format!("no rule for test point {test_point}"),
             })?;
+        let limits = constant_limits(&rule.tolerance);
         Ok(Self {
             profile,
             stage,
             test_point,
             tolerance: &rule.tolerance,
-            limits: constant_limits(&rule.tolerance),
+            limits,
+            thresholds: plan_thresholds(limits, stage.result_rounding.as_ref()),
             can_material: None,
             mmq_l: None,
         })
@@ -787,6 +948,13 @@ impl<'p> DispenserBatch<'p> {
     /// True when the limits are per-batch constants (the vectorised judging path).
     pub fn has_constant_limits(&self) -> bool {
         self.limits.is_some()
+    }
+
+    /// True when the stage's result rounding is judged by per-batch thresholds on the
+    /// unrounded error (constant limits and a result rounding whose thresholds could be
+    /// established; see the module docs): the kernels then compare without rounding.
+    pub fn judges_by_thresholds(&self) -> bool {
+        self.thresholds.is_some()
     }
 
     /// Row `i` as a scalar [`Draw`] (what [`evaluate_draw`] would be given).
@@ -922,7 +1090,11 @@ impl<'p> DispenserBatch<'p> {
     }
 
     fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
-        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(k, cols, out, round))
+        let lim = kernel_limits(self.limits);
+        with_round!(self.stage.result_rounding.as_ref(), round => match self.thresholds {
+            Some(t) => self.run_chunks(k, cols, out, round, move |e| t.judge(e)),
+            None => self.run_chunks(k, cols, out, round, move |e| judge_rounded(e, lim, round)),
+        })
     }
 
     fn run_chunks(
@@ -931,6 +1103,7 @@ impl<'p> DispenserBatch<'p> {
         cols: &DispenserColumns<'_>,
         mut out: Output<'_>,
         round: impl Fn(f64) -> f64 + Copy,
+        judge: impl Fn(f64) -> (f64, u8) + Copy,
     ) {
         let n = cols.len();
         let beta_const = [k.beta_fuel; CHUNK_ROWS];
@@ -954,7 +1127,7 @@ impl<'p> DispenserBatch<'p> {
                     (Some(tj), Some(tb)) => draw_kernel_thermal(
                         k,
                         lim,
-                        round,
+                        judge,
                         c.indicated_l,
                         c.standard_l,
                         tj,
@@ -966,7 +1139,7 @@ impl<'p> DispenserBatch<'p> {
                         code,
                     ),
                     _ => {
-                        draw_kernel_plain(lim, round, c.indicated_l, c.standard_l, e, mpe, v, code)
+                        draw_kernel_plain(lim, judge, c.indicated_l, c.standard_l, e, mpe, v, code)
                     }
                 }
             };
@@ -1103,7 +1276,7 @@ fn draw_code(k: &DrawConstants, v_j: f64, v_b: f64, t: Option<(f64, f64, f64)>) 
 fn draw_kernel_thermal(
     k: &DrawConstants,
     lim: PctLimits,
-    round: impl Fn(f64) -> f64 + Copy,
+    judge: impl Fn(f64) -> (f64, u8) + Copy,
     vj: &[f64],
     vb: &[f64],
     tj: &[f64],
@@ -1138,7 +1311,7 @@ fn draw_kernel_thermal(
             & (qlo..=qhi).contains(&q)
             & finite(e);
         any_check |= !ok;
-        let (m, v) = judge_row(ok, e, lim, round);
+        let (m, v) = judge_row(ok, e, judge);
         e_out[i] = e;
         mpe_out[i] = m;
         verdict_out[i] = v;
@@ -1153,7 +1326,7 @@ fn draw_kernel_thermal(
 #[inline(never)]
 fn draw_kernel_plain(
     lim: PctLimits,
-    round: impl Fn(f64) -> f64 + Copy,
+    judge: impl Fn(f64) -> (f64, u8) + Copy,
     vj: &[f64],
     vb: &[f64],
     e_out: &mut [f64],
@@ -1178,7 +1351,7 @@ fn draw_kernel_plain(
             & (qlo..=qhi).contains(&q)
             & finite(e);
         any_check |= !ok;
-        let (m, v) = judge_row(ok, e, lim, round);
+        let (m, v) = judge_row(ok, e, judge);
         e_out[i] = e;
         mpe_out[i] = m;
         verdict_out[i] = v;
@@ -1222,6 +1395,7 @@ pub struct TaximeterBatch<'p> {
     indicated_unit: Unit,
     tolerance: &'p Tolerance,
     limits: Option<PctLimits>,
+    thresholds: Option<Thresholds>,
 }
 
 impl<'p> TaximeterBatch<'p> {
@@ -1242,6 +1416,7 @@ impl<'p> TaximeterBatch<'p> {
             .with_indicated_unit(indicated_unit)
             .to_base()?;
         let tolerance = stage.tolerance(kind)?;
+        let limits = constant_limits(tolerance);
         Ok(Self {
             profile,
             stage,
@@ -1249,13 +1424,21 @@ impl<'p> TaximeterBatch<'p> {
             reference_unit,
             indicated_unit,
             tolerance,
-            limits: constant_limits(tolerance),
+            limits,
+            thresholds: plan_thresholds(limits, stage.result_rounding.as_ref()),
         })
     }
 
     /// True when the limits are per-batch constants (the vectorised judging path).
     pub fn has_constant_limits(&self) -> bool {
         self.limits.is_some()
+    }
+
+    /// True when the stage's result rounding is judged by per-batch thresholds on the
+    /// unrounded error (constant limits and a result rounding whose thresholds could be
+    /// established; see the module docs): the kernels then compare without rounding.
+    pub fn judges_by_thresholds(&self) -> bool {
+        self.thresholds.is_some()
     }
 
     /// Row `i` as a scalar [`MeterTest`].
@@ -1322,7 +1505,11 @@ impl<'p> TaximeterBatch<'p> {
     }
 
     fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
-        with_round!(self.stage.result_rounding.as_ref(), round => self.run_chunks(cols, out, round))
+        let lim = kernel_limits(self.limits);
+        with_round!(self.stage.result_rounding.as_ref(), round => match self.thresholds {
+            Some(t) => self.run_chunks(cols, out, round, move |e| t.judge(e)),
+            None => self.run_chunks(cols, out, round, move |e| judge_rounded(e, lim, round)),
+        })
     }
 
     fn run_chunks(
@@ -1330,6 +1517,7 @@ impl<'p> TaximeterBatch<'p> {
         cols: &TaximeterColumns<'_>,
         mut out: Output<'_>,
         round: impl Fn(f64) -> f64 + Copy,
+        judge: impl Fn(f64) -> (f64, u8) + Copy,
     ) {
         let n = cols.reference.len();
         let lim = kernel_limits(self.limits);
@@ -1346,7 +1534,7 @@ impl<'p> TaximeterBatch<'p> {
                     self.reference_unit,
                     self.indicated_unit,
                     lim,
-                    round,
+                    judge,
                     c.reference,
                     c.indicated,
                     e,
@@ -1397,7 +1585,7 @@ fn taxi_kernel(
     ru: Unit,
     xu: Unit,
     lim: PctLimits,
-    round: impl Fn(f64) -> f64 + Copy,
+    judge: impl Fn(f64) -> (f64, u8) + Copy,
     r_in: &[f64],
     x_in: &[f64],
     e_out: &mut [f64],
@@ -1423,11 +1611,160 @@ fn taxi_kernel(
         // The fast range implies r finite and > 0 and its base value finite and > 0.
         let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
         any_check |= !ok;
-        let (m, v) = judge_row(ok, e, lim, round);
+        let (m, v) = judge_row(ok, e, judge);
         e_out[i] = e;
         mpe_out[i] = m;
         verdict_out[i] = v;
         code_out[i] = if ok { 0 } else { CHECK };
     }
     any_check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundings() -> Vec<ResultRounding> {
+        let modes = [
+            RoundingMode::HalfEven,
+            RoundingMode::HalfUp,
+            RoundingMode::Down,
+            RoundingMode::Up,
+        ];
+        modes
+            .iter()
+            .flat_map(|&mode| {
+                (0..=4).map(move |decimals| ResultRounding {
+                    decimals,
+                    mode,
+                    source: String::new(),
+                })
+            })
+            .collect()
+    }
+
+    fn limits() -> Vec<PctLimits> {
+        vec![
+            PctLimits::symmetric(0.30),
+            PctLimits::symmetric(0.50),
+            PctLimits::symmetric(0.2),
+            PctLimits::symmetric(0.1),
+            PctLimits::symmetric(0.0),
+            PctLimits::symmetric(1e-9),
+            PctLimits::symmetric(123.456),
+            PctLimits {
+                lower: -4.0,
+                upper: 1.0,
+            },
+            PctLimits {
+                lower: -0.0,
+                upper: 0.6,
+            },
+        ]
+    }
+
+    /// Every double within `k` steps (in order) of `x`.
+    fn around(x: f64, k: i64) -> impl Iterator<Item = f64> {
+        (-k..=k).filter_map(move |d| {
+            let y = from_ordered(ordered(x).checked_add(d)?);
+            (!y.is_nan()).then_some(y)
+        })
+    }
+
+    #[test]
+    fn ordered_is_monotone_and_invertible() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -f64::MAX,
+            -1.0,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            1.0,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for w in xs.windows(2) {
+            assert!(ordered(w[0]) < ordered(w[1]), "{w:?}");
+            assert_eq!(from_ordered(ordered(w[0])).to_bits(), w[0].to_bits());
+        }
+        assert_eq!(ordered(0.0) - ordered(-0.0), 1);
+    }
+
+    /// The thresholds give the scalar judgement (rounding, then limits) at, and up to 64
+    /// doubles around, each threshold, each limit ± half a unit of the last digit kept, each
+    /// rounding boundary near the limits, and the special values.
+    #[test]
+    fn thresholds_equal_the_scalar_judgement() {
+        for r in roundings() {
+            let unit = 10f64.powi(-(r.decimals as i32));
+            for lim in limits() {
+                let t = Thresholds::new(lim, &r)
+                    .unwrap_or_else(|| panic!("no thresholds for {lim:?} {r:?}"));
+                let mut centres = vec![t.nonneg_from, t.pass_from, t.fail_from, 0.0];
+                for l in [lim.lower, lim.upper] {
+                    for d in [-unit, -unit / 2.0, 0.0, unit / 2.0, unit] {
+                        centres.extend([l + d, -(l + d)]);
+                    }
+                }
+                for c in centres.into_iter().filter(|c| c.is_finite()) {
+                    for e in around(c, 64) {
+                        // The scalar API's judgement (`evaluate_draw` / `evaluate_test`).
+                        let (j, v) = judge(e, lim, Some(&r));
+                        let scalar = (lim.applicable(j), verdict_code(v));
+                        let fast = t.judge(e);
+                        assert!(
+                            scalar.0.to_bits() == fast.0.to_bits() && scalar.1 == fast.1,
+                            "E = {e:e} ({e:?}) {lim:?} {r:?}: scalar {scalar:?}, thresholds {fast:?}"
+                        );
+                    }
+                }
+                for e in [
+                    f64::NAN,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::MAX,
+                    -f64::MAX,
+                ] {
+                    let scalar = judge_rounded(e, lim, |x| r.apply(x));
+                    assert_eq!(scalar.0.to_bits(), t.judge(e).0.to_bits());
+                    assert_eq!(scalar.1, t.judge(e).1);
+                }
+            }
+        }
+    }
+
+    /// The JJG thresholds sit where the rounding puts them: ±0.30 % half-even to 0.01 %
+    /// passes up to (not including) 0.305 (0.305 rounds to 0.30 half-even, so a little
+    /// beyond: the first failing E is the first that rounds to 0.31).
+    #[test]
+    fn jjg_thresholds_are_half_a_unit_out() {
+        let r = ResultRounding {
+            decimals: 2,
+            mode: RoundingMode::HalfEven,
+            source: String::new(),
+        };
+        let lim = PctLimits::symmetric(0.30);
+        let t = Thresholds::new(lim, &r).unwrap();
+        assert!((t.fail_from - 0.305).abs() < 1e-6, "{t:?}");
+        assert!((t.pass_from + 0.305).abs() < 1e-6, "{t:?}");
+        assert!((t.nonneg_from + 0.005).abs() < 1e-6, "{t:?}");
+        assert_eq!(r.apply(next_below(t.fail_from)), 0.30);
+        assert_eq!(r.apply(t.fail_from), 0.31);
+    }
+
+    #[test]
+    fn first_true_rejects_contradicting_ends() {
+        assert_eq!(first_true(|x| x < 0.0), None);
+        assert_eq!(first_true(|_| true), Some(-f64::MAX));
+        assert_eq!(first_true(|_| false), Some(f64::INFINITY));
+        assert_eq!(first_true(|x| x >= 1.5), Some(1.5));
+        assert_eq!(first_true(|x| x > 0.0), Some(5e-324));
+        assert_eq!(
+            first_true(|x| x >= 0.0).map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+    }
 }

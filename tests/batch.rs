@@ -10,6 +10,7 @@ use verimeter::batch::{
 use verimeter::dispenser::{evaluate_draw, Draw, Substance, TestPoint};
 use verimeter::profile::{DispenserProfile, BUILTIN_DISPENSER_PROFILES};
 use verimeter::taximeter::{evaluate_test, MeterTest, TaximeterProfile, TestKind};
+use verimeter::tolerance::ToleranceContext;
 use verimeter::units::Unit;
 use verimeter::{Error, Verdict};
 
@@ -449,5 +450,234 @@ fn large_batch_equals_piecewise_serial() {
             }
             Err(e) => assert!(RowError::from_code(whole.code[i]).unwrap().matches(&e)),
         }
+    }
+}
+
+/// The values of E where a rounded judgement can change: every limit and the sign boundary,
+/// ± half a unit of the last digit kept, ± the rounding's snap to millionths of a unit.
+fn threshold_targets(limits: [f64; 2], decimals: u32) -> Vec<f64> {
+    let unit = 10f64.powi(-(decimals as i32));
+    let mut out = vec![];
+    for l in [limits[0], limits[1], 0.0] {
+        for half in [-0.5, 0.0, 0.5] {
+            for snap in [-0.5e-6, 0.0, 0.5e-6] {
+                out.push(l + (half + snap) * unit);
+            }
+        }
+    }
+    out
+}
+
+/// Rows whose indication is 64 doubles either side of `reference · (1 + E/100)` for each
+/// target E.
+fn rows_around(reference: f64, targets: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (mut r, mut x) = (vec![], vec![]);
+    for &e in targets {
+        let centre = reference * (1.0 + e / 100.0);
+        for d in -64i64..=64 {
+            r.push(reference);
+            x.push(f64::from_bits((centre.to_bits() as i64 + d) as u64));
+        }
+    }
+    (r, x)
+}
+
+/// Rounded (JJG) stages are judged by thresholds on the unrounded error; rows whose error
+/// lies at and a few ULPs around every threshold give the scalar answers bit for bit.
+#[test]
+fn rows_at_the_rounding_thresholds_equal_scalar() {
+    let taxi = TaximeterProfile::builtin("jjg517-2016").unwrap();
+    let (mut checked, mut with_thresholds) = (0, 0);
+    for name in taxi.stage_names() {
+        let stage = taxi.stage(Some(name)).unwrap();
+        let rounding = stage.result_rounding.clone().unwrap();
+        for kind in [TestKind::Distance, TestKind::Time] {
+            let unit = if kind == TestKind::Time {
+                Unit::Second
+            } else {
+                Unit::Metre
+            };
+            let Ok(batch) = TaximeterBatch::new(&taxi, stage, kind, unit, unit) else {
+                continue;
+            };
+            // Per-row tolerances (MID-style floors) round per row; constant ones by thresholds.
+            assert_eq!(batch.judges_by_thresholds(), batch.has_constant_limits());
+            with_thresholds += usize::from(batch.judges_by_thresholds());
+            let tolerance = stage.tolerance(kind).unwrap();
+            for reference in [1000.0, 7.3, 123_456.789] {
+                let lim = tolerance.evaluate(&ToleranceContext::new(reference));
+                let lim = match lim.and_then(|l| l.as_pct(reference)) {
+                    Ok(l) => [l.lower, l.upper],
+                    Err(_) => continue,
+                };
+                let (r, x) = rows_around(reference, &threshold_targets(lim, rounding.decimals));
+                let cols = TaximeterColumns {
+                    reference: &r,
+                    indicated: &x,
+                };
+                let mut out = Outputs::new(r.len());
+                batch.evaluate(&cols, &mut out.view()).unwrap();
+                for i in 0..r.len() {
+                    let t = MeterTest::new(kind, r[i], x[i], unit).with_indicated_unit(unit);
+                    let scalar = evaluate_test(&taxi, stage, &t).map(|r| {
+                        let l = r.limits_pct;
+                        (
+                            r.error_pct,
+                            r.judged_error_pct,
+                            r.mpe_pct,
+                            l.lower,
+                            l.upper,
+                            r.verdict,
+                        )
+                    });
+                    check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
+                    checked += 1;
+                }
+                assert!(out.verdict.contains(&0) && out.verdict.contains(&1));
+            }
+        }
+    }
+    let disp = DispenserProfile::builtin("jjg443-2015").unwrap();
+    for name in disp.stage_names() {
+        let stage = disp.stage(Some(name)).unwrap();
+        let rounding = stage.result_rounding.clone().unwrap();
+        for (tp, pct) in [(TestPoint::Max, 0.30), (TestPoint::Mmq, 0.50)] {
+            let batch = DispenserBatch::new(&disp, stage, tp).unwrap();
+            assert!(batch.judges_by_thresholds(), "{name} {tp:?}");
+            for vb in [20.0, 2.5, 99.99] {
+                let (b, j) = rows_around(vb, &threshold_targets([-pct, pct], rounding.decimals));
+                let cols = DispenserColumns::new(&j, &b);
+                let mut out = Outputs::new(b.len());
+                batch.evaluate(&cols, &mut out.view()).unwrap();
+                for i in 0..b.len() {
+                    let d = batch.draw(&cols, i).unwrap();
+                    let scalar = evaluate_draw(&disp, stage, &d).map(|r| {
+                        let l = r.limits_pct;
+                        (
+                            r.error_pct,
+                            r.judged_error_pct,
+                            r.mpe_pct,
+                            l.lower,
+                            l.upper,
+                            r.verdict,
+                        )
+                    });
+                    check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
+                    checked += 1;
+                }
+                assert!(out.verdict.contains(&0) && out.verdict.contains(&1));
+            }
+        }
+    }
+    assert!(checked > 10_000 && with_thresholds > 0);
+}
+
+/// Order-preserving map of the non-NaN doubles to integers (test-side, independent).
+fn ord(x: f64) -> i64 {
+    let i = x.to_bits() as i64;
+    if i < 0 {
+        -(i & i64::MAX) - 1
+    } else {
+        i
+    }
+}
+
+/// The smallest double in `[lo, hi]` where `p` (false at `lo`, true at `hi`) turns true.
+fn bisect(lo: f64, hi: f64, p: impl Fn(f64) -> bool) -> f64 {
+    let (mut lo, mut hi) = (lo, hi);
+    assert!(!p(lo) && p(hi));
+    loop {
+        let (a, b) = (ord(lo), ord(hi));
+        if b - a <= 1 {
+            return hi;
+        }
+        let mut mid = lo + (hi - lo) / 2.0;
+        if ord(mid) <= a || ord(mid) >= b {
+            mid = if a + 1 < b {
+                // Halve in the order of the doubles.
+                let m = a + (b - a) / 2;
+                if m >= 0 {
+                    f64::from_bits(m as u64)
+                } else {
+                    -f64::from_bits((-(m + 1)) as u64)
+                }
+            } else {
+                return hi;
+            };
+        }
+        if p(mid) {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+}
+
+/// Draws whose error E is *exactly* a judgement threshold of JJG 443 (found here by bisection
+/// with the scalar `judge`), or one double either side: found by scanning many V_B, since E
+/// has a resolution of about 100·ε while the thresholds are arbitrary doubles. (The limits are
+/// symmetric, so the sign threshold cannot change the MPE here; the unit tests in
+/// `src/batch.rs` check it with asymmetric limits, every double around it.)
+#[test]
+fn rows_exactly_on_the_thresholds_equal_scalar() {
+    use verimeter::dispenser::indication_error_pct;
+    use verimeter::tolerance::{judge, PctLimits};
+    let disp = DispenserProfile::builtin("jjg443-2015").unwrap();
+    let stage = disp.stage(None).unwrap();
+    let rounding = stage.result_rounding.as_ref();
+    let batch = DispenserBatch::new(&disp, stage, TestPoint::Max).unwrap();
+    assert!(batch.judges_by_thresholds());
+    let inf = f64::INFINITY;
+    let lim = PctLimits::symmetric(0.30);
+    let upper = PctLimits {
+        lower: -inf,
+        upper: 0.30,
+    };
+    let lower = PctLimits {
+        lower: -0.30,
+        upper: inf,
+    };
+    let thresholds = [
+        bisect(0.0, 1.0, |e| judge(e, upper, rounding).1 == Verdict::Fail),
+        bisect(-1.0, 0.0, |e| judge(e, lower, rounding).1 == Verdict::Pass),
+        bisect(-1.0, 0.0, |e| judge(e, lim, rounding).0 >= 0.0),
+    ];
+    let (mut vj, mut vb, mut hits) = (vec![], vec![], [[0usize; 3]; 3]);
+    for (ti, &t) in thresholds.iter().enumerate() {
+        // Near the sign threshold (≈ −0.005 %) the doubles are much denser than E's steps.
+        let tries = if ti == 2 { 400_000 } else { 20_000 };
+        for k in 0..tries {
+            let b = 20.0 + k as f64 * 6.9e-5;
+            let centre = b * (1.0 + t / 100.0);
+            for d in -3i64..=3 {
+                let j = f64::from_bits((centre.to_bits() as i64 + d) as u64);
+                let off = ord(indication_error_pct(j, b)) - ord(t);
+                if off.abs() <= 1 {
+                    hits[ti][(off + 1) as usize] += 1;
+                    vj.push(j);
+                    vb.push(b);
+                }
+            }
+        }
+    }
+    // Each threshold hit exactly and one double below and above.
+    assert!(hits.iter().flatten().all(|&h| h > 0), "{hits:?}");
+    let cols = DispenserColumns::new(&vj, &vb);
+    let mut out = Outputs::new(vj.len());
+    batch.evaluate(&cols, &mut out.view()).unwrap();
+    for i in 0..vj.len() {
+        let d = batch.draw(&cols, i).unwrap();
+        let scalar = evaluate_draw(&disp, stage, &d).map(|r| {
+            let l = r.limits_pct;
+            (
+                r.error_pct,
+                r.judged_error_pct,
+                r.mpe_pct,
+                l.lower,
+                l.upper,
+                r.verdict,
+            )
+        });
+        check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
     }
 }
