@@ -76,6 +76,13 @@ taximeter\n  verimeter profiles --kind dispenser --format json > profiles.json"
         after_long_help = crate::report::AFTER
     )]
     Report(crate::report::ReportArgs),
+    /// Write a realistic synthetic log (dispenser draws or taxi trips), deterministic for a
+    /// seed, streamed to stdout or a file.
+    #[command(
+        long_about = crate::generate::LONG_ABOUT,
+        after_long_help = crate::generate::AFTER
+    )]
+    Generate(crate::generate::GenerateArgs),
 }
 
 const DISPENSER_LONG: &str = "\

@@ -14,6 +14,7 @@
 //! - [`profiles_cmd`]: listing the built-in profiles of both kinds;
 //! - [`trips_cmd`] (with [`trips_in`], [`trips_out`], [`trips_help`]): trip-log fare
 //!   validation.
+//! - [`generate`]: synthetic dispenser and trip logs, streamed.
 //!
 //! Exit status: 0 all pass (a conditional pass counts as a pass), 1 something fails, fails
 //! conditionally, is incomplete or a row is an error, 2 usage error or unreadable input.
@@ -25,6 +26,7 @@ mod csvread;
 mod decide;
 mod dispenser_cmd;
 mod explain_cmd;
+mod generate;
 mod input;
 mod json_out;
 mod output;
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Trips(a) => trips_cmd::run(a),
         Command::Explain(a) => explain_cmd::run(a),
         Command::Report(a) => report::run(a),
+        Command::Generate(a) => generate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
