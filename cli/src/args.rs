@@ -97,6 +97,12 @@ case-insensitive, other columns echoed to the output.
              flow_l_min, mmq_l (the nozzle's minimum measured quantity, litres)
              unit_price, amount        (exact decimals; the amount check needs both)
 An empty cell is an absent value.
+JSON input (--input-format, or by extension: .jsonl/.ndjson JSON Lines, one object per
+line; .json one array of objects): the keys are the column names above (case-insensitive;
+the columns are the union of the keys), a string is the cell as written, a number its JSON
+text, null or an absent key an empty cell; give money as strings (\"157.00\") to keep its
+digits. A JSONL line that is not an object, or an array/object value, is a row error; the
+line of a row is its physical line (JSONL) or its index + 1 in the array (JSON).
 
 Every data row gives one output row, in input order: a judged draw or an error naming the
 line, the column and the value. Rows are grouped by nozzle for repeatability and
@@ -149,6 +155,8 @@ Examples:
   verimeter dispenser --profile nist-hb44-3.30 --stage acceptance fixtures/dispenser/hb44-gallons.csv
   verimeter dispenser --profile-file my-bureau.json --format json readings.csv
   cat readings.csv | verimeter dispenser --format csv - > judged.csv
+  verimeter dispenser readings.jsonl
+  cat readings.ndjson | verimeter dispenser --input-format jsonl --format json -
   verimeter dispenser --decision-rule non-binary fixtures/dispenser/near-limit.csv
   verimeter dispenser --decision-rule guarded --guard-factor 0.5 --budget budget.json f.csv"
 );
@@ -189,7 +197,14 @@ pub struct DispenserArgs {
     #[arg(long, value_name = "N")]
     pub explain: Option<u64>,
 
-    /// The CSV file of draws, or `-` for standard input.
+    /// The input format: csv, jsonl (JSON Lines, one object per line) or json (one array of
+    /// objects), with the CSV column names as keys. Default: by the file's extension
+    /// (.jsonl/.ndjson, .json), else csv (standard input too). Row "line" numbers are the
+    /// physical line in csv and jsonl, the element's index + 1 in json.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<crate::json_in::InputFormat>,
+
+    /// The file of draws (CSV, JSON Lines or JSON), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }

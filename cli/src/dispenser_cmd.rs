@@ -10,7 +10,7 @@ use verimeter::Error;
 
 use crate::args::{DispenserArgs, Format};
 use crate::decide::{self, Decision};
-use crate::input::{describe, read_draws, InputRow, UncertaintyCells};
+use crate::input::{describe, InputRow, UncertaintyCells};
 use crate::output;
 use crate::tally::{exit_code, Tally};
 
@@ -150,7 +150,8 @@ pub fn evaluate<T>(
     let stage = profile
         .stage(args.stage.as_deref())
         .map_err(|e| e.to_string())?;
-    let file = crate::csvread::with_input(&args.file, read_draws)?;
+    let input_format = crate::json_in::InputFormat::detect(args.input_format, &args.file);
+    let file = crate::csvread::with_input(&args.file, |r| crate::json_in::read(r, input_format))?;
     let decision = decide::setup(
         &args.decision,
         file.columns.has_uncertainty(),

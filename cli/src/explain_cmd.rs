@@ -148,6 +148,7 @@ pub fn dispenser_args(
         format: Format::Table,
         decision: decision.clone(),
         explain: None,
+        input_format: None,
         file: file.to_path_buf(),
     }
 }

@@ -3,7 +3,7 @@
 //! The library is pure (values in, values out); everything about files, CSV, JSON, terminals
 //! and exit statuses lives here, in small modules:
 //! - [`args`]: the command line (clap derive) — the public contract of flags;
-//! - [`input`]: CSV → draws or row errors;
+//! - [`input`]: CSV → draws or row errors; [`json_in`]: JSON Lines / JSON array → the same;
 //! - [`csvread`]: the CSV layer shared by every command that reads CSV (physical line numbers,
 //!   cells, numbers, error wording);
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
@@ -28,6 +28,7 @@ mod dispenser_cmd;
 mod explain_cmd;
 mod generate;
 mod input;
+mod json_in;
 mod json_out;
 mod output;
 mod profiles_cmd;
