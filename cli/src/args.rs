@@ -113,7 +113,10 @@ summary counts); `csv` echoes the input columns and adds line, error_pct, judged
 mpe_pct, lower_limit_pct, upper_limit_pct, corrected_standard_l, verdict, error, clause —
 one row per input row and nothing else (nozzle verdicts are in the json and table formats);
 with a decision rule also expanded_uncertainty_pct, coverage_factor, decision_rule,
-guard_band_pct, budget.
+guard_band_pct, budget. `jsonl` (JSON Lines, for streaming consumers): one object per row
+with the fields of a json row and \"type\": \"row\", in input order; then one per nozzle with
+the fields of a json nozzle and \"type\": \"nozzle\"; then one {\"type\": \"summary\", \"profile\":
+{…}, [\"decision_rule\": {…},] and the json summary counts}.
 
 Decision rules: by default (--decision-rule simple, no uncertainty column) each error is
 compared with the limits as it is, and the output is that of earlier versions. With another
@@ -156,6 +159,7 @@ Examples:
   verimeter dispenser --profile-file my-bureau.json --format json readings.csv
   cat readings.csv | verimeter dispenser --format csv - > judged.csv
   verimeter dispenser readings.jsonl
+  verimeter dispenser --format jsonl big.csv | jq -c 'select(.type == \"row\" and .verdict == \"fail\")'
   cat readings.ndjson | verimeter dispenser --input-format jsonl --format json -
   verimeter dispenser --decision-rule non-binary fixtures/dispenser/near-limit.csv
   verimeter dispenser --decision-rule guarded --guard-factor 0.5 --budget budget.json f.csv"
@@ -370,6 +374,9 @@ pub enum Format {
     Json,
     /// The input columns echoed, then the results; one row per input row.
     Csv,
+    /// `dispenser` only: JSON Lines, one object per row, then one per nozzle, then a summary
+    /// (each with a "type": row, nozzle, summary).
+    Jsonl,
 }
 
 /// Output formats of `verimeter profiles`.

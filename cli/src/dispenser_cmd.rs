@@ -134,6 +134,10 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
             Format::Table => output::table(report).into_bytes(),
             Format::Json => output::json(report).into_bytes(),
             Format::Csv => output::csv(report).map_err(|e| format!("cannot write CSV: {e}"))?,
+            Format::Jsonl => {
+                crate::jsonl_out::write_stdout(report)?;
+                return Ok(report.exit_code());
+            }
         };
         crate::write_stdout(&text)?;
         Ok(report.exit_code())

@@ -80,7 +80,7 @@ impl From<Format> for ExplainFormat {
     /// `--explain N` on the judging commands: `--format json` gives JSON, anything else text.
     fn from(f: Format) -> Self {
         match f {
-            Format::Json => ExplainFormat::Json,
+            Format::Json | Format::Jsonl => ExplainFormat::Json,
             Format::Table | Format::Csv => ExplainFormat::Text,
         }
     }

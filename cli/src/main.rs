@@ -10,7 +10,7 @@
 //! - [`taximeter_cmd`], [`taximeter_input`], [`taximeter_out`]: the same for taximeter tests
 //!   and vehicles;
 //! - [`decide`]: the decision-rule flags and budgets; [`tally`]: counts and exit status;
-//! - [`output`], [`json_out`]: the table, CSV and JSON formats;
+//! - [`output`], [`json_out`], [`jsonl_out`]: the table, CSV, JSON and JSON Lines formats;
 //! - [`profiles_cmd`]: listing the built-in profiles of both kinds;
 //! - [`trips_cmd`] (with [`trips_in`], [`trips_out`], [`trips_help`]): trip-log fare
 //!   validation.
@@ -30,6 +30,7 @@ mod generate;
 mod input;
 mod json_in;
 mod json_out;
+mod jsonl_out;
 mod output;
 mod profiles_cmd;
 mod report;
