@@ -40,13 +40,13 @@ struct Summary<'a> {
 }
 
 /// One line: `{"type": kind, …body}`.
-fn line(w: &mut impl Write, kind: &'static str, body: impl Serialize) -> io::Result<()> {
+fn line(w: &mut dyn Write, kind: &'static str, body: impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *w, &Tagged { kind, body })?;
     w.write_all(b"\n")
 }
 
 /// Writes the report as JSON Lines to `w`.
-pub fn write(report: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write(report: &Report, w: &mut dyn Write) -> io::Result<()> {
     for r in &report.rows {
         line(w, "row", row(report, r))?;
     }
@@ -63,8 +63,14 @@ pub fn write(report: &Report, w: &mut impl Write) -> io::Result<()> {
 
 /// Writes the report to standard output; a closed pipe ends the output quietly.
 pub fn write_stdout(report: &Report) -> Result<(), String> {
+    to_stdout(|w| write(report, w))
+}
+
+/// Runs `f` on a buffered standard output and flushes it; a closed pipe ends the output
+/// quietly, any other write error is fatal.
+pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
     let mut w = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match write(report, &mut w).and_then(|()| w.flush()) {
+    match f(&mut w).and_then(|()| w.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             Err(format!("cannot write the output: {e}"))
         }
