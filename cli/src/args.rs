@@ -208,6 +208,10 @@ pub struct DispenserArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<crate::json_in::InputFormat>,
 
+    /// No warnings on stderr (e.g. the header-only warning); errors are still reported.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
     /// The file of draws (CSV, JSON Lines or JSON), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

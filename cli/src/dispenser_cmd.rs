@@ -169,7 +169,7 @@ pub fn evaluate<T>(
         DEFAULT_BUDGET,
         |s: &DispenserBudgetSpec| s.budget(20.0, 12e-4, 0.0).map(|_| ()),
     )?;
-    if file.rows.is_empty() {
+    if file.rows.is_empty() && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
     let rows: Vec<Row> = file

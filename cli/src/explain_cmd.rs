@@ -149,6 +149,7 @@ pub fn dispenser_args(
         decision: decision.clone(),
         explain: None,
         input_format: None,
+        quiet: false,
         file: file.to_path_buf(),
     }
 }

@@ -69,3 +69,14 @@ fn jsonl_is_for_the_dispenser_only() {
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 }
+
+#[test]
+fn quiet_silences_the_header_only_warning() {
+    let path = fixture("dispenser", "header-only.csv");
+    let loud = cmd("dispenser", &[], &path);
+    assert!(stderr(&loud).contains("warning"), "{}", stderr(&loud));
+    let quiet = cmd("dispenser", &["--quiet"], &path);
+    assert_eq!(code(&quiet), code(&loud));
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(quiet.stdout, loud.stdout);
+}
