@@ -76,6 +76,13 @@ taximeter\n  verimeter profiles --kind dispenser --format json > profiles.json"
         after_long_help = crate::report::AFTER
     )]
     Report(crate::report::ReportArgs),
+    /// Write a realistic synthetic log (dispenser draws or taxi trips), deterministic for a
+    /// seed, streamed to stdout or a file.
+    #[command(
+        long_about = crate::generate::LONG_ABOUT,
+        after_long_help = crate::generate::AFTER
+    )]
+    Generate(crate::generate::GenerateArgs),
 }
 
 const DISPENSER_LONG: &str = "\
@@ -90,6 +97,12 @@ case-insensitive, other columns echoed to the output.
              flow_l_min, mmq_l (the nozzle's minimum measured quantity, litres)
              unit_price, amount        (exact decimals; the amount check needs both)
 An empty cell is an absent value.
+JSON input (--input-format, or by extension: .jsonl/.ndjson JSON Lines, one object per
+line; .json one array of objects): the keys are the column names above (case-insensitive;
+the columns are the union of the keys), a string is the cell as written, a number its JSON
+text, null or an absent key an empty cell; give money as strings (\"157.00\") to keep its
+digits. A JSONL line that is not an object, or an array/object value, is a row error; the
+line of a row is its physical line (JSONL) or its index + 1 in the array (JSON).
 
 Every data row gives one output row, in input order: a judged draw or an error naming the
 line, the column and the value. Rows are grouped by nozzle for repeatability and
@@ -100,7 +113,10 @@ summary counts); `csv` echoes the input columns and adds line, error_pct, judged
 mpe_pct, lower_limit_pct, upper_limit_pct, corrected_standard_l, verdict, error, clause —
 one row per input row and nothing else (nozzle verdicts are in the json and table formats);
 with a decision rule also expanded_uncertainty_pct, coverage_factor, decision_rule,
-guard_band_pct, budget.
+guard_band_pct, budget. `jsonl` (JSON Lines, for streaming consumers): one object per row
+with the fields of a json row and \"type\": \"row\", in input order; then one per nozzle with
+the fields of a json nozzle and \"type\": \"nozzle\"; then one {\"type\": \"summary\", \"profile\":
+{…}, [\"decision_rule\": {…},] and the json summary counts}.
 
 Decision rules: by default (--decision-rule simple, no uncertainty column) each error is
 compared with the limits as it is, and the output is that of earlier versions. With another
@@ -142,6 +158,9 @@ Examples:
   verimeter dispenser --profile nist-hb44-3.30 --stage acceptance fixtures/dispenser/hb44-gallons.csv
   verimeter dispenser --profile-file my-bureau.json --format json readings.csv
   cat readings.csv | verimeter dispenser --format csv - > judged.csv
+  verimeter dispenser readings.jsonl
+  verimeter dispenser --format jsonl big.csv | jq -c 'select(.type == \"row\" and .verdict == \"fail\")'
+  cat readings.ndjson | verimeter dispenser --input-format jsonl --format json -
   verimeter dispenser --decision-rule non-binary fixtures/dispenser/near-limit.csv
   verimeter dispenser --decision-rule guarded --guard-factor 0.5 --budget budget.json f.csv"
 );
@@ -182,7 +201,18 @@ pub struct DispenserArgs {
     #[arg(long, value_name = "N")]
     pub explain: Option<u64>,
 
-    /// The CSV file of draws, or `-` for standard input.
+    /// The input format: csv, jsonl (JSON Lines, one object per line) or json (one array of
+    /// objects), with the CSV column names as keys. Default: by the file's extension
+    /// (.jsonl/.ndjson, .json), else csv (standard input too). Row "line" numbers are the
+    /// physical line in csv and jsonl, the element's index + 1 in json.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<crate::json_in::InputFormat>,
+
+    /// No warnings on stderr (e.g. the header-only warning); errors are still reported.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// The file of draws (CSV, JSON Lines or JSON), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }
@@ -348,6 +378,9 @@ pub enum Format {
     Json,
     /// The input columns echoed, then the results; one row per input row.
     Csv,
+    /// `dispenser` only: JSON Lines, one object per row, then one per nozzle, then a summary
+    /// (each with a "type": row, nozzle, summary).
+    Jsonl,
 }
 
 /// Output formats of `verimeter profiles`.

@@ -104,6 +104,7 @@ pub fn read_csv(
     let lines = LineIndex {
         data: &data,
         comments,
+        counted: std::cell::Cell::new((0, 0)),
     };
     let mut records = Vec::new();
     for record in reader.records() {
@@ -139,6 +140,10 @@ pub fn read_csv(
 struct LineIndex<'a> {
     data: &'a [u8],
     comments: Comments,
+    /// (offset, newlines before it) of the last lookup: records come in file order, so each
+    /// lookup counts only the bytes since the previous one (linear, not quadratic, in the
+    /// file's size).
+    counted: std::cell::Cell<(usize, u64)>,
 }
 
 impl LineIndex<'_> {
@@ -161,7 +166,13 @@ impl LineIndex<'_> {
                 break;
             }
         }
-        1 + data[..k].iter().filter(|b| **b == b'\n').count() as u64
+        let (from, before) = match self.counted.get() {
+            (at, n) if at <= k => (at, n),
+            _ => (0, 0),
+        };
+        let n = before + data[from..k].iter().filter(|b| **b == b'\n').count() as u64;
+        self.counted.set((k, n));
+        1 + n
     }
 }
 

@@ -10,7 +10,7 @@ use verimeter::Error;
 
 use crate::args::{DispenserArgs, Format};
 use crate::decide::{self, Decision};
-use crate::input::{describe, read_draws, InputRow, UncertaintyCells};
+use crate::input::{describe, InputRow, UncertaintyCells};
 use crate::output;
 use crate::tally::{exit_code, Tally};
 
@@ -133,7 +133,18 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
         let text = match args.format {
             Format::Table => output::table(report).into_bytes(),
             Format::Json => output::json(report).into_bytes(),
-            Format::Csv => output::csv(report).map_err(|e| format!("cannot write CSV: {e}"))?,
+            Format::Csv => {
+                crate::jsonl_out::to_stdout(|w| {
+                    output::csv_to(report, w)
+                        .map(drop)
+                        .map_err(std::io::Error::from)
+                })?;
+                return Ok(report.exit_code());
+            }
+            Format::Jsonl => {
+                crate::jsonl_out::write_stdout(report)?;
+                return Ok(report.exit_code());
+            }
         };
         crate::write_stdout(&text)?;
         Ok(report.exit_code())
@@ -150,14 +161,15 @@ pub fn evaluate<T>(
     let stage = profile
         .stage(args.stage.as_deref())
         .map_err(|e| e.to_string())?;
-    let file = crate::csvread::with_input(&args.file, read_draws)?;
+    let input_format = crate::json_in::InputFormat::detect(args.input_format, &args.file);
+    let file = crate::csvread::with_input(&args.file, |r| crate::json_in::read(r, input_format))?;
     let decision = decide::setup(
         &args.decision,
         file.columns.has_uncertainty(),
         DEFAULT_BUDGET,
         |s: &DispenserBudgetSpec| s.budget(20.0, 12e-4, 0.0).map(|_| ()),
     )?;
-    if file.rows.is_empty() {
+    if file.rows.is_empty() && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
     let rows: Vec<Row> = file
@@ -221,11 +233,18 @@ fn summarize(
     stage: &DispenserStage,
     rows: &[Row],
 ) -> Vec<(String, NozzleSummary)> {
+    // An index by id keeps this linear: a linear search per row is quadratic in the number of
+    // nozzles (a 10 M-row log has ~830 000).
     let mut order: Vec<(&str, Vec<&Row>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for row in rows.iter().filter(|r| !r.input.nozzle.is_empty()) {
-        match order.iter_mut().find(|(n, _)| *n == row.input.nozzle) {
-            Some((_, v)) => v.push(row),
-            None => order.push((&row.input.nozzle, vec![row])),
+        let id = row.input.nozzle.as_str();
+        match index.get(id) {
+            Some(&k) => order[k].1.push(row),
+            None => {
+                index.insert(id, order.len());
+                order.push((id, vec![row]));
+            }
         }
     }
     order

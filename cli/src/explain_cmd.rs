@@ -80,7 +80,7 @@ impl From<Format> for ExplainFormat {
     /// `--explain N` on the judging commands: `--format json` gives JSON, anything else text.
     fn from(f: Format) -> Self {
         match f {
-            Format::Json => ExplainFormat::Json,
+            Format::Json | Format::Jsonl => ExplainFormat::Json,
             Format::Table | Format::Csv => ExplainFormat::Text,
         }
     }
@@ -148,6 +148,8 @@ pub fn dispenser_args(
         format: Format::Table,
         decision: decision.clone(),
         explain: None,
+        input_format: None,
+        quiet: false,
         file: file.to_path_buf(),
     }
 }

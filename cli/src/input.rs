@@ -148,6 +148,12 @@ pub fn read_draws(input: &mut dyn Read) -> Result<DrawFile, String> {
         "nozzle,test_point,indicated_l,standard_l",
         Comments::None,
     )?;
+    draws_from_raw(file)
+}
+
+/// Maps an already read file (CSV, or JSON objects laid out as records by
+/// [`crate::json_in`]) onto draws: the same columns, cells and messages for every format.
+pub fn draws_from_raw(file: RawFile) -> Result<DrawFile, String> {
     let columns = map_columns(&file)?;
     let rows = file
         .records

@@ -54,7 +54,7 @@ impl<'a> RowDecision<'a> {
 }
 
 #[derive(Serialize)]
-struct ProfileInfo<'a> {
+pub(crate) struct ProfileInfo<'a> {
     id: &'a str,
     version: &'a str,
     title: &'a str,
@@ -62,7 +62,7 @@ struct ProfileInfo<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonRow<'a> {
+pub(crate) struct JsonRow<'a> {
     line: u64,
     nozzle: &'a str,
     test_point: &'a str,
@@ -127,7 +127,7 @@ impl<'a> Judged<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonNozzle<'a> {
+pub(crate) struct JsonNozzle<'a> {
     nozzle: &'a str,
     verdict: Verdict,
     repeatability: Vec<JsonRepeatability<'a>>,
@@ -148,7 +148,7 @@ struct JsonRepeatability<'a> {
     clause: Option<&'a str>,
 }
 
-fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> {
+pub(crate) fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> {
     let repeatability = s
         .test_points
         .iter()
@@ -174,7 +174,7 @@ fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> {
     }
 }
 
-fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
+pub(crate) fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
     let extra = report
         .extra
         .iter()
@@ -198,6 +198,18 @@ fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
     }
 }
 
+impl<'a> ProfileInfo<'a> {
+    /// The profile and stage of `report`.
+    pub(crate) fn of(report: &'a Report) -> Self {
+        Self {
+            id: &report.profile.id,
+            version: &report.profile.version,
+            title: &report.profile.title,
+            stage: &report.stage.name,
+        }
+    }
+}
+
 /// `value` as pretty-printed JSON with a final newline. Serialising plain structs of strings
 /// and finite numbers cannot fail; if it ever did, an error object is still valid JSON.
 pub fn pretty(value: &impl Serialize) -> String {
@@ -210,12 +222,7 @@ pub fn pretty(value: &impl Serialize) -> String {
 /// The report as one pretty-printed JSON object, with a final newline.
 pub fn json(report: &Report) -> String {
     let doc = Document {
-        profile: ProfileInfo {
-            id: &report.profile.id,
-            version: &report.profile.version,
-            title: &report.profile.title,
-            stage: &report.stage.name,
-        },
+        profile: ProfileInfo::of(report),
         decision_rule: report.decision.as_ref().map(|d| d.json()),
         rows: report.rows.iter().map(|r| row(report, r)).collect(),
         nozzles: report.nozzles.iter().map(|(n, s)| nozzle(n, s)).collect(),

@@ -3,17 +3,18 @@
 //! The library is pure (values in, values out); everything about files, CSV, JSON, terminals
 //! and exit statuses lives here, in small modules:
 //! - [`args`]: the command line (clap derive) — the public contract of flags;
-//! - [`input`]: CSV → draws or row errors;
+//! - [`input`]: CSV → draws or row errors; [`json_in`]: JSON Lines / JSON array → the same;
 //! - [`csvread`]: the CSV layer shared by every command that reads CSV (physical line numbers,
 //!   cells, numbers, error wording);
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
 //! - [`taximeter_cmd`], [`taximeter_input`], [`taximeter_out`]: the same for taximeter tests
 //!   and vehicles;
 //! - [`decide`]: the decision-rule flags and budgets; [`tally`]: counts and exit status;
-//! - [`output`], [`json_out`]: the table, CSV and JSON formats;
+//! - [`output`], [`json_out`], [`jsonl_out`]: the table, CSV, JSON and JSON Lines formats;
 //! - [`profiles_cmd`]: listing the built-in profiles of both kinds;
 //! - [`trips_cmd`] (with [`trips_in`], [`trips_out`], [`trips_help`]): trip-log fare
 //!   validation.
+//! - [`generate`]: synthetic dispenser and trip logs, streamed.
 //!
 //! Exit status: 0 all pass (a conditional pass counts as a pass), 1 something fails, fails
 //! conditionally, is incomplete or a row is an error, 2 usage error or unreadable input.
@@ -25,8 +26,11 @@ mod csvread;
 mod decide;
 mod dispenser_cmd;
 mod explain_cmd;
+mod generate;
 mod input;
+mod json_in;
 mod json_out;
+mod jsonl_out;
 mod output;
 mod profiles_cmd;
 mod report;
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::Trips(a) => trips_cmd::run(a),
         Command::Explain(a) => explain_cmd::run(a),
         Command::Report(a) => report::run(a),
+        Command::Generate(a) => generate::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -49,8 +49,10 @@ pub fn decision_cells(d: Option<&DecisionStatement>) -> [String; 5] {
 
 /// The input columns as written, then [`CSV_RESULT_COLUMNS`] (and [`CSV_DECISION_COLUMNS`]
 /// under a decision rule); one row per input row.
-pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+///
+/// Written to `out` as it goes (the dispenser command streams it to a buffered stdout).
+pub fn csv_to<W: std::io::Write>(report: &Report, out: W) -> Result<W, csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
     let with_u = report.decision.is_some();
     let decision_head: &[&str] = if with_u { &CSV_DECISION_COLUMNS } else { &[] };
     w.write_record(

@@ -171,6 +171,7 @@ pub fn run(args: &TaximeterArgs) -> Result<i32, String> {
             Format::Csv => {
                 taximeter_out::csv(report).map_err(|e| format!("cannot write CSV: {e}"))?
             }
+            Format::Jsonl => return Err(crate::jsonl_out::DISPENSER_ONLY.into()),
         };
         crate::write_stdout(&text)?;
         Ok(report.exit_code())

@@ -191,6 +191,7 @@ pub fn run(args: &TripsArgs) -> Result<i32, Fatal> {
         Format::Table => trips_out::table(&report).into_bytes(),
         Format::Json => trips_out::json(&report).into_bytes(),
         Format::Csv => trips_out::csv(&report).map_err(|e| format!("cannot write CSV: {e}"))?,
+        Format::Jsonl => return Err(crate::jsonl_out::DISPENSER_ONLY.into()),
     };
     crate::write_stdout(&text)?;
     Ok(report.exit_code())
