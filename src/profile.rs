@@ -318,6 +318,37 @@ pub struct DispenserProfile {
     pub stages: Vec<DispenserStage>,
 }
 
+/// Parses a profile (of any kind) from JSON text; a syntax or shape error names its position.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidProfile {
+        profile: "<json>".into(),
+        path: format!("line {} column {}", e.line(), e.column()),
+        reason: e.to_string(),
+    })
+}
+
+/// The stage called `name` (case-insensitive, trimmed) among `stages`; an unknown name lists
+/// the known ones.
+pub(crate) fn find_stage<'a, S>(
+    profile: &str,
+    stages: &'a [S],
+    name: &str,
+    stage_name: impl Fn(&S) -> &str,
+) -> Result<&'a S> {
+    stages
+        .iter()
+        .find(|s| stage_name(s).eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| Error::UnknownStage {
+            profile: profile.to_string(),
+            stage: name.to_string(),
+            known: stages
+                .iter()
+                .map(&stage_name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
 /// The ids of the built-in dispenser profiles.
 pub const BUILTIN_DISPENSER_PROFILES: [&str; 4] =
     ["jjg443-2015", "oiml-r117-1", "nist-hb44-3.30", "mid-mi005"];
@@ -361,27 +392,19 @@ impl DispenserProfile {
     /// assert!(err.to_string().contains("pct must be finite and >= 0, got -0.3"), "{err}");
     /// ```
     pub fn from_json(text: &str) -> Result<Self> {
-        let p: DispenserProfile =
-            serde_json::from_str(text).map_err(|e| Error::InvalidProfile {
-                profile: "<json>".into(),
-                path: format!("line {} column {}", e.line(), e.column()),
-                reason: e.to_string(),
-            })?;
+        let p: DispenserProfile = crate::profile::parse_json(text)?;
         p.validate()?;
         Ok(p)
     }
 
     /// The stage named `name`, or the default stage.
     pub fn stage(&self, name: Option<&str>) -> Result<&DispenserStage> {
-        let name = name.unwrap_or(&self.default_stage);
-        self.stages
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| Error::UnknownStage {
-                profile: self.id.clone(),
-                stage: name.to_string(),
-                known: self.stage_names().join(", "),
-            })
+        crate::profile::find_stage(
+            &self.id,
+            &self.stages,
+            name.unwrap_or(&self.default_stage),
+            |s| &s.name,
+        )
     }
 
     /// The names of the stages.

@@ -169,27 +169,19 @@ impl TaximeterProfile {
     /// # Ok::<(), verimeter::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Self> {
-        let p: TaximeterProfile =
-            serde_json::from_str(text).map_err(|e| Error::InvalidProfile {
-                profile: "<json>".into(),
-                path: format!("line {} column {}", e.line(), e.column()),
-                reason: e.to_string(),
-            })?;
+        let p: TaximeterProfile = crate::profile::parse_json(text)?;
         p.validate()?;
         Ok(p)
     }
 
     /// The stage named `name` (case-insensitive), or the default stage.
     pub fn stage(&self, name: Option<&str>) -> Result<&TaximeterStage> {
-        let name = name.unwrap_or(&self.default_stage);
-        self.stages
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
-            .ok_or_else(|| Error::UnknownStage {
-                profile: self.id.clone(),
-                stage: name.to_string(),
-                known: self.stage_names().join(", "),
-            })
+        crate::profile::find_stage(
+            &self.id,
+            &self.stages,
+            name.unwrap_or(&self.default_stage),
+            |s| &s.name,
+        )
     }
 
     /// The names of the stages.
