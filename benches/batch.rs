@@ -6,7 +6,9 @@
 //! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
 //!   validates with early returns and returns `Result` (same formulas, no strings).
 //!
-//! `columnar` is the serial path (`evaluate_serial`); `columnar_parallel` (only with
+//! `columnar` is the serial path (`evaluate_serial`), with the kernels' instance chosen at run
+//! time (AVX2 when the CPU has it); `…_portable` forces the instance compiled for the default
+//! target (SSE2 on x86-64), the figure of CPUs without AVX2. `columnar_parallel` (only with
 //! `--features parallel`) is `evaluate`, which splits batches of ≥ 100 000 rows over rayon.
 //! Run `cargo bench --bench batch` (add `--features parallel` for the parallel figure).
 
@@ -15,7 +17,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use verimeter::batch::{
-    DispenserBatch, DispenserColumns, DispenserOutput, Fuel, TaximeterBatch, TaximeterColumns,
+    DispenserBatch, DispenserColumns, DispenserOutput, Fuel, KernelPath, TaximeterBatch,
+    TaximeterColumns,
 };
 use verimeter::dispenser::{
     corrected_standard_volume, indication_error_pct, Substance, TestPoint, DRAW_VOLUME_RANGE_L,
@@ -187,6 +190,10 @@ fn bench_dispenser(c: &mut Criterion) {
     unrounded.result_rounding = None;
     let batch = DispenserBatch::new(&profile, stage, TestPoint::Max).expect("plan");
     let batch_unrounded = DispenserBatch::new(&profile, &unrounded, TestPoint::Max).expect("plan");
+    let portable = batch.clone().with_kernel_path(KernelPath::Portable);
+    let portable_unrounded = batch_unrounded
+        .clone()
+        .with_kernel_path(KernelPath::Portable);
     let petrol = Substance::parse("petrol");
     let beta_fuel = profile.thermal.fuel("petrol").expect("petrol").beta_per_c;
     let beta_can = profile
@@ -212,6 +219,14 @@ fn bench_dispenser(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("columnar_unrounded", n), &n, |b, _| {
             b.iter(|| batch_unrounded.evaluate_serial(black_box(&cols), &mut out.view()))
         });
+        group.bench_with_input(BenchmarkId::new("columnar_portable", n), &n, |b, _| {
+            b.iter(|| portable.evaluate_serial(black_box(&cols), &mut out.view()))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("columnar_unrounded_portable", n),
+            &n,
+            |b, _| b.iter(|| portable_unrounded.evaluate_serial(black_box(&cols), &mut out.view())),
+        );
         #[cfg(feature = "parallel")]
         group.bench_with_input(BenchmarkId::new("columnar_parallel", n), &n, |b, _| {
             b.iter(|| batch.evaluate(black_box(&cols), &mut out.view()))
@@ -302,6 +317,10 @@ fn bench_taximeter(c: &mut Criterion) {
     let batch_unrounded = plan(&jjg, &unrounded);
     // MID: ±0.2 %, at least 4 m — limits depend on the distance, per-row tolerance path.
     let batch_mid = plan(&mid, mid.stage(None).expect("stage"));
+    let portable = batch.clone().with_kernel_path(KernelPath::Portable);
+    let portable_unrounded = batch_unrounded
+        .clone()
+        .with_kernel_path(KernelPath::Portable);
     let mut group = c.benchmark_group("batch/taximeter");
     for n in SIZES {
         configure(&mut group, n);
@@ -319,6 +338,8 @@ fn bench_taximeter(c: &mut Criterion) {
         for (name, b) in [
             ("columnar", &batch),
             ("columnar_unrounded", &batch_unrounded),
+            ("columnar_portable", &portable),
+            ("columnar_unrounded_portable", &portable_unrounded),
             ("columnar_per_row_tolerance", &batch_mid),
         ] {
             group.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| {

@@ -27,7 +27,10 @@
 //!    per plan by bisection with the scalar [`judge`] (`Thresholds`), so the kernel compares
 //!    and never rounds; the judged (rounded) error is computed in a separate pass only when
 //!    asked for ([`Output::with_judged`]). If the thresholds cannot be established the
-//!    kernel rounds per row (scalar on SSE2);
+//!    kernel rounds per row. Each kernel is compiled twice from one source, for the default
+//!    target and with AVX2 (not FMA: same bits), and the instance is chosen at run time
+//!    once per batch (`std::is_x86_feature_detected!`; see the private `simd` module), so
+//!    CPUs with AVX2 run 4-wide `ymm` kernels without a `target-cpu` build;
 //! 2. rows that failed the combined check (rare) get their exact [`RowError`] code by a
 //!    per-row function that checks in the scalar API's order;
 //! 3. the limits are per-batch constants when the stage's tolerance is purely
@@ -91,6 +94,11 @@ use crate::tolerance::{
 };
 use crate::units::{scale_to_base, Unit};
 use crate::verdict::Verdict;
+
+mod simd;
+#[doc(hidden)]
+pub use simd::{avx2_available, KernelPath};
+use simd::{Isa, Kernel};
 
 /// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
 /// and scratch buffers stay in L1/L2 while the loops over it run (a tuning choice, not a rule).
@@ -898,6 +906,7 @@ pub struct DispenserBatch<'p> {
     thresholds: Option<Thresholds>,
     can_material: Option<Substance>,
     mmq_l: Option<f64>,
+    kernels: KernelPath,
 }
 
 impl<'p> DispenserBatch<'p> {
@@ -930,6 +939,7 @@ impl<'p> DispenserBatch<'p> {
             thresholds: plan_thresholds(limits, stage.result_rounding.as_ref()),
             can_material: None,
             mmq_l: None,
+            kernels: KernelPath::Detect,
         })
     }
 
@@ -942,6 +952,15 @@ impl<'p> DispenserBatch<'p> {
     /// The nozzle's minimum measured quantity, litres, for every row (as [`Draw::mmq_l`]).
     pub fn with_mmq(mut self, mmq_l: f64) -> Self {
         self.mmq_l = Some(mmq_l);
+        self
+    }
+
+    /// Forces one compiled instance of the chunk kernels (hidden: for tests and benches that
+    /// compare the AVX2 and portable instances; see `batch::simd`). Forcing AVX2 on a CPU
+    /// without it runs the portable instance.
+    #[doc(hidden)]
+    pub fn with_kernel_path(mut self, path: KernelPath) -> Self {
+        self.kernels = path;
         self
     }
 
@@ -1091,14 +1110,20 @@ impl<'p> DispenserBatch<'p> {
 
     fn run_serial(&self, k: &DrawConstants, cols: &DispenserColumns<'_>, out: Output<'_>) {
         let lim = kernel_limits(self.limits);
+        // The CPU check, once per batch (per parallel piece with `parallel`).
+        let isa = Isa::select(self.kernels);
         with_round!(self.stage.result_rounding.as_ref(), round => match self.thresholds {
-            Some(t) => self.run_chunks(k, cols, out, round, move |e| t.judge(e)),
-            None => self.run_chunks(k, cols, out, round, move |e| judge_rounded(e, lim, round)),
+            Some(t) => self.run_chunks(isa, k, cols, out, round, move |e| t.judge(e)),
+            None => {
+                self.run_chunks(isa, k, cols, out, round, move |e| judge_rounded(e, lim, round))
+            }
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_chunks(
         &self,
+        isa: Isa,
         k: &DrawConstants,
         cols: &DispenserColumns<'_>,
         mut out: Output<'_>,
@@ -1123,24 +1148,26 @@ impl<'p> DispenserBatch<'p> {
             };
             let any_check = {
                 let (e, mpe, v, code) = chunk_outputs!(o, m);
+                let out = ChunkOut { e, mpe, v, code };
                 match (c.dispenser_temp_c, c.can_temp_c) {
-                    (Some(tj), Some(tb)) => draw_kernel_thermal(
+                    (Some(tj), Some(tb)) => isa.run(DrawKernelThermal {
                         k,
                         lim,
                         judge,
-                        c.indicated_l,
-                        c.standard_l,
+                        vj: c.indicated_l,
+                        vb: c.standard_l,
                         tj,
                         tb,
                         betas,
-                        e,
-                        mpe,
-                        v,
-                        code,
-                    ),
-                    _ => {
-                        draw_kernel_plain(lim, judge, c.indicated_l, c.standard_l, e, mpe, v, code)
-                    }
+                        out,
+                    }),
+                    _ => isa.run(DrawKernelPlain {
+                        lim,
+                        judge,
+                        vj: c.indicated_l,
+                        vb: c.standard_l,
+                        out,
+                    }),
                 }
             };
             let temps = c.dispenser_temp_c.zip(c.can_temp_c);
@@ -1268,96 +1295,147 @@ fn draw_code(k: &DrawConstants, v_j: f64, v_b: f64, t: Option<(f64, f64, f64)>) 
     SLOW
 }
 
+/// The required output columns of one chunk, as separate `&mut` slices: known not to
+/// overlap, so the kernels vectorise without alias checks.
+struct ChunkOut<'a> {
+    e: &'a mut [f64],
+    mpe: &'a mut [f64],
+    v: &'a mut [u8],
+    code: &'a mut [u8],
+}
+
+impl<'a> ChunkOut<'a> {
+    /// The columns cut to the chunk's length `n` (lets the compiler drop the bounds checks).
+    #[inline(always)]
+    fn cut(
+        self,
+    ) -> (
+        usize,
+        &'a mut [f64],
+        &'a mut [f64],
+        &'a mut [u8],
+        &'a mut [u8],
+    ) {
+        let n = self.e.len();
+        (
+            n,
+            self.e,
+            &mut self.mpe[..n],
+            &mut self.v[..n],
+            &mut self.code[..n],
+        )
+    }
+}
+
 /// Chunk kernel with the thermal correction, fused with judging. Branch-free: one combined
 /// check per row; judged against the constant limits; rows that fail the check are marked
-/// [`CHECK`] and resolved by [`finish_chunk`]. Returns whether any row was marked.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn draw_kernel_thermal(
-    k: &DrawConstants,
+/// [`CHECK`] and resolved by [`finish_chunk`]. Returns whether any row was marked. Compiled
+/// once per instruction set (`simd`).
+struct DrawKernelThermal<'a, J> {
+    k: &'a DrawConstants,
     lim: PctLimits,
-    judge: impl Fn(f64) -> (f64, u8) + Copy,
-    vj: &[f64],
-    vb: &[f64],
-    tj: &[f64],
-    tb: &[f64],
-    betas: &[f64],
-    e_out: &mut [f64],
-    mpe_out: &mut [f64],
-    verdict_out: &mut [u8],
-    code_out: &mut [u8],
-) -> bool {
-    let n = e_out.len();
-    let (vj, vb, tj, tb, betas) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n], &betas[..n]);
-    let (mpe_out, verdict_out, code_out) =
-        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
-    let constant = !lim.lower.is_nan();
-    let (qlo, qhi) = QUANTITY_FAST_RANGE;
-    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
-    let mut any_check = false;
-    for i in 0..n {
-        let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
-        let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
-        let e = indication_error_pct(v_j, q);
-        // Each range check also rejects NaN and ±∞; `&` (not `&&`) keeps it branch-free.
-        let ok = constant
-            & (vlo..=vhi).contains(&v_j)
-            & (vlo..=vhi).contains(&v_b)
-            & (-60.0..=80.0).contains(&t_j)
-            & (-60.0..=80.0).contains(&t_b)
-            & ((t_j - t_b).abs() <= k.max_diff)
-            & ((t_b - k.t_ref).abs() <= k.max_offset)
-            & (0.0..=0.01).contains(&beta)
-            & (qlo..=qhi).contains(&q)
-            & finite(e);
-        any_check |= !ok;
-        let (m, v) = judge_row(ok, e, judge);
-        e_out[i] = e;
-        mpe_out[i] = m;
-        verdict_out[i] = v;
-        code_out[i] = if ok { 0 } else { CHECK };
+    judge: J,
+    vj: &'a [f64],
+    vb: &'a [f64],
+    tj: &'a [f64],
+    tb: &'a [f64],
+    betas: &'a [f64],
+    out: ChunkOut<'a>,
+}
+
+impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelThermal<'_, J> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self) -> bool {
+        let Self {
+            k,
+            lim,
+            judge,
+            vj,
+            vb,
+            tj,
+            tb,
+            betas,
+            out,
+        } = self;
+        let (n, e_out, mpe_out, verdict_out, code_out) = out.cut();
+        let (vj, vb, tj, tb, betas) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n], &betas[..n]);
+        let constant = !lim.lower.is_nan();
+        let (qlo, qhi) = QUANTITY_FAST_RANGE;
+        let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+        let mut any_check = false;
+        for i in 0..n {
+            let (v_j, v_b, t_j, t_b, beta) = (vj[i], vb[i], tj[i], tb[i], betas[i]);
+            let q = corrected_standard_volume(v_b, t_j, t_b, beta, k.beta_can, k.t_ref);
+            let e = indication_error_pct(v_j, q);
+            // Each range check also rejects NaN and ±∞; `&` (not `&&`) keeps it branch-free.
+            let ok = constant
+                & (vlo..=vhi).contains(&v_j)
+                & (vlo..=vhi).contains(&v_b)
+                & (-60.0..=80.0).contains(&t_j)
+                & (-60.0..=80.0).contains(&t_b)
+                & ((t_j - t_b).abs() <= k.max_diff)
+                & ((t_b - k.t_ref).abs() <= k.max_offset)
+                & (0.0..=0.01).contains(&beta)
+                & (qlo..=qhi).contains(&q)
+                & finite(e);
+            any_check |= !ok;
+            let (m, v) = judge_row(ok, e, judge);
+            e_out[i] = e;
+            mpe_out[i] = m;
+            verdict_out[i] = v;
+            code_out[i] = if ok { 0 } else { CHECK };
+        }
+        any_check
     }
-    any_check
 }
 
 /// Chunk kernel without temperatures (V_Bt = V_B), fused with judging; see
-/// [`draw_kernel_thermal`].
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn draw_kernel_plain(
+/// [`DrawKernelThermal`].
+struct DrawKernelPlain<'a, J> {
     lim: PctLimits,
-    judge: impl Fn(f64) -> (f64, u8) + Copy,
-    vj: &[f64],
-    vb: &[f64],
-    e_out: &mut [f64],
-    mpe_out: &mut [f64],
-    verdict_out: &mut [u8],
-    code_out: &mut [u8],
-) -> bool {
-    let n = e_out.len();
-    let (vj, vb) = (&vj[..n], &vb[..n]);
-    let (mpe_out, verdict_out, code_out) =
-        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
-    let constant = !lim.lower.is_nan();
-    let (qlo, qhi) = QUANTITY_FAST_RANGE;
-    let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
-    let mut any_check = false;
-    for i in 0..n {
-        let (v_j, q) = (vj[i], vb[i]);
-        let e = indication_error_pct(v_j, q);
-        let ok = constant
-            & (vlo..=vhi).contains(&v_j)
-            & (vlo..=vhi).contains(&q)
-            & (qlo..=qhi).contains(&q)
-            & finite(e);
-        any_check |= !ok;
-        let (m, v) = judge_row(ok, e, judge);
-        e_out[i] = e;
-        mpe_out[i] = m;
-        verdict_out[i] = v;
-        code_out[i] = if ok { 0 } else { CHECK };
+    judge: J,
+    vj: &'a [f64],
+    vb: &'a [f64],
+    out: ChunkOut<'a>,
+}
+
+impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelPlain<'_, J> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self) -> bool {
+        let Self {
+            lim,
+            judge,
+            vj,
+            vb,
+            out,
+        } = self;
+        let (n, e_out, mpe_out, verdict_out, code_out) = out.cut();
+        let (vj, vb) = (&vj[..n], &vb[..n]);
+        let constant = !lim.lower.is_nan();
+        let (qlo, qhi) = QUANTITY_FAST_RANGE;
+        let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
+        let mut any_check = false;
+        for i in 0..n {
+            let (v_j, q) = (vj[i], vb[i]);
+            let e = indication_error_pct(v_j, q);
+            let ok = constant
+                & (vlo..=vhi).contains(&v_j)
+                & (vlo..=vhi).contains(&q)
+                & (qlo..=qhi).contains(&q)
+                & finite(e);
+            any_check |= !ok;
+            let (m, v) = judge_row(ok, e, judge);
+            e_out[i] = e;
+            mpe_out[i] = m;
+            verdict_out[i] = v;
+            code_out[i] = if ok { 0 } else { CHECK };
+        }
+        any_check
     }
-    any_check
 }
 
 /// The input columns of a batch of taximeter distance or time tests.
@@ -1396,6 +1474,7 @@ pub struct TaximeterBatch<'p> {
     tolerance: &'p Tolerance,
     limits: Option<PctLimits>,
     thresholds: Option<Thresholds>,
+    kernels: KernelPath,
 }
 
 impl<'p> TaximeterBatch<'p> {
@@ -1426,7 +1505,17 @@ impl<'p> TaximeterBatch<'p> {
             tolerance,
             limits,
             thresholds: plan_thresholds(limits, stage.result_rounding.as_ref()),
+            kernels: KernelPath::Detect,
         })
+    }
+
+    /// Forces one compiled instance of the chunk kernels (hidden: for tests and benches that
+    /// compare the AVX2 and portable instances; see `batch::simd`). Forcing AVX2 on a CPU
+    /// without it runs the portable instance.
+    #[doc(hidden)]
+    pub fn with_kernel_path(mut self, path: KernelPath) -> Self {
+        self.kernels = path;
+        self
     }
 
     /// True when the limits are per-batch constants (the vectorised judging path).
@@ -1506,14 +1595,17 @@ impl<'p> TaximeterBatch<'p> {
 
     fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
         let lim = kernel_limits(self.limits);
+        // The CPU check, once per batch (per parallel piece with `parallel`).
+        let isa = Isa::select(self.kernels);
         with_round!(self.stage.result_rounding.as_ref(), round => match self.thresholds {
-            Some(t) => self.run_chunks(cols, out, round, move |e| t.judge(e)),
-            None => self.run_chunks(cols, out, round, move |e| judge_rounded(e, lim, round)),
+            Some(t) => self.run_chunks(isa, cols, out, round, move |e| t.judge(e)),
+            None => self.run_chunks(isa, cols, out, round, move |e| judge_rounded(e, lim, round)),
         })
     }
 
     fn run_chunks(
         &self,
+        isa: Isa,
         cols: &TaximeterColumns<'_>,
         mut out: Output<'_>,
         round: impl Fn(f64) -> f64 + Copy,
@@ -1530,18 +1622,17 @@ impl<'p> TaximeterBatch<'p> {
             let (mut o, _) = rest.split_at(m);
             let any_check = {
                 let (e, mpe, v, code) = chunk_outputs!(o, m);
-                taxi_kernel(
-                    self.reference_unit,
-                    self.indicated_unit,
+                isa.run(TaxiKernel {
+                    // `Unit::to_base` with the factors looked up once (the lookup is a branch
+                    // per row otherwise, which keeps the loop from vectorising).
+                    rf: self.reference_unit.factor(),
+                    xf: self.indicated_unit.factor(),
                     lim,
                     judge,
-                    c.reference,
-                    c.indicated,
-                    e,
-                    mpe,
-                    v,
-                    code,
-                )
+                    r_in: c.reference,
+                    x_in: c.indicated,
+                    out: ChunkOut { e, mpe, v, code },
+                })
             };
             let exact = |i: usize| self.code(c.reference[i], c.indicated[i]);
             let quantity = |i: usize| self.reference_unit.to_base(c.reference[i]);
@@ -1577,47 +1668,55 @@ impl<'p> TaximeterBatch<'p> {
     }
 }
 
-/// Taximeter chunk kernel fused with judging (see [`draw_kernel_thermal`]): base units, δ,
+/// Taximeter chunk kernel fused with judging (see [`DrawKernelThermal`]): base units, δ,
 /// one combined check per row, judged against the constant limits.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn taxi_kernel(
-    ru: Unit,
-    xu: Unit,
+struct TaxiKernel<'a, J> {
+    /// [`Unit::factor`] of the reference unit.
+    rf: f64,
+    /// [`Unit::factor`] of the indicated unit.
+    xf: f64,
     lim: PctLimits,
-    judge: impl Fn(f64) -> (f64, u8) + Copy,
-    r_in: &[f64],
-    x_in: &[f64],
-    e_out: &mut [f64],
-    mpe_out: &mut [f64],
-    verdict_out: &mut [u8],
-    code_out: &mut [u8],
-) -> bool {
-    let n = e_out.len();
-    let (r_in, x_in) = (&r_in[..n], &x_in[..n]);
-    let (mpe_out, verdict_out, code_out) =
-        (&mut mpe_out[..n], &mut verdict_out[..n], &mut code_out[..n]);
-    let constant = !lim.lower.is_nan();
-    let (qlo, qhi) = QUANTITY_FAST_RANGE;
-    // `Unit::to_base` with the factors looked up once (the lookup is a branch per row
-    // otherwise, which keeps the loop from vectorising).
-    let (rf, xf) = (ru.factor(), xu.factor());
-    let mut any_check = false;
-    for i in 0..n {
-        let (r, x) = (r_in[i], x_in[i]);
-        let rb = scale_to_base(r, rf);
-        let xb = scale_to_base(x, xf);
-        let e = meter_error_pct(xb, rb);
-        // The fast range implies r finite and > 0 and its base value finite and > 0.
-        let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
-        any_check |= !ok;
-        let (m, v) = judge_row(ok, e, judge);
-        e_out[i] = e;
-        mpe_out[i] = m;
-        verdict_out[i] = v;
-        code_out[i] = if ok { 0 } else { CHECK };
+    judge: J,
+    r_in: &'a [f64],
+    x_in: &'a [f64],
+    out: ChunkOut<'a>,
+}
+
+impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for TaxiKernel<'_, J> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self) -> bool {
+        let Self {
+            rf,
+            xf,
+            lim,
+            judge,
+            r_in,
+            x_in,
+            out,
+        } = self;
+        let (n, e_out, mpe_out, verdict_out, code_out) = out.cut();
+        let (r_in, x_in) = (&r_in[..n], &x_in[..n]);
+        let constant = !lim.lower.is_nan();
+        let (qlo, qhi) = QUANTITY_FAST_RANGE;
+        let mut any_check = false;
+        for i in 0..n {
+            let (r, x) = (r_in[i], x_in[i]);
+            let rb = scale_to_base(r, rf);
+            let xb = scale_to_base(x, xf);
+            let e = meter_error_pct(xb, rb);
+            // The fast range implies r finite and > 0 and its base value finite and > 0.
+            let ok = constant & (qlo..=qhi).contains(&rb) & (x >= 0.0) & finite(xb) & finite(e);
+            any_check |= !ok;
+            let (m, v) = judge_row(ok, e, judge);
+            e_out[i] = e;
+            mpe_out[i] = m;
+            verdict_out[i] = v;
+            code_out[i] = if ok { 0 } else { CHECK };
+        }
+        any_check
     }
-    any_check
 }
 
 #[cfg(test)]
@@ -1766,5 +1865,84 @@ mod tests {
             first_true(|x| x >= 0.0).map(f64::to_bits),
             Some((-0.0f64).to_bits())
         );
+    }
+    /// The fallback kernels that round per row (used when no thresholds can be established)
+    /// give the same bits in the AVX2 and portable instances, and the same as the threshold
+    /// kernels, for every rounding mode and scale.
+    #[test]
+    fn per_row_rounding_kernels_agree_across_paths() {
+        let taxi = TaximeterProfile::builtin("jjg517-2016").unwrap();
+        let disp = DispenserProfile::builtin("jjg443-2015").unwrap();
+        let n = 2 * CHUNK_ROWS + 13;
+        let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut u = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let specials = [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, 1e-300, f64::MAX];
+        let reference: Vec<f64> = (0..n)
+            .map(|i| match i % 41 {
+                0 => specials[(i / 41) % specials.len()],
+                _ => 0.5 + 20.0 * u(),
+            })
+            .collect();
+        let indicated: Vec<f64> = reference
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match i % 43 {
+                0 => specials[(i / 43) % specials.len()],
+                _ => r * (1.0 + (u() - 0.5) * 0.02),
+            })
+            .collect();
+        type Bits = Vec<(u64, u64, u8, u8, u64)>;
+        let run = |f: &dyn Fn(&mut Output<'_>)| -> Bits {
+            let (mut e, mut m, mut v, mut c, mut j) = (
+                vec![0.0; n],
+                vec![0.0; n],
+                vec![0; n],
+                vec![0; n],
+                vec![0.0; n],
+            );
+            f(&mut Output::new(&mut e, &mut m, &mut v, &mut c).with_judged(&mut j));
+            (0..n)
+                .map(|i| (e[i].to_bits(), m[i].to_bits(), v[i], c[i], j[i].to_bits()))
+                .collect()
+        };
+        let mut checked = 0;
+        for r in roundings() {
+            let mut ts = taxi.stage(Some("installed")).unwrap().clone();
+            ts.result_rounding = Some(r.clone());
+            let mut ds = disp.stage(None).unwrap().clone();
+            ds.result_rounding = Some(r.clone());
+            let km = Unit::Kilometre;
+            let tb = TaximeterBatch::new(&taxi, &ts, TestKind::Distance, km, km).unwrap();
+            let db = DispenserBatch::new(&disp, &ds, TestPoint::Max).unwrap();
+            let tcols = TaximeterColumns {
+                reference: &reference,
+                indicated: &indicated,
+            };
+            let dcols = DispenserColumns::new(&indicated, &reference);
+            let mut results = vec![];
+            for thresholds in [true, false] {
+                for path in [KernelPath::Portable, KernelPath::Avx2] {
+                    let mut t = tb.clone().with_kernel_path(path);
+                    let mut d = db.clone().with_kernel_path(path);
+                    if !thresholds {
+                        t.thresholds = None;
+                        d.thresholds = None;
+                    }
+                    let taxi_bits = run(&|o| t.evaluate_serial(&tcols, o).unwrap());
+                    let disp_bits = run(&|o| d.evaluate_serial(&dcols, o).unwrap());
+                    results.push((taxi_bits, disp_bits));
+                }
+            }
+            for other in &results[1..] {
+                assert!(*other == results[0], "{r:?}");
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, roundings().len());
     }
 }

@@ -681,3 +681,218 @@ fn rows_exactly_on_the_thresholds_equal_scalar() {
         check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
     }
 }
+
+/// Deterministic mixed column values (xorshift): mostly realistic in `realistic`, with every
+/// kind of edge value in between — NaN, ±∞, ±0, negatives, tiny and huge, range ends.
+fn mixed_column(seed: u64, n: usize, realistic: (f64, f64), edges: &[f64]) -> Vec<f64> {
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    (0..n)
+        .map(|_| {
+            let r = next();
+            let u = (r >> 11) as f64 / (1u64 << 53) as f64;
+            match r % 16 {
+                0 => edges[(r >> 8) as usize % edges.len()],
+                1 => f64::from_bits(next()),
+                _ => realistic.0 + (realistic.1 - realistic.0) * u,
+            }
+        })
+        .collect()
+}
+
+const EDGES: [f64; 16] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    0.0,
+    -0.0,
+    -1.0,
+    -20.0,
+    1e-4,
+    1e6,
+    1e-300,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    80.0,
+    -60.0,
+    5e-324,
+    20.0,
+];
+
+/// The kernels' AVX2 instance and the portable (default-target) instance give the same bits
+/// on every output, and both the scalar API's answers (the other tests run the detected
+/// instance): random rows with NaN, ±∞, negatives, zero references and range ends, and rows
+/// a few ULPs around every rounding threshold, through every built-in profile and stage.
+#[test]
+fn avx2_and_portable_paths_agree() {
+    use verimeter::batch::{avx2_available, KernelPath};
+    if !avx2_available() {
+        eprintln!(
+            "avx2_and_portable_paths_agree: this CPU has no AVX2, only the portable instance ran"
+        );
+    }
+    let paths = [KernelPath::Portable, KernelPath::Avx2, KernelPath::Detect];
+    let n = 3 * CHUNK_ROWS + 77;
+    let mut compared = 0usize;
+
+    // Dispenser: every profile, stage and test point, with and without temperatures.
+    let petrol = Substance::parse("petrol");
+    for (pi, id) in BUILTIN_DISPENSER_PROFILES.iter().enumerate() {
+        let profile = DispenserProfile::builtin(id).unwrap();
+        for (si, name) in profile.stage_names().into_iter().enumerate() {
+            let stage = profile.stage(Some(name)).unwrap();
+            for tp in TestPoint::ALL {
+                let Ok(plan) = DispenserBatch::new(&profile, stage, tp) else {
+                    continue;
+                };
+                let seed = 0x9E37_79B9_7F4A_7C15 ^ ((pi * 64 + si * 8) as u64);
+                let mut vb = mixed_column(seed, n, (0.5, 120.0), &EDGES);
+                let err = mixed_column(seed ^ 1, n, (-0.8, 0.8), &EDGES);
+                let mut vj: Vec<f64> = vb
+                    .iter()
+                    .zip(&err)
+                    .map(|(b, e)| b * (1.0 + e / 100.0))
+                    .collect();
+                // Rows on and around the rounding thresholds of the ±0.3 % and ±0.5 % limits.
+                let targets = threshold_targets([-0.30, 0.30], 2)
+                    .into_iter()
+                    .chain(threshold_targets([-0.50, 0.50], 2))
+                    .chain(threshold_targets([-0.25, 0.15], 2))
+                    .collect::<Vec<_>>();
+                let (b, j) = rows_around(20.0, &targets);
+                vb.extend(b);
+                vj.extend(j);
+                let m = vb.len();
+                let tb = mixed_column(seed ^ 2, m, (-20.0, 45.0), &EDGES);
+                let dt = mixed_column(seed ^ 3, m, (-3.0, 3.0), &EDGES);
+                let tj: Vec<f64> = tb.iter().zip(&dt).map(|(t, d)| t + d).collect();
+                let betas = mixed_column(seed ^ 4, m, (0.0, 0.0013), &EDGES);
+                for (temps, fuel) in [
+                    (false, Fuel::Absent),
+                    (true, Fuel::Same(&petrol)),
+                    (true, Fuel::PerRow(&betas)),
+                ] {
+                    let cols = DispenserColumns {
+                        indicated_l: &vj,
+                        standard_l: &vb,
+                        dispenser_temp_c: temps.then_some(&tj[..]),
+                        can_temp_c: temps.then_some(&tb[..]),
+                        fuel,
+                    };
+                    let outs: Vec<Outputs> = paths
+                        .iter()
+                        .map(|&p| {
+                            let mut o = Outputs::new(m);
+                            let b = plan.clone().with_kernel_path(p);
+                            b.evaluate_serial(&cols, &mut o.view()).unwrap();
+                            o
+                        })
+                        .collect();
+                    for o in &outs[1..] {
+                        assert!(
+                            o.bits() == outs[0].bits(),
+                            "{id} {name} {tp:?} temps {temps}"
+                        );
+                    }
+                    // A sample against the scalar API (every row is checked for the detected
+                    // instance by the other tests).
+                    for i in (0..m).step_by(7) {
+                        let d = plan.draw(&cols, i).unwrap();
+                        let scalar = evaluate_draw(&profile, stage, &d).map(|r| {
+                            let l = r.limits_pct;
+                            (
+                                r.error_pct,
+                                r.judged_error_pct,
+                                r.mpe_pct,
+                                l.lower,
+                                l.upper,
+                                r.indication_verdict,
+                            )
+                        });
+                        check_row(i, scalar, &outs[0], plan.row_error(&cols, i)).unwrap();
+                    }
+                    assert!(outs[0].code.iter().any(|&c| c != 0));
+                    compared += m;
+                }
+            }
+        }
+    }
+
+    // Taximeter: every profile, stage, kind and a few unit pairs; zero and negative
+    // references and indications among the edges.
+    let ids = ["jjg517-2016", "oiml-r21", "nist-hb44-5.54", "mid-mi007"];
+    for (pi, id) in ids.iter().enumerate() {
+        let profile = TaximeterProfile::builtin(id).unwrap();
+        for (si, name) in profile.stage_names().into_iter().enumerate() {
+            let stage = profile.stage(Some(name)).unwrap();
+            for kind in [TestKind::Distance, TestKind::Time] {
+                let units = if kind == TestKind::Time {
+                    [(Unit::Second, Unit::Second), (Unit::Minute, Unit::Second)]
+                } else {
+                    [(Unit::Metre, Unit::Metre), (Unit::Kilometre, Unit::Mile)]
+                };
+                for (ru, iu) in units {
+                    let Ok(plan) = TaximeterBatch::new(&profile, stage, kind, ru, iu) else {
+                        continue;
+                    };
+                    let seed = 0xD1B5_4A32_D192_ED03 ^ ((pi * 64 + si * 8) as u64);
+                    let mut r = mixed_column(seed, n, (0.001, 5000.0), &EDGES);
+                    let err = mixed_column(seed ^ 1, n, (-5.0, 5.0), &EDGES);
+                    let mut x: Vec<f64> = r
+                        .iter()
+                        .zip(&err)
+                        .map(|(r, e)| r * (1.0 + e / 100.0))
+                        .collect();
+                    if ru == iu {
+                        let targets: Vec<f64> = [[-4.0, 1.0], [-2.0, 2.0], [-0.2, 0.2]]
+                            .into_iter()
+                            .flat_map(|l| threshold_targets(l, 1))
+                            .collect();
+                        let (rr, xx) = rows_around(1000.0, &targets);
+                        r.extend(rr);
+                        x.extend(xx);
+                    }
+                    let cols = TaximeterColumns {
+                        reference: &r,
+                        indicated: &x,
+                    };
+                    let m = r.len();
+                    let outs: Vec<Outputs> = paths
+                        .iter()
+                        .map(|&p| {
+                            let mut o = Outputs::new(m);
+                            let b = plan.clone().with_kernel_path(p);
+                            b.evaluate_serial(&cols, &mut o.view()).unwrap();
+                            o
+                        })
+                        .collect();
+                    for o in &outs[1..] {
+                        assert!(o.bits() == outs[0].bits(), "{id} {name} {kind:?} {ru:?}");
+                    }
+                    for i in (0..m).step_by(7) {
+                        let t = plan.test(&cols, i).unwrap();
+                        let scalar = evaluate_test(&profile, stage, &t).map(|r| {
+                            let l = r.limits_pct;
+                            (
+                                r.error_pct,
+                                r.judged_error_pct,
+                                r.mpe_pct,
+                                l.lower,
+                                l.upper,
+                                r.verdict,
+                            )
+                        });
+                        check_row(i, scalar, &outs[0], plan.row_error(&cols, i)).unwrap();
+                    }
+                    compared += m;
+                }
+            }
+        }
+    }
+    assert!(compared > 100_000, "{compared}");
+}

@@ -1,0 +1,107 @@
+//! Runtime CPU dispatch of the chunk kernels: the same source compiled twice.
+//!
+//! The crate is built for the default x86-64 target (SSE2 only), so without help the hot
+//! kernels are compiled for 2-wide vectors and without blend instructions: the rounded
+//! judgement and the many range checks cost more than the memory traffic, and the dispenser
+//! batch stayed at ~2.3 × the cost of copying its inputs. Every x86-64 CPU of the last
+//! decade has AVX2, but building with `-C target-cpu=…` would make the binary refuse to run
+//! on the others. So each kernel is an [`#[inline(always)]`](Kernel::run) body, instantiated
+//! twice here:
+//!
+//! - [`portable`]: the default target's instructions (SSE2 on x86-64; any other arch);
+//! - `avx2`: the same body inside `#[target_feature(enable = "avx2")]` (4-wide `ymm`
+//!   vectors, `vblendvpd`). Only AVX2, **not** `fma`: Rust never contracts `a * b + c` into a
+//!   fused multiply-add on its own, and without the feature LLVM cannot use one either, so
+//!   every operation is the same IEEE 754 operation on the same operands in the same order
+//!   and the two instances give the same bits (checked by `avx2_and_portable_paths_agree`
+//!   in `tests/batch.rs`).
+//!
+//! The choice is made once per batch ([`Isa::select`], `std::is_x86_feature_detected!`,
+//! whose answer std caches) and then is a predictable branch per chunk of
+//! [`CHUNK_ROWS`](super::CHUNK_ROWS) rows — never per row. The one `unsafe` of the crate is
+//! the call of the `avx2` instance, in [`Isa::run`].
+
+/// Which compiled instance of the chunk kernels a batch plan uses. Hidden: a hook for tests
+/// and benches that compare the instances; the default, [`KernelPath::Detect`], is what
+/// every caller wants.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelPath {
+    /// AVX2 when the CPU has it, else the portable instance.
+    #[default]
+    Detect,
+    /// Always the portable instance (the default target's instructions).
+    Portable,
+    /// The AVX2 instance when the CPU has it; the portable one otherwise (never unsound).
+    Avx2,
+}
+
+/// True when this CPU runs the AVX2 instance of the kernels (hidden; for tests and benches).
+#[doc(hidden)]
+pub fn avx2_available() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
+/// A chunk kernel with its arguments: `run` is the body, `#[inline(always)]` in every impl so
+/// that it is compiled into each instance ([`portable`], `avx2`) with that instance's
+/// instructions.
+pub(super) trait Kernel {
+    /// What the kernel returns (whether any row needs the per-row check).
+    type Output;
+    /// The kernel's body. Implementations must be `#[inline(always)]`.
+    fn run(self) -> Self::Output;
+}
+
+/// The instruction set the kernels of one batch run with. `avx2` is true only if the CPU was
+/// found to have AVX2 (the field is private and set only by [`Isa::select`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Isa {
+    avx2: bool,
+}
+
+impl Isa {
+    /// The instance for `path` on this CPU: detected once per batch, by the caller.
+    pub(super) fn select(path: KernelPath) -> Isa {
+        let want = matches!(path, KernelPath::Detect | KernelPath::Avx2);
+        Isa {
+            avx2: want && avx2_available(),
+        }
+    }
+
+    /// Runs `kernel` with this instruction set.
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    pub(super) fn run<K: Kernel>(self, kernel: K) -> K::Output {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        {
+            /// The AVX2 instance (see the module docs: AVX2 only, no `fma`).
+            ///
+            /// # Safety
+            /// The CPU must support AVX2.
+            #[target_feature(enable = "avx2")]
+            #[inline(never)]
+            unsafe fn avx2<K: Kernel>(kernel: K) -> K::Output {
+                kernel.run()
+            }
+            if self.avx2 {
+                // SAFETY: `self.avx2` is true only when `Isa::select` found AVX2 with
+                // `is_x86_feature_detected!` for this batch, on this CPU.
+                return unsafe { avx2(kernel) };
+            }
+        }
+        portable(kernel)
+    }
+}
+
+/// The portable instance: the default target's instructions.
+#[inline(never)]
+fn portable<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run()
+}
