@@ -92,6 +92,8 @@ use crate::tolerance::{
 use crate::units::{scale_to_base, Unit};
 use crate::verdict::Verdict;
 
+pub mod fare;
+
 /// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
 /// and scratch buffers stay in L1/L2 while the loops over it run (a tuning choice, not a rule).
 pub const CHUNK_ROWS: usize = 512;

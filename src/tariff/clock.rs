@@ -136,6 +136,46 @@ impl LocalDateTime {
         self.days_since_1970() * SECONDS_PER_DAY + i64::from(self.seconds_of_day())
     }
 
+    /// The date-time `seconds` wall-clock seconds after 1970-01-01 00:00:00 (the inverse of
+    /// [`LocalDateTime::to_seconds`]; H. Hinnant's `civil_from_days`). Errors outside the
+    /// years 1 … 9999.
+    ///
+    /// ```
+    /// use verimeter::tariff::LocalDateTime;
+    /// let t: LocalDateTime = "2019-03-23 20:21:09".parse()?;
+    /// assert_eq!(LocalDateTime::from_seconds(t.to_seconds())?, t);
+    /// assert!(LocalDateTime::from_seconds(i64::MAX).is_err());
+    /// # Ok::<(), verimeter::Error>(())
+    /// ```
+    pub fn from_seconds(seconds: i64) -> Result<Self> {
+        // Years 1 ..= 9999 lie well inside ±2^40 s: beyond, the arithmetic below could overflow.
+        const LIMIT: i64 = 1 << 40;
+        if !(-LIMIT..=LIMIT).contains(&seconds) {
+            return Err(bad(&format!("{seconds} s since 1970-01-01 00:00:00")));
+        }
+        let days = seconds.div_euclid(SECONDS_PER_DAY);
+        let sod = seconds.rem_euclid(SECONDS_PER_DAY);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let fail = || bad(&format!("{seconds} s since 1970-01-01 00:00:00"));
+        Self::new(
+            i32::try_from(year).map_err(|_| fail())?,
+            month as u8,
+            day as u8,
+            (sod / 3600) as u8,
+            (sod % 3600 / 60) as u8,
+            (sod % 60) as u8,
+        )
+        .map_err(|_| fail())
+    }
+
     /// Seconds since midnight.
     pub fn seconds_of_day(&self) -> u32 {
         u32::from(self.hour) * 3600 + u32::from(self.minute) * 60 + u32::from(self.second)
