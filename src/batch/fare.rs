@@ -418,7 +418,7 @@ struct Prices {
     extras: Vec<(Option<usize>, i128)>,
     /// The display step; `None` when its quotients need not be terminating decimals (the
     /// rounding is then done by the scalar `Rounding::apply`).
-    step: Option<i128>,
+    step: Option<i64>,
     mode: RoundingMode,
 }
 
@@ -439,6 +439,8 @@ pub struct FareBatch<'t> {
     tolerance: Option<&'t Tolerance>,
     price_scale: u32,
     minor_scale: u32,
+    /// 10^(price_scale − minor_scale): price units per minor unit.
+    minor_div: i64,
     start_range: (i64, i64),
 }
 
@@ -497,7 +499,11 @@ impl<'t> FareBatch<'t> {
             .map(|(r, wp)| RatePlan {
                 steps: StepPlan::new(tariff, r),
                 rate: r,
-                prices: if price_scale <= MAX_PRICE_SCALE {
+                // A rate the scalar API cannot find by its own code (a code with spaces
+                // around it) is left to the scalar engine, which reports that error.
+                prices: if price_scale <= MAX_PRICE_SCALE
+                    && tariff.rate(&r.code).is_ok_and(|x| std::ptr::eq(x, r))
+                {
                     prices(tariff, r, wp, price_scale)
                 } else {
                     None
@@ -521,6 +527,7 @@ impl<'t> FareBatch<'t> {
             tolerance: None,
             price_scale,
             minor_scale: minor,
+            minor_div: 10i64.pow(price_scale.min(MAX_PRICE_SCALE) - minor),
             start_range: (lo, hi),
         })
     }
@@ -825,7 +832,7 @@ impl<'t> FareBatch<'t> {
             Scenario::Series
         };
         let samples = [Sample::new(t - w_s, d), Sample::new(t, d)];
-        let mut steps = Steps::new(plan.rate);
+        let mut steps = Steps::new(&plan.steps);
         if let Err(e) = steps.run(&plan.steps, scenario, start_abs, &samples, &mut sink) {
             return Err(FareRowError::of_fare_error(&e));
         }
@@ -834,7 +841,7 @@ impl<'t> FareBatch<'t> {
         }
         let raw = sink.raw;
         let metered = match p.step {
-            Some(step) => round_units(raw, step, p.mode),
+            Some(step) => i128::from(round_units(raw as i64, step, p.mode)),
             None => {
                 let r = Decimal::from_i128_with_scale(raw, self.price_scale);
                 match plan
@@ -856,11 +863,16 @@ impl<'t> FareBatch<'t> {
                 fare += x;
             }
         }
-        let div = 10i128.pow(self.price_scale - self.minor_scale);
+        // i64 division (i128's is a library call): the fare is at most MAX_FAST_RAW plus one
+        // step plus the extras; beyond i64 the scalar engine decides.
+        let Ok(fare) = i64::try_from(fare) else {
+            return self.scalar_row(cols, i);
+        };
+        let div = self.minor_div;
         if fare % div != 0 {
             return self.scalar_row(cols, i);
         }
-        i64::try_from(fare / div).map_err(|_| FareRowError::FareOutOfRange)
+        Ok(fare / div)
     }
 
     /// Row `i` by the scalar engine (rows the integer path cannot price exactly).
@@ -1036,7 +1048,9 @@ fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) ->
             k /= p;
         }
     }
-    let step = (k == 1 && step_units <= 1_000_000_000_000_000_000).then_some(step_units);
+    let step = (k == 1 && step_units <= MAX_FAST_RAW)
+        .then(|| i64::try_from(step_units).ok())
+        .flatten();
     Some(Prices {
         flag,
         flag_by_window,
@@ -1052,9 +1066,10 @@ fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) ->
     })
 }
 
-/// `raw` rounded to a multiple of `step` by `mode` (raw ≥ 0), as `Rounding::apply` does on
-/// decimals: the quotient's integer part and remainder decide.
-fn round_units(raw: i128, step: i128, mode: RoundingMode) -> i128 {
+/// `raw` rounded to a multiple of `step` by `mode` (0 ≤ raw ≤ [`MAX_FAST_RAW`], so `i64`
+/// division, not `i128`'s library call), as `Rounding::apply` does on decimals: the quotient's
+/// integer part and remainder decide.
+fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
     let (q, r) = (raw.div_euclid(step), raw.rem_euclid(step));
     let up = match mode {
         RoundingMode::HalfUp => 2 * r >= step,
@@ -1062,7 +1077,7 @@ fn round_units(raw: i128, step: i128, mode: RoundingMode) -> i128 {
         RoundingMode::Down => false,
         RoundingMode::Up => r > 0,
     };
-    (q + i128::from(up)) * step
+    (q + i64::from(up)) * step
 }
 
 /// The batch's sink: the metered amount as one integer, in units of 10^-price_scale.

@@ -4,8 +4,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{AppliesTo, Assessment, LocalDateTime, Mode, Rate, Tariff};
+use super::{next_sorted_edge, AppliesTo, Assessment, LocalDateTime, Mode, Rate, Tariff};
 use crate::error::{Error, Result};
+use crate::money::{ceil_any, floor_any, round_any};
 
 /// The longest hire the engine accepts, seconds (31 days): beyond it a record is not a taxi
 /// trip, and refusing it bounds the work done per trip.
@@ -457,11 +458,32 @@ pub(crate) fn to_f64(x: Decimal) -> f64 {
 /// The step count at which a counter stands: whole steps begun (pre-assessed) or completed
 /// (post-assessed). Counter noise below 1e-6 of a step is removed first, so that exactly
 /// 10 steps of 1/5 mile in 2 miles stay 10.
-fn steps(u: f64, a: Assessment) -> u64 {
-    let s = (u * 1e6).round() / 1e6;
+///
+/// Fast form, the same value: with m = round(u·10⁶) an integer in [0, 2⁵⁰), m = q·10⁶ + r,
+/// the quotient m / 10⁶ (< 1.2e9) is rounded by less than 1.2e9 · 2⁻⁵³ < 1.4e-7, while a
+/// non-zero remainder keeps it at least 10⁻⁶ from an integer: floor(fl(m / 10⁶)) = q and
+/// ceil = q + [r ≠ 0]; r = 0 gives q exactly. Other m (negative, huge, NaN) take the `f64`
+/// form. (`round`/`ceil`/`floor` without libm calls: exact replacements, see `money`.)
+pub(crate) fn steps(u: f64, a: Assessment) -> u64 {
+    const TWO_50: f64 = 1_125_899_906_842_624.0;
+    let m = round_any(u * 1e6);
+    if (0.0..TWO_50).contains(&m) {
+        let m = m as u64;
+        let (q, r) = (m / 1_000_000, m % 1_000_000);
+        return match a {
+            Assessment::Pre => q + u64::from(r != 0),
+            Assessment::Post => q,
+        };
+    }
+    steps_f64(u, a)
+}
+
+/// The `f64` form of [`steps`] (the definition).
+fn steps_f64(u: f64, a: Assessment) -> u64 {
+    let s = round_any(u * 1e6) / 1e6;
     let n = match a {
-        Assessment::Pre => s.ceil(),
-        Assessment::Post => s.floor(),
+        Assessment::Pre => ceil_any(s),
+        Assessment::Post => floor_any(s),
     };
     n.max(0.0) as u64
 }
@@ -482,9 +504,8 @@ pub(crate) enum Scenario {
 /// The constants of step counting for one rate of a tariff, resolved once: shared by the
 /// scalar engine (once per trip) and [`FareBatch`](crate::batch::fare::FareBatch) (once per
 /// batch), so that both count steps with the same operations on the same values.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct StepPlan<'a> {
-    pub(crate) tariff: &'a Tariff,
     pub(crate) rate: &'a Rate,
     /// Prices depend on the time of day: pieces are split at window edges.
     timed: bool,
@@ -497,12 +518,16 @@ pub(crate) struct StepPlan<'a> {
     len: f64,
     /// The time step, s (1 without one).
     dur: f64,
+    /// What the initial hire covers (m, s).
+    cover: (f64, f64),
+    /// Every window edge of the tariff (seconds of the day, sorted, once each); `None`
+    /// without windows.
+    edges: Option<Vec<u32>>,
 }
 
 impl<'a> StepPlan<'a> {
     pub(crate) fn new(tariff: &'a Tariff, rate: &'a Rate) -> Self {
         Self {
-            tariff,
             rate,
             timed: !rate.window_surcharges.is_empty()
                 || rate
@@ -520,6 +545,21 @@ impl<'a> StepPlan<'a> {
                 .as_ref()
                 .map_or(1.0, |s| s.length_m.value),
             dur: rate.time_step.as_ref().map_or(1.0, |s| s.duration_s.value),
+            cover: rate.initial_cover(),
+            edges: (!tariff.windows.is_empty()).then(|| {
+                let mut e: Vec<u32> = tariff
+                    .windows
+                    .iter()
+                    .flat_map(|w| {
+                        w.spans
+                            .iter()
+                            .flat_map(|s| [s.from.seconds(), s.to.seconds()])
+                    })
+                    .collect();
+                e.sort_unstable();
+                e.dedup();
+                e
+            }),
         }
     }
 }
@@ -558,9 +598,9 @@ pub(crate) struct Steps {
 }
 
 impl Steps {
-    /// Counters at the start of a hire of `rate`, its initial cover not yet used.
-    pub(crate) fn new(rate: &Rate) -> Self {
-        let (cover_d, cover_t) = rate.initial_cover();
+    /// Counters at the start of a hire, the initial cover not yet used.
+    pub(crate) fn new(plan: &StepPlan<'_>) -> Self {
+        let (cover_d, cover_t) = plan.cover;
         Self {
             t: 0.0,
             d: 0.0,
@@ -640,12 +680,13 @@ impl Steps {
             let mut f: f64 = 1.0;
             if plan.timed && rem_t > 0.0 {
                 let now = start_abs + self.t;
+                // The earliest next edge of all windows: each window's `next_edge` is the
+                // smallest of the same candidates (day start + edge, next midnight), so the
+                // union's is their minimum, bit for bit.
                 let edge = plan
-                    .tariff
-                    .windows
-                    .iter()
-                    .map(|w| w.next_edge(now))
-                    .fold(f64::INFINITY, f64::min);
+                    .edges
+                    .as_ref()
+                    .map_or(f64::INFINITY, |e| next_sorted_edge(now, e));
                 if edge < now + rem_t {
                     f = f.min((edge - now) / rem_t);
                 }
@@ -781,7 +822,7 @@ fn meter(
     let rate = tariff.rate(rate_code)?;
     let start_abs = start.to_seconds() as f64;
     let plan = StepPlan::new(tariff, rate);
-    let mut steps = Steps::new(rate);
+    let mut steps = Steps::new(&plan);
     let mut m = Meter {
         tariff,
         rate,
@@ -1100,6 +1141,48 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn fast_step_counting_is_the_f64_definition() {
+        let mut us = vec![
+            0.0,
+            -0.0,
+            1e-7,
+            4e-7,
+            5e-7,
+            6e-7,
+            0.9999995,
+            0.9999994,
+            1.0,
+            2.0000005,
+            1e9,
+            1.1e9,
+            1_125_899_906.842_624,
+            1_125_899_906.842_625,
+            1e15,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e300,
+        ];
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let k = (s % 2_000) as f64;
+            us.push(x * 1e4);
+            us.push(k + (x - 0.5) * 3e-6); // near whole steps
+            us.push(k + 0.5 + (x - 0.5) * 3e-6); // near half steps
+            us.push(x * 1.2e9);
+        }
+        for u in us {
+            for a in [Assessment::Pre, Assessment::Post] {
+                assert_eq!(steps(u, a), steps_f64(u, a), "{u:e} {a:?}");
+            }
+        }
     }
 
     #[test]
