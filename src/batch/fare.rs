@@ -61,8 +61,7 @@ use crate::error::{Error, Result};
 use crate::money::RoundingMode;
 use crate::tariff::{
     allowance, allowance_money, check_fare, fare_for_summary, percent_of, summary_inputs,
-    AppliesTo, LocalDateTime, Rate, Sample, Scenario, StepPlan, StepSink, Steps, Tariff,
-    TripSummary,
+    AppliesTo, LocalDateTime, Rate, Scenario, StepPlan, StepSink, Steps, Tariff, TripSummary,
 };
 use crate::tolerance::Tolerance;
 
@@ -831,9 +830,8 @@ impl<'t> FareBatch<'t> {
         } else {
             Scenario::Series
         };
-        let samples = [Sample::new(t - w_s, d), Sample::new(t, d)];
         let mut steps = Steps::new(&plan.steps);
-        if let Err(e) = steps.run(&plan.steps, scenario, start_abs, &samples, &mut sink) {
+        if let Err(e) = steps.run_summary(&plan.steps, scenario, start_abs, d, t, w_s, &mut sink) {
             return Err(FareRowError::of_fare_error(&e));
         }
         if sink.slow || sink.raw > MAX_FAST_RAW {
@@ -868,11 +866,14 @@ impl<'t> FareBatch<'t> {
         let Ok(fare) = i64::try_from(fare) else {
             return self.scalar_row(cols, i);
         };
-        let div = self.minor_div;
-        if fare % div != 0 {
+        if fare < 0 {
             return self.scalar_row(cols, i);
         }
-        Ok(fare / div)
+        let (q, r) = div_rem(fare, self.minor_div);
+        if r != 0 {
+            return self.scalar_row(cols, i);
+        }
+        Ok(q)
     }
 
     /// Row `i` by the scalar engine (rows the integer path cannot price exactly).
@@ -1070,7 +1071,7 @@ fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) ->
 /// division, not `i128`'s library call), as `Rounding::apply` does on decimals: the quotient's
 /// integer part and remainder decide.
 fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
-    let (q, r) = (raw.div_euclid(step), raw.rem_euclid(step));
+    let (q, r) = div_rem(raw, step);
     let up = match mode {
         RoundingMode::HalfUp => 2 * r >= step,
         RoundingMode::HalfEven => 2 * r > step || (2 * r == step && q % 2 == 1),
@@ -1078,6 +1079,16 @@ fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
         RoundingMode::Up => r > 0,
     };
     (q + i64::from(up)) * step
+}
+
+/// (a div b, a mod b) for a ≥ 0, b > 0: in 32 bits when both fit (the same quotient;
+/// a 64-bit `idiv` costs several times a 32-bit one on this machine class).
+#[inline(always)]
+fn div_rem(a: i64, b: i64) -> (i64, i64) {
+    match (u32::try_from(a), u32::try_from(b)) {
+        (Ok(a), Ok(b)) => (i64::from(a / b), i64::from(a % b)),
+        _ => (a.div_euclid(b), a.rem_euclid(b)),
+    }
 }
 
 /// The batch's sink: the metered amount as one integer, in units of 10^-price_scale.

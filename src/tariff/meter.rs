@@ -655,6 +655,34 @@ impl Steps {
         Ok(())
     }
 
+    /// [`Steps::run`] on the samples of a summary checked by [`summary_inputs`] —
+    /// `[(t − w, d), (t, d)]`, what [`fare_for_summary`] meters — without re-checking them:
+    /// each passes every check of `run` (d is finite and ≥ 0; 0 ≤ t − w ≤ t ≤ MAX_HIRE_S as
+    /// 0 ≤ w ≤ t), so only the advances remain, with the same operands as in `run`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_summary<S: StepSink>(
+        &mut self,
+        plan: &StepPlan<'_>,
+        scenario: Scenario,
+        start_abs: f64,
+        d: f64,
+        t: f64,
+        w: f64,
+        sink: &mut S,
+    ) -> Result<()> {
+        let t1 = t - w;
+        if plan.rate.flat.is_none() {
+            self.advance(plan, scenario, start_abs, t1 - 0.0, d - 0.0, sink)?;
+        }
+        (self.t, self.d) = (t1, d);
+        if plan.rate.flat.is_none() {
+            // `d - d` in `run`: +0 for every finite d (IEEE 754, round to nearest).
+            self.advance(plan, scenario, start_abs, t - t1, 0.0, sink)?;
+        }
+        (self.t, self.d) = (t, d);
+        Ok(())
+    }
+
     /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
     fn advance<S: StepSink>(
         &mut self,
