@@ -11,25 +11,28 @@
 //! indicated fares are given, the verdict code and indicated − expected.
 //!
 //! **Same answers as the scalar API, bit for bit.** Each row is metered by the scalar
-//! engine's own step counter (`Steps::run`, the code behind [`fare_for_summary`]): the same
-//! `f64` operations on the same values, so the same pieces (split at window edges and
-//! long-distance thresholds), the same step counts and the same window look-ups. Only where
-//! the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge (strings,
-//! `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted in units
-//! of 10^-S, S being the largest number of decimals of any price of the tariff: every unit
-//! price is a decimal with at most S decimals, so each product and the sum are exact, as the
-//! scalar `Decimal` sums are. The display rounding is done on that integer (exact for steps
-//! whose quotients are terminating decimals, e.g. 1, 0.5, 0.01; otherwise by the scalar
-//! [`Rounding::apply`](crate::money::Rounding::apply) itself). A row the integer path cannot
-//! price exactly (a rate whose prices need more than 18 decimals, more than 2^40 steps, a
-//! sum beyond 10^18 units) is computed by [`fare_for_summary`] for that row. The fare check
-//! uses the scalar tolerance evaluation ([`check_fare`]'s), once per distinct expected fare
-//! in a chunk-local cache. `tests/fare_batch.rs` compares every row with the scalar API.
+//! engine's own step counter (`Steps::advance`, the code behind [`fare_for_summary`], via
+//! `Steps::run_summary`, which skips only sample checks a checked summary always passes):
+//! the same `f64` operations on the same values, so the same pieces (split at window edges
+//! and long-distance thresholds), the same step counts and the same window look-ups. Only
+//! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
+//! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
+//! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
+//! every unit price is a decimal with at most S decimals, so each product and the sum are
+//! exact, as the scalar `Decimal` sums are. The display rounding is done on that integer
+//! (exact for steps whose quotients are terminating decimals, e.g. 1, 0.5, 0.01; otherwise
+//! by the scalar [`Rounding::apply`](crate::money::Rounding::apply) itself). A row the
+//! integer path cannot price exactly (a rate whose prices need more than 18 decimals, more
+//! than 2^40 steps, a sum beyond 10^18 units) is computed by [`fare_for_summary`] for that
+//! row. The fare check uses the scalar tolerance evaluation ([`check_fare`]'s), once per
+//! distinct (rate, expected fare) in a cache local to one serial run. `tests/fare_batch.rs`
+//! compares every row with the scalar API. Design notes and figures: `docs/fare-batch.md`.
 //!
 //! With the `parallel` feature, batches of at least
 //! [`PARALLEL_MIN_ROWS`](super::PARALLEL_MIN_ROWS) rows are split into pieces of
-//! [`PARALLEL_PIECE_ROWS`](super::PARALLEL_PIECE_ROWS) evaluated on rayon's pool; each row is computed by
-//! the same code whatever the split, so the output is identical to the serial one.
+//! [`PARALLEL_PIECE_ROWS`](super::PARALLEL_PIECE_ROWS) evaluated on rayon's pool; each row is
+//! computed by the same code whatever the split, so the output is identical to the serial
+//! one.
 //!
 //! ```
 //! use verimeter::batch::fare::{FareBatch, FareColumns, FareOutput, Rates};
