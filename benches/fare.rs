@@ -1,10 +1,14 @@
 //! Fare engine throughput: 10 000 trips per iteration, as summaries and as time series, for
-//! two tariffs, with a naive f64 distance × price loop as the in-group baseline.
+//! two tariffs, with a naive f64 distance × price loop as the in-group baseline; and
+//! `fare/summary_batch`: [`FareBatch`] over 1 000 / 100 000 / 10 000 000 trip summaries, with
+//! the scalar engine (`fare_for_summary` per row) as the baseline in the same group.
 
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rust_decimal::Decimal;
+use verimeter::batch::fare::{FareBatch, FareColumns, FareOutput, Rates};
 use verimeter::tariff::{
     fare_bounds, fare_for_series, fare_for_summary, LocalDateTime, Sample, Tariff, TripSeries,
     TripSummary,
@@ -136,5 +140,122 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+const BATCH_SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
+
+/// The scalar baseline runs up to this size: at ~0.6 µs per trip, 10 M trips take ~6 s per
+/// iteration, i.e. over a minute per tariff for criterion's 10 samples, which would push
+/// `cargo bench` past its 10-minute budget on 2 cores. Its per-trip cost does not depend on
+/// the batch size (no shared state), so the 100 000-trip figure stands for it.
+const SCALAR_MAX: usize = 100_000;
+
+/// The trips of `fare/summary`, as columns: 0.5–20 km at 5–50 km/h, starting at any
+/// second of the week 2019-03-04 … 03-10 (so trips cross night and peak edges).
+struct Columns {
+    distance: Vec<f64>,
+    duration: Vec<f64>,
+    start: Vec<i64>,
+}
+
+fn columns(n: usize) -> Columns {
+    let mut rng = Lcg(13);
+    let day0 = LocalDateTime::new(2019, 3, 4, 0, 0, 0)
+        .unwrap()
+        .to_seconds();
+    let mut c = Columns {
+        distance: Vec::with_capacity(n),
+        duration: Vec::with_capacity(n),
+        start: Vec::with_capacity(n),
+    };
+    for _ in 0..n {
+        let km = 0.5 + rng.unit() * 19.5;
+        let kmh = 5.0 + rng.unit() * 45.0;
+        c.distance.push(km * 1000.0);
+        c.duration.push(km / kmh * 3600.0);
+        c.start.push(day0 + (rng.unit() * 7.0 * 86_400.0) as i64);
+    }
+    c
+}
+
+fn bench_batch(c: &mut Criterion) {
+    let tariffs = [
+        Tariff::builtin("beijing-2013").unwrap(),
+        Tariff::builtin("nyc-yellow-2019").unwrap(),
+    ];
+    let mut g = c.benchmark_group("fare/summary_batch");
+    for n in BATCH_SIZES {
+        g.throughput(Throughput::Elements(n as u64));
+        if n >= 1_000_000 {
+            g.sample_size(10);
+            g.warm_up_time(Duration::from_secs(1));
+            g.measurement_time(Duration::from_secs(3));
+        } else {
+            g.sample_size(20);
+            g.warm_up_time(Duration::from_millis(500));
+            g.measurement_time(Duration::from_secs(2));
+        }
+        let data = columns(n);
+        let mut fare = vec![0i64; n];
+        let mut code = vec![0u8; n];
+        for t in &tariffs {
+            let batch = FareBatch::new(t).unwrap();
+            let cols =
+                FareColumns::new(&data.distance, &data.duration, &data.start, Rates::Same(0));
+            g.bench_with_input(
+                BenchmarkId::new(format!("batch/{}", t.id), n),
+                &n,
+                |b, _| {
+                    b.iter(|| {
+                        batch
+                            .evaluate_serial(
+                                black_box(&cols),
+                                &mut FareOutput::new(&mut fare, &mut code),
+                            )
+                            .unwrap()
+                    })
+                },
+            );
+            #[cfg(feature = "parallel")]
+            g.bench_with_input(
+                BenchmarkId::new(format!("batch_parallel/{}", t.id), n),
+                &n,
+                |b, _| {
+                    b.iter(|| {
+                        batch
+                            .evaluate(black_box(&cols), &mut FareOutput::new(&mut fare, &mut code))
+                            .unwrap()
+                    })
+                },
+            );
+            if n <= SCALAR_MAX {
+                let code = &t.rates[0].code;
+                let trips: Vec<TripSummary> = (0..n)
+                    .map(|i| {
+                        TripSummary::new(
+                            code,
+                            data.distance[i],
+                            data.duration[i],
+                            LocalDateTime::from_seconds(data.start[i]).unwrap(),
+                        )
+                    })
+                    .collect();
+                g.bench_with_input(
+                    BenchmarkId::new(format!("scalar/{}", t.id), n),
+                    &n,
+                    |b, _| {
+                        b.iter(|| {
+                            let mut sum = Decimal::ZERO;
+                            for trip in black_box(&trips) {
+                                sum += fare_for_summary(t, trip).unwrap().fare;
+                            }
+                            sum
+                        })
+                    },
+                );
+            }
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_batch);
 criterion_main!(benches);

@@ -95,6 +95,7 @@ use crate::tolerance::{
 use crate::units::{scale_to_base, Unit};
 use crate::verdict::Verdict;
 
+pub mod fare;
 mod simd;
 #[doc(hidden)]
 pub use simd::{avx2_available, KernelPath};

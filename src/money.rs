@@ -129,6 +129,36 @@ fn floor_nonneg(a: f64) -> f64 {
     }
 }
 
+/// `x.floor()` for every `x` (NaN, ±∞ and the sign of zero included) without a libm call:
+/// below 2⁵² in magnitude `x as i64` truncates exactly, one step down for negative
+/// fractions; the sign of `floor(x)` is always the sign of `x`.
+#[inline(always)]
+pub(crate) fn floor_any(x: f64) -> f64 {
+    if x.abs() < TWO_52 {
+        let t = x as i64 as f64;
+        let f = if t > x { t - 1.0 } else { t };
+        f.copysign(x)
+    } else {
+        x
+    }
+}
+
+/// `x.ceil()` for every `x`, without a libm call (−floor(−x), exact).
+#[inline(always)]
+pub(crate) fn ceil_any(x: f64) -> f64 {
+    -floor_any(-x)
+}
+
+/// `x.round()` (half away from zero) for every `x`, without a libm call.
+#[inline(always)]
+pub(crate) fn round_any(x: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else {
+        round_half_away(x)
+    }
+}
+
 /// `f % 2.0 != 0.0` for an integral `f ≥ 0` (every f ≥ 2⁵³ is even; f/2 is exact).
 #[inline(always)]
 fn is_odd_integer(f: f64) -> bool {
@@ -228,6 +258,52 @@ pub fn parse_money(field: &'static str, text: &str) -> Result<Decimal> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn libm_free_floor_ceil_round_are_exact() {
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            1e-300,
+            -1e-300,
+            4503599627370495.5,
+            -4503599627370495.5,
+            4503599627370496.0,
+            9007199254740993.0,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            86_399.999_999_999_99,
+            -86_400.5,
+        ];
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            xs.push(f64::from_bits(s));
+            xs.push((s >> 11) as f64 / (1u64 << 30) as f64 - 4_000_000.0);
+        }
+        for x in xs {
+            let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+            assert!(same(floor_any(x), x.floor()), "floor {x:e}");
+            assert!(same(ceil_any(x), x.ceil()), "ceil {x:e}");
+            assert!(same(round_any(x), x.round()), "round {x:e}");
+        }
+    }
+
     use super::*;
 
     /// The libm formulation `round_f64` had before it was made branch-free: the oracle.

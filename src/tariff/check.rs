@@ -32,7 +32,11 @@ pub struct FareCheck {
 
 /// Evaluates `tolerance` at `fare` with the display step, as money (rounded to 1e-9 so that
 /// binary noise never flips a verdict at the limit).
-fn allowance(tolerance: &Tolerance, fare: Decimal, step: Decimal) -> Result<(Limits, String)> {
+pub(crate) fn allowance(
+    tolerance: &Tolerance,
+    fare: Decimal,
+    step: Decimal,
+) -> Result<(Limits, String)> {
     let ctx = ToleranceContext::new(to_f64(fare)).with_display_step(Some(to_f64(step)));
     let limits = tolerance.evaluate(&ctx)?;
     Ok((limits, tolerance.clause_at(&ctx)))
@@ -51,7 +55,8 @@ fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_sub(b).ok_or_else(|| overflow(a))
 }
 
-fn money(field: &'static str, x: f64) -> Result<Decimal> {
+/// An allowance as money: the limit's shortest decimal, rounded to 1e-9.
+pub(crate) fn money(field: &'static str, x: f64) -> Result<Decimal> {
     Ok(decimal_from_f64(field, x)?.round_dp(9))
 }
 

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::money::floor_any;
 
 /// Seconds in a day.
 pub const SECONDS_PER_DAY: i64 = 86_400;
@@ -136,6 +137,46 @@ impl LocalDateTime {
         self.days_since_1970() * SECONDS_PER_DAY + i64::from(self.seconds_of_day())
     }
 
+    /// The date-time `seconds` wall-clock seconds after 1970-01-01 00:00:00 (the inverse of
+    /// [`LocalDateTime::to_seconds`]; H. Hinnant's `civil_from_days`). Errors outside the
+    /// years 1 … 9999.
+    ///
+    /// ```
+    /// use verimeter::tariff::LocalDateTime;
+    /// let t: LocalDateTime = "2019-03-23 20:21:09".parse()?;
+    /// assert_eq!(LocalDateTime::from_seconds(t.to_seconds())?, t);
+    /// assert!(LocalDateTime::from_seconds(i64::MAX).is_err());
+    /// # Ok::<(), verimeter::Error>(())
+    /// ```
+    pub fn from_seconds(seconds: i64) -> Result<Self> {
+        // Years 1 ..= 9999 lie well inside ±2^40 s: beyond, the arithmetic below could overflow.
+        const LIMIT: i64 = 1 << 40;
+        if !(-LIMIT..=LIMIT).contains(&seconds) {
+            return Err(bad(&format!("{seconds} s since 1970-01-01 00:00:00")));
+        }
+        let days = seconds.div_euclid(SECONDS_PER_DAY);
+        let sod = seconds.rem_euclid(SECONDS_PER_DAY);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let fail = || bad(&format!("{seconds} s since 1970-01-01 00:00:00"));
+        Self::new(
+            i32::try_from(year).map_err(|_| fail())?,
+            month as u8,
+            day as u8,
+            (sod / 3600) as u8,
+            (sod % 3600 / 60) as u8,
+            (sod % 60) as u8,
+        )
+        .map_err(|_| fail())
+    }
+
     /// Seconds since midnight.
     pub fn seconds_of_day(&self) -> u32 {
         u32::from(self.hour) * 3600 + u32::from(self.minute) * 60 + u32::from(self.second)
@@ -250,6 +291,34 @@ impl From<ClockTime> for String {
     }
 }
 
+/// The first instant strictly after `abs_s` (wall-clock seconds since 1970-01-01) at which
+/// one of `edges` (seconds of the day) falls, or the next midnight.
+pub(crate) fn next_day_edge(abs_s: f64, edges: impl IntoIterator<Item = u32>) -> f64 {
+    let day0 = floor_any(abs_s / SECONDS_PER_DAY as f64) * SECONDS_PER_DAY as f64;
+    let mut best = day0 + SECONDS_PER_DAY as f64;
+    for e in edges {
+        let at = day0 + f64::from(e);
+        if at > abs_s && at < best {
+            best = at;
+        }
+    }
+    best
+}
+
+/// [`next_day_edge`] for edges sorted in increasing order: the first candidate after `abs_s`
+/// is the smallest (day start + edge grows with the edge, and no edge exceeds the next
+/// midnight), so the search stops there — the same value.
+pub(crate) fn next_sorted_edge(abs_s: f64, sorted: &[u32]) -> f64 {
+    let day0 = floor_any(abs_s / SECONDS_PER_DAY as f64) * SECONDS_PER_DAY as f64;
+    for &e in sorted {
+        let at = day0 + f64::from(e);
+        if at > abs_s {
+            return at;
+        }
+    }
+    day0 + SECONDS_PER_DAY as f64
+}
+
 /// One span of a window within a day: `from` (inclusive) to `to` (exclusive), `from < to`.
 /// A window crossing midnight (night 23:00–05:00) is two spans: `23:00–24:00`, `00:00–05:00`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,7 +353,7 @@ pub struct Window {
 impl Window {
     /// True when the wall-clock instant `abs_s` (seconds since 1970-01-01 local) is inside.
     pub fn contains(&self, abs_s: f64) -> bool {
-        let day = (abs_s / SECONDS_PER_DAY as f64).floor();
+        let day = floor_any(abs_s / SECONDS_PER_DAY as f64);
         let sod = abs_s - day * SECONDS_PER_DAY as f64;
         if !self.days.is_empty() && !self.days.contains(&Weekday::of_day(day as i64)) {
             return false;
@@ -297,17 +366,7 @@ impl Window {
     /// The first instant strictly after `abs_s` at which this window may open or close
     /// (a span edge or the next midnight).
     pub fn next_edge(&self, abs_s: f64) -> f64 {
-        let day0 = (abs_s / SECONDS_PER_DAY as f64).floor() * SECONDS_PER_DAY as f64;
-        let mut best = day0 + SECONDS_PER_DAY as f64;
-        for s in &self.spans {
-            for e in [s.from.0, s.to.0] {
-                let at = day0 + f64::from(e);
-                if at > abs_s && at < best {
-                    best = at;
-                }
-            }
-        }
-        best
+        next_day_edge(abs_s, self.spans.iter().flat_map(|s| [s.from.0, s.to.0]))
     }
 
     /// Checks that the spans are non-empty, each `from < to`, and in increasing order without
@@ -371,6 +430,40 @@ mod tests {
             "2019-03-01 00:00:0x",
         ] {
             assert!(s.parse::<LocalDateTime>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn sorted_edge_search_is_the_general_one() {
+        let edges = [
+            0u32,
+            5 * 3600,
+            7 * 3600,
+            9 * 3600,
+            17 * 3600,
+            19 * 3600,
+            23 * 3600,
+            86_400,
+        ];
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let abs = if i % 3 == 0 {
+                // On and around edges.
+                1.55e9 + f64::from(edges[(s % 8) as usize]) + ((s >> 8) % 3) as f64 - 1.0
+            } else {
+                (x - 0.3) * 4e9
+            };
+            for n in 1..=edges.len() {
+                assert_eq!(
+                    next_sorted_edge(abs, &edges[..n]).to_bits(),
+                    next_day_edge(abs, edges[..n].iter().copied()).to_bits(),
+                    "{abs}"
+                );
+            }
         }
     }
 

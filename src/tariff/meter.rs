@@ -4,9 +4,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{AppliesTo, Assessment, LocalDateTime, Mode, Rate, Tariff};
+use super::{next_sorted_edge, AppliesTo, Assessment, LocalDateTime, Mode, Rate, Tariff};
 use crate::error::{Error, Result};
-use crate::money::decimal_from_f64;
+use crate::money::{ceil_any, floor_any, round_any};
 
 /// The longest hire the engine accepts, seconds (31 days): beyond it a record is not a taxi
 /// trip, and refusing it bounds the work done per trip.
@@ -94,23 +94,35 @@ impl TripSummary {
     }
 
     fn checked(&self) -> Result<(f64, f64, f64)> {
-        let d = nonneg("distance_m", self.distance_m)?;
-        let t = nonneg("duration_s", self.duration_s)?;
-        hire_limit("duration_s", t)?;
-        let w = match self.waiting_s {
-            Some(w) => nonneg("waiting_s", w)?,
-            None => 0.0,
-        };
-        if w > t {
-            return Err(Error::OutOfScope {
-                field: "waiting_s",
-                value: w,
-                limit: t,
-                clause: "the waiting time cannot exceed the duration of the hire".into(),
-            });
-        }
-        Ok((d, t, w))
+        summary_inputs(self.distance_m, self.duration_s, self.waiting_s)
     }
+}
+
+/// The checks of a trip summary's numbers, in order (shared with
+/// [`FareBatch`](crate::batch::fare::FareBatch)): distance, duration (at most
+/// [`MAX_HIRE_S`]), waiting (at most the duration). Returns (distance, duration, waiting
+/// or 0).
+pub(crate) fn summary_inputs(
+    distance_m: f64,
+    duration_s: f64,
+    waiting_s: Option<f64>,
+) -> Result<(f64, f64, f64)> {
+    let d = nonneg("distance_m", distance_m)?;
+    let t = nonneg("duration_s", duration_s)?;
+    hire_limit("duration_s", t)?;
+    let w = match waiting_s {
+        Some(w) => nonneg("waiting_s", w)?,
+        None => 0.0,
+    };
+    if w > t {
+        return Err(Error::OutOfScope {
+            field: "waiting_s",
+            value: w,
+            limit: t,
+            clause: "the waiting time cannot exceed the duration of the hire".into(),
+        });
+    }
+    Ok((d, t, w))
 }
 
 /// A trip known as a time series of samples.
@@ -446,18 +458,39 @@ pub(crate) fn to_f64(x: Decimal) -> f64 {
 /// The step count at which a counter stands: whole steps begun (pre-assessed) or completed
 /// (post-assessed). Counter noise below 1e-6 of a step is removed first, so that exactly
 /// 10 steps of 1/5 mile in 2 miles stay 10.
-fn steps(u: f64, a: Assessment) -> u64 {
-    let s = (u * 1e6).round() / 1e6;
+///
+/// Fast form, the same value: with m = round(u·10⁶) an integer in [0, 2⁵⁰), m = q·10⁶ + r,
+/// the quotient m / 10⁶ (< 1.2e9) is rounded by less than 1.2e9 · 2⁻⁵³ < 1.4e-7, while a
+/// non-zero remainder keeps it at least 10⁻⁶ from an integer: floor(fl(m / 10⁶)) = q and
+/// ceil = q + [r ≠ 0]; r = 0 gives q exactly. Other m (negative, huge, NaN) take the `f64`
+/// form. (`round`/`ceil`/`floor` without libm calls: exact replacements, see `money`.)
+pub(crate) fn steps(u: f64, a: Assessment) -> u64 {
+    const TWO_50: f64 = 1_125_899_906_842_624.0;
+    let m = round_any(u * 1e6);
+    if (0.0..TWO_50).contains(&m) {
+        let m = m as u64;
+        let (q, r) = (m / 1_000_000, m % 1_000_000);
+        return match a {
+            Assessment::Pre => q + u64::from(r != 0),
+            Assessment::Post => q,
+        };
+    }
+    steps_f64(u, a)
+}
+
+/// The `f64` form of [`steps`] (the definition).
+fn steps_f64(u: f64, a: Assessment) -> u64 {
+    let s = round_any(u * 1e6) / 1e6;
     let n = match a {
-        Assessment::Pre => s.ceil(),
-        Assessment::Post => s.floor(),
+        Assessment::Pre => ceil_any(s),
+        Assessment::Post => floor_any(s),
     };
     n.max(0.0) as u64
 }
 
 /// How the engine reads the intervals of a trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scenario {
+pub(crate) enum Scenario {
     /// As a meter does: speed = distance / time of each interval.
     Series,
     /// A summary with a known waiting time: every interval with distance is above every
@@ -468,17 +501,89 @@ enum Scenario {
     DistanceOnly,
 }
 
-struct Meter<'a> {
-    tariff: &'a Tariff,
-    rate: &'a Rate,
-    start_abs: f64,
+/// The constants of step counting for one rate of a tariff, resolved once: shared by the
+/// scalar engine (once per trip) and [`FareBatch`](crate::batch::fare::FareBatch) (once per
+/// batch), so that both count steps with the same operations on the same values.
+#[derive(Debug, Clone)]
+pub(crate) struct StepPlan<'a> {
+    pub(crate) rate: &'a Rate,
+    /// Prices depend on the time of day: pieces are split at window edges.
     timed: bool,
+    /// S mode: the crossover speed v_c (MID MI-007), m/s.
     v_switch: Option<f64>,
+    /// The waiting speed, m/s.
     v_wait: Option<f64>,
     combined: bool,
-    scenario: Scenario,
-    t: f64,
-    d: f64,
+    /// The distance step, m (1 without one).
+    len: f64,
+    /// The time step, s (1 without one).
+    dur: f64,
+    /// What the initial hire covers (m, s).
+    cover: (f64, f64),
+    /// Every window edge of the tariff (seconds of the day, sorted, once each); `None`
+    /// without windows.
+    edges: Option<Vec<u32>>,
+}
+
+impl<'a> StepPlan<'a> {
+    pub(crate) fn new(tariff: &'a Tariff, rate: &'a Rate) -> Self {
+        Self {
+            rate,
+            timed: !rate.window_surcharges.is_empty()
+                || rate
+                    .waiting
+                    .as_ref()
+                    .is_some_and(|w| !w.by_window.is_empty()),
+            v_switch: match rate.mode.value {
+                Mode::S => rate.crossover_speed_m_s(),
+                Mode::D => None,
+            },
+            v_wait: rate.waiting.as_ref().map(|w| w.below_speed_kmh.value / 3.6),
+            combined: rate.is_combined(),
+            len: rate
+                .distance_step
+                .as_ref()
+                .map_or(1.0, |s| s.length_m.value),
+            dur: rate.time_step.as_ref().map_or(1.0, |s| s.duration_s.value),
+            cover: rate.initial_cover(),
+            edges: (!tariff.windows.is_empty()).then(|| {
+                let mut e: Vec<u32> = tariff
+                    .windows
+                    .iter()
+                    .flat_map(|w| {
+                        w.spans
+                            .iter()
+                            .flat_map(|s| [s.from.seconds(), s.to.seconds()])
+                    })
+                    .collect();
+                e.sort_unstable();
+                e.dedup();
+                e
+            }),
+        }
+    }
+}
+
+/// Where charged steps go: the scalar engine's [`FareLine`]s, or the batch's integer sums.
+/// Each call carries the state at the start of the piece that charges the steps (`t` s and
+/// `d` m since the hire began), which selects the prices in force; `n` is never 0.
+pub(crate) trait StepSink {
+    /// `n` distance steps.
+    fn distance(&mut self, n: u64, t: f64, d: f64) -> Result<()>;
+    /// `n` time steps.
+    fn time(&mut self, n: u64, t: f64) -> Result<()>;
+    /// `n` low-speed waiting steps.
+    fn waiting(&mut self, n: u64, t: f64) -> Result<()>;
+}
+
+/// The meter's counters: the one step-counting code of the crate. The scalar engine
+/// ([`fare_for_series`], [`fare_for_summary`], [`fare_bounds`]) and
+/// [`FareBatch`](crate::batch::fare::FareBatch) both run [`Steps::run`], so their step
+/// counts are the same operations on the same `f64` values, bit for bit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Steps {
+    pub(crate) t: f64,
+    pub(crate) d: f64,
     cover_d: f64,
     cover_t: f64,
     u_d: f64,
@@ -487,9 +592,249 @@ struct Meter<'a> {
     n_d: u64,
     n_t: u64,
     n_w: u64,
-    chg_d: f64,
-    chg_t: f64,
-    wait_s: f64,
+    pub(crate) chg_d: f64,
+    pub(crate) chg_t: f64,
+    pub(crate) wait_s: f64,
+}
+
+impl Steps {
+    /// Counters at the start of a hire, the initial cover not yet used.
+    pub(crate) fn new(plan: &StepPlan<'_>) -> Self {
+        let (cover_d, cover_t) = plan.cover;
+        Self {
+            t: 0.0,
+            d: 0.0,
+            cover_d,
+            cover_t,
+            u_d: 0.0,
+            u_t: 0.0,
+            u_w: 0.0,
+            n_d: 0,
+            n_t: 0,
+            n_w: 0,
+            chg_d: 0.0,
+            chg_t: 0.0,
+            wait_s: 0.0,
+        }
+    }
+
+    /// Meters the samples of a hire that began at `start_abs` (wall-clock seconds since
+    /// 1970-01-01), checking each sample; a flat rate meters nothing.
+    pub(crate) fn run<S: StepSink>(
+        &mut self,
+        plan: &StepPlan<'_>,
+        scenario: Scenario,
+        start_abs: f64,
+        samples: &[Sample],
+        sink: &mut S,
+    ) -> Result<()> {
+        let (mut pt, mut pd) = (0.0, 0.0);
+        for s in samples {
+            let t = nonneg("samples.t_s", s.t_s)?;
+            let d = nonneg("samples.distance_m", s.distance_m)?;
+            hire_limit("samples.t_s", t)?;
+            if t < pt {
+                return Err(Error::Negative {
+                    field: "samples: time since the previous sample",
+                    value: t - pt,
+                });
+            }
+            if d < pd {
+                return Err(Error::Negative {
+                    field: "samples: distance since the previous sample",
+                    value: d - pd,
+                });
+            }
+            if plan.rate.flat.is_none() {
+                self.advance(plan, scenario, start_abs, t - pt, d - pd, sink)?;
+            }
+            // Pieces add up to the sample up to rounding: restart from the sample itself.
+            (self.t, self.d) = (t, d);
+            (pt, pd) = (t, d);
+        }
+        Ok(())
+    }
+
+    /// [`Steps::run`] on the samples of a summary checked by [`summary_inputs`] —
+    /// `[(t − w, d), (t, d)]`, what [`fare_for_summary`] meters — without re-checking them:
+    /// each passes every check of `run` (d is finite and ≥ 0; 0 ≤ t − w ≤ t ≤ MAX_HIRE_S as
+    /// 0 ≤ w ≤ t), so only the advances remain, with the same operands as in `run`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_summary<S: StepSink>(
+        &mut self,
+        plan: &StepPlan<'_>,
+        scenario: Scenario,
+        start_abs: f64,
+        d: f64,
+        t: f64,
+        w: f64,
+        sink: &mut S,
+    ) -> Result<()> {
+        let t1 = t - w;
+        if plan.rate.flat.is_none() {
+            self.advance(plan, scenario, start_abs, t1 - 0.0, d - 0.0, sink)?;
+        }
+        (self.t, self.d) = (t1, d);
+        if plan.rate.flat.is_none() {
+            // `d - d` in `run`: +0 for every finite d (IEEE 754, round to nearest).
+            self.advance(plan, scenario, start_abs, t - t1, 0.0, sink)?;
+        }
+        (self.t, self.d) = (t, d);
+        Ok(())
+    }
+
+    /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
+    fn advance<S: StepSink>(
+        &mut self,
+        plan: &StepPlan<'_>,
+        scenario: Scenario,
+        start_abs: f64,
+        dt: f64,
+        dd: f64,
+        sink: &mut S,
+    ) -> Result<()> {
+        if dt <= 0.0 && dd <= 0.0 {
+            return Ok(());
+        }
+        let v = if dt > 0.0 && !(scenario == Scenario::MovingIsFast && dd > 0.0) {
+            dd / dt
+        } else {
+            f64::INFINITY
+        };
+        let (mut rem_t, mut rem_d) = (dt, dd);
+        // Window edges are hours apart and thresholds few: this bound is never reached by a
+        // hire within MAX_HIRE_S; it only guarantees termination.
+        for _ in 0..100_000 {
+            let mut f: f64 = 1.0;
+            if plan.timed && rem_t > 0.0 {
+                let now = start_abs + self.t;
+                // The earliest next edge of all windows: each window's `next_edge` is the
+                // smallest of the same candidates (day start + edge, next midnight), so the
+                // union's is their minimum, bit for bit.
+                let edge = plan
+                    .edges
+                    .as_ref()
+                    .map_or(f64::INFINITY, |e| next_sorted_edge(now, e));
+                if edge < now + rem_t {
+                    f = f.min((edge - now) / rem_t);
+                }
+            }
+            if rem_d > 0.0 {
+                for l in &plan.rate.long_distance {
+                    if l.beyond_m > self.d && l.beyond_m < self.d + rem_d {
+                        f = f.min((l.beyond_m - self.d) / rem_d);
+                    }
+                }
+            }
+            let (pt, pd) = if f >= 1.0 {
+                (rem_t, rem_d)
+            } else {
+                (rem_t * f, rem_d * f)
+            };
+            self.accrue(plan, scenario, pt, pd, v, sink)?;
+            self.t += pt;
+            self.d += pd;
+            rem_t -= pt;
+            rem_d -= pd;
+            if f >= 1.0 || (rem_t <= 0.0 && rem_d <= 0.0) {
+                return Ok(());
+            }
+        }
+        self.accrue(plan, scenario, rem_t.max(0.0), rem_d.max(0.0), v, sink)
+    }
+
+    /// Adds one piece of constant speed and constant prices to the counters and charges the
+    /// steps it completes (or begins).
+    fn accrue<S: StepSink>(
+        &mut self,
+        plan: &StepPlan<'_>,
+        scenario: Scenario,
+        pt: f64,
+        pd: f64,
+        v: f64,
+        sink: &mut S,
+    ) -> Result<()> {
+        let r = plan.rate;
+        // The lower bound counts completed steps only: a record's distance is rounded (0.01 mi
+        // in NYC records) and may exceed the meter's by the step in progress.
+        let a = if scenario == Scenario::DistanceOnly {
+            Assessment::Post
+        } else {
+            r.assessment.value
+        };
+        let has_d = r.distance_step.is_some();
+        let has_t = r.time_step.is_some();
+        let fast = plan.v_switch.map_or(true, |vs| v >= vs);
+        let (count_d, count_t) = match (scenario, r.mode.value) {
+            (Scenario::DistanceOnly, _) => (has_d, !has_d),
+            (_, Mode::S) if has_d && has_t => (fast, !fast),
+            _ => (has_d, has_t),
+        };
+        let (t0, d0) = (self.t, self.d);
+        let mut cd = if count_d { pd } else { 0.0 };
+        let take = cd.min(self.cover_d);
+        self.cover_d -= take;
+        cd -= take;
+        let mut ct = if count_t { pt } else { 0.0 };
+        let take = ct.min(self.cover_t);
+        self.cover_t -= take;
+        ct -= take;
+        self.chg_d += cd;
+        self.chg_t += ct;
+        let (len, dur) = (plan.len, plan.dur);
+        if plan.combined {
+            self.u_d += cd / len + ct / dur;
+            let n = steps(self.u_d, a);
+            let new = n.saturating_sub(self.n_d);
+            self.n_d = self.n_d.max(n);
+            if new > 0 {
+                if count_d {
+                    sink.distance(new, t0, d0)?;
+                } else {
+                    sink.time(new, t0)?;
+                }
+            }
+        } else {
+            if cd > 0.0 {
+                self.u_d += cd / len;
+                let n = steps(self.u_d, a);
+                let new = n.saturating_sub(self.n_d);
+                self.n_d = self.n_d.max(n);
+                if new > 0 {
+                    sink.distance(new, t0, d0)?;
+                }
+            }
+            if ct > 0.0 {
+                self.u_t += ct / dur;
+                let n = steps(self.u_t, a);
+                let new = n.saturating_sub(self.n_t);
+                self.n_t = self.n_t.max(n);
+                if new > 0 {
+                    sink.time(new, t0)?;
+                }
+            }
+        }
+        if let (Some(w), Some(vw)) = (&r.waiting, plan.v_wait) {
+            if v < vw && pt > 0.0 && scenario != Scenario::DistanceOnly {
+                self.wait_s += pt;
+                self.u_w += pt / w.step_s.value;
+                let n = steps(self.u_w, a);
+                let new = n.saturating_sub(self.n_w);
+                self.n_w = self.n_w.max(n);
+                if new > 0 {
+                    sink.waiting(new, t0)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The scalar engine's sink: fare lines in exact decimals, with their labels and sources.
+struct Meter<'a> {
+    tariff: &'a Tariff,
+    rate: &'a Rate,
+    start_abs: f64,
     lines: Vec<FareLine>,
 }
 
@@ -504,43 +849,12 @@ fn meter(
 ) -> Result<FareBreakdown> {
     let rate = tariff.rate(rate_code)?;
     let start_abs = start.to_seconds() as f64;
+    let plan = StepPlan::new(tariff, rate);
+    let mut steps = Steps::new(&plan);
     let mut m = Meter {
         tariff,
         rate,
         start_abs,
-        timed: !rate.window_surcharges.is_empty()
-            || rate
-                .waiting
-                .as_ref()
-                .is_some_and(|w| !w.by_window.is_empty()),
-        v_switch: match rate.mode.value {
-            Mode::S => rate.crossover_speed_m_s(),
-            Mode::D => None,
-        },
-        v_wait: rate.waiting.as_ref().map(|w| w.below_speed_kmh.value / 3.6),
-        combined: rate.is_combined(),
-        scenario,
-        t: 0.0,
-        d: 0.0,
-        cover_d: rate
-            .initial
-            .as_ref()
-            .and_then(|i| i.covers_distance_m.as_ref())
-            .map_or(0.0, |c| c.value),
-        cover_t: rate
-            .initial
-            .as_ref()
-            .and_then(|i| i.covers_time_s.as_ref())
-            .map_or(0.0, |c| c.value),
-        u_d: 0.0,
-        u_t: 0.0,
-        u_w: 0.0,
-        n_d: 0,
-        n_t: 0,
-        n_w: 0,
-        chg_d: 0.0,
-        chg_t: 0.0,
-        wait_s: 0.0,
         lines: Vec::with_capacity(8),
     };
     // The initial hire, or the flat fare, at the price in force when the hire begins.
@@ -574,30 +888,7 @@ fn meter(
             ),
         }
     }
-    let (mut pt, mut pd) = (0.0, 0.0);
-    for s in samples {
-        let t = nonneg("samples.t_s", s.t_s)?;
-        let d = nonneg("samples.distance_m", s.distance_m)?;
-        hire_limit("samples.t_s", t)?;
-        if t < pt {
-            return Err(Error::Negative {
-                field: "samples: time since the previous sample",
-                value: t - pt,
-            });
-        }
-        if d < pd {
-            return Err(Error::Negative {
-                field: "samples: distance since the previous sample",
-                value: d - pd,
-            });
-        }
-        if rate.flat.is_none() {
-            m.advance(t - pt, d - pd)?;
-        }
-        // Pieces add up to the sample up to rounding: restart from the sample itself.
-        (m.t, m.d) = (t, d);
-        (pt, pd) = (t, d);
-    }
+    steps.run(&plan, scenario, start_abs, samples, &mut m)?;
     // Extras, by the window in force when the hire begins and the stated conditions.
     for e in &rate.extras {
         let by_window = e.window.as_ref().map_or(true, |w| m.in_window(w, 0.0));
@@ -616,7 +907,21 @@ fn meter(
             );
         }
     }
-    m.finish()
+    m.finish(&steps)
+}
+
+impl StepSink for Meter<'_> {
+    fn distance(&mut self, n: u64, t: f64, d: f64) -> Result<()> {
+        self.charge_distance(n, t, d)
+    }
+
+    fn time(&mut self, n: u64, t: f64) -> Result<()> {
+        self.charge_time(n, t)
+    }
+
+    fn waiting(&mut self, n: u64, t: f64) -> Result<()> {
+        self.charge_waiting(n, t)
+    }
 }
 
 impl Meter<'_> {
@@ -657,131 +962,10 @@ impl Meter<'_> {
         });
     }
 
-    /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
-    fn advance(&mut self, dt: f64, dd: f64) -> Result<()> {
-        if dt <= 0.0 && dd <= 0.0 {
-            return Ok(());
-        }
-        let v = if dt > 0.0 && !(self.scenario == Scenario::MovingIsFast && dd > 0.0) {
-            dd / dt
-        } else {
-            f64::INFINITY
-        };
-        let (mut rem_t, mut rem_d) = (dt, dd);
-        // Window edges are hours apart and thresholds few: this bound is never reached by a
-        // hire within MAX_HIRE_S; it only guarantees termination.
-        for _ in 0..100_000 {
-            let mut f: f64 = 1.0;
-            if self.timed && rem_t > 0.0 {
-                let now = self.start_abs + self.t;
-                let edge = self
-                    .tariff
-                    .windows
-                    .iter()
-                    .map(|w| w.next_edge(now))
-                    .fold(f64::INFINITY, f64::min);
-                if edge < now + rem_t {
-                    f = f.min((edge - now) / rem_t);
-                }
-            }
-            if rem_d > 0.0 {
-                for l in &self.rate.long_distance {
-                    if l.beyond_m > self.d && l.beyond_m < self.d + rem_d {
-                        f = f.min((l.beyond_m - self.d) / rem_d);
-                    }
-                }
-            }
-            let (pt, pd) = if f >= 1.0 {
-                (rem_t, rem_d)
-            } else {
-                (rem_t * f, rem_d * f)
-            };
-            self.accrue(pt, pd, v)?;
-            self.t += pt;
-            self.d += pd;
-            rem_t -= pt;
-            rem_d -= pd;
-            if f >= 1.0 || (rem_t <= 0.0 && rem_d <= 0.0) {
-                return Ok(());
-            }
-        }
-        self.accrue(rem_t.max(0.0), rem_d.max(0.0), v)
-    }
-
-    /// Adds one piece of constant speed and constant prices to the counters and charges the
-    /// steps it completes (or begins).
-    fn accrue(&mut self, pt: f64, pd: f64, v: f64) -> Result<()> {
-        let r = self.rate;
-        // The lower bound counts completed steps only: a record's distance is rounded (0.01 mi
-        // in NYC records) and may exceed the meter's by the step in progress.
-        let a = if self.scenario == Scenario::DistanceOnly {
-            Assessment::Post
-        } else {
-            r.assessment.value
-        };
-        let has_d = r.distance_step.is_some();
-        let has_t = r.time_step.is_some();
-        let fast = self.v_switch.map_or(true, |vs| v >= vs);
-        let (count_d, count_t) = match (self.scenario, r.mode.value) {
-            (Scenario::DistanceOnly, _) => (has_d, !has_d),
-            (_, Mode::S) if has_d && has_t => (fast, !fast),
-            _ => (has_d, has_t),
-        };
-        let mut cd = if count_d { pd } else { 0.0 };
-        let take = cd.min(self.cover_d);
-        self.cover_d -= take;
-        cd -= take;
-        let mut ct = if count_t { pt } else { 0.0 };
-        let take = ct.min(self.cover_t);
-        self.cover_t -= take;
-        ct -= take;
-        self.chg_d += cd;
-        self.chg_t += ct;
-        let len = r.distance_step.as_ref().map_or(1.0, |s| s.length_m.value);
-        let dur = r.time_step.as_ref().map_or(1.0, |s| s.duration_s.value);
-        if self.combined {
-            self.u_d += cd / len + ct / dur;
-            let n = steps(self.u_d, a);
-            let new = n.saturating_sub(self.n_d);
-            self.n_d = self.n_d.max(n);
-            if count_d {
-                self.charge_distance(new)?;
-            } else {
-                self.charge_time(new)?;
-            }
-        } else {
-            if cd > 0.0 {
-                self.u_d += cd / len;
-                let n = steps(self.u_d, a);
-                let new = n.saturating_sub(self.n_d);
-                self.n_d = self.n_d.max(n);
-                self.charge_distance(new)?;
-            }
-            if ct > 0.0 {
-                self.u_t += ct / dur;
-                let n = steps(self.u_t, a);
-                let new = n.saturating_sub(self.n_t);
-                self.n_t = self.n_t.max(n);
-                self.charge_time(new)?;
-            }
-        }
-        if let (Some(w), Some(vw)) = (&r.waiting, self.v_wait) {
-            if v < vw && pt > 0.0 && self.scenario != Scenario::DistanceOnly {
-                self.wait_s += pt;
-                self.u_w += pt / w.step_s.value;
-                let n = steps(self.u_w, a);
-                let new = n.saturating_sub(self.n_w);
-                self.n_w = self.n_w.max(n);
-                self.charge_waiting(new)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn window_surcharges(&mut self, n: u64, base: Decimal, on: AppliesTo) -> Result<()> {
+    fn window_surcharges(&mut self, n: u64, base: Decimal, on: AppliesTo, t: f64) -> Result<()> {
         let rate = self.rate;
         for s in &rate.window_surcharges {
-            if s.applies_to.contains(&on) && self.in_window(&s.window, self.t) {
+            if s.applies_to.contains(&on) && self.in_window(&s.window, t) {
                 let p = percent_of(base, s.percent)?;
                 self.add(
                     Component::WindowSurcharge,
@@ -796,7 +980,7 @@ impl Meter<'_> {
         Ok(())
     }
 
-    fn charge_distance(&mut self, n: u64) -> Result<()> {
+    fn charge_distance(&mut self, n: u64, t: f64, d: f64) -> Result<()> {
         let rate = self.rate;
         let Some(step) = &rate.distance_step else {
             return Ok(());
@@ -813,12 +997,7 @@ impl Meter<'_> {
             true,
             &step.price.source,
         );
-        let band = rate
-            .long_distance
-            .iter()
-            .rev()
-            .find(|l| l.beyond_m <= self.d + 1e-9);
-        if let Some(l) = band {
+        if let Some(l) = rate.long_distance_band(d).map(|k| &rate.long_distance[k]) {
             let label = format!("long distance beyond {} m", l.beyond_m);
             if let Some(sp) = l.step_price {
                 self.add(
@@ -835,10 +1014,10 @@ impl Meter<'_> {
                 self.add(Component::LongDistance, &label, n, p, true, &l.source);
             }
         }
-        self.window_surcharges(n, base, AppliesTo::Distance)
+        self.window_surcharges(n, base, AppliesTo::Distance, t)
     }
 
-    fn charge_time(&mut self, n: u64) -> Result<()> {
+    fn charge_time(&mut self, n: u64, t: f64) -> Result<()> {
         let rate = self.rate;
         let Some(step) = &rate.time_step else {
             return Ok(());
@@ -855,21 +1034,18 @@ impl Meter<'_> {
             true,
             &step.price.source,
         );
-        self.window_surcharges(n, base, AppliesTo::Time)
+        self.window_surcharges(n, base, AppliesTo::Time, t)
     }
 
-    fn charge_waiting(&mut self, n: u64) -> Result<()> {
+    fn charge_waiting(&mut self, n: u64, t: f64) -> Result<()> {
         let rate = self.rate;
-        let (Some(w), Some(step)) = (&rate.waiting, &rate.distance_step) else {
+        let Some(w) = &rate.waiting else {
             return Ok(());
         };
         if n == 0 {
             return Ok(());
         }
-        let special = w
-            .by_window
-            .iter()
-            .find(|b| self.in_window(&b.window, self.t));
+        let special = w.by_window.iter().find(|b| self.in_window(&b.window, t));
         let (eq, source) = match special {
             Some(b) => (b.distance_equivalent_m, b.source.as_str()),
             None => (
@@ -877,28 +1053,16 @@ impl Meter<'_> {
                 w.distance_equivalent_m.source.as_str(),
             ),
         };
-        // The one conversion of a distance into money for waiting: price × (eq / step length),
-        // in decimal, rounded to 6 places (exact for the tariffs' whole-metre lengths).
-        let ratio = decimal_from_f64("waiting.distance_equivalent_m", eq)?
-            .checked_div(decimal_from_f64(
-                "distance_step.length_m",
-                step.length_m.value,
-            )?)
-            .ok_or_else(|| overflow("waiting price", eq))?;
-        let base = step
-            .price
-            .value
-            .checked_mul(ratio)
-            .ok_or_else(|| overflow("waiting price", eq))?
-            .round_dp(6)
-            .normalize();
+        let Some(base) = rate.waiting_price(eq)? else {
+            return Ok(());
+        };
         let label = format!("waiting {} s = {} m", w.step_s.value, eq);
         let src = format!("{}; {}", w.step_s.source, source);
         self.add(Component::Waiting, &label, n, base, true, &src);
-        self.window_surcharges(n, base, AppliesTo::Waiting)
+        self.window_surcharges(n, base, AppliesTo::Waiting, t)
     }
 
-    fn finish(mut self) -> Result<FareBreakdown> {
+    fn finish(mut self, steps: &Steps) -> Result<FareBreakdown> {
         let r = self.rate;
         let mut sums = [Decimal::ZERO; 9];
         let (mut on, mut off) = (Decimal::ZERO, Decimal::ZERO);
@@ -970,17 +1134,17 @@ impl Meter<'_> {
             extras: off,
             total,
             display_step: r.rounding.value.step,
-            distance_m: self.d,
-            duration_s: self.t,
-            chargeable_distance_m: self.chg_d,
-            chargeable_time_s: self.chg_t,
-            waiting_s: self.wait_s,
+            distance_m: steps.d,
+            duration_s: steps.t,
+            chargeable_distance_m: steps.chg_d,
+            chargeable_time_s: steps.chg_t,
+            waiting_s: steps.wait_s,
             crossover_speed_m_s: r.crossover_speed_m_s(),
         })
     }
 }
 
-fn percent_of(base: Decimal, pct: Decimal) -> Result<Decimal> {
+pub(crate) fn percent_of(base: Decimal, pct: Decimal) -> Result<Decimal> {
     base.checked_mul(pct)
         .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
         .map(|x| x.normalize())
@@ -1005,6 +1169,48 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn fast_step_counting_is_the_f64_definition() {
+        let mut us = vec![
+            0.0,
+            -0.0,
+            1e-7,
+            4e-7,
+            5e-7,
+            6e-7,
+            0.9999995,
+            0.9999994,
+            1.0,
+            2.0000005,
+            1e9,
+            1.1e9,
+            1_125_899_906.842_624,
+            1_125_899_906.842_625,
+            1e15,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e300,
+        ];
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let k = (s % 2_000) as f64;
+            us.push(x * 1e4);
+            us.push(k + (x - 0.5) * 3e-6); // near whole steps
+            us.push(k + 0.5 + (x - 0.5) * 3e-6); // near half steps
+            us.push(x * 1.2e9);
+        }
+        for u in us {
+            for a in [Assessment::Pre, Assessment::Post] {
+                assert_eq!(steps(u, a), steps_f64(u, a), "{u:e} {a:?}");
+            }
+        }
     }
 
     #[test]

@@ -46,12 +46,15 @@ use crate::error::{Error, Result};
 use crate::money::Rounding;
 use crate::profile::Cited;
 
+pub(crate) use check::{allowance, money as allowance_money};
 pub use check::{check_bounds, check_fare, BoundsCheck, BoundsFinding, FareCheck};
+pub(crate) use clock::next_sorted_edge;
 pub use clock::{ClockTime, LocalDateTime, Span, Weekday, Window};
 pub use meter::{
     fare_bounds, fare_for_series, fare_for_summary, Component, FareBounds, FareBreakdown, FareLine,
     Sample, TariffRef, TripSeries, TripSummary, MAX_HIRE_S,
 };
+pub(crate) use meter::{percent_of, summary_inputs, Scenario, StepPlan, StepSink, Steps};
 
 /// How the time tariff and the distance tariff combine (MID MI-007; UK SI 2006/2304).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,6 +302,56 @@ impl Rate {
 
     fn is_combined(&self) -> bool {
         self.combined_units.as_ref().is_some_and(|c| c.value)
+    }
+
+    /// What the initial hire covers before the distance and time tariffs count: (metres,
+    /// seconds), 0 where it covers nothing.
+    pub(crate) fn initial_cover(&self) -> (f64, f64) {
+        let init = self.initial.as_ref();
+        (
+            init.and_then(|i| i.covers_distance_m.as_ref())
+                .map_or(0.0, |c| c.value),
+            init.and_then(|i| i.covers_time_s.as_ref())
+                .map_or(0.0, |c| c.value),
+        )
+    }
+
+    /// The index of the long-distance rule in force for a distance step charged in a piece of the hire
+    /// that starts `d` metres from the hire's start (the highest threshold reached, within
+    /// 1e-9 m of counter noise).
+    pub(crate) fn long_distance_band(&self, d: f64) -> Option<usize> {
+        self.long_distance
+            .iter()
+            .rposition(|l| l.beyond_m <= d + 1e-9)
+    }
+
+    /// The price of one waiting step whose distance equivalent is `eq` metres: the base
+    /// distance price × (eq / step length), in decimal, rounded to 6 places (exact for the
+    /// tariffs' whole-metre lengths) — the one conversion of a distance into money for
+    /// waiting. `None` without a distance step.
+    pub(crate) fn waiting_price(&self, eq: f64) -> Result<Option<Decimal>> {
+        let Some(step) = &self.distance_step else {
+            return Ok(None);
+        };
+        let overflow = || Error::Money {
+            field: "waiting price",
+            value: eq.to_string(),
+            reason: "arithmetic overflow".into(),
+        };
+        let ratio = crate::money::decimal_from_f64("waiting.distance_equivalent_m", eq)?
+            .checked_div(crate::money::decimal_from_f64(
+                "distance_step.length_m",
+                step.length_m.value,
+            )?)
+            .ok_or_else(overflow)?;
+        Ok(Some(
+            step.price
+                .value
+                .checked_mul(ratio)
+                .ok_or_else(overflow)?
+                .round_dp(6)
+                .normalize(),
+        ))
     }
 }
 

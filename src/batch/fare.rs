@@ -1,0 +1,1228 @@
+//! Columnar batches of trip summaries: the fare of each trip (and, given the fares the meters
+//! showed, the fare check), structure-of-arrays in and out.
+//!
+//! A [`FareBatch`] is a plan for one [`Tariff`]: every per-rate constant (step lengths, the
+//! crossover speed, every unit price as an integer, window indices) is resolved once. The
+//! inputs are one slice per field ([`FareColumns`]): distance, duration, optional waiting
+//! time, the start as wall-clock seconds since 1970-01-01 ([`LocalDateTime::to_seconds`]),
+//! the rate (one for the batch or an index per row) and, optionally, the indicated fares in
+//! minor units. The outputs ([`FareOutput`]) are the expected fare in minor units
+//! ([`FareBatch::minor_scale`] decimals), a per-row error code ([`FareRowError`]) and, when
+//! indicated fares are given, the verdict code and indicated − expected.
+//!
+//! **Same answers as the scalar API, bit for bit.** Each row is metered by the scalar
+//! engine's own step counter (`Steps::advance`, the code behind [`fare_for_summary`], via
+//! `Steps::run_summary`, which skips only sample checks a checked summary always passes):
+//! the same `f64` operations on the same values, so the same pieces (split at window edges
+//! and long-distance thresholds), the same step counts and the same window look-ups. Only
+//! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
+//! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
+//! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
+//! every unit price is a decimal with at most S decimals, so each product and the sum are
+//! exact, as the scalar `Decimal` sums are. The display rounding is done on that integer
+//! (exact for steps whose quotients are terminating decimals, e.g. 1, 0.5, 0.01; otherwise
+//! by the scalar [`Rounding::apply`](crate::money::Rounding::apply) itself). A row the
+//! integer path cannot price exactly (a rate whose prices need more than 18 decimals, more
+//! than 2^40 steps, a sum beyond 10^18 units) is computed by [`fare_for_summary`] for that
+//! row. The fare check uses the scalar tolerance evaluation ([`check_fare`]'s), once per
+//! distinct (rate, expected fare) in a cache local to one serial run. `tests/fare_batch.rs`
+//! compares every row with the scalar API. Design notes and figures: `docs/fare-batch.md`.
+//!
+//! With the `parallel` feature, batches of at least
+//! [`PARALLEL_MIN_ROWS`](super::PARALLEL_MIN_ROWS) rows are split into pieces of
+//! [`PARALLEL_PIECE_ROWS`](super::PARALLEL_PIECE_ROWS) evaluated on rayon's pool; each row is
+//! computed by the same code whatever the split, so the output is identical to the serial
+//! one.
+//!
+//! ```
+//! use verimeter::batch::fare::{FareBatch, FareColumns, FareOutput, Rates};
+//! use verimeter::batch::VERDICT_PASS;
+//! use verimeter::tariff::{LocalDateTime, Tariff};
+//!
+//! let beijing = Tariff::builtin("beijing-2013")?;
+//! let batch = FareBatch::new(&beijing)?;
+//! assert_eq!(batch.minor_scale(), 2); // fen
+//! let start = "2019-03-06 10:00:00".parse::<LocalDateTime>()?.to_seconds();
+//! let starts = [start, start];
+//! let cols = FareColumns::new(&[10_000.0, -1.0], &[900.0, 900.0], &starts, Rates::Same(0));
+//! let (mut fare, mut code) = ([0i64; 2], [0u8; 2]);
+//! batch.evaluate(&cols, &mut FareOutput::new(&mut fare, &mut code))?;
+//! // 13 + 14 × 1.15 = 29.10 → 29 (whole yuan) + fuel surcharge 1 = 30 yuan.
+//! assert_eq!(fare[0], 3000);
+//! assert_eq!(code[1], 2); // distance_m is negative
+//! assert_eq!(batch.row_error(&cols, 1).unwrap().to_string(), "distance_m must be >= 0, got -1");
+//! # Ok::<(), verimeter::Error>(())
+//! ```
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+#[cfg(feature = "parallel")]
+use super::{PARALLEL_MIN_ROWS, PARALLEL_PIECE_ROWS};
+use super::{VERDICT_FAIL, VERDICT_INVALID, VERDICT_PASS};
+use crate::error::{Error, Result};
+use crate::money::RoundingMode;
+use crate::tariff::{
+    allowance, allowance_money, check_fare, fare_for_summary, percent_of, summary_inputs,
+    AppliesTo, LocalDateTime, Rate, Scenario, StepPlan, StepSink, Steps, Tariff, TripSummary,
+};
+use crate::tolerance::Tolerance;
+
+/// Written to the fare (and difference) column of a row whose fare could not be computed.
+pub const FARE_INVALID: i64 = i64::MIN;
+
+/// The fewest decimals of the minor unit (cents, fen): fares are written in units of
+/// 10^-[`FareBatch::minor_scale`], at least 2 decimals, more if a display step or an extra
+/// of the tariff needs them.
+pub const MIN_MINOR_SCALE: u32 = 2;
+
+/// The most decimals of the integer price unit; a rate needing more is priced per row by
+/// the scalar engine.
+const MAX_PRICE_SCALE: u32 = 18;
+
+/// More steps than this in one charge (a distance of 10^14 m …) sends the row to the scalar
+/// engine: below it no integer sum can overflow, and the scalar line counts never saturate.
+const MAX_FAST_STEPS: u64 = 1 << 40;
+
+/// The largest raw sum (in price units) rounded on integers; beyond it the row goes to the
+/// scalar engine, so that the decimal quotient of the scalar rounding is exact (≤ 28 digits).
+const MAX_FAST_RAW: i128 = 1_000_000_000_000_000_000;
+
+/// Why a row has no fare or no check: one code per scalar error (variant and field), in the
+/// order the scalar API checks them. 0 in [`FareOutput::error_code`] means no error.
+///
+/// Codes below [`FareRowError::IndicatedNegative`] leave the row without a fare; from it on
+/// the fare is written and only the check is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum FareRowError {
+    /// The start is not a date-time of the years 1 … 9999 (the scalar [`TripSummary`] cannot
+    /// hold it; [`LocalDateTime::from_seconds`]'s error).
+    StartOutOfRange = 1,
+    /// [`Error::Negative`] `distance_m`.
+    DistanceNegative = 2,
+    /// [`Error::NotFinite`] `distance_m`.
+    DistanceNotFinite = 3,
+    /// [`Error::NotFinite`] `duration_s`.
+    DurationNotFinite = 4,
+    /// [`Error::Negative`] `duration_s`.
+    DurationNegative = 5,
+    /// [`Error::OutOfScope`] `duration_s` (above [`MAX_HIRE_S`](crate::tariff::MAX_HIRE_S)).
+    DurationOutOfScope = 6,
+    /// [`Error::NotFinite`] `waiting_s`.
+    WaitingNotFinite = 7,
+    /// [`Error::Negative`] `waiting_s`.
+    WaitingNegative = 8,
+    /// [`Error::OutOfScope`] `waiting_s` (above the duration).
+    WaitingOutOfScope = 9,
+    /// [`Error::UnknownName`] `rate code`: the rate index is not one of the tariff's rates.
+    UnknownRate = 10,
+    /// [`Error::Money`] in the fare (an arithmetic overflow of the scalar engine).
+    Money = 11,
+    /// The fare exists (the scalar API gives it) but does not fit an `i64` of minor units.
+    FareOutOfRange = 12,
+    /// [`Error::Money`] `indicated fare`: negative.
+    IndicatedNegative = 13,
+    /// The fare tolerance could not be evaluated at the fare (or gave a non-finite limit).
+    Tolerance = 14,
+    /// Any other scalar error (none is known; kept so that no error goes unreported).
+    Other = 15,
+}
+
+impl FareRowError {
+    const ALL: [FareRowError; 15] = [
+        FareRowError::StartOutOfRange,
+        FareRowError::DistanceNegative,
+        FareRowError::DistanceNotFinite,
+        FareRowError::DurationNotFinite,
+        FareRowError::DurationNegative,
+        FareRowError::DurationOutOfScope,
+        FareRowError::WaitingNotFinite,
+        FareRowError::WaitingNegative,
+        FareRowError::WaitingOutOfScope,
+        FareRowError::UnknownRate,
+        FareRowError::Money,
+        FareRowError::FareOutOfRange,
+        FareRowError::IndicatedNegative,
+        FareRowError::Tolerance,
+        FareRowError::Other,
+    ];
+
+    /// The code stored in the error-code column.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The row error a code stands for (`None` for 0 and unknown codes).
+    pub fn from_code(code: u8) -> Option<FareRowError> {
+        FareRowError::ALL.iter().copied().find(|e| e.code() == code)
+    }
+
+    /// The code of a scalar error of [`fare_for_summary`] (by variant and field).
+    pub fn of_fare_error(error: &Error) -> FareRowError {
+        use FareRowError as R;
+        match error {
+            Error::NotFinite { field, .. } => match *field {
+                "distance_m" => R::DistanceNotFinite,
+                "duration_s" => R::DurationNotFinite,
+                "waiting_s" => R::WaitingNotFinite,
+                _ => R::Other,
+            },
+            Error::Negative { field, .. } => match *field {
+                "distance_m" => R::DistanceNegative,
+                "duration_s" => R::DurationNegative,
+                "waiting_s" => R::WaitingNegative,
+                _ => R::Other,
+            },
+            Error::OutOfScope { field, .. } => match *field {
+                "duration_s" => R::DurationOutOfScope,
+                "waiting_s" => R::WaitingOutOfScope,
+                _ => R::Other,
+            },
+            Error::UnknownName {
+                field: "rate code", ..
+            } => R::UnknownRate,
+            Error::UnknownName {
+                field: "local date-time",
+                ..
+            } => R::StartOutOfRange,
+            Error::Money { .. } => R::Money,
+            _ => R::Other,
+        }
+    }
+}
+
+/// The rate of each row: one index into [`Tariff::rates`] for the batch, or one per row.
+#[derive(Debug, Clone, Copy)]
+pub enum Rates<'a> {
+    /// Every row at this rate.
+    Same(usize),
+    /// Row i at rate `indices[i]`.
+    PerRow(&'a [u16]),
+}
+
+/// The input columns of a batch of trip summaries: one value per row in each slice.
+#[derive(Debug, Clone, Copy)]
+pub struct FareColumns<'a> {
+    /// Distance, metres ([`TripSummary::distance_m`]).
+    pub distance_m: &'a [f64],
+    /// Duration of the hire, seconds ([`TripSummary::duration_s`]).
+    pub duration_s: &'a [f64],
+    /// Time below the switching speed, seconds ([`TripSummary::waiting_s`]); `None`: unknown
+    /// for every row (the trip is taken as uniform motion, as in the scalar API).
+    pub waiting_s: Option<&'a [f64]>,
+    /// Start of the hire, local wall-clock seconds since 1970-01-01 00:00:00
+    /// ([`LocalDateTime::to_seconds`]).
+    pub start_s: &'a [i64],
+    /// The rate of each row.
+    pub rate: Rates<'a>,
+    /// Optional: the fare the meter showed, in minor units ([`FareBatch::minor_scale`]
+    /// decimals), to be checked (needs [`FareBatch::with_tolerance`]).
+    pub indicated: Option<&'a [i64]>,
+}
+
+impl<'a> FareColumns<'a> {
+    /// Columns without waiting times or indicated fares.
+    pub fn new(
+        distance_m: &'a [f64],
+        duration_s: &'a [f64],
+        start_s: &'a [i64],
+        rate: Rates<'a>,
+    ) -> Self {
+        Self {
+            distance_m,
+            duration_s,
+            waiting_s: None,
+            start_s,
+            rate,
+            indicated: None,
+        }
+    }
+
+    /// Also the waiting times.
+    pub fn with_waiting(mut self, waiting_s: &'a [f64]) -> Self {
+        self.waiting_s = Some(waiting_s);
+        self
+    }
+
+    /// Also the indicated fares, minor units.
+    pub fn with_indicated(mut self, indicated: &'a [i64]) -> Self {
+        self.indicated = Some(indicated);
+        self
+    }
+
+    /// The number of rows (the length of `distance_m`).
+    pub fn len(&self) -> usize {
+        self.distance_m.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.distance_m.is_empty()
+    }
+
+    fn check(&self) -> Result<usize> {
+        let n = self.len();
+        super::same_len("duration_s", self.duration_s.len(), n)?;
+        super::same_len("start_s", self.start_s.len(), n)?;
+        if let Some(w) = self.waiting_s {
+            super::same_len("waiting_s", w.len(), n)?;
+        }
+        if let Rates::PerRow(r) = self.rate {
+            super::same_len("rate", r.len(), n)?;
+        }
+        if let Some(x) = self.indicated {
+            super::same_len("indicated", x.len(), n)?;
+        }
+        Ok(n)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn range(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            distance_m: &self.distance_m[r.clone()],
+            duration_s: &self.duration_s[r.clone()],
+            waiting_s: self.waiting_s.map(|c| &c[r.clone()]),
+            start_s: &self.start_s[r.clone()],
+            rate: match self.rate {
+                Rates::PerRow(c) => Rates::PerRow(&c[r.clone()]),
+                same => same,
+            },
+            indicated: self.indicated.map(|c| &c[r]),
+        }
+    }
+
+    fn rate_of(&self, i: usize) -> usize {
+        match self.rate {
+            Rates::Same(k) => k,
+            Rates::PerRow(c) => usize::from(c[i]),
+        }
+    }
+}
+
+/// Output columns, written by the batch: one value per row in each slice.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FareOutput<'a> {
+    /// The fare the tariff gives ([`FareBreakdown::fare`](crate::tariff::FareBreakdown::fare)),
+    /// minor units; [`FARE_INVALID`] when the row has none.
+    pub fare: &'a mut [i64],
+    /// 0, or a [`FareRowError`] code.
+    pub error_code: &'a mut [u8],
+    /// Optional (with indicated fares): [`VERDICT_PASS`], [`VERDICT_FAIL`] or
+    /// [`VERDICT_INVALID`] ([`check_fare`]'s verdict).
+    pub verdict: Option<&'a mut [u8]>,
+    /// Optional (with indicated fares): indicated − expected, minor units; [`FARE_INVALID`]
+    /// when the row has no fare.
+    pub difference: Option<&'a mut [i64]>,
+}
+
+impl<'a> FareOutput<'a> {
+    /// The fare and the error code.
+    pub fn new(fare: &'a mut [i64], error_code: &'a mut [u8]) -> Self {
+        Self {
+            fare,
+            error_code,
+            verdict: None,
+            difference: None,
+        }
+    }
+
+    /// Also the check: verdict codes and differences (needs indicated fares).
+    pub fn with_check(mut self, verdict: &'a mut [u8], difference: &'a mut [i64]) -> Self {
+        self.verdict = Some(verdict);
+        self.difference = Some(difference);
+        self
+    }
+
+    fn check(&self, n: usize) -> Result<()> {
+        super::same_len("fare", self.fare.len(), n)?;
+        super::same_len("error_code", self.error_code.len(), n)?;
+        if let Some(v) = &self.verdict {
+            super::same_len("verdict", v.len(), n)?;
+        }
+        if let Some(d) = &self.difference {
+            super::same_len("difference", d.len(), n)?;
+        }
+        Ok(())
+    }
+
+    fn reborrow(&mut self) -> FareOutput<'_> {
+        FareOutput {
+            fare: self.fare,
+            error_code: self.error_code,
+            verdict: self.verdict.as_deref_mut(),
+            difference: self.difference.as_deref_mut(),
+        }
+    }
+
+    #[cfg(feature = "parallel")]
+    fn split_at(self, mid: usize) -> (FareOutput<'a>, FareOutput<'a>) {
+        let (f0, f1) = self.fare.split_at_mut(mid);
+        let (c0, c1) = self.error_code.split_at_mut(mid);
+        let (v0, v1) = match self.verdict {
+            Some(v) => {
+                let (a, b) = v.split_at_mut(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (d0, d1) = match self.difference {
+            Some(d) => {
+                let (a, b) = d.split_at_mut(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        (
+            FareOutput {
+                fare: f0,
+                error_code: c0,
+                verdict: v0,
+                difference: d0,
+            },
+            FareOutput {
+                fare: f1,
+                error_code: c1,
+                verdict: v1,
+                difference: d1,
+            },
+        )
+    }
+}
+
+/// A percentage surcharge on steps inside a window, priced for each kind of step.
+#[derive(Debug, Clone)]
+struct SurchargePlan {
+    window: usize,
+    on_distance: Option<i128>,
+    on_time: Option<i128>,
+    /// On a waiting step: [default price, then one per `waiting.by_window` entry].
+    on_waiting: Option<Vec<i128>>,
+}
+
+/// The integer prices of one rate, in units of 10^-`price_scale`.
+#[derive(Debug, Clone)]
+struct Prices {
+    /// Flag fall or flat fare, and the flag falls by window (first match wins).
+    flag: i128,
+    flag_by_window: Vec<(usize, i128)>,
+    distance: i128,
+    time: i128,
+    /// Added to a distance step in long-distance band k.
+    band: Vec<i128>,
+    /// Waiting step: the default, then by window (indices of windows).
+    waiting: Vec<i128>,
+    waiting_windows: Vec<usize>,
+    surcharges: Vec<SurchargePlan>,
+    /// Extras the meter adds, with no condition (a batch states none), by window at the start.
+    extras: Vec<(Option<usize>, i128)>,
+    /// The display step; `None` when its quotients need not be terminating decimals (the
+    /// rounding is then done by the scalar `Rounding::apply`).
+    step: Option<i64>,
+    mode: RoundingMode,
+}
+
+#[derive(Debug, Clone)]
+struct RatePlan<'t> {
+    steps: StepPlan<'t>,
+    rate: &'t Rate,
+    /// `None`: every row of this rate is computed by the scalar engine.
+    prices: Option<Prices>,
+}
+
+/// A plan for computing (and checking) the fares of batches of trip summaries under one
+/// tariff, every per-rate constant resolved once.
+#[derive(Debug, Clone)]
+pub struct FareBatch<'t> {
+    tariff: &'t Tariff,
+    rates: Vec<RatePlan<'t>>,
+    tolerance: Option<&'t Tolerance>,
+    price_scale: u32,
+    minor_scale: u32,
+    /// 10^(price_scale − minor_scale): price units per minor unit.
+    minor_div: i64,
+    start_range: (i64, i64),
+}
+
+fn scale_of(x: Decimal) -> u32 {
+    x.normalize().scale()
+}
+
+/// `x` in units of 10^-`scale` (exact: the caller chose `scale` ≥ the decimals of `x`).
+fn units(x: Decimal, scale: u32) -> Option<i128> {
+    let mut y = x.normalize();
+    if y.scale() > scale {
+        return None;
+    }
+    y.rescale(scale);
+    (y.scale() == scale).then(|| y.mantissa())
+}
+
+impl<'t> FareBatch<'t> {
+    /// A plan for `tariff` (already validated by [`Tariff::from_json`] /
+    /// [`Tariff::builtin`]; validated again here).
+    pub fn new(tariff: &'t Tariff) -> Result<Self> {
+        tariff.validate()?;
+        // Every decimal of the tariff that becomes a unit price, a display step or an extra.
+        let mut money: Vec<Decimal> = Vec::new();
+        let mut minor = MIN_MINOR_SCALE;
+        let mut waiting_prices: Vec<Vec<Option<Decimal>>> = Vec::new();
+        for r in &tariff.rates {
+            minor = minor.max(scale_of(r.rounding.value.step));
+            if let Some(f) = &r.flat {
+                minor = minor.max(scale_of(f.value));
+            }
+            for e in r.extras.iter().filter(|e| e.on_meter) {
+                minor = minor.max(scale_of(e.amount));
+            }
+            let wp = match &r.waiting {
+                Some(w) => std::iter::once(w.distance_equivalent_m.value)
+                    .chain(w.by_window.iter().map(|b| b.distance_equivalent_m))
+                    .map(|eq| r.waiting_price(eq).ok().flatten())
+                    .collect(),
+                None => Vec::new(),
+            };
+            waiting_prices.push(wp);
+        }
+        for (r, wp) in tariff.rates.iter().zip(&waiting_prices) {
+            money.extend(rate_decimals(r, wp));
+        }
+        let price_scale = money
+            .iter()
+            .map(|m| scale_of(*m))
+            .fold(minor, u32::max)
+            .min(MAX_PRICE_SCALE + 1);
+        let rates = tariff
+            .rates
+            .iter()
+            .zip(&waiting_prices)
+            .map(|(r, wp)| RatePlan {
+                steps: StepPlan::new(tariff, r),
+                rate: r,
+                // A rate the scalar API cannot find by its own code (a code with spaces
+                // around it) is left to the scalar engine, which reports that error.
+                prices: if price_scale <= MAX_PRICE_SCALE
+                    && tariff.rate(&r.code).is_ok_and(|x| std::ptr::eq(x, r))
+                {
+                    prices(tariff, r, wp, price_scale)
+                } else {
+                    None
+                },
+            })
+            .collect();
+        if minor > MAX_PRICE_SCALE {
+            return Err(Error::InvalidProfile {
+                profile: format!("tariff {}", tariff.id),
+                path: "rates[].rounding.value.step".into(),
+                reason: format!(
+                    "fares need {minor} decimals; a fare batch writes at most {MAX_PRICE_SCALE}"
+                ),
+            });
+        }
+        let lo = LocalDateTime::new(1, 1, 1, 0, 0, 0)?.to_seconds();
+        let hi = LocalDateTime::new(9999, 12, 31, 23, 59, 59)?.to_seconds();
+        Ok(Self {
+            tariff,
+            rates,
+            tolerance: None,
+            price_scale,
+            minor_scale: minor,
+            minor_div: 10i64.pow(price_scale.min(MAX_PRICE_SCALE) - minor),
+            start_range: (lo, hi),
+        })
+    }
+
+    /// Checks indicated fares under `tolerance`, as [`check_fare`] does.
+    pub fn with_tolerance(mut self, tolerance: &'t Tolerance) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The decimals of the minor unit of the fare columns (2 for the built-in tariffs: cents,
+    /// fen).
+    pub fn minor_scale(&self) -> u32 {
+        self.minor_scale
+    }
+
+    /// The index of the rate with `code` (for [`Rates`]).
+    pub fn rate_index(&self, code: &str) -> Result<usize> {
+        let r = self.tariff.rate(code)?;
+        Ok(self
+            .tariff
+            .rates
+            .iter()
+            .position(|x| std::ptr::eq(x, r))
+            .unwrap_or(0))
+    }
+
+    /// True when rate `index` is priced on integers (the fast path); otherwise each of its
+    /// rows is computed by [`fare_for_summary`].
+    pub fn is_fast(&self, index: usize) -> bool {
+        self.rates.get(index).is_some_and(|r| r.prices.is_some())
+    }
+
+    /// An amount in minor units as a decimal (e.g. 3000 → 30.00).
+    pub fn to_decimal(&self, minor: i64) -> Decimal {
+        Decimal::new(minor, self.minor_scale)
+    }
+
+    /// Row `i` as a scalar [`TripSummary`] (what [`fare_for_summary`] would be given);
+    /// `None` when `i` is out of range, the start is out of range or the rate index is unknown.
+    pub fn trip(&self, cols: &FareColumns<'_>, i: usize) -> Option<TripSummary> {
+        let start = LocalDateTime::from_seconds(*cols.start_s.get(i)?).ok()?;
+        let rate = match cols.rate {
+            Rates::Same(k) => k,
+            Rates::PerRow(c) => usize::from(*c.get(i)?),
+        };
+        let code = &self.tariff.rates.get(rate)?.code;
+        let mut t = TripSummary::new(
+            code,
+            *cols.distance_m.get(i)?,
+            *cols.duration_s.get(i)?,
+            start,
+        );
+        if let Some(w) = cols.waiting_s {
+            t = t.with_waiting(*w.get(i)?);
+        }
+        Some(t)
+    }
+
+    /// The scalar error of row `i` (`None` when the row is fine or `i` is out of range):
+    /// the error of [`fare_for_summary`] of [`FareBatch::trip`], or of [`check_fare`] with
+    /// the indicated fare, so the message is the scalar one.
+    pub fn row_error(&self, cols: &FareColumns<'_>, i: usize) -> Option<Error> {
+        let s = *cols.start_s.get(i)?;
+        let start = match LocalDateTime::from_seconds(s) {
+            Ok(t) => t,
+            Err(e) => return Some(e),
+        };
+        let d = *cols.distance_m.get(i)?;
+        let t = *cols.duration_s.get(i)?;
+        let w = match cols.waiting_s {
+            Some(w) => Some(*w.get(i)?),
+            None => None,
+        };
+        if let Err(e) = summary_inputs(d, t, w) {
+            return Some(e);
+        }
+        let k = match cols.rate {
+            Rates::Same(k) => k,
+            Rates::PerRow(c) => usize::from(*c.get(i)?),
+        };
+        let Some(rate) = self.tariff.rates.get(k) else {
+            return Some(unknown_rate(self.tariff, k));
+        };
+        let mut trip = TripSummary::new(&rate.code, d, t, start);
+        if let Some(w) = w {
+            trip = trip.with_waiting(w);
+        }
+        let fare = match fare_for_summary(self.tariff, &trip) {
+            Ok(f) => f,
+            Err(e) => return Some(e),
+        };
+        if let (Some(x), Some(tol)) = (cols.indicated, self.tolerance) {
+            return check_fare(&fare, self.to_decimal(*x.get(i)?), tol).err();
+        }
+        None
+    }
+
+    /// Computes the fare of every row of `cols` into `out` (and checks the indicated fares
+    /// when both `cols.indicated` and `out`'s check columns are given).
+    ///
+    /// Errors (before any row is written): columns or outputs of different lengths
+    /// ([`Error::LengthMismatch`]); check columns without indicated fares or without a
+    /// tolerance, or the reverse ([`Error::MissingCompanion`]). Per-row problems are codes in
+    /// `out.error_code`.
+    pub fn evaluate(&self, cols: &FareColumns<'_>, out: &mut FareOutput<'_>) -> Result<()> {
+        self.prepare(cols, out)?;
+        self.run(cols, out.reborrow());
+        Ok(())
+    }
+
+    /// As [`FareBatch::evaluate`], always on the calling thread.
+    pub fn evaluate_serial(&self, cols: &FareColumns<'_>, out: &mut FareOutput<'_>) -> Result<()> {
+        self.prepare(cols, out)?;
+        self.run_serial(cols, out.reborrow());
+        Ok(())
+    }
+
+    fn prepare(&self, cols: &FareColumns<'_>, out: &FareOutput<'_>) -> Result<usize> {
+        let n = cols.check()?;
+        out.check(n)?;
+        let checks = out.verdict.is_some() || out.difference.is_some();
+        match (cols.indicated.is_some(), checks, self.tolerance.is_some()) {
+            (false, false, _) => Ok(n),
+            (true, true, true) => {
+                if out.verdict.is_none() || out.difference.is_none() {
+                    return Err(Error::MissingCompanion {
+                        given: "a check column",
+                        missing: "verdict and difference",
+                        purpose: "the fare check",
+                    });
+                }
+                Ok(n)
+            }
+            (true, _, false) => Err(Error::MissingCompanion {
+                given: "indicated",
+                missing: "tolerance (FareBatch::with_tolerance)",
+                purpose: "the fare check",
+            }),
+            (true, false, true) => Err(Error::MissingCompanion {
+                given: "indicated",
+                missing: "verdict and difference columns (FareOutput::with_check)",
+                purpose: "the fare check",
+            }),
+            (false, true, _) => Err(Error::MissingCompanion {
+                given: "verdict and difference columns",
+                missing: "indicated",
+                purpose: "the fare check",
+            }),
+        }
+    }
+
+    fn run(&self, cols: &FareColumns<'_>, out: FareOutput<'_>) {
+        #[cfg(feature = "parallel")]
+        if cols.len() >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(cols, out);
+        }
+        self.run_serial(cols, out)
+    }
+
+    #[cfg(feature = "parallel")]
+    fn run_parallel(&self, cols: &FareColumns<'_>, out: FareOutput<'_>) {
+        let n = cols.len();
+        if n <= PARALLEL_PIECE_ROWS {
+            return self.run_serial(cols, out);
+        }
+        let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
+        let (o0, o1) = out.split_at(mid);
+        let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
+        rayon::join(|| self.run_parallel(&c0, o0), || self.run_parallel(&c1, o1));
+    }
+
+    fn run_serial(&self, cols: &FareColumns<'_>, out: FareOutput<'_>) {
+        let mut cache = AllowanceCache::new();
+        let FareOutput {
+            fare,
+            error_code,
+            mut verdict,
+            mut difference,
+        } = out;
+        for i in 0..cols.len() {
+            let (f, mut code) = match self.fare_row(cols, i) {
+                Ok(f) => (f, 0),
+                Err(e) => (FARE_INVALID, e.code()),
+            };
+            fare[i] = f;
+            if let (Some(ind), Some(tol), Some(v), Some(dif)) = (
+                cols.indicated,
+                self.tolerance,
+                verdict.as_deref_mut(),
+                difference.as_deref_mut(),
+            ) {
+                let (vc, dc, ec) = if code != 0 {
+                    (VERDICT_INVALID, FARE_INVALID, code)
+                } else {
+                    self.check_row(&mut cache, tol, cols.rate_of(i), f, ind[i])
+                };
+                v[i] = vc;
+                dif[i] = dc;
+                code = ec;
+            }
+            error_code[i] = code;
+        }
+    }
+
+    /// The verdict code, the difference and the error code of an indicated fare.
+    fn check_row(
+        &self,
+        cache: &mut AllowanceCache,
+        tol: &Tolerance,
+        rate: usize,
+        fare: i64,
+        indicated: i64,
+    ) -> (u8, i64, u8) {
+        if indicated < 0 {
+            return (
+                VERDICT_INVALID,
+                FARE_INVALID,
+                FareRowError::IndicatedNegative.code(),
+            );
+        }
+        // Both ≥ 0: no overflow.
+        let diff = indicated - fare;
+        let a = cache.get(rate, fare, || self.allowance_minor(tol, rate, fare));
+        let side = if diff < 0 { a.under } else { a.over };
+        match side {
+            Some(allowed) => {
+                // A negative allowance (a tolerance below zero) passes nothing, as in
+                // `check_fare`.
+                let pass = allowed >= 0 && diff.unsigned_abs() <= allowed as u64;
+                (if pass { VERDICT_PASS } else { VERDICT_FAIL }, diff, 0)
+            }
+            None => (VERDICT_INVALID, diff, FareRowError::Tolerance.code()),
+        }
+    }
+
+    /// [`check_fare`]'s allowances at `fare` (minor units), each floored to whole minor units:
+    /// |difference| ≤ allowance ⇔ |difference| ≤ ⌊allowance⌋ for a whole number of minor units.
+    fn allowance_minor(&self, tol: &Tolerance, rate: usize, fare: i64) -> Allowance {
+        let step = self.rates[rate].rate.rounding.value.step;
+        let Ok((limits, _)) = allowance(tol, self.to_decimal(fare), step) else {
+            return Allowance {
+                under: None,
+                over: None,
+            };
+        };
+        let minor = |x: f64| -> Option<i64> {
+            let m = allowance_money("fare tolerance", x).ok()?;
+            let scaled = m.checked_mul(Decimal::from(10i64.pow(self.minor_scale)))?;
+            Some(
+                scaled
+                    .floor()
+                    .to_i64()
+                    .unwrap_or(if scaled.is_sign_negative() {
+                        i64::MIN
+                    } else {
+                        i64::MAX
+                    }),
+            )
+        };
+        Allowance {
+            under: minor(limits.under),
+            over: minor(limits.over),
+        }
+    }
+
+    /// The fare of row `i`, minor units.
+    fn fare_row(&self, cols: &FareColumns<'_>, i: usize) -> std::result::Result<i64, FareRowError> {
+        let s = cols.start_s[i];
+        if s < self.start_range.0 || s > self.start_range.1 {
+            return Err(FareRowError::StartOutOfRange);
+        }
+        let w = cols.waiting_s.map(|w| w[i]);
+        let (d, t, w_s) = summary_inputs(cols.distance_m[i], cols.duration_s[i], w)
+            .map_err(|e| FareRowError::of_fare_error(&e))?;
+        let k = cols.rate_of(i);
+        let plan = self.rates.get(k).ok_or(FareRowError::UnknownRate)?;
+        let Some(p) = &plan.prices else {
+            return self.scalar_row(cols, i);
+        };
+        // `start.to_seconds() as f64`, as the scalar engine computes it.
+        let start_abs = s as f64;
+        let mut sink = Sums {
+            p,
+            rate: plan.rate,
+            windows: &self.tariff.windows,
+            start_abs,
+            raw: 0,
+            slow: false,
+        };
+        sink.raw = match p
+            .flag_by_window
+            .iter()
+            .find(|(wi, _)| self.tariff.windows[*wi].contains(start_abs + 0.0))
+        {
+            Some((_, x)) => *x,
+            None => p.flag,
+        };
+        let scenario = if w.is_some() {
+            Scenario::MovingIsFast
+        } else {
+            Scenario::Series
+        };
+        let mut steps = Steps::new(&plan.steps);
+        if let Err(e) = steps.run_summary(&plan.steps, scenario, start_abs, d, t, w_s, &mut sink) {
+            return Err(FareRowError::of_fare_error(&e));
+        }
+        if sink.slow || sink.raw > MAX_FAST_RAW {
+            return self.scalar_row(cols, i);
+        }
+        let raw = sink.raw;
+        let metered = match p.step {
+            Some(step) => i128::from(round_units(raw as i64, step, p.mode)),
+            None => {
+                let r = Decimal::from_i128_with_scale(raw, self.price_scale);
+                match plan
+                    .rate
+                    .rounding
+                    .value
+                    .apply(r)
+                    .ok()
+                    .and_then(|m| units(m, self.price_scale))
+                {
+                    Some(m) => m,
+                    None => return self.scalar_row(cols, i),
+                }
+            }
+        };
+        let mut fare = metered;
+        for (wi, x) in &p.extras {
+            if wi.map_or(true, |wi| self.tariff.windows[wi].contains(start_abs + 0.0)) {
+                fare += x;
+            }
+        }
+        // i64 division (i128's is a library call): the fare is at most MAX_FAST_RAW plus one
+        // step plus the extras; beyond i64 the scalar engine decides.
+        let Ok(fare) = i64::try_from(fare) else {
+            return self.scalar_row(cols, i);
+        };
+        if fare < 0 {
+            return self.scalar_row(cols, i);
+        }
+        let (q, r) = div_rem(fare, self.minor_div);
+        if r != 0 {
+            return self.scalar_row(cols, i);
+        }
+        Ok(q)
+    }
+
+    /// Row `i` by the scalar engine (rows the integer path cannot price exactly).
+    #[cold]
+    fn scalar_row(
+        &self,
+        cols: &FareColumns<'_>,
+        i: usize,
+    ) -> std::result::Result<i64, FareRowError> {
+        let trip = self.trip(cols, i).ok_or(FareRowError::Other)?;
+        let f =
+            fare_for_summary(self.tariff, &trip).map_err(|e| FareRowError::of_fare_error(&e))?;
+        let scaled = f
+            .fare
+            .checked_mul(Decimal::from(10i64.pow(self.minor_scale)))
+            .ok_or(FareRowError::FareOutOfRange)?;
+        if !scaled.fract().is_zero() {
+            return Err(FareRowError::FareOutOfRange);
+        }
+        scaled.to_i64().ok_or(FareRowError::FareOutOfRange)
+    }
+}
+
+fn unknown_rate(tariff: &Tariff, k: usize) -> Error {
+    Error::UnknownName {
+        field: "rate code",
+        value: format!("rate index {k}"),
+        expected: format!(
+            "an index below {} ({})",
+            tariff.rates.len(),
+            tariff
+                .rates
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Every decimal of a rate that the integer path uses.
+fn rate_decimals(r: &Rate, waiting: &[Option<Decimal>]) -> Vec<Decimal> {
+    let mut v = vec![r.rounding.value.step];
+    if let Some(f) = &r.flat {
+        v.push(f.value);
+    }
+    if let Some(i) = &r.initial {
+        v.push(i.price.value);
+        v.extend(i.by_window.iter().map(|w| w.price));
+    }
+    let base_d = r.distance_step.as_ref().map(|s| s.price.value);
+    let base_t = r.time_step.as_ref().map(|s| s.price.value);
+    v.extend(base_d);
+    v.extend(base_t);
+    for l in &r.long_distance {
+        if let (Some(sp), Some(b)) = (l.step_price, base_d) {
+            v.push(sp - b);
+        }
+        if let (Some(p), Some(b)) = (l.percent, base_d) {
+            v.extend(percent_of(b, p).ok());
+        }
+    }
+    let bases: Vec<Decimal> = base_d
+        .into_iter()
+        .chain(base_t)
+        .chain(waiting.iter().flatten().copied())
+        .collect();
+    v.extend(bases.iter().copied());
+    for s in &r.window_surcharges {
+        for b in &bases {
+            v.extend(percent_of(*b, s.percent).ok());
+        }
+    }
+    v.extend(r.extras.iter().map(|e| e.amount));
+    v
+}
+
+/// The integer prices of a rate, `None` if one cannot be formed exactly.
+fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) -> Option<Prices> {
+    let u = |x: Decimal| units(x, scale);
+    let win = |name: &str| tariff.window_index(name);
+    let (flag, flag_by_window) = match (&r.flat, &r.initial) {
+        (Some(f), _) => (u(f.value)?, Vec::new()),
+        (None, Some(i)) => (
+            u(i.price.value)?,
+            i.by_window
+                .iter()
+                .map(|w| Some((win(&w.window)?, u(w.price)?)))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        (None, None) => (0, Vec::new()),
+    };
+    let base_d = r.distance_step.as_ref().map(|s| s.price.value);
+    let base_t = r.time_step.as_ref().map(|s| s.price.value);
+    let mut band = Vec::new();
+    for l in &r.long_distance {
+        let b = base_d?;
+        let mut x = 0i128;
+        if let Some(sp) = l.step_price {
+            x += u(sp - b)?;
+        }
+        if let Some(p) = l.percent {
+            x += u(percent_of(b, p).ok()?)?;
+        }
+        band.push(x);
+    }
+    // A waiting price that could not be formed is a scalar error: leave it to the scalar path.
+    let waiting_dec: Vec<Decimal> = waiting.iter().copied().collect::<Option<Vec<_>>>()?;
+    let waiting_units = waiting_dec
+        .iter()
+        .map(|x| u(*x))
+        .collect::<Option<Vec<_>>>()?;
+    let waiting_windows = match &r.waiting {
+        Some(w) => w
+            .by_window
+            .iter()
+            .map(|b| win(&b.window))
+            .collect::<Option<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let mut surcharges = Vec::new();
+    for s in &r.window_surcharges {
+        let pct = |b: Option<Decimal>| -> Option<Option<i128>> {
+            match b {
+                Some(b) => Some(Some(u(percent_of(b, s.percent).ok()?)?)),
+                None => Some(None),
+            }
+        };
+        let on = |a: AppliesTo| s.applies_to.contains(&a);
+        surcharges.push(SurchargePlan {
+            window: win(&s.window)?,
+            on_distance: if on(AppliesTo::Distance) {
+                pct(base_d)?
+            } else {
+                None
+            },
+            on_time: if on(AppliesTo::Time) {
+                pct(base_t)?
+            } else {
+                None
+            },
+            on_waiting: if on(AppliesTo::Waiting) && !waiting_dec.is_empty() {
+                Some(
+                    waiting_dec
+                        .iter()
+                        .map(|b| u(percent_of(*b, s.percent).ok()?))
+                        .collect::<Option<Vec<_>>>()?,
+                )
+            } else {
+                None
+            },
+        });
+    }
+    let mut extras = Vec::new();
+    for e in r
+        .extras
+        .iter()
+        .filter(|e| e.on_meter && e.condition.is_none())
+    {
+        let w = match &e.window {
+            Some(name) => Some(win(name)?),
+            None => None,
+        };
+        extras.push((w, u(e.amount)?));
+    }
+    let step_dec = r.rounding.value.step;
+    let step_units = u(step_dec)?;
+    // The quotient raw / step is a terminating decimal when step_units = 2^a 5^b (in units
+    // of 10^-scale): then the scalar decimal division is exact and integer rounding agrees.
+    let mut k = step_units;
+    for p in [2, 5] {
+        while k > 0 && k % p == 0 {
+            k /= p;
+        }
+    }
+    let step = (k == 1 && step_units <= MAX_FAST_RAW)
+        .then(|| i64::try_from(step_units).ok())
+        .flatten();
+    Some(Prices {
+        flag,
+        flag_by_window,
+        distance: base_d.map_or(Some(0), u)?,
+        time: base_t.map_or(Some(0), u)?,
+        band,
+        waiting: waiting_units,
+        waiting_windows,
+        surcharges,
+        extras,
+        step,
+        mode: r.rounding.value.mode,
+    })
+}
+
+/// `raw` rounded to a multiple of `step` by `mode` (0 ≤ raw ≤ [`MAX_FAST_RAW`], so `i64`
+/// division, not `i128`'s library call), as `Rounding::apply` does on decimals: the quotient's
+/// integer part and remainder decide.
+fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
+    let (q, r) = div_rem(raw, step);
+    let up = match mode {
+        RoundingMode::HalfUp => 2 * r >= step,
+        RoundingMode::HalfEven => 2 * r > step || (2 * r == step && q % 2 == 1),
+        RoundingMode::Down => false,
+        RoundingMode::Up => r > 0,
+    };
+    (q + i64::from(up)) * step
+}
+
+/// (a div b, a mod b) for a ≥ 0, b > 0: in 32 bits when both fit (the same quotient;
+/// a 64-bit `idiv` costs several times a 32-bit one on this machine class).
+#[inline(always)]
+fn div_rem(a: i64, b: i64) -> (i64, i64) {
+    match (u32::try_from(a), u32::try_from(b)) {
+        (Ok(a), Ok(b)) => (i64::from(a / b), i64::from(a % b)),
+        _ => (a.div_euclid(b), a.rem_euclid(b)),
+    }
+}
+
+/// The batch's sink: the metered amount as one integer, in units of 10^-price_scale.
+struct Sums<'a> {
+    p: &'a Prices,
+    rate: &'a Rate,
+    windows: &'a [crate::tariff::Window],
+    start_abs: f64,
+    raw: i128,
+    slow: bool,
+}
+
+impl Sums<'_> {
+    #[inline]
+    fn inside(&self, w: usize, t: f64) -> bool {
+        // `start_abs + t`, as the scalar `in_window` computes it.
+        self.windows[w].contains(self.start_abs + t)
+    }
+
+    #[inline]
+    fn count(&mut self, n: u64) -> Option<i128> {
+        if n > MAX_FAST_STEPS {
+            self.slow = true;
+            return None;
+        }
+        Some(i128::from(n))
+    }
+}
+
+impl StepSink for Sums<'_> {
+    fn distance(&mut self, n: u64, t: f64, d: f64) -> Result<()> {
+        let Some(n) = self.count(n) else {
+            return Ok(());
+        };
+        let p = self.p;
+        let mut unit = p.distance;
+        if !p.band.is_empty() {
+            // The scalar engine's band rule itself.
+            if let Some(k) = self.rate.long_distance_band(d) {
+                unit += p.band[k];
+            }
+        }
+        for s in &p.surcharges {
+            if let Some(x) = s.on_distance {
+                if self.inside(s.window, t) {
+                    unit += x;
+                }
+            }
+        }
+        self.raw += n * unit;
+        Ok(())
+    }
+
+    fn time(&mut self, n: u64, t: f64) -> Result<()> {
+        let Some(n) = self.count(n) else {
+            return Ok(());
+        };
+        let p = self.p;
+        let mut unit = p.time;
+        for s in &p.surcharges {
+            if let Some(x) = s.on_time {
+                if self.inside(s.window, t) {
+                    unit += x;
+                }
+            }
+        }
+        self.raw += n * unit;
+        Ok(())
+    }
+
+    fn waiting(&mut self, n: u64, t: f64) -> Result<()> {
+        let Some(n) = self.count(n) else {
+            return Ok(());
+        };
+        let p = self.p;
+        if p.waiting.is_empty() {
+            return Ok(());
+        }
+        let v = p
+            .waiting_windows
+            .iter()
+            .position(|w| self.inside(*w, t))
+            .map_or(0, |k| k + 1);
+        let mut unit = p.waiting[v];
+        for s in &p.surcharges {
+            if let Some(x) = &s.on_waiting {
+                if self.inside(s.window, t) {
+                    unit += x[v];
+                }
+            }
+        }
+        self.raw += n * unit;
+        Ok(())
+    }
+}
+
+/// The allowances of one expected fare, floored to minor units (`None`: not available).
+#[derive(Debug, Clone, Copy)]
+struct Allowance {
+    under: Option<i64>,
+    over: Option<i64>,
+}
+
+/// A direct-mapped cache of allowances by (rate, expected fare), local to one serial run (no
+/// global state): fares repeat (whole yuan, cents), the tolerance evaluation is scalar.
+struct AllowanceCache {
+    keys: [(usize, i64); ALLOWANCE_SLOTS],
+    values: [Allowance; ALLOWANCE_SLOTS],
+}
+
+const ALLOWANCE_SLOTS: usize = 256;
+
+impl AllowanceCache {
+    fn new() -> Self {
+        Self {
+            keys: [(usize::MAX, 0); ALLOWANCE_SLOTS],
+            values: [Allowance {
+                under: None,
+                over: None,
+            }; ALLOWANCE_SLOTS],
+        }
+    }
+
+    fn get(&mut self, rate: usize, fare: i64, f: impl FnOnce() -> Allowance) -> Allowance {
+        let h = (fare as u64 ^ (rate as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (h >> 56) as usize % ALLOWANCE_SLOTS;
+        if self.keys[slot] != (rate, fare) {
+            self.keys[slot] = (rate, fare);
+            self.values[slot] = f();
+        }
+        self.values[slot]
+    }
+}
