@@ -66,93 +66,126 @@ pub enum Comments {
 /// Reads a whole CSV file with a header. `Err` is a message for a fatal problem (exit
 /// status 2): unreadable input, no header (`empty_hint` says which columns are expected),
 /// a duplicate column. Record problems are carried in [`RawRecord::problem`].
-pub fn read_csv(
-    mut input: impl Read,
-    empty_hint: &str,
-    comments: Comments,
-) -> Result<RawFile, String> {
-    // The whole input is kept so that line numbers can be counted from byte offsets: the
-    // csv crate's own line count drifts on CRLF line ends and blank lines.
-    let mut data = Vec::new();
-    input
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot read the input: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .comment((comments == Comments::Hash).then_some(b'#'))
-        .from_reader(data.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(format!(
-            "the input is empty: expected a header row with at least {empty_hint}"
-        ));
+///
+/// The commands that stream read through [`CsvStream`] instead; this collects its records.
+pub fn read_csv(input: impl Read, empty_hint: &str, comments: Comments) -> Result<RawFile, String> {
+    let mut stream = CsvStream::open(input, empty_hint, comments)?;
+    let mut records = Vec::new();
+    while let Some(r) = stream.next_record()? {
+        records.push(r);
     }
-    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-    for (i, name) in lower.iter().enumerate() {
-        if !name.is_empty() && lower[..i].contains(name) {
+    let mut file = stream.head;
+    file.records = records;
+    Ok(file)
+}
+
+/// A CSV file read record by record, in constant memory: the header first, then one
+/// [`RawRecord`] (with its physical line) per call of [`next_record`](Self::next_record).
+pub struct CsvStream<R: Read> {
+    reader: csv::Reader<Tee<R>>,
+    /// The header (`records` stays empty).
+    pub head: RawFile,
+    record: csv::StringRecord,
+    comments: Comments,
+    /// (absolute offset, newlines before it) of the last record start looked up: records
+    /// come in file order, so each lookup counts only the bytes since the previous one.
+    counted: (u64, u64),
+}
+
+impl<R: Read> CsvStream<R> {
+    /// Reads the header. `Err` is a fatal message (see [`read_csv`]).
+    pub fn open(input: R, empty_hint: &str, comments: Comments) -> Result<Self, String> {
+        let tee = Tee {
+            inner: input,
+            kept: Vec::new(),
+            base: 0,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .comment((comments == Comments::Hash).then_some(b'#'))
+            .from_reader(tee);
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if header.is_empty() || header.iter().all(String::is_empty) {
             return Err(format!(
-                "column {name:?} appears more than once in the header"
+                "the input is empty: expected a header row with at least {empty_hint}"
             ));
         }
+        let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+        for (i, name) in lower.iter().enumerate() {
+            if !name.is_empty() && lower[..i].contains(name) {
+                return Err(format!(
+                    "column {name:?} appears more than once in the header"
+                ));
+            }
+        }
+        Ok(Self {
+            reader,
+            head: RawFile {
+                header,
+                lower,
+                records: Vec::new(),
+            },
+            record: csv::StringRecord::new(),
+            comments,
+            counted: (0, 0),
+        })
     }
-    let lines = LineIndex {
-        data: &data,
-        comments,
-        counted: std::cell::Cell::new((0, 0)),
-    };
-    let mut records = Vec::new();
-    for record in reader.records() {
-        records.push(match record {
-            Ok(rec) => {
-                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
-                let problem = (rec.len() != header.len()).then(|| Error::Unreadable {
-                    reason: format!(
-                        "column count {} differs from header's {}",
-                        rec.len(),
-                        header.len()
-                    ),
+
+    /// The next record, `None` at the end. `Err` is a fatal message (an I/O error).
+    pub fn next_record(&mut self) -> Result<Option<RawRecord>, String> {
+        let width = self.head.header.len();
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let at = self.record.position().map_or(0, |p| p.byte());
+                let line = self.line_at(at);
+                let rec = &self.record;
+                let problem = (rec.len() != width).then(|| Error::Unreadable {
+                    reason: format!("column count {} differs from header's {width}", rec.len()),
                 });
                 let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
-                fields.resize(header.len(), String::new());
-                RawRecord {
+                fields.resize(width, String::new());
+                Ok(Some(RawRecord {
                     line,
                     fields,
                     problem,
-                }
+                }))
             }
-            Err(e) => unreadable_record(&e, &lines, header.len())?,
-        });
+            // A record the csv reader could not decode (invalid UTF-8) is a record problem;
+            // an I/O error is fatal.
+            Err(e) => match (e.kind(), e.position()) {
+                (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => {
+                    let field = err.field() + 1;
+                    let line = self.line_at(pos.byte());
+                    Ok(Some(RawRecord {
+                        line,
+                        fields: vec![String::new(); width],
+                        problem: Some(Error::Unreadable {
+                            reason: format!("field {field}: not valid UTF-8"),
+                        }),
+                    }))
+                }
+                _ => Err(format!("cannot read the input: {e}")),
+            },
+        }
     }
-    Ok(RawFile {
-        header,
-        lower,
-        records,
-    })
-}
 
-/// Physical line numbers (1-based) from byte offsets into the input.
-struct LineIndex<'a> {
-    data: &'a [u8],
-    comments: Comments,
-    /// (offset, newlines before it) of the last lookup: records come in file order, so each
-    /// lookup counts only the bytes since the previous one (linear, not quadratic, in the
-    /// file's size).
-    counted: std::cell::Cell<(usize, u64)>,
-}
-
-impl LineIndex<'_> {
-    /// The line on which the record starting at `byte` begins. Blank lines (and comment
-    /// lines, when comments are on) before a record belong to the gap, not to the record, so
-    /// they are skipped first.
-    fn line_at(&self, byte: u64) -> u64 {
-        let data = self.data;
-        let mut k = usize::try_from(byte).unwrap_or(usize::MAX).min(data.len());
+    /// The physical line (1-based) on which the record starting at `byte` begins. Blank
+    /// lines (and comment lines, when comments are on) before a record belong to the gap,
+    /// not to the record, so they are skipped first. (The csv crate's own line count drifts
+    /// on CRLF line ends and blank lines.)
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let tee = self.reader.get_mut().get_mut_kept();
+        let (data, base) = (&tee.0[..], tee.1);
+        let mut k = usize::try_from(byte.saturating_sub(base))
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         loop {
             while k < data.len() && matches!(data[k], b'\r' | b'\n') {
                 k += 1;
@@ -166,28 +199,43 @@ impl LineIndex<'_> {
                 break;
             }
         }
-        let (from, before) = match self.counted.get() {
-            (at, n) if at <= k => (at, n),
-            _ => (0, 0),
-        };
+        let (at, before) = self.counted;
+        let from = usize::try_from(at.saturating_sub(base)).unwrap_or(0).min(k);
         let n = before + data[from..k].iter().filter(|b| **b == b'\n').count() as u64;
-        self.counted.set((k, n));
+        let abs = base + k as u64;
+        self.counted = (abs, n);
+        // The bytes before this record are counted: let them go (in large steps, so that
+        // the copy is rare).
+        if k > 1 << 16 {
+            tee.0.drain(..k);
+            *tee.2 += k as u64;
+        }
         1 + n
     }
 }
 
-/// A record the csv reader could not decode (invalid UTF-8) is a record problem; an I/O
-/// error is fatal.
-fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<RawRecord, String> {
-    match (e.kind(), e.position()) {
-        (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(RawRecord {
-            line: lines.line_at(pos.byte()),
-            fields: vec![String::new(); width],
-            problem: Some(Error::Unreadable {
-                reason: format!("field {}: not valid UTF-8", err.field() + 1),
-            }),
-        }),
-        _ => Err(format!("cannot read the input: {e}")),
+/// A reader that keeps what it has read (from `base` on) until the line counter has
+/// counted it: the csv reader reads ahead, so the bytes of a record are looked at after it
+/// is parsed. Only the bytes since the last record start are kept.
+struct Tee<R> {
+    inner: R,
+    kept: Vec<u8>,
+    /// The absolute offset of `kept[0]`.
+    base: u64,
+}
+
+impl<R> Tee<R> {
+    fn get_mut_kept(&mut self) -> (&mut Vec<u8>, u64, &mut u64) {
+        let base = self.base;
+        (&mut self.kept, base, &mut self.base)
+    }
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
 

@@ -4,26 +4,18 @@
 //! nothing is computed twice: every number is the library's, serialised as it is.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use serde::Serialize;
 use verimeter::decision::DecisionStatement;
 use verimeter::dispenser::{
     AmountResult, DrawResult, NozzleSummary, TestPointSummary, ThermalCorrection,
 };
+use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::Verdict;
 
 use crate::decide::DecisionJson;
-use crate::dispenser_cmd::{Counts, Report, Row};
-
-#[derive(Serialize)]
-struct Document<'a> {
-    profile: ProfileInfo<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision_rule: Option<DecisionJson<'a>>,
-    rows: Vec<JsonRow<'a>>,
-    nozzles: Vec<JsonNozzle<'a>>,
-    summary: Counts,
-}
+use crate::dispenser_cmd::{Counts, Row};
 
 /// The decision fields of a judged row (flattened into it), where a decision rule applied.
 #[derive(Serialize)]
@@ -174,9 +166,8 @@ pub(crate) fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> 
     }
 }
 
-pub(crate) fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
-    let extra = report
-        .extra
+pub(crate) fn row<'a>(extra: &'a [(usize, String)], r: &'a Row) -> JsonRow<'a> {
+    let extra = extra
         .iter()
         .map(|(i, name)| (name.as_str(), r.input.fields[*i].as_str()))
         .collect();
@@ -199,13 +190,13 @@ pub(crate) fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
 }
 
 impl<'a> ProfileInfo<'a> {
-    /// The profile and stage of `report`.
-    pub(crate) fn of(report: &'a Report) -> Self {
+    /// `profile` and `stage`.
+    pub(crate) fn new(profile: &'a DispenserProfile, stage: &'a DispenserStage) -> Self {
         Self {
-            id: &report.profile.id,
-            version: &report.profile.version,
-            title: &report.profile.title,
-            stage: &report.stage.name,
+            id: &profile.id,
+            version: &profile.version,
+            title: &profile.title,
+            stage: &stage.name,
         }
     }
 }
@@ -219,14 +210,85 @@ pub fn pretty(value: &impl Serialize) -> String {
     text
 }
 
-/// The report as one pretty-printed JSON object, with a final newline.
-pub fn json(report: &Report) -> String {
-    let doc = Document {
-        profile: ProfileInfo::of(report),
-        decision_rule: report.decision.as_ref().map(|d| d.json()),
-        rows: report.rows.iter().map(|r| row(report, r)).collect(),
-        nozzles: report.nozzles.iter().map(|(n, s)| nozzle(n, s)).collect(),
-        summary: report.counts,
-    };
-    pretty(&doc)
+/// `--format json` written as it goes, the rows and nozzles one at a time: the very bytes of
+/// `serde_json::to_string_pretty` of the whole document `{profile, [decision_rule,] rows,
+/// nozzles, summary}` plus a newline (serde_json's pretty printer, two-space indent; each value is pretty-printed on
+/// its own and indented to its depth, which is safe because JSON text has no raw newline
+/// inside a string).
+#[derive(Default)]
+pub struct JsonWriter {
+    buf: Vec<u8>,
+    /// Items written in the open list.
+    items: usize,
+}
+
+impl JsonWriter {
+    /// `value` pretty-printed, its lines after the first indented by `indent`.
+    fn value(
+        &mut self,
+        w: &mut dyn Write,
+        value: &impl Serialize,
+        indent: &[u8],
+    ) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, value)?;
+        for (i, line) in self.buf.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                w.write_all(b"\n")?;
+                w.write_all(indent)?;
+            }
+            w.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// `{`, the profile, the decision rule (if any), and opens `rows`.
+    pub fn start(
+        &mut self,
+        w: &mut dyn Write,
+        profile: &ProfileInfo,
+        decision: Option<DecisionJson>,
+    ) -> io::Result<()> {
+        w.write_all(b"{\n  \"profile\": ")?;
+        self.value(w, profile, b"  ")?;
+        if let Some(d) = decision {
+            w.write_all(b",\n  \"decision_rule\": ")?;
+            self.value(w, &d, b"  ")?;
+        }
+        w.write_all(b",\n  \"rows\": [")?;
+        self.items = 0;
+        Ok(())
+    }
+
+    /// One element of the open list (`rows`, then `nozzles`).
+    pub fn item(&mut self, w: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+        w.write_all(if self.items == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        })?;
+        self.value(w, value, b"    ")?;
+        self.items += 1;
+        Ok(())
+    }
+
+    fn close_list(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(if self.items == 0 { b"]" } else { b"\n  ]" })?;
+        self.items = 0;
+        Ok(())
+    }
+
+    /// Closes `rows`, opens `nozzles`.
+    pub fn nozzles(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        self.close_list(w)?;
+        w.write_all(b",\n  \"nozzles\": [")
+    }
+
+    /// Closes `nozzles`, writes the summary and `}`.
+    pub fn finish(&mut self, w: &mut dyn Write, counts: &Counts) -> io::Result<()> {
+        self.close_list(w)?;
+        w.write_all(b",\n  \"summary\": ")?;
+        self.value(w, counts, b"  ")?;
+        w.write_all(b"\n}\n")
+    }
 }
