@@ -1,5 +1,5 @@
-//! The CSV layer shared by every command: a header, then records with their physical line
-//! numbers (`#` comment lines skipped where a command allows them), and the cell helpers
+//! The CSV layer shared by every command: a header, then records read one at a time with
+//! their physical line numbers (`#` comment lines skipped where a command allows them), and the cell helpers
 //! (optional cells, numbers) that name the column and the text.
 //!
 //! Only the file format lives here; each command maps the header to its columns and lets the
@@ -22,15 +22,14 @@ pub struct RawRecord {
     pub problem: Option<Error>,
 }
 
-/// A whole CSV file: the header and the records.
+/// The header of a file (CSV, or the keys of JSON objects): the names as written and in
+/// lower case. The records are read one at a time ([`CsvStream`]).
 #[derive(Debug)]
 pub struct RawFile {
     /// The header names as written (trimmed, BOM removed), in file order.
     pub header: Vec<String>,
     /// The header names in lower case, for lookups.
     pub lower: Vec<String>,
-    /// The records, in file order.
-    pub records: Vec<RawRecord>,
 }
 
 impl RawFile {
@@ -63,27 +62,11 @@ pub enum Comments {
     Hash,
 }
 
-/// Reads a whole CSV file with a header. `Err` is a message for a fatal problem (exit
-/// status 2): unreadable input, no header (`empty_hint` says which columns are expected),
-/// a duplicate column. Record problems are carried in [`RawRecord::problem`].
-///
-/// The commands that stream read through [`CsvStream`] instead; this collects its records.
-pub fn read_csv(input: impl Read, empty_hint: &str, comments: Comments) -> Result<RawFile, String> {
-    let mut stream = CsvStream::open(input, empty_hint, comments)?;
-    let mut records = Vec::new();
-    while let Some(r) = stream.next_record()? {
-        records.push(r);
-    }
-    let mut file = stream.head;
-    file.records = records;
-    Ok(file)
-}
-
 /// A CSV file read record by record, in constant memory: the header first, then one
 /// [`RawRecord`] (with its physical line) per call of [`next_record`](Self::next_record).
 pub struct CsvStream<R: Read> {
     reader: csv::Reader<Tee<R>>,
-    /// The header (`records` stays empty).
+    /// The header.
     pub head: RawFile,
     record: csv::StringRecord,
     comments: Comments,
@@ -126,11 +109,7 @@ impl<R: Read> CsvStream<R> {
         }
         Ok(Self {
             reader,
-            head: RawFile {
-                header,
-                lower,
-                records: Vec::new(),
-            },
+            head: RawFile { header, lower },
             record: csv::StringRecord::new(),
             comments,
             counted: (0, 0),

@@ -300,7 +300,7 @@ impl JsonOut<'_> {
     fn open_nozzles(&mut self) -> io::Result<()> {
         if self.2 == Lists::Rows {
             self.2 = Lists::Nozzles;
-            self.1.nozzles(&mut self.0)?;
+            self.1.list(&mut self.0, "nozzles")?;
         }
         Ok(())
     }
@@ -309,8 +309,11 @@ impl JsonOut<'_> {
 impl Out for JsonOut<'_> {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
         let profile = json_out::ProfileInfo::new(ctx.profile, ctx.stage);
-        let decision = ctx.head.decision.as_ref().map(|d| d.json());
-        self.1.start(&mut self.0, &profile, decision)
+        self.1.field(&mut self.0, "profile", &profile)?;
+        if let Some(d) = &ctx.head.decision {
+            self.1.field(&mut self.0, "decision_rule", &d.json())?;
+        }
+        self.1.list(&mut self.0, "rows")
     }
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
         self.1
@@ -322,7 +325,7 @@ impl Out for JsonOut<'_> {
     }
     fn finish(&mut self, _: &Ctx, counts: Counts) -> io::Result<()> {
         self.open_nozzles()?;
-        self.1.finish(&mut self.0, &counts)?;
+        self.1.finish(&mut self.0, "summary", &counts)?;
         self.0.flush()
     }
 }

@@ -155,7 +155,6 @@ impl Keys {
         Ok(RawFile {
             header: self.header,
             lower: self.lower,
-            records: Vec::new(),
         })
     }
 }

@@ -14,8 +14,7 @@ use verimeter::dispenser::{
 use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::Verdict;
 
-use crate::decide::DecisionJson;
-use crate::dispenser_cmd::{Counts, Row};
+use crate::dispenser_cmd::Row;
 
 /// The decision fields of a judged row (flattened into it), where a decision rule applied.
 #[derive(Serialize)]
@@ -201,25 +200,17 @@ impl<'a> ProfileInfo<'a> {
     }
 }
 
-/// `value` as pretty-printed JSON with a final newline. Serialising plain structs of strings
-/// and finite numbers cannot fail; if it ever did, an error object is still valid JSON.
-pub fn pretty(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    text.push('\n');
-    text
-}
-
-/// `--format json` written as it goes, the rows and nozzles one at a time: the very bytes of
-/// `serde_json::to_string_pretty` of the whole document `{profile, [decision_rule,] rows,
-/// nozzles, summary}` plus a newline (serde_json's pretty printer, two-space indent; each value is pretty-printed on
-/// its own and indented to its depth, which is safe because JSON text has no raw newline
-/// inside a string).
+/// A pretty-printed JSON object written as it goes, its lists (rows, nozzles) one element at
+/// a time: the very bytes of `serde_json::to_string_pretty` of the whole object plus a
+/// newline (two-space indent; each value is pretty-printed on its own and indented to its
+/// depth, which is safe because JSON text has no raw newline inside a string).
 #[derive(Default)]
 pub struct JsonWriter {
     buf: Vec<u8>,
-    /// Items written in the open list.
-    items: usize,
+    /// Top-level fields written.
+    fields: usize,
+    /// Items written in the open list, when a list is open.
+    list: Option<usize>,
 }
 
 impl JsonWriter {
@@ -242,53 +233,55 @@ impl JsonWriter {
         Ok(())
     }
 
-    /// `{`, the profile, the decision rule (if any), and opens `rows`.
-    pub fn start(
+    /// `{` or `,`, then `"key": ` (closing the open list first).
+    fn key(&mut self, w: &mut dyn Write, key: &str) -> io::Result<()> {
+        match self.list.take() {
+            Some(0) => w.write_all(b"]")?,
+            Some(_) => w.write_all(b"\n  ]")?,
+            None => {}
+        }
+        let open: &[u8] = if self.fields == 0 { b"{" } else { b"," };
+        w.write_all(open)?;
+        write!(w, "\n  \"{key}\": ")?;
+        self.fields += 1;
+        Ok(())
+    }
+
+    /// A top-level field.
+    pub fn field(
         &mut self,
         w: &mut dyn Write,
-        profile: &ProfileInfo,
-        decision: Option<DecisionJson>,
+        key: &str,
+        value: &impl Serialize,
     ) -> io::Result<()> {
-        w.write_all(b"{\n  \"profile\": ")?;
-        self.value(w, profile, b"  ")?;
-        if let Some(d) = decision {
-            w.write_all(b",\n  \"decision_rule\": ")?;
-            self.value(w, &d, b"  ")?;
-        }
-        w.write_all(b",\n  \"rows\": [")?;
-        self.items = 0;
+        self.key(w, key)?;
+        self.value(w, value, b"  ")
+    }
+
+    /// Opens the top-level list `key` (closing the open one).
+    pub fn list(&mut self, w: &mut dyn Write, key: &str) -> io::Result<()> {
+        self.key(w, key)?;
+        w.write_all(b"[")?;
+        self.list = Some(0);
         Ok(())
     }
 
-    /// One element of the open list (`rows`, then `nozzles`).
+    /// One element of the open list.
     pub fn item(&mut self, w: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
-        w.write_all(if self.items == 0 {
-            b"\n    "
-        } else {
-            b",\n    "
-        })?;
-        self.value(w, value, b"    ")?;
-        self.items += 1;
-        Ok(())
+        let n = self.list.get_or_insert(0);
+        w.write_all(if *n == 0 { b"\n    " } else { b",\n    " })?;
+        *n += 1;
+        self.value(w, value, b"    ")
     }
 
-    fn close_list(&mut self, w: &mut dyn Write) -> io::Result<()> {
-        w.write_all(if self.items == 0 { b"]" } else { b"\n  ]" })?;
-        self.items = 0;
-        Ok(())
-    }
-
-    /// Closes `rows`, opens `nozzles`.
-    pub fn nozzles(&mut self, w: &mut dyn Write) -> io::Result<()> {
-        self.close_list(w)?;
-        w.write_all(b",\n  \"nozzles\": [")
-    }
-
-    /// Closes `nozzles`, writes the summary and `}`.
-    pub fn finish(&mut self, w: &mut dyn Write, counts: &Counts) -> io::Result<()> {
-        self.close_list(w)?;
-        w.write_all(b",\n  \"summary\": ")?;
-        self.value(w, counts, b"  ")?;
+    /// The last field, then `}` and a newline.
+    pub fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        key: &str,
+        value: &impl Serialize,
+    ) -> io::Result<()> {
+        self.field(w, key, value)?;
         w.write_all(b"\n}\n")
     }
 }
