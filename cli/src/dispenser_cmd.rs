@@ -146,7 +146,7 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
     let stdout = io::stdout();
     let w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let out: Box<dyn Out + '_> = match args.format {
-        Format::Csv => Box::new(CsvOut(csv::Writer::from_writer(w))),
+        Format::Csv => Box::new(CsvOut(csv::Writer::from_writer(w), String::new())),
         Format::Jsonl => Box::new(JsonlOut(w)),
         _ => Box::new(JsonOut(w, json_out::JsonWriter::default(), Lists::Rows)),
     };
@@ -239,7 +239,7 @@ impl Out for Collect {
 type Stdout<'a> = BufWriter<io::StdoutLock<'a>>;
 
 /// `--format csv`: the header, then a row per input row (no nozzles).
-struct CsvOut<'a>(csv::Writer<Stdout<'a>>);
+struct CsvOut<'a>(csv::Writer<Stdout<'a>>, String);
 
 impl Out for CsvOut<'_> {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
@@ -247,7 +247,8 @@ impl Out for CsvOut<'_> {
             .map_err(io::Error::from)
     }
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
-        output::csv_row(&mut self.0, &row, ctx.head.decision.is_some()).map_err(io::Error::from)
+        output::csv_row(&mut self.0, &row, ctx.head.decision.is_some(), &mut self.1)
+            .map_err(io::Error::from)
     }
     fn nozzle(&mut self, _: &Ctx, _: String, _: NozzleSummary) -> io::Result<()> {
         Ok(())
