@@ -976,6 +976,9 @@ impl NozzleAccumulator {
             None => {
                 let mut p = PointStats::new(r.test_point);
                 p.push(r);
+                // One slot per test point seen (at most four), not the default growth (four
+                // slots at once): a log holds one accumulator per nozzle until its end.
+                self.points.reserve_exact(1);
                 self.points.push(p);
             }
         }

@@ -407,7 +407,9 @@ fn judge<O: Out>(
         ..
     } = sink;
     let head = head.ok_or("the input has no header")?;
-    drop(index);
+    // The ids, in first-appearance order (each id is kept once, as the index's key).
+    let mut names: Vec<(usize, String)> = index.into_iter().map(|(id, k)| (k, id)).collect();
+    names.sort_unstable_by_key(|(k, _)| *k);
     if row_tally.total == 0 && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
@@ -418,7 +420,7 @@ fn judge<O: Out>(
     };
     let write_error = |e: io::Error| format!("cannot write the output: {e}");
     let mut nozzle_tally = Tally::default();
-    for (name, acc) in nozzles {
+    for ((_, name), acc) in names.into_iter().zip(nozzles) {
         let summary = acc.finish(profile, stage);
         nozzle_tally.add(Some(summary.verdict));
         out.nozzle(&ctx, name, summary).map_err(write_error)?;
@@ -441,7 +443,7 @@ struct Judge<'a, O> {
     head: Option<Head>,
     /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
     /// search per row would be quadratic in the number of nozzles).
-    nozzles: Vec<(String, NozzleAccumulator)>,
+    nozzles: Vec<NozzleAccumulator>,
     index: HashMap<String, usize>,
     row_tally: Tally,
     out: O,
@@ -500,13 +502,12 @@ impl<O: Out> DrawSink for Judge<'_, O> {
                 Some(&k) => k,
                 None => {
                     self.index.insert(id.to_string(), self.nozzles.len());
-                    self.nozzles
-                        .push((id.to_string(), NozzleAccumulator::new()));
+                    self.nozzles.push(NozzleAccumulator::new());
                     self.nozzles.len() - 1
                 }
             };
             let label = format_args!("line {}", row.input.line);
-            self.nozzles[k].1.push(label, &row.outcome);
+            self.nozzles[k].push(label, &row.outcome);
         }
         let ctx = Ctx {
             profile,
