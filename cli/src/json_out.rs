@@ -285,3 +285,71 @@ impl JsonWriter {
         w.write_all(b"\n}\n")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::JsonWriter;
+    use serde_json::{json, Value};
+
+    /// The document written piece by piece, as the commands do.
+    fn streamed(
+        head: &[(&str, Value)],
+        lists: &[(&str, Vec<Value>)],
+        last: (&str, Value),
+    ) -> String {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::default();
+        for (k, v) in head {
+            w.field(&mut out, k, v).unwrap();
+        }
+        for (k, items) in lists {
+            w.list(&mut out, k).unwrap();
+            for item in items {
+                w.item(&mut out, item).unwrap();
+            }
+        }
+        w.finish(&mut out, last.0, &last.1).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The same document built whole and pretty-printed by serde_json (its map may sort the
+    /// keys, so the test keys are in alphabetical order).
+    fn whole(head: &[(&str, Value)], lists: &[(&str, Vec<Value>)], last: (&str, Value)) -> String {
+        let mut object = serde_json::Map::new();
+        for (k, v) in head {
+            object.insert(k.to_string(), v.clone());
+        }
+        for (k, items) in lists {
+            object.insert(k.to_string(), Value::Array(items.clone()));
+        }
+        object.insert(last.0.to_string(), last.1);
+        let mut text = serde_json::to_string_pretty(&Value::Object(object)).unwrap();
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn writer_gives_the_bytes_of_to_string_pretty() {
+        let row = json!({"a": 1.5, "b": "x \"q\"\n\\ é", "c": [], "d": {}, "e": [1, {"f": null}], "g": {"h": [true]}});
+        for rows in [
+            vec![],
+            vec![row.clone()],
+            vec![row.clone(), json!(3), json!("s")],
+        ] {
+            for nozzles in [vec![], vec![json!({"n": [1, 2]})]] {
+                for with_decision in [false, true] {
+                    let mut head = vec![("a_profile", json!({"id": "p", "v": "1"}))];
+                    if with_decision {
+                        head.push(("b_decision", json!({"rule": "simple", "r": 0.0})));
+                    }
+                    let lists = [("c_rows", rows.clone()), ("d_nozzles", nozzles.clone())];
+                    let last = ("e_summary", json!({"rows": 3, "z": 0}));
+                    assert_eq!(
+                        streamed(&head, &lists, last.clone()),
+                        whole(&head, &lists, last)
+                    );
+                }
+            }
+        }
+    }
+}
