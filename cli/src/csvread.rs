@@ -269,3 +269,77 @@ pub fn describe_error(e: &Error) -> String {
         None => format!("{field}: {text}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per call (the csv reader then sees the
+    /// window at every possible cut).
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// (line, first field, problem?) of every record.
+    fn lines(data: &[u8], step: usize, comments: Comments) -> Vec<(u64, String, bool)> {
+        let mut s = CsvStream::open(Trickle(data, step), "a,b", comments).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = s.next_record().unwrap() {
+            out.push((r.line, r.fields[0].clone(), r.problem.is_some()));
+        }
+        out
+    }
+
+    #[test]
+    fn physical_lines_with_crlf_blank_lines_quotes_comments_and_bad_utf8() {
+        let data: &[u8] = b"a,b\r\nx1,1\r\n\r\n\r\nx2,\"two\r\nlines\"\r\n# not a comment here,1\r\nx3,3\nx4,\xff\n\n";
+        for step in [1, 2, 3, 7, 64, 1 << 20] {
+            let got = lines(data, step, Comments::None);
+            let want = vec![
+                (2, "x1".to_string(), false),
+                (5, "x2".to_string(), false),
+                (7, "# not a comment here".to_string(), false),
+                (8, "x3".to_string(), false),
+                (9, String::new(), true),
+            ];
+            assert_eq!(got, want, "step {step}");
+        }
+        let data: &[u8] = b"# head comment\na,b\n# c1\n\nx1,1\n#c2\r\n#c3\nx2,2\n";
+        for step in [1, 5, 1 << 20] {
+            let got = lines(data, step, Comments::Hash);
+            let want = vec![(5, "x1".to_string(), false), (8, "x2".to_string(), false)];
+            assert_eq!(got, want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_stay_right_past_the_window() {
+        // 200 000 records (~2.5 MB, many times the 64 KiB window), a blank line every 1000.
+        let mut data = b"a,b\n".to_vec();
+        let mut want = Vec::new();
+        let mut line = 1u64;
+        for i in 0..200_000u64 {
+            if i % 1000 == 999 {
+                data.extend_from_slice(b"\r\n");
+                line += 1;
+            }
+            line += 1;
+            data.extend_from_slice(format!("r{i},{i}\n").as_bytes());
+            want.push(line);
+        }
+        for step in [4093, 1 << 16] {
+            let got: Vec<u64> = lines(&data, step, Comments::None)
+                .into_iter()
+                .map(|(l, _, _)| l)
+                .collect();
+            assert_eq!(got, want, "step {step}");
+        }
+    }
+}
