@@ -244,11 +244,11 @@ struct CsvOut<'a>(csv::Writer<Stdout<'a>>, String);
 impl Out for CsvOut<'_> {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
         output::csv_head(&mut self.0, &ctx.head.header, ctx.head.decision.is_some())
-            .map_err(io::Error::from)
+            .map_err(crate::csv_io)
     }
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
         output::csv_row(&mut self.0, &row, ctx.head.decision.is_some(), &mut self.1)
-            .map_err(io::Error::from)
+            .map_err(crate::csv_io)
     }
     fn nozzle(&mut self, _: &Ctx, _: String, _: NozzleSummary) -> io::Result<()> {
         Ok(())

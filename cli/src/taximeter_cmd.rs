@@ -265,11 +265,11 @@ struct CsvOut<'a>(csv::Writer<Stdout<'a>>);
 impl Out for CsvOut<'_> {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
         taximeter_out::csv_head(&mut self.0, &ctx.head.header, ctx.head.decision.is_some())
-            .map_err(io::Error::from)
+            .map_err(crate::csv_io)
     }
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
         taximeter_out::csv_row(&mut self.0, &row, ctx.head.decision.is_some())
-            .map_err(io::Error::from)
+            .map_err(crate::csv_io)
     }
     fn vehicle(&mut self, _: &Ctx, _: VehicleSummary) -> io::Result<()> {
         Ok(())

@@ -258,7 +258,7 @@ impl TripSink for Judge<'_, '_> {
     fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow {
         let (tariff, profile) = (self.tariff, self.profile);
         write(&mut self.out, &mut self.closed, |out| match out {
-            Out::Csv(w) => trips_out::csv_head(w, &header).map_err(io::Error::from),
+            Out::Csv(w) => trips_out::csv_head(w, &header).map_err(crate::csv_io),
             Out::Json(w, json) => {
                 json.field(w, "tariff", &trips_out::tariff_info(tariff))?;
                 if let Some(p) = profile {
@@ -286,7 +286,7 @@ impl TripSink for Judge<'_, '_> {
         let row = Row { input, outcome };
         self.counts.add(&row.outcome);
         write(&mut self.out, &mut self.closed, |out| match out {
-            Out::Csv(w) => trips_out::csv_row(w, &row).map_err(io::Error::from),
+            Out::Csv(w) => trips_out::csv_row(w, &row).map_err(crate::csv_io),
             Out::Json(w, json) => json.item(w, &trips_out::json_row(&columns.extra, &row)),
             Out::Collect(rows) => {
                 rows.push(row);
