@@ -676,70 +676,134 @@ pub fn repeatability(
     test_point: TestPoint,
     results: &[&DrawResult],
 ) -> Result<Option<RepeatabilityResult>> {
-    let Some(rule) = stage.repeatability_for(test_point) else {
-        return Ok(None);
-    };
-    let n = results.len();
-    if n < 2 {
-        return Ok(None);
+    let mut stats = PointStats::new(test_point);
+    for r in results {
+        stats.push(r);
     }
-    let (lo, hi) = results
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
-            (lo.min(r.judged_error_pct), hi.max(r.judged_error_pct))
-        });
-    let range = hi - lo;
-    let (value, limit) = match rule {
-        RepeatabilityRule::RangeOverCoefficient {
-            limit_pct,
-            coefficients,
-            source,
-        } => {
-            let c = coefficients
-                .iter()
-                .find(|c| c.n as usize == n)
-                .ok_or_else(|| Error::OutOfScope {
-                    field: "number of draws",
-                    value: n as f64,
-                    limit: coefficients.iter().map(|c| c.n).max().unwrap_or(0) as f64,
-                    clause: format!("no range coefficient C_n for n = {n}; {source}"),
-                })?;
-            (range / c.c, *limit_pct)
+    stats.repeatability(profile, stage)
+}
+
+/// The running statistics of one test point's usable draws: everything the repeatability
+/// and the test point's summary need, so that a nozzle can be summarised draw by draw
+/// ([`NozzleAccumulator`]) without keeping its draws.
+///
+/// Sums are taken in draw order, starting where `Iterator::sum` starts, so the figures are
+/// bit for bit those of a sum over the kept draws.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PointStats {
+    test_point: TestPoint,
+    draws: usize,
+    /// Σ error_pct, min and max of error_pct (the summary's mean, min, max).
+    sum_error_pct: f64,
+    min_error_pct: f64,
+    max_error_pct: f64,
+    /// min and max of judged_error_pct (the repeatability's range).
+    lo_judged_pct: f64,
+    hi_judged_pct: f64,
+    /// Σ corrected_standard_l (mean V for a tolerance-fraction repeatability).
+    sum_corrected_l: f64,
+    /// The first draw's MMQ that is given.
+    mmq_l: Option<f64>,
+    /// The worst draw verdict.
+    verdict: Verdict,
+}
+
+impl PointStats {
+    fn new(test_point: TestPoint) -> Self {
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        Self {
+            test_point,
+            draws: 0,
+            sum_error_pct: zero,
+            min_error_pct: f64::INFINITY,
+            max_error_pct: f64::NEG_INFINITY,
+            lo_judged_pct: f64::INFINITY,
+            hi_judged_pct: f64::NEG_INFINITY,
+            sum_corrected_l: zero,
+            mmq_l: None,
+            verdict: Verdict::Pass,
         }
-        RepeatabilityRule::RangeFractionOfTolerance {
-            fraction,
-            tolerance,
-            ..
-        } => {
-            let mean_v = results.iter().map(|r| r.corrected_standard_l).sum::<f64>() / n as f64;
-            let mmq = results
-                .iter()
-                .find_map(|r| r.mmq_l)
-                .or(profile.default_mmq_l.as_ref().map(|c| c.value));
-            let lim = tolerance
-                .evaluate(&ToleranceContext::new(mean_v).with_mmq(mmq))?
-                .as_pct(mean_v)?;
-            (range, fraction * lim.widest())
+    }
+
+    fn push(&mut self, r: &DrawResult) {
+        self.draws += 1;
+        self.sum_error_pct += r.error_pct;
+        self.min_error_pct = self.min_error_pct.min(r.error_pct);
+        self.max_error_pct = self.max_error_pct.max(r.error_pct);
+        self.lo_judged_pct = self.lo_judged_pct.min(r.judged_error_pct);
+        self.hi_judged_pct = self.hi_judged_pct.max(r.judged_error_pct);
+        self.sum_corrected_l += r.corrected_standard_l;
+        if self.mmq_l.is_none() {
+            self.mmq_l = r.mmq_l;
         }
-    };
-    let judged = stage
-        .result_rounding
-        .as_ref()
-        .map_or(value, |r| r.apply(value));
-    let verdict = if judged <= limit + LIMIT_SLACK_PCT * limit.abs().max(1.0) {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    Ok(Some(RepeatabilityResult {
-        draws: n,
-        range_pct: range,
-        value_pct: value,
-        judged_value_pct: judged,
-        limit_pct: limit,
-        verdict,
-        clause: rule.source().to_string(),
-    }))
+        self.verdict = self.verdict.worst(r.verdict);
+    }
+
+    /// See [`repeatability`].
+    fn repeatability(
+        &self,
+        profile: &DispenserProfile,
+        stage: &DispenserStage,
+    ) -> Result<Option<RepeatabilityResult>> {
+        let Some(rule) = stage.repeatability_for(self.test_point) else {
+            return Ok(None);
+        };
+        let n = self.draws;
+        if n < 2 {
+            return Ok(None);
+        }
+        let range = self.hi_judged_pct - self.lo_judged_pct;
+        let (value, limit) = match rule {
+            RepeatabilityRule::RangeOverCoefficient {
+                limit_pct,
+                coefficients,
+                source,
+            } => {
+                let c = coefficients
+                    .iter()
+                    .find(|c| c.n as usize == n)
+                    .ok_or_else(|| Error::OutOfScope {
+                        field: "number of draws",
+                        value: n as f64,
+                        limit: coefficients.iter().map(|c| c.n).max().unwrap_or(0) as f64,
+                        clause: format!("no range coefficient C_n for n = {n}; {source}"),
+                    })?;
+                (range / c.c, *limit_pct)
+            }
+            RepeatabilityRule::RangeFractionOfTolerance {
+                fraction,
+                tolerance,
+                ..
+            } => {
+                let mean_v = self.sum_corrected_l / n as f64;
+                let mmq = self
+                    .mmq_l
+                    .or(profile.default_mmq_l.as_ref().map(|c| c.value));
+                let lim = tolerance
+                    .evaluate(&ToleranceContext::new(mean_v).with_mmq(mmq))?
+                    .as_pct(mean_v)?;
+                (range, fraction * lim.widest())
+            }
+        };
+        let judged = stage
+            .result_rounding
+            .as_ref()
+            .map_or(value, |r| r.apply(value));
+        let verdict = if judged <= limit + LIMIT_SLACK_PCT * limit.abs().max(1.0) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        Ok(Some(RepeatabilityResult {
+            draws: n,
+            range_pct: range,
+            value_pct: value,
+            judged_value_pct: judged,
+            limit_pct: limit,
+            verdict,
+            clause: rule.source().to_string(),
+        }))
+    }
 }
 
 /// The draws of one test point of a nozzle, summarised.
@@ -790,132 +854,214 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
     stage: &DispenserStage,
     draws: impl IntoIterator<Item = (L, &'a Result<DrawResult>)>,
 ) -> NozzleSummary {
-    let mut fails = Vec::new();
-    let mut gaps = Vec::new();
-    // Conditional verdicts (non-binary decision rule) of single draws, and their reasons.
-    let mut conditional = Vec::new();
-    let mut worst = Verdict::Pass;
-    let mut by_point: Vec<(TestPoint, Vec<&DrawResult>)> = Vec::new();
+    let mut acc = NozzleAccumulator::new();
     for (label, outcome) in draws {
-        let label = label.as_ref();
-        match outcome {
-            Ok(r) => {
-                worst = worst.worst(r.indication_verdict);
-                let judged = if r.judged_error_pct == r.error_pct {
-                    String::new()
-                } else {
-                    format!(" (judged {})", pct(r.judged_error_pct))
-                };
-                if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
-                    let text = format!(
-                        "{label}: {} error {:+.3} %{judged} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
-                        r.test_point,
-                        r.error_pct,
-                        r.indication_verdict,
-                        d.rule,
-                        pct(r.limits_pct.lower),
-                        pct(r.limits_pct.upper),
-                        d.expanded_uncertainty_pct,
-                        d.guard_band_pct,
-                        r.clause
-                    );
-                    if r.indication_verdict == Verdict::Fail {
-                        fails.push(text);
-                    } else {
-                        conditional.push(text);
-                    }
-                } else if r.indication_verdict != Verdict::Pass {
-                    fails.push(format!(
-                        "{label}: {} error {:+.3} %{judged} outside {} % … {} % ({})",
-                        r.test_point,
-                        r.error_pct,
-                        pct(r.limits_pct.lower),
-                        pct(r.limits_pct.upper),
-                        r.clause
-                    ));
-                }
-                if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
-                    fails.push(format!(
-                        "{label}: amount {} differs from {} by {} (allowed {}; {})",
-                        a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
-                    ));
-                }
-                match by_point.iter_mut().find(|(tp, _)| *tp == r.test_point) {
-                    Some((_, v)) => v.push(r),
-                    None => by_point.push((r.test_point, vec![r])),
-                }
-            }
-            Err(e) => gaps.push(format!("{label}: draw not usable: {e}")),
+        acc.push(label.as_ref(), outcome);
+    }
+    acc.finish(profile, stage)
+}
+
+/// [`summarize_nozzle`] draw by draw: push each draw's outcome as it is judged, then
+/// [`finish`](Self::finish) gives the same [`NozzleSummary`] as `summarize_nozzle` over the
+/// same draws in the same order, without keeping the draws.
+///
+/// It holds, per nozzle, a few running figures per test point and the reasons found so far
+/// (one line per failed, conditional or unusable draw), so a log can be judged in memory
+/// that grows with the number of nozzles, not of draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NozzleAccumulator {
+    /// The worst indication verdict of the usable draws.
+    worst: Verdict,
+    /// Per test point, in first-draw order (sorted when finished).
+    points: Vec<PointStats>,
+    /// The reasons found so far; `None` until there is one (most nozzles have none).
+    reasons: Option<Box<Reasons>>,
+}
+
+/// The reasons of a nozzle, by kind, in draw order.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Reasons {
+    /// Failed draws and amounts.
+    fails: Vec<String>,
+    /// Conditional verdicts (non-binary decision rule) of single draws.
+    conditional: Vec<String>,
+    /// Unusable draws.
+    gaps: Vec<String>,
+}
+
+impl Default for NozzleAccumulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NozzleAccumulator {
+    /// A nozzle with no draws yet.
+    pub fn new() -> Self {
+        Self {
+            worst: Verdict::Pass,
+            points: Vec::new(),
+            reasons: None,
         }
     }
-    by_point.sort_by_key(|(tp, _)| *tp);
-    let required = &stage.required_test_points.value;
-    let need = stage.draws_per_test_point.value as usize;
-    let mut test_points = Vec::new();
-    for (tp, rs) in &by_point {
-        let errs = rs.iter().map(|r| r.error_pct);
-        let n = rs.len();
-        let mean = errs.clone().sum::<f64>() / n as f64;
-        let mut verdict = rs.iter().fold(Verdict::Pass, |v, r| v.worst(r.verdict));
-        let rep = match repeatability(profile, stage, *tp, rs) {
+
+    fn reasons(&mut self) -> &mut Reasons {
+        self.reasons.get_or_insert_with(Box::default)
+    }
+
+    /// Adds one draw's outcome; `label` (e.g. `line 7`) names it in the reasons, and is only
+    /// formatted when the draw gives a reason.
+    pub fn push(&mut self, label: impl std::fmt::Display, outcome: &Result<DrawResult>) {
+        let r = match outcome {
             Ok(r) => r,
             Err(e) => {
-                gaps.push(format!("{tp}: repeatability not evaluated: {e}"));
-                verdict = verdict.worst(Verdict::Incomplete);
-                None
+                self.reasons()
+                    .gaps
+                    .push(format!("{label}: draw not usable: {e}"));
+                return;
             }
         };
-        if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
-            fails.push(format!(
-                "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
-                r.value_pct,
-                pct(r.judged_value_pct),
-                pct(r.limit_pct),
+        self.worst = self.worst.worst(r.indication_verdict);
+        let judged = || {
+            if r.judged_error_pct == r.error_pct {
+                String::new()
+            } else {
+                format!(" (judged {})", pct(r.judged_error_pct))
+            }
+        };
+        if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
+            let text = format!(
+                "{label}: {} error {:+.3} %{} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
+                r.test_point,
+                r.error_pct,
+                judged(),
+                r.indication_verdict,
+                d.rule,
+                pct(r.limits_pct.lower),
+                pct(r.limits_pct.upper),
+                d.expanded_uncertainty_pct,
+                d.guard_band_pct,
                 r.clause
-            ));
-            verdict = verdict.worst(Verdict::Fail);
-            worst = worst.worst(Verdict::Fail);
+            );
+            if r.indication_verdict == Verdict::Fail {
+                self.reasons().fails.push(text);
+            } else {
+                self.reasons().conditional.push(text);
+            }
+        } else if r.indication_verdict != Verdict::Pass {
+            let text = format!(
+                "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
+                r.test_point,
+                r.error_pct,
+                judged(),
+                pct(r.limits_pct.lower),
+                pct(r.limits_pct.upper),
+                r.clause
+            );
+            self.reasons().fails.push(text);
         }
-        if required.contains(tp) && n < need {
-            gaps.push(format!(
-                "{tp}: {n} usable draw(s), {need} required ({})",
-                stage.draws_per_test_point.source
-            ));
+        if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
+            let text = format!(
+                "{label}: amount {} differs from {} by {} (allowed {}; {})",
+                a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
+            );
+            self.reasons().fails.push(text);
+        }
+        match self
+            .points
+            .iter_mut()
+            .find(|p| p.test_point == r.test_point)
+        {
+            Some(p) => p.push(r),
+            None => {
+                let mut p = PointStats::new(r.test_point);
+                p.push(r);
+                // One slot per test point seen (at most four), not the default growth (four
+                // slots at once): a log holds one accumulator per nozzle until its end.
+                self.points.reserve_exact(1);
+                self.points.push(p);
+            }
+        }
+    }
+
+    /// The nozzle's summary (see [`summarize_nozzle`] for the verdict and the reasons).
+    pub fn finish(self, profile: &DispenserProfile, stage: &DispenserStage) -> NozzleSummary {
+        let Reasons {
+            mut fails,
+            conditional,
+            mut gaps,
+        } = self.reasons.map(|r| *r).unwrap_or_default();
+        let mut worst = self.worst;
+        let mut by_point = self.points;
+        by_point.sort_by_key(|p| p.test_point);
+        let required = &stage.required_test_points.value;
+        let need = stage.draws_per_test_point.value as usize;
+        let mut test_points = Vec::with_capacity(by_point.len());
+        for p in &by_point {
+            let tp = p.test_point;
+            let n = p.draws;
+            let mean = p.sum_error_pct / n as f64;
+            let mut verdict = p.verdict;
+            let rep = match p.repeatability(profile, stage) {
+                Ok(r) => r,
+                Err(e) => {
+                    gaps.push(format!("{tp}: repeatability not evaluated: {e}"));
+                    verdict = verdict.worst(Verdict::Incomplete);
+                    None
+                }
+            };
+            if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
+                fails.push(format!(
+                    "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
+                    r.value_pct,
+                    pct(r.judged_value_pct),
+                    pct(r.limit_pct),
+                    r.clause
+                ));
+                verdict = verdict.worst(Verdict::Fail);
+                worst = worst.worst(Verdict::Fail);
+            }
+            if required.contains(&tp) && n < need {
+                gaps.push(format!(
+                    "{tp}: {n} usable draw(s), {need} required ({})",
+                    stage.draws_per_test_point.source
+                ));
+                verdict = verdict.worst(Verdict::Incomplete);
+            }
+            test_points.push(TestPointSummary {
+                test_point: tp,
+                draws: n,
+                mean_error_pct: mean,
+                min_error_pct: p.min_error_pct,
+                max_error_pct: p.max_error_pct,
+                repeatability: rep,
+                verdict,
+            });
+        }
+        for tp in required {
+            if !by_point.iter().any(|p| p.test_point == *tp) {
+                gaps.push(format!(
+                    "{tp}: required test point missing ({})",
+                    stage.required_test_points.source
+                ));
+            }
+        }
+        // fail > conditional-fail > incomplete > conditional-pass > pass (Verdict::worst).
+        let mut verdict = worst;
+        if !fails.is_empty() {
+            verdict = verdict.worst(Verdict::Fail);
+        }
+        if !gaps.is_empty() {
             verdict = verdict.worst(Verdict::Incomplete);
         }
-        test_points.push(TestPointSummary {
-            test_point: *tp,
-            draws: n,
-            mean_error_pct: mean,
-            min_error_pct: errs.clone().fold(f64::INFINITY, f64::min),
-            max_error_pct: errs.fold(f64::NEG_INFINITY, f64::max),
-            repeatability: rep,
+        fails.extend(conditional);
+        fails.extend(gaps);
+        NozzleSummary {
+            profile: ProfileRef::new(profile, stage),
             verdict,
-        });
-    }
-    for tp in required {
-        if !by_point.iter().any(|(p, _)| p == tp) {
-            gaps.push(format!(
-                "{tp}: required test point missing ({})",
-                stage.required_test_points.source
-            ));
+            test_points,
+            reasons: fails,
         }
-    }
-    // fail > conditional-fail > incomplete > conditional-pass > pass (Verdict::worst).
-    let mut verdict = worst;
-    if !fails.is_empty() {
-        verdict = verdict.worst(Verdict::Fail);
-    }
-    if !gaps.is_empty() {
-        verdict = verdict.worst(Verdict::Incomplete);
-    }
-    fails.extend(conditional);
-    fails.extend(gaps);
-    NozzleSummary {
-        profile: ProfileRef::new(profile, stage),
-        verdict,
-        test_points,
-        reasons: fails,
     }
 }
 

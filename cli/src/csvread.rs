@@ -1,5 +1,5 @@
-//! The CSV layer shared by every command: a header, then records with their physical line
-//! numbers (`#` comment lines skipped where a command allows them), and the cell helpers
+//! The CSV layer shared by every command: a header, then records read one at a time with
+//! their physical line numbers (`#` comment lines skipped where a command allows them), and the cell helpers
 //! (optional cells, numbers) that name the column and the text.
 //!
 //! Only the file format lives here; each command maps the header to its columns and lets the
@@ -22,15 +22,14 @@ pub struct RawRecord {
     pub problem: Option<Error>,
 }
 
-/// A whole CSV file: the header and the records.
+/// The header of a file (CSV, or the keys of JSON objects): the names as written and in
+/// lower case. The records are read one at a time ([`CsvStream`]).
 #[derive(Debug)]
 pub struct RawFile {
     /// The header names as written (trimmed, BOM removed), in file order.
     pub header: Vec<String>,
     /// The header names in lower case, for lookups.
     pub lower: Vec<String>,
-    /// The records, in file order.
-    pub records: Vec<RawRecord>,
 }
 
 impl RawFile {
@@ -63,96 +62,109 @@ pub enum Comments {
     Hash,
 }
 
-/// Reads a whole CSV file with a header. `Err` is a message for a fatal problem (exit
-/// status 2): unreadable input, no header (`empty_hint` says which columns are expected),
-/// a duplicate column. Record problems are carried in [`RawRecord::problem`].
-pub fn read_csv(
-    mut input: impl Read,
-    empty_hint: &str,
+/// A CSV file read record by record, in constant memory: the header first, then one
+/// [`RawRecord`] (with its physical line) per call of [`next_record`](Self::next_record).
+pub struct CsvStream<R: Read> {
+    reader: csv::Reader<Tee<R>>,
+    /// The header.
+    pub head: RawFile,
+    record: csv::StringRecord,
     comments: Comments,
-) -> Result<RawFile, String> {
-    // The whole input is kept so that line numbers can be counted from byte offsets: the
-    // csv crate's own line count drifts on CRLF line ends and blank lines.
-    let mut data = Vec::new();
-    input
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot read the input: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .comment((comments == Comments::Hash).then_some(b'#'))
-        .from_reader(data.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(format!(
-            "the input is empty: expected a header row with at least {empty_hint}"
-        ));
-    }
-    let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-    for (i, name) in lower.iter().enumerate() {
-        if !name.is_empty() && lower[..i].contains(name) {
+    /// (absolute offset, newlines before it) of the last record start looked up: records
+    /// come in file order, so each lookup counts only the bytes since the previous one.
+    counted: (u64, u64),
+}
+
+impl<R: Read> CsvStream<R> {
+    /// Reads the header. `Err` is a fatal message (see [`read_csv`]).
+    pub fn open(input: R, empty_hint: &str, comments: Comments) -> Result<Self, String> {
+        let tee = Tee {
+            inner: input,
+            kept: Vec::new(),
+            base: 0,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .comment((comments == Comments::Hash).then_some(b'#'))
+            .from_reader(tee);
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if header.is_empty() || header.iter().all(String::is_empty) {
             return Err(format!(
-                "column {name:?} appears more than once in the header"
+                "the input is empty: expected a header row with at least {empty_hint}"
             ));
         }
+        let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+        for (i, name) in lower.iter().enumerate() {
+            if !name.is_empty() && lower[..i].contains(name) {
+                return Err(format!(
+                    "column {name:?} appears more than once in the header"
+                ));
+            }
+        }
+        Ok(Self {
+            reader,
+            head: RawFile { header, lower },
+            record: csv::StringRecord::new(),
+            comments,
+            counted: (0, 0),
+        })
     }
-    let lines = LineIndex {
-        data: &data,
-        comments,
-        counted: std::cell::Cell::new((0, 0)),
-    };
-    let mut records = Vec::new();
-    for record in reader.records() {
-        records.push(match record {
-            Ok(rec) => {
-                let line = lines.line_at(rec.position().map_or(0, |p| p.byte()));
-                let problem = (rec.len() != header.len()).then(|| Error::Unreadable {
-                    reason: format!(
-                        "column count {} differs from header's {}",
-                        rec.len(),
-                        header.len()
-                    ),
+
+    /// The next record, `None` at the end. `Err` is a fatal message (an I/O error).
+    pub fn next_record(&mut self) -> Result<Option<RawRecord>, String> {
+        let width = self.head.header.len();
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let at = self.record.position().map_or(0, |p| p.byte());
+                let line = self.line_at(at);
+                let rec = &self.record;
+                let problem = (rec.len() != width).then(|| Error::Unreadable {
+                    reason: format!("column count {} differs from header's {width}", rec.len()),
                 });
                 let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
-                fields.resize(header.len(), String::new());
-                RawRecord {
+                fields.resize(width, String::new());
+                Ok(Some(RawRecord {
                     line,
                     fields,
                     problem,
-                }
+                }))
             }
-            Err(e) => unreadable_record(&e, &lines, header.len())?,
-        });
+            // A record the csv reader could not decode (invalid UTF-8) is a record problem;
+            // an I/O error is fatal.
+            Err(e) => match (e.kind(), e.position()) {
+                (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => {
+                    let field = err.field() + 1;
+                    let line = self.line_at(pos.byte());
+                    Ok(Some(RawRecord {
+                        line,
+                        fields: vec![String::new(); width],
+                        problem: Some(Error::Unreadable {
+                            reason: format!("field {field}: not valid UTF-8"),
+                        }),
+                    }))
+                }
+                _ => Err(format!("cannot read the input: {e}")),
+            },
+        }
     }
-    Ok(RawFile {
-        header,
-        lower,
-        records,
-    })
-}
 
-/// Physical line numbers (1-based) from byte offsets into the input.
-struct LineIndex<'a> {
-    data: &'a [u8],
-    comments: Comments,
-    /// (offset, newlines before it) of the last lookup: records come in file order, so each
-    /// lookup counts only the bytes since the previous one (linear, not quadratic, in the
-    /// file's size).
-    counted: std::cell::Cell<(usize, u64)>,
-}
-
-impl LineIndex<'_> {
-    /// The line on which the record starting at `byte` begins. Blank lines (and comment
-    /// lines, when comments are on) before a record belong to the gap, not to the record, so
-    /// they are skipped first.
-    fn line_at(&self, byte: u64) -> u64 {
-        let data = self.data;
-        let mut k = usize::try_from(byte).unwrap_or(usize::MAX).min(data.len());
+    /// The physical line (1-based) on which the record starting at `byte` begins. Blank
+    /// lines (and comment lines, when comments are on) before a record belong to the gap,
+    /// not to the record, so they are skipped first. (The csv crate's own line count drifts
+    /// on CRLF line ends and blank lines.)
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let tee = self.reader.get_mut().get_mut_kept();
+        let (data, base) = (&tee.0[..], tee.1);
+        let mut k = usize::try_from(byte.saturating_sub(base))
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         loop {
             while k < data.len() && matches!(data[k], b'\r' | b'\n') {
                 k += 1;
@@ -166,28 +178,43 @@ impl LineIndex<'_> {
                 break;
             }
         }
-        let (from, before) = match self.counted.get() {
-            (at, n) if at <= k => (at, n),
-            _ => (0, 0),
-        };
+        let (at, before) = self.counted;
+        let from = usize::try_from(at.saturating_sub(base)).unwrap_or(0).min(k);
         let n = before + data[from..k].iter().filter(|b| **b == b'\n').count() as u64;
-        self.counted.set((k, n));
+        let abs = base + k as u64;
+        self.counted = (abs, n);
+        // The bytes before this record are counted: let them go (in large steps, so that
+        // the copy is rare).
+        if k > 1 << 16 {
+            tee.0.drain(..k);
+            *tee.2 += k as u64;
+        }
         1 + n
     }
 }
 
-/// A record the csv reader could not decode (invalid UTF-8) is a record problem; an I/O
-/// error is fatal.
-fn unreadable_record(e: &csv::Error, lines: &LineIndex, width: usize) -> Result<RawRecord, String> {
-    match (e.kind(), e.position()) {
-        (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => Ok(RawRecord {
-            line: lines.line_at(pos.byte()),
-            fields: vec![String::new(); width],
-            problem: Some(Error::Unreadable {
-                reason: format!("field {}: not valid UTF-8", err.field() + 1),
-            }),
-        }),
-        _ => Err(format!("cannot read the input: {e}")),
+/// A reader that keeps what it has read (from `base` on) until the line counter has
+/// counted it: the csv reader reads ahead, so the bytes of a record are looked at after it
+/// is parsed. Only the bytes since the last record start are kept.
+struct Tee<R> {
+    inner: R,
+    kept: Vec<u8>,
+    /// The absolute offset of `kept[0]`.
+    base: u64,
+}
+
+impl<R> Tee<R> {
+    fn get_mut_kept(&mut self) -> (&mut Vec<u8>, u64, &mut u64) {
+        let base = self.base;
+        (&mut self.kept, base, &mut self.base)
+    }
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.extend_from_slice(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -240,5 +267,79 @@ pub fn describe_error(e: &Error) -> String {
     match text.strip_prefix(field) {
         Some(rest) => format!("{field}: {}", rest.trim_start_matches(':').trim_start()),
         None => format!("{field}: {text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per call (the csv reader then sees the
+    /// window at every possible cut).
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// (line, first field, problem?) of every record.
+    fn lines(data: &[u8], step: usize, comments: Comments) -> Vec<(u64, String, bool)> {
+        let mut s = CsvStream::open(Trickle(data, step), "a,b", comments).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = s.next_record().unwrap() {
+            out.push((r.line, r.fields[0].clone(), r.problem.is_some()));
+        }
+        out
+    }
+
+    #[test]
+    fn physical_lines_with_crlf_blank_lines_quotes_comments_and_bad_utf8() {
+        let data: &[u8] = b"a,b\r\nx1,1\r\n\r\n\r\nx2,\"two\r\nlines\"\r\n# not a comment here,1\r\nx3,3\nx4,\xff\n\n";
+        for step in [1, 2, 3, 7, 64, 1 << 20] {
+            let got = lines(data, step, Comments::None);
+            let want = vec![
+                (2, "x1".to_string(), false),
+                (5, "x2".to_string(), false),
+                (7, "# not a comment here".to_string(), false),
+                (8, "x3".to_string(), false),
+                (9, String::new(), true),
+            ];
+            assert_eq!(got, want, "step {step}");
+        }
+        let data: &[u8] = b"# head comment\na,b\n# c1\n\nx1,1\n#c2\r\n#c3\nx2,2\n";
+        for step in [1, 5, 1 << 20] {
+            let got = lines(data, step, Comments::Hash);
+            let want = vec![(5, "x1".to_string(), false), (8, "x2".to_string(), false)];
+            assert_eq!(got, want, "step {step}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_stay_right_past_the_window() {
+        // 200 000 records (~2.5 MB, many times the 64 KiB window), a blank line every 1000.
+        let mut data = b"a,b\n".to_vec();
+        let mut want = Vec::new();
+        let mut line = 1u64;
+        for i in 0..200_000u64 {
+            if i % 1000 == 999 {
+                data.extend_from_slice(b"\r\n");
+                line += 1;
+            }
+            line += 1;
+            data.extend_from_slice(format!("r{i},{i}\n").as_bytes());
+            want.push(line);
+        }
+        for step in [4093, 1 << 16] {
+            let got: Vec<u64> = lines(&data, step, Comments::None)
+                .into_iter()
+                .map(|(l, _, _)| l)
+                .collect();
+            assert_eq!(got, want, "step {step}");
+        }
     }
 }

@@ -1,8 +1,12 @@
 //! `verimeter dispenser`: load the profile, read the draws, judge each with the library,
-//! summarise each nozzle with the library, hand the report to an output format.
+//! summarise each nozzle with the library ([`NozzleAccumulator`], draw by draw), hand the
+//! rows and nozzles to an output format as they come.
+
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
 
 use verimeter::dispenser::{
-    apply_decision, evaluate_draw, summarize_nozzle, Draw, DrawResult, NozzleSummary, Substance,
+    apply_decision, evaluate_draw, Draw, DrawResult, NozzleAccumulator, NozzleSummary, Substance,
 };
 use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::uncertainty::{DispenserBudgetSpec, Expanded};
@@ -10,9 +14,9 @@ use verimeter::Error;
 
 use crate::args::{DispenserArgs, Format};
 use crate::decide::{self, Decision};
-use crate::input::{describe, InputRow, UncertaintyCells};
-use crate::output;
+use crate::input::{describe, Columns, DrawSink, Flow, InputRow, UncertaintyCells};
 use crate::tally::{exit_code, Tally};
+use crate::{json_out, jsonl_out, output};
 
 /// One judged (or unusable) row of the input.
 #[derive(Debug)]
@@ -93,8 +97,6 @@ pub struct Report<'a> {
     pub stage: &'a DispenserStage,
     /// The input header, as written.
     pub header: Vec<String>,
-    /// Extra (echoed) columns: index and name.
-    pub extra: Vec<(usize, String)>,
     /// One entry per data row, in input order.
     pub rows: Vec<Row>,
     /// One entry per nozzle, in first-appearance order.
@@ -103,8 +105,6 @@ pub struct Report<'a> {
     pub row_tally: Tally,
     /// The nozzle verdict counts.
     pub nozzle_tally: Tally,
-    /// The counts.
-    pub counts: Counts,
     /// The decision rule, when U is weighed or shown.
     pub decision: Option<Decision<DispenserBudgetSpec>>,
 }
@@ -124,35 +124,38 @@ can U_rel 4e-4 at k = 2, 0.01 L can and dispenser resolution, ±0.1 °C thermome
 pub type Fatal = String;
 
 /// Runs the command; returns the exit status (0 or 1) or a fatal message.
+///
+/// `--format csv`, `jsonl` and `json` stream: each row is read, judged and written before
+/// the next is read, and only a small accumulator per nozzle is kept (the nozzles are
+/// written after the rows). `--format table` and `--explain` keep every row ([`evaluate`]).
 pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
-    evaluate(args, |report| {
-        if let Some(line) = args.explain {
-            let format = crate::explain_cmd::ExplainFormat::from(args.format);
-            return crate::explain_cmd::dispenser(report, &args.file, line, format);
-        }
-        let text = match args.format {
-            Format::Table => output::table(report).into_bytes(),
-            Format::Json => output::json(report).into_bytes(),
-            Format::Csv => {
-                crate::jsonl_out::to_stdout(|w| {
-                    output::csv_to(report, w)
-                        .map(drop)
-                        .map_err(std::io::Error::from)
-                })?;
-                return Ok(report.exit_code());
+    if args.explain.is_some() || args.format == Format::Table {
+        return evaluate(args, |report| {
+            if let Some(line) = args.explain {
+                let format = crate::explain_cmd::ExplainFormat::from(args.format);
+                return crate::explain_cmd::dispenser(report, &args.file, line, format);
             }
-            Format::Jsonl => {
-                crate::jsonl_out::write_stdout(report)?;
-                return Ok(report.exit_code());
-            }
-        };
-        crate::write_stdout(&text)?;
-        Ok(report.exit_code())
-    })
+            crate::write_stdout(output::table(report).as_bytes())?;
+            Ok(report.exit_code())
+        });
+    }
+    let profile = load_profile(args)?;
+    let stage = profile
+        .stage(args.stage.as_deref())
+        .map_err(|e| e.to_string())?;
+    let stdout = io::stdout();
+    let w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let out: Box<dyn Out + '_> = match args.format {
+        Format::Csv => Box::new(CsvOut(csv::Writer::from_writer(w), String::new())),
+        Format::Jsonl => Box::new(JsonlOut(w)),
+        _ => Box::new(JsonOut(w, json_out::JsonWriter::default(), Lists::Rows)),
+    };
+    let judged = judge(args, &profile, stage, Writing { out, closed: false })?;
+    Ok(exit_code(&judged.row_tally, &judged.nozzle_tally))
 }
 
 /// Reads and judges the file of `args` (profile, stage, decision rule, rows, nozzles) and
-/// hands the report to `then` (an output format, `explain`, `report`).
+/// hands the report to `then` (the table, `explain`, `report`): every row is kept.
 pub fn evaluate<T>(
     args: &DispenserArgs,
     then: impl FnOnce(&Report) -> Result<T, Fatal>,
@@ -161,57 +164,360 @@ pub fn evaluate<T>(
     let stage = profile
         .stage(args.stage.as_deref())
         .map_err(|e| e.to_string())?;
-    let input_format = crate::json_in::InputFormat::detect(args.input_format, &args.file);
-    let file = crate::csvread::with_input(&args.file, |r| crate::json_in::read(r, input_format))?;
-    let decision = decide::setup(
-        &args.decision,
-        file.columns.has_uncertainty(),
-        DEFAULT_BUDGET,
-        |s: &DispenserBudgetSpec| s.budget(20.0, 12e-4, 0.0).map(|_| ()),
-    )?;
-    if file.rows.is_empty() && !args.quiet {
-        eprintln!("verimeter: warning: the input has a header but no data rows");
-    }
-    let rows: Vec<Row> = file
-        .rows
-        .into_iter()
-        .map(|input| {
-            let outcome = match &input.draw {
-                Ok(d) => evaluate_draw(&profile, stage, d)
-                    .and_then(|mut r| {
-                        if let Some(dec) = &decision {
-                            let (u, name) = draw_u(&dec.spec, &input.uncertainty, &r, d, &profile)?;
-                            apply_decision(&mut r, u, dec.rule, &name)?;
-                        }
-                        Ok(r)
-                    })
-                    .map_err(|e| Error::Unreadable {
-                        reason: describe(&e, &file.columns, &input.fields),
-                    }),
-                Err(e) => Err(e.clone()),
-            };
-            Row { input, outcome }
-        })
-        .collect();
-    let nozzles = summarize(&profile, stage, &rows);
-    let row_tally = Tally::of(
-        rows.iter()
-            .map(|r| r.outcome.as_ref().ok().map(|d| d.verdict)),
-    );
-    let nozzle_tally = Tally::of(nozzles.iter().map(|(_, s)| Some(s.verdict)));
+    let judged = judge(args, &profile, stage, Collect::default())?;
+    let Judged {
+        head,
+        row_tally,
+        nozzle_tally,
+        out: Collect { rows, nozzles },
+    } = judged;
     let report = Report {
         profile: &profile,
         stage,
-        header: file.header,
-        extra: file.columns.extra,
+        header: head.header,
         rows,
         nozzles,
-        counts: Counts::new(&row_tally, &nozzle_tally),
         row_tally,
         nozzle_tally,
-        decision,
+        decision: head.decision,
     };
     then(&report)
+}
+
+/// What is known once the header is read.
+pub struct Head {
+    /// The input header, as written.
+    pub header: Vec<String>,
+    /// The column map (with the extra, echoed columns).
+    pub columns: Columns,
+    /// The decision rule, when U is weighed or shown.
+    pub decision: Option<Decision<DispenserBudgetSpec>>,
+}
+
+/// What the outputs see: the profile, the stage, the header.
+pub struct Ctx<'a> {
+    /// The profile judged against.
+    pub profile: &'a DispenserProfile,
+    /// The stage judged against.
+    pub stage: &'a DispenserStage,
+    /// The header, columns and decision rule.
+    pub head: &'a Head,
+}
+
+/// Where the judged rows, then the nozzles, then the counts go.
+trait Out {
+    fn start(&mut self, ctx: &Ctx) -> io::Result<()>;
+    fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()>;
+    fn nozzle(&mut self, ctx: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()>;
+    fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()>;
+}
+
+/// Keeps everything, for the table, `explain` and `report`.
+#[derive(Default)]
+struct Collect {
+    rows: Vec<Row>,
+    nozzles: Vec<(String, NozzleSummary)>,
+}
+
+impl Out for Collect {
+    fn start(&mut self, _: &Ctx) -> io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &Ctx, row: Row) -> io::Result<()> {
+        self.rows.push(row);
+        Ok(())
+    }
+    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+        self.nozzles.push((name, summary));
+        Ok(())
+    }
+    fn finish(&mut self, _: &Ctx, _: Counts) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+type Stdout<'a> = BufWriter<io::StdoutLock<'a>>;
+
+/// `--format csv`: the header, then a row per input row (no nozzles).
+struct CsvOut<'a>(csv::Writer<Stdout<'a>>, String);
+
+impl Out for CsvOut<'_> {
+    fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
+        output::csv_head(&mut self.0, &ctx.head.header, ctx.head.decision.is_some())
+            .map_err(crate::csv_io)
+    }
+    fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
+        output::csv_row(&mut self.0, &row, ctx.head.decision.is_some(), &mut self.1)
+            .map_err(crate::csv_io)
+    }
+    fn nozzle(&mut self, _: &Ctx, _: String, _: NozzleSummary) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &Ctx, _: Counts) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// `--format jsonl` (see [`crate::jsonl_out`]).
+struct JsonlOut<'a>(Stdout<'a>);
+
+impl Out for JsonlOut<'_> {
+    fn start(&mut self, _: &Ctx) -> io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
+        jsonl_out::line(
+            &mut self.0,
+            "row",
+            json_out::row(&ctx.head.columns.extra, &row),
+        )
+    }
+    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+        jsonl_out::line(&mut self.0, "nozzle", json_out::nozzle(&name, &summary))
+    }
+    fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()> {
+        let summary = jsonl_out::Summary {
+            profile: json_out::ProfileInfo::new(ctx.profile, ctx.stage),
+            decision_rule: ctx.head.decision.as_ref().map(|d| d.json()),
+            counts,
+        };
+        jsonl_out::line(&mut self.0, "summary", summary)?;
+        self.0.flush()
+    }
+}
+
+/// `--format json`, written as it goes (see [`json_out::JsonWriter`]).
+struct JsonOut<'a>(Stdout<'a>, json_out::JsonWriter, Lists);
+
+/// Which list of `--format json` is open.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    Rows,
+    Nozzles,
+}
+
+impl JsonOut<'_> {
+    /// Closes `rows` and opens `nozzles`, once.
+    fn open_nozzles(&mut self) -> io::Result<()> {
+        if self.2 == Lists::Rows {
+            self.2 = Lists::Nozzles;
+            self.1.list(&mut self.0, "nozzles")?;
+        }
+        Ok(())
+    }
+}
+
+impl Out for JsonOut<'_> {
+    fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
+        let profile = json_out::ProfileInfo::new(ctx.profile, ctx.stage);
+        self.1.field(&mut self.0, "profile", &profile)?;
+        if let Some(d) = &ctx.head.decision {
+            self.1.field(&mut self.0, "decision_rule", &d.json())?;
+        }
+        self.1.list(&mut self.0, "rows")
+    }
+    fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
+        self.1
+            .item(&mut self.0, &json_out::row(&ctx.head.columns.extra, &row))
+    }
+    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+        self.open_nozzles()?;
+        self.1.item(&mut self.0, &json_out::nozzle(&name, &summary))
+    }
+    fn finish(&mut self, _: &Ctx, counts: Counts) -> io::Result<()> {
+        self.open_nozzles()?;
+        self.1.finish(&mut self.0, "summary", &counts)?;
+        self.0.flush()
+    }
+}
+
+/// An output to standard output: a closed pipe ends the writing quietly (the rows are still
+/// judged, so that the exit status is that of the whole file), any other write error is
+/// fatal.
+struct Writing<'a> {
+    out: Box<dyn Out + 'a>,
+    closed: bool,
+}
+
+impl Writing<'_> {
+    fn on(&mut self, f: impl FnOnce(&mut dyn Out) -> io::Result<()>) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match f(&mut *self.out) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+impl Out for Writing<'_> {
+    fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
+        self.on(|o| o.start(ctx))
+    }
+    fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
+        self.on(|o| o.row(ctx, row))
+    }
+    fn nozzle(&mut self, ctx: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+        self.on(|o| o.nozzle(ctx, name, summary))
+    }
+    fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()> {
+        self.on(|o| o.finish(ctx, counts))
+    }
+}
+
+/// The outcome of [`judge`].
+struct Judged<O> {
+    head: Head,
+    row_tally: Tally,
+    nozzle_tally: Tally,
+    out: O,
+}
+
+/// Reads the input row by row: judges each row, adds it to its nozzle's accumulator and
+/// hands it to `out`; then summarises the nozzles (first-appearance order) into `out`, and
+/// the counts.
+fn judge<O: Out>(
+    args: &DispenserArgs,
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    out: O,
+) -> Result<Judged<O>, Fatal> {
+    let input_format = crate::json_in::InputFormat::detect(args.input_format, &args.file);
+    let mut sink = Judge {
+        args,
+        profile,
+        stage,
+        head: None,
+        nozzles: Vec::new(),
+        index: HashMap::new(),
+        row_tally: Tally::default(),
+        out,
+    };
+    crate::json_in::stream(&args.file, input_format, &mut sink)?;
+    let Judge {
+        head,
+        nozzles,
+        index,
+        row_tally,
+        mut out,
+        ..
+    } = sink;
+    let head = head.ok_or("the input has no header")?;
+    // The ids, in first-appearance order (each id is kept once, as the index's key).
+    let mut names: Vec<(usize, String)> = index.into_iter().map(|(id, k)| (k, id)).collect();
+    names.sort_unstable_by_key(|(k, _)| *k);
+    if row_tally.total == 0 && !args.quiet {
+        eprintln!("verimeter: warning: the input has a header but no data rows");
+    }
+    let ctx = Ctx {
+        profile,
+        stage,
+        head: &head,
+    };
+    let write_error = |e: io::Error| format!("cannot write the output: {e}");
+    let mut nozzle_tally = Tally::default();
+    for ((_, name), acc) in names.into_iter().zip(nozzles) {
+        let summary = acc.finish(profile, stage);
+        nozzle_tally.add(Some(summary.verdict));
+        out.nozzle(&ctx, name, summary).map_err(write_error)?;
+    }
+    out.finish(&ctx, Counts::new(&row_tally, &nozzle_tally))
+        .map_err(write_error)?;
+    Ok(Judged {
+        head,
+        row_tally,
+        nozzle_tally,
+        out,
+    })
+}
+
+/// The [`DrawSink`] of [`judge`].
+struct Judge<'a, O> {
+    args: &'a DispenserArgs,
+    profile: &'a DispenserProfile,
+    stage: &'a DispenserStage,
+    head: Option<Head>,
+    /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
+    /// search per row would be quadratic in the number of nozzles).
+    nozzles: Vec<NozzleAccumulator>,
+    index: HashMap<String, usize>,
+    row_tally: Tally,
+    out: O,
+}
+
+impl<O: Out> DrawSink for Judge<'_, O> {
+    fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow {
+        let decision = decide::setup(
+            &self.args.decision,
+            columns.has_uncertainty(),
+            DEFAULT_BUDGET,
+            |s: &DispenserBudgetSpec| s.budget(20.0, 12e-4, 0.0).map(|_| ()),
+        )?;
+        let head = self.head.insert(Head {
+            header,
+            columns,
+            decision,
+        });
+        let ctx = Ctx {
+            profile: self.profile,
+            stage: self.stage,
+            head,
+        };
+        self.out
+            .start(&ctx)
+            .map_err(|e| format!("cannot write the output: {e}"))
+    }
+
+    fn row(&mut self, input: InputRow) -> Flow {
+        let Some(head) = &self.head else {
+            return Err("a row before the header".into());
+        };
+        let (profile, stage) = (self.profile, self.stage);
+        let outcome = match &input.draw {
+            Ok(d) => evaluate_draw(profile, stage, d)
+                .and_then(|mut r| {
+                    if let Some(dec) = &head.decision {
+                        let (u, name) = draw_u(&dec.spec, &input.uncertainty, &r, d, profile)?;
+                        apply_decision(&mut r, u, dec.rule, &name)?;
+                    }
+                    Ok(r)
+                })
+                .map_err(|e| Error::Unreadable {
+                    reason: describe(&e, &head.columns, &input.fields),
+                }),
+            Err(e) => Err(e.clone()),
+        };
+        let row = Row { input, outcome };
+        self.row_tally
+            .add(row.outcome.as_ref().ok().map(|d| d.verdict));
+        // Rows with no nozzle id belong to no nozzle; unusable rows go in as `Err`, so that
+        // they make their nozzle incomplete.
+        let id = row.input.nozzle.as_str();
+        if !id.is_empty() {
+            let k = match self.index.get(id) {
+                Some(&k) => k,
+                None => {
+                    self.index.insert(id.to_string(), self.nozzles.len());
+                    self.nozzles.push(NozzleAccumulator::new());
+                    self.nozzles.len() - 1
+                }
+            };
+            let label = format_args!("line {}", row.input.line);
+            self.nozzles[k].push(label, &row.outcome);
+        }
+        let ctx = Ctx {
+            profile,
+            stage,
+            head,
+        };
+        self.out
+            .row(&ctx, row)
+            .map_err(|e| format!("cannot write the output: {e}"))
+    }
 }
 
 /// The built-in profile named by `--profile`, or the file given by `--profile-file`.
@@ -223,39 +529,6 @@ fn load_profile(args: &DispenserArgs) -> Result<DispenserProfile, Fatal> {
         }
         None => DispenserProfile::builtin(&args.profile).map_err(|e| e.to_string()),
     }
-}
-
-/// Groups rows by nozzle (first-appearance order) and lets the library judge each nozzle.
-/// Unusable rows go in as `Err`, so that they make their nozzle incomplete; rows with no
-/// nozzle id belong to no nozzle.
-fn summarize(
-    profile: &DispenserProfile,
-    stage: &DispenserStage,
-    rows: &[Row],
-) -> Vec<(String, NozzleSummary)> {
-    // An index by id keeps this linear: a linear search per row is quadratic in the number of
-    // nozzles (a 10 M-row log has ~830 000).
-    let mut order: Vec<(&str, Vec<&Row>)> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for row in rows.iter().filter(|r| !r.input.nozzle.is_empty()) {
-        let id = row.input.nozzle.as_str();
-        match index.get(id) {
-            Some(&k) => order[k].1.push(row),
-            None => {
-                index.insert(id, order.len());
-                order.push((id, vec![row]));
-            }
-        }
-    }
-    order
-        .into_iter()
-        .map(|(nozzle, rows)| {
-            let draws = rows
-                .iter()
-                .map(|r| (format!("line {}", r.input.line), &r.outcome));
-            (nozzle.to_string(), summarize_nozzle(profile, stage, draws))
-        })
-        .collect()
 }
 
 /// U of one draw's error: the `expanded_uncertainty_pct` cell, or the budget (the spec with

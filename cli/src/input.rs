@@ -12,7 +12,7 @@ use verimeter::units::Unit;
 use verimeter::Error;
 
 use crate::csvread::{
-    describe_error, missing_columns, number, optional, read_csv, required_number, Comments,
+    describe_error, missing_columns, number, optional, required_number, Comments, CsvStream,
     RawFile, RawRecord,
 };
 
@@ -128,48 +128,44 @@ pub struct InputRow {
     pub draw: Result<Draw, Error>,
 }
 
-/// A file of draws.
-#[derive(Debug)]
-pub struct DrawFile {
-    /// The header names as written (trimmed), in file order.
-    pub header: Vec<String>,
-    /// The column map.
-    pub columns: Columns,
-    /// The data rows, in file order.
-    pub rows: Vec<InputRow>,
+/// A sink's verdict on going on: `Err` is a fatal message of its own (a bad decision-rule
+/// option, an output that cannot be written) that stops the reading.
+pub type Flow = Result<(), String>;
+
+/// Receives the draws of a file as they are read (see [`stream_csv`],
+/// [`crate::json_in::stream`]): nothing is kept here.
+pub trait DrawSink {
+    /// Once, when the columns are known, before any row.
+    fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow;
+    /// Each data row, in file order.
+    fn row(&mut self, row: InputRow) -> Flow;
 }
 
-/// Reads a whole CSV of draws. `Err` is a message for a fatal problem (exit status 2):
-/// unreadable input, no header, missing or duplicate columns. Row problems are not fatal:
-/// they are carried in [`InputRow::draw`].
-pub fn read_draws(input: &mut dyn Read) -> Result<DrawFile, String> {
-    let file = read_csv(
+/// Reads a CSV of draws record by record into `sink`. The outer `Err` is a message for a
+/// fatal input problem (exit status 2): unreadable input, no header, missing or duplicate
+/// columns; the inner one the sink's. Row problems are not fatal: they are carried in
+/// [`InputRow::draw`].
+pub fn stream_csv(input: &mut dyn Read, sink: &mut dyn DrawSink) -> Result<Flow, String> {
+    let mut csv = CsvStream::open(
         input,
         "nozzle,test_point,indicated_l,standard_l",
         Comments::None,
     )?;
-    draws_from_raw(file)
-}
-
-/// Maps an already read file (CSV, or JSON objects laid out as records by
-/// [`crate::json_in`]) onto draws: the same columns, cells and messages for every format.
-pub fn draws_from_raw(file: RawFile) -> Result<DrawFile, String> {
-    let columns = map_columns(&file)?;
-    let rows = file
-        .records
-        .into_iter()
-        .map(|rec| parse_record(rec, &columns))
-        .collect();
-    Ok(DrawFile {
-        header: file.header,
-        columns,
-        rows,
-    })
+    let columns = map_columns(&csv.head)?;
+    if let Err(e) = sink.start(csv.head.header.clone(), columns.clone()) {
+        return Ok(Err(e));
+    }
+    while let Some(rec) = csv.next_record()? {
+        if let Err(e) = sink.row(parse_record(rec, &columns)) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Maps header names (trimmed, case-insensitive) to columns; names the missing required
 /// columns and lists the columns found.
-fn map_columns(file: &RawFile) -> Result<Columns, String> {
+pub(crate) fn map_columns(file: &RawFile) -> Result<Columns, String> {
     let header = &file.header;
     let lower = &file.lower;
     let find = |name: &str| file.find(name);
@@ -235,7 +231,7 @@ fn map_columns(file: &RawFile) -> Result<Columns, String> {
 }
 
 /// One record → one row. Never fails: a problem becomes the row's `Err`.
-fn parse_record(rec: RawRecord, cols: &Columns) -> InputRow {
+pub(crate) fn parse_record(rec: RawRecord, cols: &Columns) -> InputRow {
     let fields = rec.fields;
     let cell = |i: usize| fields[i].trim();
     let nozzle = cell(cols.nozzle).to_string();

@@ -9,6 +9,11 @@
 //! an array or an object is a row error. Money is exact only as written: give `unit_price`
 //! and `amount` as strings (`"157.00"`) to keep their digits.
 //!
+//! Streaming: the header (the union of the keys) must be known before the first row is
+//! judged and written, so a JSON input is read twice: once for the keys (and to find a
+//! document that is not JSON before any output), once for the rows. Memory stays constant
+//! for a file; standard input is read into memory first (it cannot be read twice).
+//!
 //! Line numbers: JSON Lines rows carry their physical line (1-based; blank lines are
 //! skipped but counted); the rows of a JSON array carry their index + 1 (the first element
 //! is "line 1").
@@ -22,7 +27,7 @@ use serde_json::Value;
 use verimeter::Error;
 
 use crate::csvread::{RawFile, RawRecord};
-use crate::input::{draws_from_raw, read_draws, DrawFile};
+use crate::input::{map_columns, parse_record, stream_csv, DrawSink, Flow};
 
 /// The input formats of `verimeter dispenser`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,72 +62,88 @@ impl InputFormat {
 /// The columns named in the fatal message for an input without any object.
 const LEAST: &str = "nozzle, test_point, indicated_l, standard_l";
 
-/// Reads draws in `format`.
-pub fn read(input: &mut dyn Read, format: InputFormat) -> Result<DrawFile, String> {
-    match format {
-        InputFormat::Csv => read_draws(input),
-        InputFormat::Jsonl => draws_from_raw(jsonl(input)?),
-        InputFormat::Json => draws_from_raw(json_array(input)?),
+/// Reads the draws of `path` (`-`: standard input) in `format` into `sink`, row by row.
+/// `Err` is a fatal message: an input problem (named after the file) or the sink's own.
+pub fn stream(path: &Path, format: InputFormat, sink: &mut dyn DrawSink) -> Result<(), String> {
+    let outcome = match format {
+        InputFormat::Csv => crate::csvread::with_input(path, |r| stream_csv(r, sink)),
+        InputFormat::Jsonl | InputFormat::Json => {
+            let jsonl = format == InputFormat::Jsonl;
+            if path.as_os_str() == "-" {
+                let mut data = Vec::new();
+                crate::csvread::with_input(path, |r| {
+                    r.read_to_end(&mut data)
+                        .map(drop)
+                        .map_err(|e| format!("cannot read the input: {e}"))
+                })?;
+                let mut read = |f: &mut dyn FnMut(&mut dyn Read) -> Result<Flow, String>| {
+                    f(&mut data.as_slice()).map_err(|e| format!("<stdin>: {e}"))
+                };
+                two_passes(jsonl, &mut read, sink)
+            } else {
+                let mut read = |f: &mut dyn FnMut(&mut dyn Read) -> Result<Flow, String>| {
+                    crate::csvread::with_input(path, |r| f(r))
+                };
+                two_passes(jsonl, &mut read, sink)
+            }
+        }
+    };
+    outcome.and_then(|flow| flow)
+}
+
+/// Opens the input and runs a pass over it; input errors come back named after the input.
+type Reread<'a> = &'a mut dyn FnMut(
+    &mut dyn FnMut(&mut dyn Read) -> Result<Flow, String>,
+) -> Result<Flow, String>;
+
+/// The keys pass, then the rows pass, each through `read`.
+fn two_passes(jsonl: bool, read: Reread, sink: &mut dyn DrawSink) -> Result<Flow, String> {
+    let items: fn(&mut dyn Read, OnItem) -> Result<Flow, String> =
+        if jsonl { jsonl_items } else { json_items };
+    let mut keys = Keys::default();
+    if let Err(e) = read(&mut |r| {
+        items(r, &mut |_, item| {
+            keys.learn(item.as_ref());
+            Ok(())
+        })
+    })? {
+        return Ok(Err(e));
     }
+    let mut keys = Some(keys);
+    read(&mut |r| {
+        // Named after the input, as the other input problems.
+        let head = keys.take().unwrap_or_default().finish()?;
+        let columns = map_columns(&head)?;
+        if let Err(e) = sink.start(head.header.clone(), columns.clone()) {
+            return Ok(Err(e));
+        }
+        items(r, &mut |line, item| {
+            sink.row(parse_record(head_record(&head, line, item), &columns))
+        })
+    })
 }
 
 /// An object's members in written order (serde_json's own map sorts them).
 type Object = Vec<(String, Value)>;
 
-/// The header and records being built from objects.
+/// The header: the keys of every object, in first-appearance order.
 #[derive(Default)]
-struct Builder {
+struct Keys {
     header: Vec<String>,
     lower: Vec<String>,
-    records: Vec<RawRecord>,
 }
 
-impl Builder {
-    /// One object (or why the item is not one) at `line`.
-    fn push(&mut self, line: u64, item: Result<Object, String>) {
-        let mut fields = vec![String::new(); self.header.len()];
-        let mut problem = None;
-        match item {
-            Err(reason) => problem = Some(reason),
-            Ok(object) => {
-                let mut seen = Vec::with_capacity(object.len());
-                for (key, value) in object {
-                    let name = key.trim().to_string();
-                    let lower = name.to_ascii_lowercase();
-                    let i = match self.lower.iter().position(|h| *h == lower) {
-                        Some(i) => i,
-                        None => {
-                            self.header.push(name.clone());
-                            self.lower.push(lower);
-                            self.header.len() - 1
-                        }
-                    };
-                    if fields.len() <= i {
-                        fields.resize(i + 1, String::new());
-                    }
-                    if seen.contains(&i) {
-                        problem.get_or_insert(format!(
-                            "key {name:?} appears more than once (case-insensitive)"
-                        ));
-                        continue;
-                    }
-                    seen.push(i);
-                    match cell(value) {
-                        Ok(text) => fields[i] = text,
-                        Err(what) => {
-                            problem.get_or_insert(format!(
-                                "{name}: expected a string, a number or null, got {what}"
-                            ));
-                        }
-                    }
-                }
+impl Keys {
+    /// Adds the keys of one object not seen before.
+    fn learn(&mut self, item: Result<&Object, &String>) {
+        for (key, _) in item.into_iter().flatten() {
+            let name = key.trim();
+            let lower = name.to_ascii_lowercase();
+            if !self.lower.contains(&lower) {
+                self.header.push(name.to_string());
+                self.lower.push(lower);
             }
         }
-        self.records.push(RawRecord {
-            line,
-            fields,
-            problem: problem.map(|reason| Error::Unreadable { reason }),
-        });
     }
 
     fn finish(self) -> Result<RawFile, String> {
@@ -131,22 +152,55 @@ impl Builder {
                 "the input has no JSON object with fields: expected objects with at least {LEAST}"
             ));
         }
-        let width = self.header.len();
-        let records = self
-            .records
-            .into_iter()
-            .map(|mut r| {
-                r.fields.resize(width, String::new());
-                r
-            })
-            .collect();
         Ok(RawFile {
             header: self.header,
             lower: self.lower,
-            records,
         })
     }
 }
+
+/// One object (or why the item is not one) at `line` as a record of `head` (which has
+/// every key of the input).
+fn head_record(head: &RawFile, line: u64, item: Result<Object, String>) -> RawRecord {
+    let mut fields = vec![String::new(); head.header.len()];
+    let mut problem = None;
+    match item {
+        Err(reason) => problem = Some(reason),
+        Ok(object) => {
+            let mut seen = Vec::with_capacity(object.len());
+            for (key, value) in object {
+                let name = key.trim();
+                let lower = name.to_ascii_lowercase();
+                let Some(i) = head.lower.iter().position(|h| *h == lower) else {
+                    continue;
+                };
+                if seen.contains(&i) {
+                    problem.get_or_insert(format!(
+                        "key {name:?} appears more than once (case-insensitive)"
+                    ));
+                    continue;
+                }
+                seen.push(i);
+                match cell(value) {
+                    Ok(text) => fields[i] = text,
+                    Err(what) => {
+                        problem.get_or_insert(format!(
+                            "{name}: expected a string, a number or null, got {what}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    RawRecord {
+        line,
+        fields,
+        problem: problem.map(|reason| Error::Unreadable { reason }),
+    }
+}
+
+/// What is done with each item: `Err` stops the reading (a sink's fatal message).
+type OnItem<'a> = &'a mut dyn FnMut(u64, Result<Object, String>) -> Flow;
 
 /// A JSON value as a CSV cell; `Err` names what it is when it cannot be one.
 fn cell(v: Value) -> Result<String, &'static str> {
@@ -230,15 +284,20 @@ impl<'de> Deserialize<'de> for Item {
     }
 }
 
-/// The top level of a `.json` input: an array of items, or what else it is.
+/// The top level of a `.json` input: an array of items (each handed on as it is read), or
+/// what else it is.
 enum Top {
-    Array(Vec<Item>),
+    Array,
     Other(&'static str),
 }
 
-struct TopKind;
+/// Reads the top level, handing each element to `on_item`; a stop is kept in `stop`.
+struct TopKind<'a, 'b> {
+    on_item: OnItem<'a>,
+    stop: &'b mut Option<String>,
+}
 
-impl<'de> Visitor<'de> for TopKind {
+impl<'de> Visitor<'de> for TopKind<'_, '_> {
     type Value = Top;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -246,11 +305,15 @@ impl<'de> Visitor<'de> for TopKind {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
-        let mut v = Vec::new();
+        let mut index = 0u64;
         while let Some(item) = seq.next_element::<Item>()? {
-            v.push(item);
+            index += 1;
+            if let Err(e) = (self.on_item)(index, item.object()) {
+                *self.stop = Some(e);
+                return Err(de::Error::custom("stopped"));
+            }
         }
-        Ok(Top::Array(v))
+        Ok(Top::Array)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
@@ -261,16 +324,17 @@ impl<'de> Visitor<'de> for TopKind {
     scalar_kinds!(Top, Top::Other);
 }
 
-impl<'de> Deserialize<'de> for Top {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TopKind)
+impl<'de> de::DeserializeSeed<'de> for TopKind<'_, '_> {
+    type Value = Top;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
 /// JSON Lines: one object per physical line; blank lines are skipped; a line that is not a
 /// JSON object is a row error (the other rows are still judged).
-fn jsonl(input: &mut dyn Read) -> Result<RawFile, String> {
-    let mut b = Builder::default();
+fn jsonl_items(input: &mut dyn Read, on_item: OnItem) -> Result<Flow, String> {
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -286,7 +350,9 @@ fn jsonl(input: &mut dyn Read) -> Result<RawFile, String> {
         let text = match std::str::from_utf8(&buf) {
             Ok(t) => t.trim_start_matches('\u{feff}').trim(),
             Err(_) => {
-                b.push(line, Err("not valid UTF-8".into()));
+                if let Err(e) = on_item(line, Err("not valid UTF-8".into())) {
+                    return Ok(Err(e));
+                }
                 continue;
             }
         };
@@ -296,25 +362,30 @@ fn jsonl(input: &mut dyn Read) -> Result<RawFile, String> {
         let item = serde_json::from_str::<Item>(text)
             .map_err(|e| format!("not a JSON object: {e}"))
             .and_then(Item::object);
-        b.push(line, item);
+        if let Err(e) = on_item(line, item) {
+            return Ok(Err(e));
+        }
     }
-    b.finish()
+    Ok(Ok(()))
 }
 
-/// One JSON array of objects; a document that is not an array is fatal, an element that is
-/// not an object is a row error.
-fn json_array(input: &mut dyn Read) -> Result<RawFile, String> {
-    let doc: Top = serde_json::from_reader(BufReader::new(input))
-        .map_err(|e| format!("not a JSON document: {e}"))?;
-    let items = match doc {
-        Top::Array(items) => items,
-        Top::Other(what) => return Err(format!("expected a JSON array of objects, got {what}")),
+/// One JSON array of objects, element by element; a document that is not an array is
+/// fatal, an element that is not an object is a row error.
+fn json_items(input: &mut dyn Read, on_item: OnItem) -> Result<Flow, String> {
+    let mut stop = None;
+    let mut de = serde_json::Deserializer::from_reader(BufReader::new(input));
+    let seed = TopKind {
+        on_item,
+        stop: &mut stop,
     };
-    let mut b = Builder::default();
-    for (i, item) in items.into_iter().enumerate() {
-        b.push(i as u64 + 1, item.object());
+    let top = de::DeserializeSeed::deserialize(seed, &mut de).and_then(|t| de.end().map(|()| t));
+    if let Some(e) = stop {
+        return Ok(Err(e));
     }
-    b.finish()
+    match top.map_err(|e| format!("not a JSON document: {e}"))? {
+        Top::Array => Ok(Ok(())),
+        Top::Other(what) => Err(format!("expected a JSON array of objects, got {what}")),
+    }
 }
 
 #[cfg(test)]

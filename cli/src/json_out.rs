@@ -4,26 +4,17 @@
 //! nothing is computed twice: every number is the library's, serialised as it is.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use serde::Serialize;
 use verimeter::decision::DecisionStatement;
 use verimeter::dispenser::{
     AmountResult, DrawResult, NozzleSummary, TestPointSummary, ThermalCorrection,
 };
+use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::Verdict;
 
-use crate::decide::DecisionJson;
-use crate::dispenser_cmd::{Counts, Report, Row};
-
-#[derive(Serialize)]
-struct Document<'a> {
-    profile: ProfileInfo<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision_rule: Option<DecisionJson<'a>>,
-    rows: Vec<JsonRow<'a>>,
-    nozzles: Vec<JsonNozzle<'a>>,
-    summary: Counts,
-}
+use crate::dispenser_cmd::Row;
 
 /// The decision fields of a judged row (flattened into it), where a decision rule applied.
 #[derive(Serialize)]
@@ -174,9 +165,8 @@ pub(crate) fn nozzle<'a>(name: &'a str, s: &'a NozzleSummary) -> JsonNozzle<'a> 
     }
 }
 
-pub(crate) fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
-    let extra = report
-        .extra
+pub(crate) fn row<'a>(extra: &'a [(usize, String)], r: &'a Row) -> JsonRow<'a> {
+    let extra = extra
         .iter()
         .map(|(i, name)| (name.as_str(), r.input.fields[*i].as_str()))
         .collect();
@@ -199,34 +189,167 @@ pub(crate) fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
 }
 
 impl<'a> ProfileInfo<'a> {
-    /// The profile and stage of `report`.
-    pub(crate) fn of(report: &'a Report) -> Self {
+    /// `profile` and `stage`.
+    pub(crate) fn new(profile: &'a DispenserProfile, stage: &'a DispenserStage) -> Self {
         Self {
-            id: &report.profile.id,
-            version: &report.profile.version,
-            title: &report.profile.title,
-            stage: &report.stage.name,
+            id: &profile.id,
+            version: &profile.version,
+            title: &profile.title,
+            stage: &stage.name,
         }
     }
 }
 
-/// `value` as pretty-printed JSON with a final newline. Serialising plain structs of strings
-/// and finite numbers cannot fail; if it ever did, an error object is still valid JSON.
-pub fn pretty(value: &impl Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    text.push('\n');
-    text
+/// A pretty-printed JSON object written as it goes, its lists (rows, nozzles) one element at
+/// a time: the very bytes of `serde_json::to_string_pretty` of the whole object plus a
+/// newline (two-space indent; each value is pretty-printed on its own and indented to its
+/// depth, which is safe because JSON text has no raw newline inside a string).
+#[derive(Default)]
+pub struct JsonWriter {
+    buf: Vec<u8>,
+    /// Top-level fields written.
+    fields: usize,
+    /// Items written in the open list, when a list is open.
+    list: Option<usize>,
 }
 
-/// The report as one pretty-printed JSON object, with a final newline.
-pub fn json(report: &Report) -> String {
-    let doc = Document {
-        profile: ProfileInfo::of(report),
-        decision_rule: report.decision.as_ref().map(|d| d.json()),
-        rows: report.rows.iter().map(|r| row(report, r)).collect(),
-        nozzles: report.nozzles.iter().map(|(n, s)| nozzle(n, s)).collect(),
-        summary: report.counts,
-    };
-    pretty(&doc)
+impl JsonWriter {
+    /// `value` pretty-printed, its lines after the first indented by `indent`.
+    fn value(
+        &mut self,
+        w: &mut dyn Write,
+        value: &impl Serialize,
+        indent: &[u8],
+    ) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, value)?;
+        for (i, line) in self.buf.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                w.write_all(b"\n")?;
+                w.write_all(indent)?;
+            }
+            w.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// `{` or `,`, then `"key": ` (closing the open list first).
+    fn key(&mut self, w: &mut dyn Write, key: &str) -> io::Result<()> {
+        match self.list.take() {
+            Some(0) => w.write_all(b"]")?,
+            Some(_) => w.write_all(b"\n  ]")?,
+            None => {}
+        }
+        let open: &[u8] = if self.fields == 0 { b"{" } else { b"," };
+        w.write_all(open)?;
+        write!(w, "\n  \"{key}\": ")?;
+        self.fields += 1;
+        Ok(())
+    }
+
+    /// A top-level field.
+    pub fn field(
+        &mut self,
+        w: &mut dyn Write,
+        key: &str,
+        value: &impl Serialize,
+    ) -> io::Result<()> {
+        self.key(w, key)?;
+        self.value(w, value, b"  ")
+    }
+
+    /// Opens the top-level list `key` (closing the open one).
+    pub fn list(&mut self, w: &mut dyn Write, key: &str) -> io::Result<()> {
+        self.key(w, key)?;
+        w.write_all(b"[")?;
+        self.list = Some(0);
+        Ok(())
+    }
+
+    /// One element of the open list.
+    pub fn item(&mut self, w: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+        let n = self.list.get_or_insert(0);
+        w.write_all(if *n == 0 { b"\n    " } else { b",\n    " })?;
+        *n += 1;
+        self.value(w, value, b"    ")
+    }
+
+    /// The last field, then `}` and a newline.
+    pub fn finish(
+        &mut self,
+        w: &mut dyn Write,
+        key: &str,
+        value: &impl Serialize,
+    ) -> io::Result<()> {
+        self.field(w, key, value)?;
+        w.write_all(b"\n}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonWriter;
+    use serde_json::{json, Value};
+
+    /// The document written piece by piece, as the commands do.
+    fn streamed(
+        head: &[(&str, Value)],
+        lists: &[(&str, Vec<Value>)],
+        last: (&str, Value),
+    ) -> String {
+        let mut out = Vec::new();
+        let mut w = JsonWriter::default();
+        for (k, v) in head {
+            w.field(&mut out, k, v).unwrap();
+        }
+        for (k, items) in lists {
+            w.list(&mut out, k).unwrap();
+            for item in items {
+                w.item(&mut out, item).unwrap();
+            }
+        }
+        w.finish(&mut out, last.0, &last.1).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The same document built whole and pretty-printed by serde_json (its map may sort the
+    /// keys, so the test keys are in alphabetical order).
+    fn whole(head: &[(&str, Value)], lists: &[(&str, Vec<Value>)], last: (&str, Value)) -> String {
+        let mut object = serde_json::Map::new();
+        for (k, v) in head {
+            object.insert(k.to_string(), v.clone());
+        }
+        for (k, items) in lists {
+            object.insert(k.to_string(), Value::Array(items.clone()));
+        }
+        object.insert(last.0.to_string(), last.1);
+        let mut text = serde_json::to_string_pretty(&Value::Object(object)).unwrap();
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn writer_gives_the_bytes_of_to_string_pretty() {
+        let row = json!({"a": 1.5, "b": "x \"q\"\n\\ é", "c": [], "d": {}, "e": [1, {"f": null}], "g": {"h": [true]}});
+        for rows in [
+            vec![],
+            vec![row.clone()],
+            vec![row.clone(), json!(3), json!("s")],
+        ] {
+            for nozzles in [vec![], vec![json!({"n": [1, 2]})]] {
+                for with_decision in [false, true] {
+                    let mut head = vec![("a_profile", json!({"id": "p", "v": "1"}))];
+                    if with_decision {
+                        head.push(("b_decision", json!({"rule": "simple", "r": 0.0})));
+                    }
+                    let lists = [("c_rows", rows.clone()), ("d_nozzles", nozzles.clone())];
+                    let last = ("e_summary", json!({"rows": 3, "z": 0}));
+                    assert_eq!(
+                        streamed(&head, &lists, last.clone()),
+                        whole(&head, &lists, last)
+                    );
+                }
+            }
+        }
+    }
 }

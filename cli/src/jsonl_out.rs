@@ -8,15 +8,16 @@
 //! 3. one `{"type": "summary", "profile": {id, version, title, stage}, ["decision_rule":
 //!    {…},] rows, rows_pass, …}` with the counts of the json `summary`.
 //!
-//! Written through a `BufWriter` as it is serialised: nothing is built whole in memory.
+//! Written through a `BufWriter` line by line as the rows are judged (see
+//! `dispenser_cmd`): nothing is built whole in memory.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::decide::DecisionJson;
-use crate::dispenser_cmd::{Counts, Report};
-use crate::json_out::{nozzle, row, ProfileInfo};
+use crate::dispenser_cmd::Counts;
+use crate::json_out::ProfileInfo;
 
 /// The message for `--format jsonl` on the other commands.
 pub const DISPENSER_ONLY: &str =
@@ -30,50 +31,18 @@ struct Tagged<T> {
     body: T,
 }
 
+/// The last line's body.
 #[derive(Serialize)]
-struct Summary<'a> {
-    profile: ProfileInfo<'a>,
+pub(crate) struct Summary<'a> {
+    pub(crate) profile: ProfileInfo<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    decision_rule: Option<DecisionJson<'a>>,
+    pub(crate) decision_rule: Option<DecisionJson<'a>>,
     #[serde(flatten)]
-    counts: Counts,
+    pub(crate) counts: Counts,
 }
 
 /// One line: `{"type": kind, …body}`.
-fn line(w: &mut dyn Write, kind: &'static str, body: impl Serialize) -> io::Result<()> {
+pub(crate) fn line(w: &mut dyn Write, kind: &'static str, body: impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *w, &Tagged { kind, body })?;
     w.write_all(b"\n")
-}
-
-/// Writes the report as JSON Lines to `w`.
-pub fn write(report: &Report, w: &mut dyn Write) -> io::Result<()> {
-    for r in &report.rows {
-        line(w, "row", row(report, r))?;
-    }
-    for (n, s) in &report.nozzles {
-        line(w, "nozzle", nozzle(n, s))?;
-    }
-    let summary = Summary {
-        profile: ProfileInfo::of(report),
-        decision_rule: report.decision.as_ref().map(|d| d.json()),
-        counts: report.counts,
-    };
-    line(w, "summary", summary)
-}
-
-/// Writes the report to standard output; a closed pipe ends the output quietly.
-pub fn write_stdout(report: &Report) -> Result<(), String> {
-    to_stdout(|w| write(report, w))
-}
-
-/// Runs `f` on a buffered standard output and flushes it; a closed pipe ends the output
-/// quietly, any other write error is fatal.
-pub fn to_stdout(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
-    let mut w = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    match f(&mut w).and_then(|()| w.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write the output: {e}"))
-        }
-        _ => Ok(()),
-    }
 }

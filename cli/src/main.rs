@@ -84,3 +84,13 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+/// A csv write error as the I/O error it wraps (so that a closed pipe is still seen as one:
+/// `io::Error::from(csv::Error)` makes every error `Other`), or as text.
+pub fn csv_io(e: csv::Error) -> io::Error {
+    let text = e.to_string();
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        _ => io::Error::other(text),
+    }
+}

@@ -1,14 +1,15 @@
 //! `--format table` (for people) and `--format csv` (one row per input row, for tools).
+//!
+//! The table is built whole (its columns are aligned over all rows); csv is written row by
+//! row.
 
 use std::fmt::Write as _;
 
 use verimeter::decision::DecisionStatement;
 use verimeter::dispenser::NozzleSummary;
 
-use crate::dispenser_cmd::Report;
+use crate::dispenser_cmd::{Report, Row};
 use crate::tally;
-
-pub use crate::json_out::json;
 
 /// The result columns appended to the echoed input columns in `--format csv`.
 pub const CSV_RESULT_COLUMNS: [&str; 10] = [
@@ -47,48 +48,79 @@ pub fn decision_cells(d: Option<&DecisionStatement>) -> [String; 5] {
     }
 }
 
-/// The input columns as written, then [`CSV_RESULT_COLUMNS`] (and [`CSV_DECISION_COLUMNS`]
-/// under a decision rule); one row per input row.
-///
-/// Written to `out` as it goes (the dispenser command streams it to a buffered stdout).
-pub fn csv_to<W: std::io::Write>(report: &Report, out: W) -> Result<W, csv::Error> {
-    let mut w = csv::Writer::from_writer(out);
-    let with_u = report.decision.is_some();
+/// The header of `--format csv`: the input columns as written, then
+/// [`CSV_RESULT_COLUMNS`] (and [`CSV_DECISION_COLUMNS`] under a decision rule, `with_u`).
+pub fn csv_head<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    header: &[String],
+    with_u: bool,
+) -> csv::Result<()> {
     let decision_head: &[&str] = if with_u { &CSV_DECISION_COLUMNS } else { &[] };
     w.write_record(
-        report
-            .header
+        header
             .iter()
             .map(String::as_str)
             .chain(CSV_RESULT_COLUMNS)
             .chain(decision_head.iter().copied()),
-    )?;
-    for r in &report.rows {
-        let results: [String; 10] = match &r.outcome {
-            Ok(d) => [
-                r.input.line.to_string(),
-                d.error_pct.to_string(),
-                d.judged_error_pct.to_string(),
-                d.mpe_pct.to_string(),
-                d.limits_pct.lower.to_string(),
-                d.limits_pct.upper.to_string(),
-                d.corrected_standard_l.to_string(),
-                d.verdict.to_string(),
-                String::new(),
-                d.clause.clone(),
-            ],
-            Err(_) => {
-                let mut v: [String; 10] = Default::default();
-                v[0] = r.input.line.to_string();
-                v[8] = r.error().unwrap_or_default();
-                v
-            }
-        };
-        let u = decision_cells(r.outcome.as_ref().ok().and_then(|d| d.decision.as_ref()));
-        let u: &[String] = if with_u { &u } else { &[] };
-        w.write_record(r.input.fields.iter().chain(results.iter()).chain(u))?;
+    )
+}
+
+/// One row of `--format csv` (one per input row; the dispenser command streams them to a
+/// buffered stdout as they are judged). Each cell is formatted into `scratch` (reused from
+/// row to row) and written from there: no string per cell. The text is that of `Display`,
+/// as `to_string` gives it.
+pub fn csv_row<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    r: &Row,
+    with_u: bool,
+    scratch: &mut String,
+) -> csv::Result<()> {
+    let mut cell = |w: &mut csv::Writer<W>, v: &dyn std::fmt::Display| {
+        scratch.clear();
+        let _ = write!(scratch, "{v}");
+        w.write_field(scratch.as_bytes())
+    };
+    for f in &r.input.fields {
+        w.write_field(f)?;
     }
-    w.into_inner().map_err(|e| e.into_error().into())
+    cell(w, &r.input.line)?;
+    match &r.outcome {
+        Ok(d) => {
+            cell(w, &d.error_pct)?;
+            cell(w, &d.judged_error_pct)?;
+            cell(w, &d.mpe_pct)?;
+            cell(w, &d.limits_pct.lower)?;
+            cell(w, &d.limits_pct.upper)?;
+            cell(w, &d.corrected_standard_l)?;
+            cell(w, &d.verdict)?;
+            w.write_field("")?;
+            w.write_field(&d.clause)?;
+        }
+        Err(_) => {
+            for _ in 0..7 {
+                w.write_field("")?;
+            }
+            w.write_field(r.error().unwrap_or_default())?;
+            w.write_field("")?;
+        }
+    }
+    if with_u {
+        match r.outcome.as_ref().ok().and_then(|d| d.decision.as_ref()) {
+            Some(d) => {
+                cell(w, &d.expanded_uncertainty_pct)?;
+                cell(w, &d.k)?;
+                w.write_field(&d.rule)?;
+                cell(w, &d.guard_band_pct)?;
+                w.write_field(&d.budget)?;
+            }
+            None => {
+                for _ in 0..5 {
+                    w.write_field("")?;
+                }
+            }
+        }
+    }
+    w.write_record(None::<&[u8]>)
 }
 
 /// Rows, then nozzles (verdict and first reason), then a summary line.

@@ -33,13 +33,6 @@ impl Tally {
         }
     }
 
-    /// Counts every verdict of `vs`.
-    pub fn of(vs: impl IntoIterator<Item = Option<Verdict>>) -> Self {
-        let mut t = Self::default();
-        vs.into_iter().for_each(|v| t.add(v));
-        t
-    }
-
     /// Every one passes, conditionally or not.
     pub fn all_pass(&self) -> bool {
         self.pass + self.conditional_pass == self.total

@@ -13,9 +13,10 @@ use verimeter::units::Unit;
 use verimeter::Error;
 
 use crate::csvread::{
-    describe_error, missing_columns, number, optional, read_csv, required_number, Comments,
+    describe_error, missing_columns, number, optional, required_number, Comments, CsvStream,
     RawFile, RawRecord,
 };
+use crate::input::Flow;
 
 /// The unit suffixes of reading columns, and their units.
 const SUFFIXES: [(&str, Unit); 6] = [
@@ -109,35 +110,32 @@ pub struct InputRow {
     pub test_input: Result<TestInput, Error>,
 }
 
-/// A file of tests.
-#[derive(Debug)]
-pub struct TestFile {
-    /// The header names as written (trimmed), in file order.
-    pub header: Vec<String>,
-    /// The column map.
-    pub columns: Columns,
-    /// The data rows, in file order.
-    pub rows: Vec<InputRow>,
+/// Receives the tests of a file as they are read (see [`stream_tests`]).
+pub trait TestSink {
+    /// Once, when the columns are known, before any row.
+    fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow;
+    /// Each data row, in file order.
+    fn row(&mut self, row: InputRow) -> Flow;
 }
 
-/// Reads a whole CSV of tests. `Err` is a message for a fatal problem (exit status 2).
-pub fn read_tests(input: &mut dyn Read) -> Result<TestFile, String> {
-    let file = read_csv(
+/// Reads a CSV of tests record by record into `sink`. The outer `Err` is a message for a
+/// fatal input problem (exit status 2), the inner one the sink's.
+pub fn stream_tests(input: &mut dyn Read, sink: &mut dyn TestSink) -> Result<Flow, String> {
+    let mut csv = CsvStream::open(
         input,
         "vehicle,test,reference_km,indicated_km",
         Comments::None,
     )?;
-    let columns = map_columns(&file)?;
-    let rows = file
-        .records
-        .into_iter()
-        .map(|rec| parse_record(rec, &columns))
-        .collect();
-    Ok(TestFile {
-        header: file.header,
-        columns,
-        rows,
-    })
+    let columns = map_columns(&csv.head)?;
+    if let Err(e) = sink.start(csv.head.header.clone(), columns.clone()) {
+        return Ok(Err(e));
+    }
+    while let Some(rec) = csv.next_record()? {
+        if let Err(e) = sink.row(parse_record(rec, &columns)) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
 }
 
 fn map_columns(file: &RawFile) -> Result<Columns, String> {

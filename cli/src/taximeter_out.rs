@@ -1,21 +1,20 @@
-//! The three output formats of `verimeter taximeter`: `table` (people), `json` (programs:
-//! `{profile, decision_rule?, rows, vehicles, summary}`), `csv` (the input echoed, one row per
-//! input row). Field names are a public contract; every number is the library's.
+//! The three output formats of `verimeter taximeter`: `table` (people, built whole), `json`
+//! (programs: `{profile, decision_rule?, rows, vehicles, summary}`, written as it goes by
+//! `json_out::JsonWriter`), `csv` (the input echoed, one row per input row, row by row). Field names are a public contract; every number is the library's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use verimeter::taximeter::MeterTestResult;
+use verimeter::taximeter::{MeterTestResult, TaximeterProfile, TaximeterStage};
 use verimeter::Verdict;
 
-use crate::decide::DecisionJson;
-use crate::json_out::{pretty, RowDecision};
+use crate::json_out::RowDecision;
 use crate::output::{
     aligned, aligned_without, decision_cells, first_of, pct, u_cell, CSV_DECISION_COLUMNS,
 };
 use crate::tally;
-use crate::taximeter_cmd::{CalibrationSuggestion, Counts, Report, Row, VehicleSummary};
+use crate::taximeter_cmd::{CalibrationSuggestion, Report, Row, VehicleSummary};
 use crate::taximeter_input::TestInput;
 
 /// The result columns appended to the echoed input columns in `--format csv`.
@@ -31,46 +30,52 @@ pub const CSV_RESULT_COLUMNS: [&str; 9] = [
     "clause",
 ];
 
-/// The input columns as written, then [`CSV_RESULT_COLUMNS`] (and the decision columns under
-/// a decision rule); one row per input row.
-pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let with_u = report.decision.is_some();
+/// The header of `--format csv`: the input columns as written, then
+/// [`CSV_RESULT_COLUMNS`] (and the decision columns under a decision rule, `with_u`).
+pub fn csv_head<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    header: &[String],
+    with_u: bool,
+) -> csv::Result<()> {
     let decision_head: &[&str] = if with_u { &CSV_DECISION_COLUMNS } else { &[] };
     w.write_record(
-        report
-            .header
+        header
             .iter()
             .map(String::as_str)
             .chain(CSV_RESULT_COLUMNS)
             .chain(decision_head.iter().copied()),
-    )?;
-    for r in &report.rows {
-        let line = r.input.line.to_string();
-        let results: [String; 9] = match &r.outcome {
-            Ok(t) => [
-                line,
-                t.error_pct.to_string(),
-                t.judged_error_pct.to_string(),
-                t.mpe_pct.to_string(),
-                t.limits_pct.lower.to_string(),
-                t.limits_pct.upper.to_string(),
-                t.verdict.to_string(),
-                String::new(),
-                t.clause.clone(),
-            ],
-            Err(_) => {
-                let mut v: [String; 9] = Default::default();
-                v[0] = line;
-                v[7] = r.error().unwrap_or_default();
-                v
-            }
-        };
-        let u = decision_cells(r.outcome.as_ref().ok().and_then(|t| t.decision.as_ref()));
-        let u: &[String] = if with_u { &u } else { &[] };
-        w.write_record(r.input.fields.iter().chain(results.iter()).chain(u))?;
-    }
-    w.into_inner().map_err(|e| e.into_error().into())
+    )
+}
+
+/// One row of `--format csv` per input row, written as it is judged.
+pub fn csv_row<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    r: &Row,
+    with_u: bool,
+) -> csv::Result<()> {
+    let line = r.input.line.to_string();
+    let results: [String; 9] = match &r.outcome {
+        Ok(t) => [
+            line,
+            t.error_pct.to_string(),
+            t.judged_error_pct.to_string(),
+            t.mpe_pct.to_string(),
+            t.limits_pct.lower.to_string(),
+            t.limits_pct.upper.to_string(),
+            t.verdict.to_string(),
+            String::new(),
+            t.clause.clone(),
+        ],
+        Err(_) => {
+            let mut v: [String; 9] = Default::default();
+            v[0] = line;
+            v[7] = r.error().unwrap_or_default();
+            v
+        }
+    };
+    let u = decision_cells(r.outcome.as_ref().ok().and_then(|t| t.decision.as_ref()));
+    let u: &[String] = if with_u { &u } else { &[] };
+    w.write_record(r.input.fields.iter().chain(results.iter()).chain(u))
 }
 
 /// A quantity in its base unit for people: `2000 m`, `100 s`.
@@ -183,17 +188,7 @@ fn calibration_cell(c: &CalibrationSuggestion) -> String {
 }
 
 #[derive(Serialize)]
-struct Document<'a> {
-    profile: ProfileInfo<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision_rule: Option<DecisionJson<'a>>,
-    rows: Vec<JsonRow<'a>>,
-    vehicles: Vec<JsonVehicle<'a>>,
-    summary: Counts,
-}
-
-#[derive(Serialize)]
-struct ProfileInfo<'a> {
+pub(crate) struct ProfileInfo<'a> {
     id: &'a str,
     version: &'a str,
     title: &'a str,
@@ -201,7 +196,7 @@ struct ProfileInfo<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonRow<'a> {
+pub(crate) struct JsonRow<'a> {
     line: u64,
     vehicle: &'a str,
     test: &'a str,
@@ -239,7 +234,7 @@ struct Judged<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonVehicle<'a> {
+pub(crate) struct JsonVehicle<'a> {
     vehicle: &'a str,
     verdict: Verdict,
     distance_tests: usize,
@@ -249,9 +244,9 @@ struct JsonVehicle<'a> {
     calibration: Option<&'a CalibrationSuggestion>,
 }
 
-fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
-    let extra = report
-        .extra
+/// One row of `--format json`.
+pub(crate) fn row<'a>(extra: &'a [(usize, String)], r: &'a Row) -> JsonRow<'a> {
+    let extra = extra
         .iter()
         .map(|(i, name)| (name.as_str(), r.input.fields[*i].as_str()))
         .collect();
@@ -296,7 +291,8 @@ fn row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
     }
 }
 
-fn vehicle(v: &VehicleSummary) -> JsonVehicle<'_> {
+/// One vehicle of `--format json`.
+pub(crate) fn vehicle(v: &VehicleSummary) -> JsonVehicle<'_> {
     JsonVehicle {
         vehicle: &v.vehicle,
         verdict: v.verdict,
@@ -307,18 +303,15 @@ fn vehicle(v: &VehicleSummary) -> JsonVehicle<'_> {
     }
 }
 
-/// The report as one pretty-printed JSON object, with a final newline.
-pub fn json(report: &Report) -> String {
-    pretty(&Document {
-        profile: ProfileInfo {
-            id: &report.profile.id,
-            version: &report.profile.version,
-            title: &report.profile.title,
-            stage: &report.stage.name,
-        },
-        decision_rule: report.decision.as_ref().map(|d| d.json()),
-        rows: report.rows.iter().map(|r| row(report, r)).collect(),
-        vehicles: report.vehicles.iter().map(vehicle).collect(),
-        summary: report.counts(),
-    })
+/// The `profile` object of `--format json`.
+pub(crate) fn profile_info<'a>(
+    p: &'a TaximeterProfile,
+    stage: &'a TaximeterStage,
+) -> ProfileInfo<'a> {
+    ProfileInfo {
+        id: &p.id,
+        version: &p.version,
+        title: &p.title,
+        stage: &stage.name,
+    }
 }

@@ -2,6 +2,7 @@
 //! nominal fare and fare bounds and judge the logged fare, hand the report to an output
 //! format ([`crate::trips_out`]).
 
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -16,7 +17,9 @@ use verimeter::{Error, Verdict};
 
 use crate::args::{Format, TripsArgs};
 use crate::csvread::with_input;
-use crate::trips_in::{money_cell, read_trips, Columns, SurchargeKind, Trip, TripRow};
+use crate::input::Flow;
+use crate::json_out::JsonWriter;
+use crate::trips_in::{money_cell, stream_trips, Columns, SurchargeKind, Trip, TripRow, TripSink};
 use crate::trips_out;
 
 /// A fatal problem: the message for stderr; the exit status is 2.
@@ -139,62 +142,158 @@ pub struct Report<'a> {
     pub tariff: &'a Tariff,
     /// The profile, with `--profile`.
     pub profile: Option<ProfileUse>,
-    /// The input header as written.
-    pub header: Vec<String>,
-    /// Echoed columns.
-    pub extra: Vec<(usize, String)>,
     /// One per data row, in input order.
     pub rows: Vec<Row>,
     /// The counts.
     pub counts: Counts,
 }
 
-impl Report<'_> {
-    /// 0 when no row fails and none is an error (skipped rows do not count), else 1.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.counts.rows_fail + self.counts.rows_error > 0)
-    }
-}
-
 /// Runs the command; returns the exit status (0 or 1) or a fatal message.
+///
+/// `--format csv` and `json` stream: each row is read, judged and written before the next
+/// is read (only the counts are kept). `--format table` keeps every row.
 pub fn run(args: &TripsArgs) -> Result<i32, Fatal> {
     let tariff = load_tariff(&args.tariff)?;
     let profile = load_profile(args)?;
-    let file = with_input(&args.file, read_trips)?;
-    if file.rows.is_empty() {
+    let stdout = io::stdout();
+    let w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let out = match args.format {
+        Format::Csv => Out::Csv(Box::new(csv::Writer::from_writer(w))),
+        Format::Json => Out::Json(w, JsonWriter::default()),
+        Format::Table | Format::Jsonl => Out::Collect(Vec::new()),
+    };
+    let mut sink = Judge {
+        tariff: &tariff,
+        profile: profile.as_ref(),
+        columns: None,
+        counts: Counts::default(),
+        out,
+        closed: false,
+    };
+    with_input(&args.file, |r| stream_trips(r, &mut sink))??;
+    if sink.counts.rows == 0 {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
-    let exact = Tolerance::absolute(0.0, "exact bounds (no fare tolerance given)");
-    let tolerance = profile
-        .as_ref()
-        .and_then(|p| p.fare_tolerance.as_ref())
-        .unwrap_or(&exact);
-    let with_fare_check = profile.as_ref().is_some_and(|p| p.fare_tolerance.is_some());
-    let rows: Vec<Row> = file
-        .rows
-        .into_iter()
-        .map(|input| {
-            let outcome = judge(&tariff, &file.columns, &input, tolerance, with_fare_check);
-            Row { input, outcome }
-        })
-        .collect();
-    let counts = count(&rows);
-    let report = Report {
-        tariff: &tariff,
-        profile,
-        header: file.header,
-        extra: file.columns.extra,
-        rows,
+    let Judge {
         counts,
-    };
-    let text = match args.format {
-        Format::Table => trips_out::table(&report).into_bytes(),
-        Format::Json => trips_out::json(&report).into_bytes(),
-        Format::Csv => trips_out::csv(&report).map_err(|e| format!("cannot write CSV: {e}"))?,
-        Format::Jsonl => return Err(crate::jsonl_out::DISPENSER_ONLY.into()),
-    };
-    crate::write_stdout(&text)?;
-    Ok(report.exit_code())
+        out,
+        closed,
+        ..
+    } = sink;
+    // 0 when no row fails and none is an error (skipped rows do not count), else 1.
+    let exit = i32::from(counts.rows_fail + counts.rows_error > 0);
+    let write_error = |e: io::Error| format!("cannot write the output: {e}");
+    match out {
+        Out::Collect(rows) => {
+            if args.format == Format::Jsonl {
+                return Err(crate::jsonl_out::DISPENSER_ONLY.into());
+            }
+            let report = Report {
+                tariff: &tariff,
+                profile,
+                rows,
+                counts,
+            };
+            crate::write_stdout(trips_out::table(&report).as_bytes())?;
+        }
+        _ if closed => {}
+        Out::Csv(mut w) => ignore_closed(w.flush()).map_err(write_error)?,
+        Out::Json(mut w, mut json) => {
+            ignore_closed(
+                json.finish(&mut w, "summary", &counts)
+                    .and_then(|()| w.flush()),
+            )
+            .map_err(write_error)?;
+        }
+    }
+    Ok(exit)
+}
+
+/// A closed pipe ends the output quietly.
+fn ignore_closed(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+type Stdout<'a> = BufWriter<io::StdoutLock<'a>>;
+
+/// Where the judged rows go: written as csv or json, or kept for the table.
+enum Out<'a> {
+    Csv(Box<csv::Writer<Stdout<'a>>>),
+    Json(Stdout<'a>, JsonWriter),
+    Collect(Vec<Row>),
+}
+
+/// The [`TripSink`] of [`run`].
+struct Judge<'a, 'w> {
+    tariff: &'a Tariff,
+    profile: Option<&'a ProfileUse>,
+    /// The column map, once read.
+    columns: Option<Columns>,
+    counts: Counts,
+    out: Out<'w>,
+    /// The output pipe was closed: the rows are still judged (for the exit status).
+    closed: bool,
+}
+
+/// Runs `f` on the output unless the pipe was closed; a closed pipe ends the writing
+/// quietly, any other write error is fatal.
+fn write(out: &mut Out, closed: &mut bool, f: impl FnOnce(&mut Out) -> io::Result<()>) -> Flow {
+    if *closed {
+        return Ok(());
+    }
+    match f(out) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            *closed = true;
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot write the output: {e}")),
+        Ok(()) => Ok(()),
+    }
+}
+
+impl TripSink for Judge<'_, '_> {
+    fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow {
+        let (tariff, profile) = (self.tariff, self.profile);
+        write(&mut self.out, &mut self.closed, |out| match out {
+            Out::Csv(w) => trips_out::csv_head(w, &header).map_err(crate::csv_io),
+            Out::Json(w, json) => {
+                json.field(w, "tariff", &trips_out::tariff_info(tariff))?;
+                if let Some(p) = profile {
+                    json.field(w, "profile", &trips_out::profile_info(p))?;
+                }
+                json.list(w, "rows")
+            }
+            Out::Collect(_) => Ok(()),
+        })?;
+        self.columns = Some(columns);
+        Ok(())
+    }
+
+    fn row(&mut self, input: TripRow) -> Flow {
+        let Some(columns) = &self.columns else {
+            return Err("a row before the header".into());
+        };
+        let exact = Tolerance::absolute(0.0, "exact bounds (no fare tolerance given)");
+        let tolerance = self
+            .profile
+            .and_then(|p| p.fare_tolerance.as_ref())
+            .unwrap_or(&exact);
+        let with_fare_check = self.profile.is_some_and(|p| p.fare_tolerance.is_some());
+        let outcome = judge(self.tariff, columns, &input, tolerance, with_fare_check);
+        let row = Row { input, outcome };
+        self.counts.add(&row.outcome);
+        write(&mut self.out, &mut self.closed, |out| match out {
+            Out::Csv(w) => trips_out::csv_row(w, &row).map_err(crate::csv_io),
+            Out::Json(w, json) => json.item(w, &trips_out::json_row(&columns.extra, &row)),
+            Out::Collect(rows) => {
+                rows.push(row);
+                Ok(())
+            }
+        })
+    }
 }
 
 /// `--tariff`: a JSON file when one exists at that path, else a built-in tariff id.
@@ -512,26 +611,23 @@ fn subset_sums(parts: &[(&str, Money)]) -> Vec<Money> {
     sums
 }
 
-fn count(rows: &[Row]) -> Counts {
-    let mut c = Counts {
-        rows: rows.len(),
-        ..Counts::default()
-    };
-    for r in rows {
-        match &r.outcome {
+impl Counts {
+    /// Counts one row's outcome.
+    fn add(&mut self, outcome: &Outcome) {
+        self.rows += 1;
+        match outcome {
             Outcome::Judged(j) => {
                 match j.verdict {
-                    RowVerdict::Pass => c.rows_pass += 1,
-                    RowVerdict::Fail => c.rows_fail += 1,
-                    RowVerdict::Skipped => c.rows_skipped += 1,
+                    RowVerdict::Pass => self.rows_pass += 1,
+                    RowVerdict::Fail => self.rows_fail += 1,
+                    RowVerdict::Skipped => self.rows_skipped += 1,
                 }
                 if !j.surcharge_findings.is_empty() {
-                    c.rows_with_surcharge_findings += 1;
+                    self.rows_with_surcharge_findings += 1;
                 }
             }
-            Outcome::Skipped { .. } => c.rows_skipped += 1,
-            Outcome::Error(_) => c.rows_error += 1,
+            Outcome::Skipped { .. } => self.rows_skipped += 1,
+            Outcome::Error(_) => self.rows_error += 1,
         }
     }
-    c
 }

@@ -11,7 +11,8 @@ use verimeter::tariff::LocalDateTime;
 use verimeter::units::METRES_PER_MILE;
 use verimeter::Error;
 
-use crate::csvread::{missing_columns, number, optional, read_csv, Comments, RawFile, RawRecord};
+use crate::csvread::{missing_columns, number, optional, Comments, CsvStream, RawFile, RawRecord};
+use crate::input::Flow;
 
 /// The unit of the distance column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,35 +125,32 @@ pub struct TripRow {
     pub parsed: Result<Trip, Error>,
 }
 
-/// A trip log.
-#[derive(Debug)]
-pub struct TripFile {
-    /// The header names as written.
-    pub header: Vec<String>,
-    /// The column map.
-    pub columns: Columns,
-    /// The rows, in file order.
-    pub rows: Vec<TripRow>,
-}
-
 /// The columns an empty input should have had, for the message.
 const LEAST_COLUMNS: &str = "distance_km (or distance_mi), duration_s (or pickup,dropoff), fare";
 
-/// Reads a whole trip log (`#` lines are comments), maps the columns and reads every row;
-/// `Err` is fatal (exit status 2). Row problems are carried in [`TripRow::parsed`].
-pub fn read_trips(input: &mut dyn Read) -> Result<TripFile, String> {
-    let csv = read_csv(input, LEAST_COLUMNS, Comments::Hash)?;
-    let columns = map_columns(&csv)?;
-    let rows = csv
-        .records
-        .into_iter()
-        .map(|r| parse_record(r, &columns))
-        .collect();
-    Ok(TripFile {
-        header: csv.header,
-        columns,
-        rows,
-    })
+/// Receives the rows of a trip log as they are read (see [`stream_trips`]).
+pub trait TripSink {
+    /// Once, when the columns are known, before any row.
+    fn start(&mut self, header: Vec<String>, columns: Columns) -> Flow;
+    /// Each data row, in file order.
+    fn row(&mut self, row: TripRow) -> Flow;
+}
+
+/// Reads a trip log (`#` lines are comments) record by record into `sink`: maps the
+/// columns, then reads each row. The outer `Err` is fatal (exit status 2), the inner one
+/// the sink's. Row problems are carried in [`TripRow::parsed`].
+pub fn stream_trips(input: &mut dyn Read, sink: &mut dyn TripSink) -> Result<Flow, String> {
+    let mut csv = CsvStream::open(input, LEAST_COLUMNS, Comments::Hash)?;
+    let columns = map_columns(&csv.head)?;
+    if let Err(e) = sink.start(csv.head.header.clone(), columns.clone()) {
+        return Ok(Err(e));
+    }
+    while let Some(rec) = csv.next_record()? {
+        if let Err(e) = sink.row(parse_record(rec, &columns)) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// The column known by one of `names`; two of them at once is an error.

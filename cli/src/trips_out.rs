@@ -1,5 +1,5 @@
-//! The outputs of `verimeter trips`: `table` for people, `csv` (input columns echoed, then
-//! the results), `json` (`{tariff, rows, summary}`). The JSON field names are a public
+//! The outputs of `verimeter trips`: `table` for people (built whole), `csv` (input columns
+//! echoed, then the results) and `json` (`{tariff, rows, summary}`), written row by row. The JSON field names are a public
 //! contract. Money is written exactly (JSON strings), as the library computed it.
 
 use std::collections::BTreeMap;
@@ -10,19 +10,12 @@ use verimeter::money::Money;
 use verimeter::tariff::FareCheck;
 
 use crate::output::{aligned, pct};
-use crate::trips_cmd::{Counts, Outcome, Report, Row, RowVerdict};
+use verimeter::tariff::Tariff;
+
+use crate::trips_cmd::{Outcome, ProfileUse, Report, Row, RowVerdict};
 
 #[derive(Serialize)]
-struct Document<'a> {
-    tariff: TariffInfo<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    profile: Option<ProfileInfo<'a>>,
-    rows: Vec<JsonRow<'a>>,
-    summary: Counts,
-}
-
-#[derive(Serialize)]
-struct TariffInfo<'a> {
+pub(crate) struct TariffInfo<'a> {
     id: &'a str,
     version: &'a str,
     title: &'a str,
@@ -30,14 +23,14 @@ struct TariffInfo<'a> {
 }
 
 #[derive(Serialize)]
-struct ProfileInfo<'a> {
+pub(crate) struct ProfileInfo<'a> {
     id: &'a str,
     stage: &'a str,
     fare_tolerance: bool,
 }
 
 #[derive(Serialize)]
-struct JsonRow<'a> {
+pub(crate) struct JsonRow<'a> {
     line: u64,
     trip: &'a str,
     #[serde(flatten)]
@@ -80,7 +73,8 @@ struct JudgedRow<'a> {
     surcharge_findings: &'a [String],
 }
 
-fn json_row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
+/// One row of `--format json`.
+pub(crate) fn json_row<'a>(extra: &'a [(usize, String)], r: &'a Row) -> JsonRow<'a> {
     let body = match &r.outcome {
         Outcome::Judged(j) => Body::Judged(Box::new(JudgedRow {
             rate_code: &j.rate_code,
@@ -112,38 +106,30 @@ fn json_row<'a>(report: &'a Report, r: &'a Row) -> JsonRow<'a> {
         line: r.input.line,
         trip: &r.input.trip,
         body,
-        extra: report
-            .extra
+        extra: extra
             .iter()
             .map(|(i, name)| (name.as_str(), r.input.fields[*i].as_str()))
             .collect(),
     }
 }
 
-/// The report as one pretty-printed JSON object, with a final newline.
-pub fn json(report: &Report) -> String {
-    let t = report.tariff;
-    let doc = Document {
-        tariff: TariffInfo {
-            id: &t.id,
-            version: &t.version,
-            title: &t.title,
-            currency: &t.currency,
-        },
-        profile: report.profile.as_ref().map(|p| ProfileInfo {
-            id: &p.id,
-            stage: &p.stage,
-            fare_tolerance: p.fare_tolerance.is_some(),
-        }),
-        rows: report.rows.iter().map(|r| json_row(report, r)).collect(),
-        summary: report.counts,
-    };
-    // Plain structs of strings and numbers; if serialising ever failed, an error object is
-    // still valid JSON.
-    let mut text = serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    text.push('\n');
-    text
+/// The `tariff` object of `--format json`.
+pub(crate) fn tariff_info(t: &Tariff) -> TariffInfo<'_> {
+    TariffInfo {
+        id: &t.id,
+        version: &t.version,
+        title: &t.title,
+        currency: &t.currency,
+    }
+}
+
+/// The `profile` object of `--format json` (with `--profile`).
+pub(crate) fn profile_info(p: &ProfileUse) -> ProfileInfo<'_> {
+    ProfileInfo {
+        id: &p.id,
+        stage: &p.stage,
+        fare_tolerance: p.fare_tolerance.is_some(),
+    }
 }
 
 /// The result columns appended to the echoed input columns in `--format csv`.
@@ -161,43 +147,42 @@ pub const CSV_RESULT_COLUMNS: [&str; 11] = [
     "error",
 ];
 
-/// The input columns as written, then [`CSV_RESULT_COLUMNS`] (and `surcharge_findings`);
-/// one row per input row.
-pub fn csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// The header of `--format csv`: the input columns as written, then
+/// [`CSV_RESULT_COLUMNS`] and `surcharge_findings`.
+pub fn csv_head<W: std::io::Write>(w: &mut csv::Writer<W>, header: &[String]) -> csv::Result<()> {
     w.write_record(
-        report
-            .header
+        header
             .iter()
             .map(String::as_str)
             .chain(CSV_RESULT_COLUMNS)
             .chain(["surcharge_findings"]),
-    )?;
-    for r in &report.rows {
-        let mut v: [String; 12] = Default::default();
-        v[0] = r.input.line.to_string();
-        match &r.outcome {
-            Outcome::Judged(j) => {
-                v[1] = j.rate_code.clone();
-                v[2] = (j.trip.distance_m / 1000.0).to_string();
-                v[3] = j.trip.duration_s.to_string();
-                v[4] = j.bounds.nominal.fare.to_string();
-                v[5] = j.check.minimum.to_string();
-                v[6] = j.check.maximum.to_string();
-                v[7] = j.error_pct.map(|x| x.to_string()).unwrap_or_default();
-                v[8] = j.verdict.as_str().into();
-                v[9] = j.reason.clone();
-                v[11] = j.surcharge_findings.join("; ");
-            }
-            Outcome::Skipped { reason, .. } => {
-                v[8] = RowVerdict::Skipped.as_str().into();
-                v[9] = reason.clone();
-            }
-            Outcome::Error(_) => v[10] = r.error().unwrap_or_default(),
+    )
+}
+
+/// One row of `--format csv` per input row, written as it is judged.
+pub fn csv_row<W: std::io::Write>(w: &mut csv::Writer<W>, r: &Row) -> csv::Result<()> {
+    let mut v: [String; 12] = Default::default();
+    v[0] = r.input.line.to_string();
+    match &r.outcome {
+        Outcome::Judged(j) => {
+            v[1] = j.rate_code.clone();
+            v[2] = (j.trip.distance_m / 1000.0).to_string();
+            v[3] = j.trip.duration_s.to_string();
+            v[4] = j.bounds.nominal.fare.to_string();
+            v[5] = j.check.minimum.to_string();
+            v[6] = j.check.maximum.to_string();
+            v[7] = j.error_pct.map(|x| x.to_string()).unwrap_or_default();
+            v[8] = j.verdict.as_str().into();
+            v[9] = j.reason.clone();
+            v[11] = j.surcharge_findings.join("; ");
         }
-        w.write_record(r.input.fields.iter().chain(v.iter()))?;
+        Outcome::Skipped { reason, .. } => {
+            v[8] = RowVerdict::Skipped.as_str().into();
+            v[9] = reason.clone();
+        }
+        Outcome::Error(_) => v[10] = r.error().unwrap_or_default(),
     }
-    w.into_inner().map_err(|e| e.into_error().into())
+    w.write_record(r.input.fields.iter().chain(v.iter()))
 }
 
 /// A header, one line per row, a summary line.
