@@ -1136,6 +1136,7 @@ impl<'p> DispenserBatch<'p> {
         let lim = kernel_limits(self.limits);
         let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
         let tp_mmq = self.test_point == TestPoint::Mmq;
+        let bounded = k.thermal_bounded(matches!(cols.fuel, Fuel::PerRow(_)));
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK_ROWS).min(n);
@@ -1151,17 +1152,24 @@ impl<'p> DispenserBatch<'p> {
                 let (e, mpe, v, code) = chunk_outputs!(o, m);
                 let out = ChunkOut { e, mpe, v, code };
                 match (c.dispenser_temp_c, c.can_temp_c) {
-                    (Some(tj), Some(tb)) => isa.run(DrawKernelThermal {
-                        k,
-                        lim,
-                        judge,
-                        vj: c.indicated_l,
-                        vb: c.standard_l,
-                        tj,
-                        tb,
-                        betas,
-                        out,
-                    }),
+                    (Some(tj), Some(tb)) => {
+                        let args = ThermalArgs {
+                            k,
+                            lim,
+                            judge,
+                            vj: c.indicated_l,
+                            vb: c.standard_l,
+                            tj,
+                            tb,
+                            betas,
+                            out,
+                        };
+                        if bounded {
+                            isa.run(args.kernel::<true>())
+                        } else {
+                            isa.run(args.kernel::<false>())
+                        }
+                    }
                     _ => isa.run(DrawKernelPlain {
                         lim,
                         judge,
@@ -1212,6 +1220,42 @@ struct DrawConstants {
     max_offset: f64,
     temps: bool,
 }
+
+impl DrawConstants {
+    /// Whether the batch's constants alone bound the thermal factor of every row that passes
+    /// the kernel's remaining checks (volumes in [`DRAW_VOLUME_RANGE_L`], temperatures in
+    /// −60 … 80 °C, |t_J − t_B| within the profile's limit), so that the thermal kernel may
+    /// skip three per-row checks that cannot fail: β_Y in [0, 0.01] (one β for the whole
+    /// batch, checked here), V_Bt inside [`QUANTITY_FAST_RANGE`], and E finite.
+    ///
+    /// The factor is `1 + β_Y (t_J − t_B) + β_B (t_B − t_ref)` (JJG 443-2015 §6.2.1.2 via
+    /// [`corrected_standard_volume`]); when `β_Y·|t_J − t_B|max + |β_B|·|t_B − t_ref|max ≤ 0.25`
+    /// it lies in [0.75, 1.25] (the rounding of three operations is 10⁻¹⁶ relative), so
+    /// V_Bt ∈ [7.5·10⁻⁵, 1.25·10⁶] L and |E| ≤ 1.25·10⁶ / 7.5·10⁻⁵ · 100 < 2·10¹²: finite.
+    /// With per-row β (a fuel column), or constants outside this bound, the kernel keeps the
+    /// checks. Either way the answers are the same (the checks only route rows to the exact
+    /// per-row path); this only saves work.
+    fn thermal_bounded(&self, per_row_beta: bool) -> bool {
+        if per_row_beta
+            || !(0.0..=0.01).contains(&self.beta_fuel)
+            || !self.beta_can.is_finite()
+            || !self.t_ref.is_finite()
+        {
+            return false;
+        }
+        // Both temperatures are in −60 … 80 °C when the other checks pass.
+        let span = self.max_diff.min(140.0);
+        let offset = (self.t_ref + 60.0).abs().max((80.0 - self.t_ref).abs());
+        self.beta_fuel * span + self.beta_can.abs() * offset <= 0.25
+    }
+}
+
+// The plain kernel relies on this: a volume in scope is inside the fast quantity range, and
+// the error of two in-scope volumes is finite (|E| ≤ 10⁶ / 10⁻⁴ · 100 = 10¹²).
+const _: () = assert!(
+    DRAW_VOLUME_RANGE_L.0 >= QUANTITY_FAST_RANGE.0
+        && DRAW_VOLUME_RANGE_L.1 <= QUANTITY_FAST_RANGE.1
+);
 
 /// Internal marker: the row failed the combined check; its exact code is found per row.
 const CHECK: u8 = 253;
@@ -1332,7 +1376,12 @@ impl<'a> ChunkOut<'a> {
 /// check per row; judged against the constant limits; rows that fail the check are marked
 /// [`CHECK`] and resolved by [`finish_chunk`]. Returns whether any row was marked. Compiled
 /// once per instruction set (`simd`).
-struct DrawKernelThermal<'a, J> {
+///
+/// `BOUNDED` drops the checks that [`DrawConstants::thermal_bounded`] shows cannot fail.
+struct DrawKernelThermal<'a, J, const BOUNDED: bool>(ThermalArgs<'a, J>);
+
+/// The arguments of [`DrawKernelThermal`].
+struct ThermalArgs<'a, J> {
     k: &'a DrawConstants,
     lim: PctLimits,
     judge: J,
@@ -1344,12 +1393,22 @@ struct DrawKernelThermal<'a, J> {
     out: ChunkOut<'a>,
 }
 
-impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelThermal<'_, J> {
+impl<'a, J> ThermalArgs<'a, J> {
+    /// The kernel; with `BOUNDED` it skips the checks that the batch's constants make
+    /// redundant ([`DrawConstants::thermal_bounded`]).
+    fn kernel<const BOUNDED: bool>(self) -> DrawKernelThermal<'a, J, BOUNDED> {
+        DrawKernelThermal(self)
+    }
+}
+
+impl<J: Fn(f64) -> (f64, u8) + Copy, const BOUNDED: bool> Kernel
+    for DrawKernelThermal<'_, J, BOUNDED>
+{
     type Output = bool;
 
     #[inline(always)]
     fn run(self) -> bool {
-        let Self {
+        let ThermalArgs {
             k,
             lim,
             judge,
@@ -1359,7 +1418,7 @@ impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelThermal<'_, J> {
             tb,
             betas,
             out,
-        } = self;
+        } = self.0;
         let (n, e_out, mpe_out, verdict_out, code_out) = out.cut();
         let (vj, vb, tj, tb, betas) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n], &betas[..n]);
         let constant = !lim.lower.is_nan();
@@ -1378,9 +1437,8 @@ impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelThermal<'_, J> {
                 & (-60.0..=80.0).contains(&t_b)
                 & ((t_j - t_b).abs() <= k.max_diff)
                 & ((t_b - k.t_ref).abs() <= k.max_offset)
-                & (0.0..=0.01).contains(&beta)
-                & (qlo..=qhi).contains(&q)
-                & finite(e);
+                & (BOUNDED
+                    || ((0.0..=0.01).contains(&beta) & (qlo..=qhi).contains(&q) & finite(e)));
             any_check |= !ok;
             let (m, v) = judge_row(ok, e, judge);
             e_out[i] = e;
@@ -1417,17 +1475,14 @@ impl<J: Fn(f64) -> (f64, u8) + Copy> Kernel for DrawKernelPlain<'_, J> {
         let (n, e_out, mpe_out, verdict_out, code_out) = out.cut();
         let (vj, vb) = (&vj[..n], &vb[..n]);
         let constant = !lim.lower.is_nan();
-        let (qlo, qhi) = QUANTITY_FAST_RANGE;
         let (vlo, vhi) = DRAW_VOLUME_RANGE_L;
         let mut any_check = false;
         for i in 0..n {
             let (v_j, q) = (vj[i], vb[i]);
             let e = indication_error_pct(v_j, q);
-            let ok = constant
-                & (vlo..=vhi).contains(&v_j)
-                & (vlo..=vhi).contains(&q)
-                & (qlo..=qhi).contains(&q)
-                & finite(e);
+            // In scope, q is in the fast range and E is finite (the `const` assertion
+            // below `DrawConstants`): those two checks cannot fail here.
+            let ok = constant & (vlo..=vhi).contains(&v_j) & (vlo..=vhi).contains(&q);
             any_check |= !ok;
             let (m, v) = judge_row(ok, e, judge);
             e_out[i] = e;

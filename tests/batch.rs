@@ -176,6 +176,9 @@ fn dispenser_case() -> impl Strategy<Value = DispenserCase> {
             Just(FuelCase::Named("petrol")),
             Just(FuelCase::Named("diesel")),
             Just(FuelCase::Coefficient(0.00095)),
+            // The largest β in scope: with no |t_J − t_B| limit the kernel keeps its β, V_Bt
+            // and E checks (`thermal_bounded` is false); with one it drops them.
+            Just(FuelCase::Coefficient(0.01)),
             Just(FuelCase::PerRow),
         ],
         // Up to a little over two chunks, so chunk edges are crossed.
