@@ -13,9 +13,8 @@
 //! Run `cargo bench --bench batch` (add `--features parallel` for the parallel figure).
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use verimeter::batch::{
     DispenserBatch, DispenserColumns, DispenserOutput, Fuel, KernelPath, TaximeterBatch,
     TaximeterColumns,
@@ -29,18 +28,8 @@ use verimeter::tolerance::{judge, PctLimits};
 use verimeter::units::Unit;
 use verimeter::{Error, Verdict};
 
-const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
-
-/// Deterministic uniform numbers in [0, 1) (xorshift64).
-fn rng(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed;
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+mod common;
+use common::{configure, rng, SIZES};
 
 /// The numpy script's data: 4.9–20.1 L cans, ±0.35 % errors, −10…40 °C, |t_J − t_B| ≲ 2 °C.
 struct DrawData {
@@ -163,22 +152,6 @@ impl Outs {
             &mut self.verdict,
             &mut self.code,
         )
-    }
-}
-
-fn configure(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    n: usize,
-) {
-    group.throughput(Throughput::Elements(n as u64));
-    if n >= 1_000_000 {
-        group.sample_size(10);
-        group.warm_up_time(Duration::from_secs(1));
-        group.measurement_time(Duration::from_secs(3));
-    } else {
-        group.sample_size(30);
-        group.warm_up_time(Duration::from_millis(500));
-        group.measurement_time(Duration::from_secs(2));
     }
 }
 

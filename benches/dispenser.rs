@@ -1,25 +1,24 @@
-//! Dispenser benchmarks: one draw and 10 000 draws through the scalar API, with an in-bench
-//! baseline (the bare correction + error + comparison formula over the same columns) so the
-//! figure reads as a ratio measured in the same run.
+//! Dispenser benchmarks: draws through the scalar API (`evaluate_draw`: validation, thermal
+//! correction, tolerance from the profile, rounding, verdict and a result showing every step)
+//! at one draw (the latency) and at the common sizes 1 000 / 100 000 / 10 000 000, with an
+//! in-bench baseline (the bare correction + error + comparison formula over the same columns)
+//! so the figure reads as a ratio measured in the same run.
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use verimeter::dispenser::{
     corrected_standard_volume, evaluate_draw, indication_error_pct, Draw, TestPoint,
 };
 use verimeter::profile::DispenserProfile;
 
+mod common;
+use common::{configure, rng, SIZES};
+
 /// Deterministic pseudo-random draws (xorshift), realistic ranges: 20 L cans, ±0.3 % errors,
 /// 5–35 °C, |t_J − t_B| < 2 °C.
 fn draws(n: usize) -> Vec<Draw> {
-    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = rng(0x9E37_79B9_7F4A_7C15);
     (0..n)
         .map(|i| {
             let vb = 19.9 + 0.2 * next();
@@ -38,9 +37,9 @@ fn bench(c: &mut Criterion) {
     let profile = DispenserProfile::builtin("jjg443-2015").unwrap();
     let stage = profile.stage(Some("subsequent")).unwrap();
     let mut g = c.benchmark_group("dispenser/evaluate_draw");
-    for n in [1usize, 10_000] {
+    for n in std::iter::once(1).chain(SIZES) {
         let ds = draws(n);
-        g.throughput(Throughput::Elements(n as u64));
+        configure(&mut g, n);
         g.bench_with_input(BenchmarkId::new("scalar_api", n), &ds, |b, ds| {
             b.iter(|| {
                 let mut pass = 0usize;

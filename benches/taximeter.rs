@@ -1,13 +1,16 @@
 //! Taximeter meter-test throughput: `taximeter/evaluate`.
 //!
-//! One test, and 10 000 tests, through [`evaluate_test`] (unit checks, tolerance evaluation,
-//! rounding, clause and result struct), against an in-group baseline: the bare formula loop
-//! `δ = (ind − ref)/ref`, compared with fixed limits, over the same 10 000 readings. The ratio
-//! of the two figures is the cost of the full result.
+//! One test (the latency), and 1 000 / 100 000 / 10 000 000 tests, through [`evaluate_test`]
+//! (unit checks, tolerance evaluation, rounding, clause and result struct), against an
+//! in-group baseline: the bare formula loop `δ = (ind − ref)/ref`, compared with fixed limits,
+//! over the same readings. The ratio of the two figures is the cost of the full result.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+mod common;
+use common::{configure, SIZES};
 use verimeter::taximeter::{evaluate_test, meter_error_pct, MeterTest, TaximeterProfile};
 use verimeter::units::Unit;
 use verimeter::Verdict;
@@ -39,41 +42,42 @@ fn evaluate(c: &mut Criterion) {
         b.iter(|| evaluate_test(&profile, stage, black_box(&one)).unwrap())
     });
 
-    let n = 10_000;
-    let tests = readings(n);
-    group.throughput(Throughput::Elements(n as u64));
-    group.bench_with_input(BenchmarkId::new("evaluate_test", n), &tests, |b, tests| {
-        b.iter(|| {
-            tests
-                .iter()
-                .filter(|t| {
-                    evaluate_test(&profile, stage, t)
-                        .map(|r| r.verdict == Verdict::Pass)
-                        .unwrap_or(false)
-                })
-                .count()
-        })
-    });
-    // Baseline: the bare formula on the same readings, limits −4 % … +1 % fixed.
-    let pairs: Vec<(f64, f64)> = tests
-        .iter()
-        .map(|t| (t.reference * 1000.0, t.indicated * 1000.0))
-        .collect();
-    group.bench_with_input(
-        BenchmarkId::new("baseline_formula", n),
-        &pairs,
-        |b, pairs| {
+    for n in SIZES {
+        let tests = readings(n);
+        configure(&mut group, n);
+        group.bench_with_input(BenchmarkId::new("evaluate_test", n), &tests, |b, tests| {
             b.iter(|| {
-                pairs
+                tests
                     .iter()
-                    .filter(|(r, i)| {
-                        let e = meter_error_pct(*i, *r);
-                        (-4.0..=1.0).contains(&e)
+                    .filter(|t| {
+                        evaluate_test(&profile, stage, t)
+                            .map(|r| r.verdict == Verdict::Pass)
+                            .unwrap_or(false)
                     })
                     .count()
             })
-        },
-    );
+        });
+        // Baseline: the bare formula on the same readings, limits −4 % … +1 % fixed.
+        let pairs: Vec<(f64, f64)> = tests
+            .iter()
+            .map(|t| (t.reference * 1000.0, t.indicated * 1000.0))
+            .collect();
+        group.bench_with_input(
+            BenchmarkId::new("baseline_formula", n),
+            &pairs,
+            |b, pairs| {
+                b.iter(|| {
+                    pairs
+                        .iter()
+                        .filter(|(r, i)| {
+                            let e = meter_error_pct(*i, *r);
+                            (-4.0..=1.0).contains(&e)
+                        })
+                        .count()
+                })
+            },
+        );
+    }
     group.finish();
 }
 

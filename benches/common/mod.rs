@@ -1,0 +1,41 @@
+//! What the benchmark files share: the sizes every group runs at (issue #5: 1 000, 100 000
+//! and 10 000 000 elements, `Throughput::Elements`), the sampling settings that keep the whole
+//! `cargo bench` under 10 minutes on 2 cores, and a deterministic generator.
+
+#![allow(dead_code)] // each bench file uses part of it
+
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, SamplingMode, Throughput};
+
+/// The sizes of every group, in elements.
+pub const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
+
+/// Sets the group's throughput to `n` elements and its sampling for that size: large sizes
+/// take 10 flat samples (one iteration of a scalar path over 10 M elements takes seconds).
+pub fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
+    group.throughput(Throughput::Elements(n as u64));
+    if n >= 1_000_000 {
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        group.warm_up_time(Duration::from_secs(1));
+        group.measurement_time(Duration::from_secs(3));
+    } else {
+        group.sample_size(30);
+        group.sampling_mode(SamplingMode::Auto);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+    }
+}
+
+/// Deterministic uniform numbers in [0, 1) (xorshift64; no `rand` dependency).
+pub fn rng(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
