@@ -106,6 +106,11 @@ pub struct ReportArgs {
     /// The decision rule and the uncertainty it weighs (as on the judging commands).
     #[command(flatten)]
     pub decision: DecisionArgs,
+
+    /// No warnings on stderr (e.g. the header-only warning) and no progress bar; errors are
+    /// still reported. (The bar is drawn only on a terminal, after a second.)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Runs `verimeter report`.
@@ -124,20 +129,24 @@ pub fn run(args: &ReportArgs) -> Result<i32, String> {
         f.display().to_string()
     };
     let (page, exit) = match args.kind {
-        Kind::Dispenser => dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f), |r| {
-            let title = args
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Station report — {file_name}"));
-            Ok((dispenser_page(r, title, &date, &file_name)?, r.exit_code()))
-        })?,
-        Kind::Taximeter => taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f), |r| {
-            let title = args
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Fleet report — {file_name}"));
-            Ok((taximeter_page(r, title, &date, &file_name)?, r.exit_code()))
-        })?,
+        Kind::Dispenser => {
+            dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f, args.quiet), |r| {
+                let title = args
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("Station report — {file_name}"));
+                Ok((dispenser_page(r, title, &date, &file_name)?, r.exit_code()))
+            })?
+        }
+        Kind::Taximeter => {
+            taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f, args.quiet), |r| {
+                let title = args
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("Fleet report — {file_name}"));
+                Ok((taximeter_page(r, title, &date, &file_name)?, r.exit_code()))
+            })?
+        }
     };
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
