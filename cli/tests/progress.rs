@@ -405,7 +405,7 @@ fn the_bar_is_cleared_before_an_error_message() {
 
 /// The bar of a file (bytes of the total, percentage, rate, time left) on a terminal. The
 /// file must take longer than a second to read, so the test generates a log sized for the
-/// build (150 000 rows, 11 MB, in debug builds; 1 M rows, 72 MB, in release): about 6 s in
+/// build (150 000 rows, 11 MB, in debug builds; 1 M rows, 72 MB, in release): about 10 s in
 /// all in a debug build on the 2-core machine, hence ignored by default
 /// (`cargo test -p verimeter-cli --test progress -- --ignored`).
 #[test]
