@@ -208,7 +208,8 @@ pub struct DispenserArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<crate::json_in::InputFormat>,
 
-    /// No warnings on stderr (e.g. the header-only warning); errors are still reported.
+    /// No warnings on stderr (e.g. the header-only warning) and no progress bar; errors are
+    /// still reported. (The bar is drawn only on a terminal, after a second.)
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
@@ -341,6 +342,11 @@ pub struct TaximeterArgs {
     #[arg(long, value_name = "N")]
     pub explain: Option<u64>,
 
+    /// No warnings on stderr (e.g. the header-only warning) and no progress bar; errors are
+    /// still reported. (The bar is drawn only on a terminal, after a second.)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
     /// The CSV file of tests, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -412,6 +418,12 @@ pub struct TripsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// No warnings on stderr (the header-only warning, a profile without a fare tolerance)
+    /// and no progress bar; errors are still reported. (The bar is drawn only on a
+    /// terminal, after a second.)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     /// The CSV trip log, or `-` for standard input.
     #[arg(value_name = "LOG")]

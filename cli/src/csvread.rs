@@ -11,6 +11,8 @@ use std::path::Path;
 
 use verimeter::Error;
 
+use crate::progress::ProgressReader;
+
 /// One record of the file, as read.
 #[derive(Debug)]
 pub struct RawRecord {
@@ -41,15 +43,26 @@ impl RawFile {
 
 /// Runs `read` on the file `path`, or on standard input when `path` is `-`; a failure is a
 /// fatal message naming the file.
+///
+/// This is where every command opens its input, so the progress bar lives here: with
+/// `progress` (see [`crate::progress::wanted`]) the bytes read are shown on stderr for a run
+/// longer than a second — of the file's size for a regular file, as a spinner for standard
+/// input. The bar is cleared before this returns (at the end of the input, or when `read`
+/// stops early), so any message the caller writes next stands alone.
 pub fn with_input<T>(
     path: &Path,
+    progress: bool,
     read: impl FnOnce(&mut dyn Read) -> Result<T, String>,
 ) -> Result<T, String> {
     if path.as_os_str() == "-" {
-        read(&mut io::stdin().lock()).map_err(|e| format!("<stdin>: {e}"))
+        let mut input = ProgressReader::new(io::stdin().lock(), None, progress);
+        read(&mut input).map_err(|e| format!("<stdin>: {e}"))
     } else {
         let f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        read(&mut io::BufReader::new(f)).map_err(|e| format!("{}: {e}", path.display()))
+        // A FIFO or a device has no size to count against: a spinner then.
+        let total = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+        let mut input = io::BufReader::new(ProgressReader::new(f, total, progress));
+        read(&mut input).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 

@@ -397,7 +397,10 @@ fn judge<O: Out>(
         row_tally: Tally::default(),
         out,
     };
-    crate::json_in::stream(&args.file, input_format, &mut sink)?;
+    // The rows stream to stdout unless the table or --explain keeps them (see `run`).
+    let streams = args.explain.is_none() && args.format != Format::Table;
+    let progress = crate::progress::wanted(args.quiet, streams);
+    crate::json_in::stream(&args.file, input_format, progress, &mut sink)?;
     let Judge {
         head,
         nozzles,

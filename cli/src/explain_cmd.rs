@@ -118,6 +118,11 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub decision: DecisionArgs,
 
+    /// No warnings on stderr (e.g. the header-only warning) and no progress bar; errors are
+    /// still reported. (The bar is drawn only on a terminal, after a second.)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
     /// The CSV file, or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -138,6 +143,7 @@ pub fn dispenser_args(
     stage: &Option<String>,
     decision: &DecisionArgs,
     file: &Path,
+    quiet: bool,
 ) -> DispenserArgs {
     DispenserArgs {
         profile: profile
@@ -149,7 +155,7 @@ pub fn dispenser_args(
         decision: decision.clone(),
         explain: None,
         input_format: None,
-        quiet: false,
+        quiet,
         file: file.to_path_buf(),
     }
 }
@@ -161,6 +167,7 @@ pub fn taximeter_args(
     stage: &Option<String>,
     decision: &DecisionArgs,
     file: &Path,
+    quiet: bool,
 ) -> TaximeterArgs {
     TaximeterArgs {
         profile: profile
@@ -171,6 +178,7 @@ pub fn taximeter_args(
         format: Format::Table,
         decision: decision.clone(),
         explain: None,
+        quiet,
         file: file.to_path_buf(),
     }
 }
@@ -185,12 +193,16 @@ pub fn run(args: &ExplainArgs) -> Result<i32, String> {
         args.file.as_path(),
     );
     match args.kind {
-        Kind::Dispenser => dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f), |r| {
-            dispenser(r, f, args.line, args.format)
-        }),
-        Kind::Taximeter => taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f), |r| {
-            taximeter(r, f, args.line, args.format)
-        }),
+        Kind::Dispenser => {
+            dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f, args.quiet), |r| {
+                dispenser(r, f, args.line, args.format)
+            })
+        }
+        Kind::Taximeter => {
+            taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f, args.quiet), |r| {
+                taximeter(r, f, args.line, args.format)
+            })
+        }
     }
 }
 

@@ -64,14 +64,22 @@ const LEAST: &str = "nozzle, test_point, indicated_l, standard_l";
 
 /// Reads the draws of `path` (`-`: standard input) in `format` into `sink`, row by row.
 /// `Err` is a fatal message: an input problem (named after the file) or the sink's own.
-pub fn stream(path: &Path, format: InputFormat, sink: &mut dyn DrawSink) -> Result<(), String> {
+/// `progress`: show the progress bar ([`crate::csvread::with_input`]); a JSON file is read
+/// twice, so its bar runs once per pass; JSON from standard input shows it while it is
+/// read into memory.
+pub fn stream(
+    path: &Path,
+    format: InputFormat,
+    progress: bool,
+    sink: &mut dyn DrawSink,
+) -> Result<(), String> {
     let outcome = match format {
-        InputFormat::Csv => crate::csvread::with_input(path, |r| stream_csv(r, sink)),
+        InputFormat::Csv => crate::csvread::with_input(path, progress, |r| stream_csv(r, sink)),
         InputFormat::Jsonl | InputFormat::Json => {
             let jsonl = format == InputFormat::Jsonl;
             if path.as_os_str() == "-" {
                 let mut data = Vec::new();
-                crate::csvread::with_input(path, |r| {
+                crate::csvread::with_input(path, progress, |r| {
                     r.read_to_end(&mut data)
                         .map(drop)
                         .map_err(|e| format!("cannot read the input: {e}"))
@@ -82,7 +90,7 @@ pub fn stream(path: &Path, format: InputFormat, sink: &mut dyn DrawSink) -> Resu
                 two_passes(jsonl, &mut read, sink)
             } else {
                 let mut read = |f: &mut dyn FnMut(&mut dyn Read) -> Result<Flow, String>| {
-                    crate::csvread::with_input(path, |r| f(r))
+                    crate::csvread::with_input(path, progress, |r| f(r))
                 };
                 two_passes(jsonl, &mut read, sink)
             }

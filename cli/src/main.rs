@@ -15,6 +15,7 @@
 //! - [`trips_cmd`] (with [`trips_in`], [`trips_out`], [`trips_help`]): trip-log fare
 //!   validation.
 //! - [`generate`]: synthetic dispenser and trip logs, streamed.
+//! - [`progress`]: the progress bar on stderr for long runs (bytes of the input read).
 //!
 //! Exit status: 0 all pass (a conditional pass counts as a pass), 1 something fails, fails
 //! conditionally, is incomplete or a row is an error, 2 usage error or unreadable input.
@@ -33,6 +34,7 @@ mod json_out;
 mod jsonl_out;
 mod output;
 mod profiles_cmd;
+mod progress;
 mod report;
 mod tally;
 mod taximeter_cmd;

@@ -381,7 +381,10 @@ fn judge_file<O: Out>(
         row_tally: Tally::default(),
         out,
     };
-    crate::csvread::with_input(&args.file, |r| stream_tests(r, &mut sink))??;
+    // The rows stream to stdout unless the table or --explain keeps them (see `run`).
+    let streams = args.explain.is_none() && matches!(args.format, Format::Csv | Format::Json);
+    let progress = crate::progress::wanted(args.quiet, streams);
+    crate::csvread::with_input(&args.file, progress, |r| stream_tests(r, &mut sink))??;
     let Judge {
         head,
         vehicles,
@@ -392,7 +395,7 @@ fn judge_file<O: Out>(
     } = sink;
     let head = head.ok_or("the input has no header")?;
     drop(index);
-    if row_tally.total == 0 {
+    if row_tally.total == 0 && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
     let ctx = Ctx {

@@ -170,8 +170,11 @@ pub fn run(args: &TripsArgs) -> Result<i32, Fatal> {
         out,
         closed: false,
     };
-    with_input(&args.file, |r| stream_trips(r, &mut sink))??;
-    if sink.counts.rows == 0 {
+    // Csv and json rows stream to stdout; the table is written after the input is read.
+    let streams = matches!(args.format, Format::Csv | Format::Json);
+    let progress = crate::progress::wanted(args.quiet, streams);
+    with_input(&args.file, progress, |r| stream_trips(r, &mut sink))??;
+    if sink.counts.rows == 0 && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
     let Judge {
@@ -320,7 +323,7 @@ fn load_profile(args: &TripsArgs) -> Result<Option<ProfileUse>, Fatal> {
     let p = TaximeterProfile::builtin(id).map_err(|e| e.to_string())?;
     let stage = p.stage(args.stage.as_deref()).map_err(|e| e.to_string())?;
     let fare_tolerance = stage.fare_tolerance().cloned();
-    if fare_tolerance.is_none() {
+    if fare_tolerance.is_none() && !args.quiet {
         eprintln!(
             "verimeter: warning: profile {} stage {} sets no fare tolerance: fares are judged \
              by the exact bounds alone",

@@ -177,6 +177,18 @@ impl LocalDateTime {
         .map_err(|_| fail())
     }
 
+    /// The calendar date: (year, month 1–12, day 1–31), proleptic Gregorian.
+    ///
+    /// ```
+    /// use verimeter::tariff::LocalDateTime;
+    /// let t = LocalDateTime::from_seconds(1_764_547_200)?; // 2025-12-01 00:00:00
+    /// assert_eq!(t.date(), (2025, 12, 1));
+    /// # Ok::<(), verimeter::Error>(())
+    /// ```
+    pub fn date(&self) -> (i32, u8, u8) {
+        (self.year, self.month, self.day)
+    }
+
     /// Seconds since midnight.
     pub fn seconds_of_day(&self) -> u32 {
         u32::from(self.hour) * 3600 + u32::from(self.minute) * 60 + u32::from(self.second)

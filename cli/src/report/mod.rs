@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::ValueEnum;
+use verimeter::tariff::LocalDateTime;
 use verimeter::Verdict;
 
 use crate::args::DecisionArgs;
@@ -106,6 +107,11 @@ pub struct ReportArgs {
     /// The decision rule and the uncertainty it weighs (as on the judging commands).
     #[command(flatten)]
     pub decision: DecisionArgs,
+
+    /// No warnings on stderr (e.g. the header-only warning) and no progress bar; errors are
+    /// still reported. (The bar is drawn only on a terminal, after a second.)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Runs `verimeter report`.
@@ -124,20 +130,24 @@ pub fn run(args: &ReportArgs) -> Result<i32, String> {
         f.display().to_string()
     };
     let (page, exit) = match args.kind {
-        Kind::Dispenser => dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f), |r| {
-            let title = args
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Station report — {file_name}"));
-            Ok((dispenser_page(r, title, &date, &file_name)?, r.exit_code()))
-        })?,
-        Kind::Taximeter => taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f), |r| {
-            let title = args
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("Fleet report — {file_name}"));
-            Ok((taximeter_page(r, title, &date, &file_name)?, r.exit_code()))
-        })?,
+        Kind::Dispenser => {
+            dispenser_cmd::evaluate(&dispenser_args(p, pf, s, d, f, args.quiet), |r| {
+                let title = args
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("Station report — {file_name}"));
+                Ok((dispenser_page(r, title, &date, &file_name)?, r.exit_code()))
+            })?
+        }
+        Kind::Taximeter => {
+            taximeter_cmd::evaluate(&taximeter_args(p, pf, s, d, f, args.quiet), |r| {
+                let title = args
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("Fleet report — {file_name}"));
+                Ok((taximeter_page(r, title, &date, &file_name)?, r.exit_code()))
+            })?
+        }
     };
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
@@ -155,22 +165,21 @@ pub fn run(args: &ReportArgs) -> Result<i32, String> {
     Ok(exit)
 }
 
-/// Today's date, UTC, as YYYY-MM-DD (civil-from-days, proleptic Gregorian calendar).
+/// Today's date, UTC, as YYYY-MM-DD (the library's civil calendar,
+/// [`LocalDateTime::from_seconds`], on the system clock's seconds since 1970 UTC). A clock
+/// before 1970 counts as 1970-01-01, as before.
 fn today_utc() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} (UTC)")
+    match i64::try_from(secs).map(LocalDateTime::from_seconds) {
+        Ok(Ok(t)) => {
+            let (year, month, day) = t.date();
+            format!("{year:04}-{month:02}-{day:02} (UTC)")
+        }
+        // Past the year 9999: no date to print.
+        _ => "date unknown (UTC)".to_string(),
+    }
 }
 
 /// Failing first: fail, conditional-fail, incomplete, conditional-pass, pass.
