@@ -12,11 +12,10 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{code, fixture, stderr, stdout};
+use common::{code, fixture, stderr, stdout, Dir};
 
 /// Longer than the bar's one-second delay.
 const PAUSE: Duration = Duration::from_millis(1300);
@@ -29,28 +28,6 @@ const HEAD: usize = 65_536;
 /// Rows of the generated dispenser logs on standard input: about 470 KB, more than
 /// [`HEAD`] + 256 KiB + a margin.
 const ROWS: usize = 6_500;
-
-/// A fresh directory for this test's files (removed by [`Dir::drop`]).
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("verimeter-progress-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Dir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf-8 path").to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_verimeter")
@@ -118,7 +95,7 @@ fn assert_no_bar(what: &str, text: &[u8]) {
 
 #[test]
 fn no_bar_when_stderr_is_not_a_terminal_even_for_a_long_run() {
-    let dir = Dir::new("pipe");
+    let dir = Dir::new("progress-pipe");
     let (draws, trips) = (dir.path("draws.csv"), dir.path("trips.csv"));
     generate("dispenser", ROWS, &draws);
     generate("trips", 10_000, &trips); // ~460 KB
@@ -173,7 +150,7 @@ fn no_bar_when_stderr_is_not_a_terminal_even_for_a_long_run() {
 
 #[test]
 fn quiet_is_accepted_by_every_command_that_reads_a_log() {
-    let dir = Dir::new("quiet");
+    let dir = Dir::new("progress-quiet");
     let draws = fixture("dispenser", "jjg443-station.csv");
     let taxi = fixture("taximeter", "jjg517-installed.csv");
     let trips = fixture("trips", "beijing-2013.csv");
@@ -203,7 +180,7 @@ fn quiet_is_accepted_by_every_command_that_reads_a_log() {
 
 #[test]
 fn quiet_silences_the_warnings_of_every_command() {
-    let dir = Dir::new("warn");
+    let dir = Dir::new("progress-warn");
     let header_only = |name: &str, header: &str| {
         let p = dir.path(name);
         std::fs::write(&p, format!("{header}\n")).unwrap();
@@ -283,7 +260,7 @@ fn paused_cat(file: &str) -> String {
 #[test]
 fn a_spinner_on_a_terminal_for_standard_input_and_none_with_quiet() {
     let Some(script) = script() else { return };
-    let dir = Dir::new("tty-stdin");
+    let dir = Dir::new("progress-tty-stdin");
     let draws = dir.path("draws.csv");
     generate("dispenser", ROWS, &draws);
     let plain = Command::new(bin())
@@ -372,7 +349,7 @@ fn a_spinner_on_a_terminal_for_standard_input_and_none_with_quiet() {
 #[test]
 fn the_bar_is_cleared_before_an_error_message() {
     let Some(script) = script() else { return };
-    let dir = Dir::new("tty-error");
+    let dir = Dir::new("progress-tty-error");
     // A JSON array that stops being JSON after ~470 KB (and goes on): reading stops at the
     // error, before the end of the input, so the reader is dropped with the bar shown.
     let item = r#"{"nozzle":"N1","test_point":"max","indicated_l":"20.01","standard_l":"20.00"}"#;
@@ -412,7 +389,7 @@ fn the_bar_is_cleared_before_an_error_message() {
 #[ignore = "slow: generates and reads a log for more than a second, twice"]
 fn a_bar_with_the_total_on_a_terminal_for_a_file_and_none_with_quiet() {
     let Some(script) = script() else { return };
-    let dir = Dir::new("tty-file");
+    let dir = Dir::new("progress-tty-file");
     let draws = dir.path("draws.csv");
     let rows = if cfg!(debug_assertions) {
         150_000

@@ -17,37 +17,15 @@ mod common;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use common::Dir;
 use serde_json::Value;
 
 /// The peak RSS allowed for one run on a 100 000-row log: 40 MiB.
 const BOUND_KIB: i64 = 40 * 1024;
 
 const ROWS: usize = 100_000;
-
-/// A fresh directory for this test's files (removed by [`Dir::drop`]).
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("verimeter-streaming-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Dir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().expect("utf-8 path").to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs `verimeter ARGS` with its standard output in the file `out`; returns the exit
 /// status and the peak RSS in KiB.
@@ -146,7 +124,7 @@ fn generate(kind: &str, path: &str) {
 
 #[test]
 fn dispenser_streams_csv_jsonl_and_json_output_in_bounded_memory() {
-    let dir = Dir::new("dispenser");
+    let dir = Dir::new("streaming-dispenser");
     let log = dir.path("log.csv");
     generate("dispenser", &log);
     for format in ["csv", "jsonl", "json"] {
@@ -169,7 +147,7 @@ fn dispenser_streams_csv_jsonl_and_json_output_in_bounded_memory() {
 
 #[test]
 fn dispenser_streams_json_lines_input_in_bounded_memory() {
-    let dir = Dir::new("dispenser-jsonl");
+    let dir = Dir::new("streaming-dispenser-jsonl");
     let log = dir.path("log.csv");
     generate("dispenser", &log);
     // The same rows as JSON Lines objects (all values as strings), written as a stream.
@@ -197,7 +175,7 @@ fn dispenser_streams_json_lines_input_in_bounded_memory() {
 
 #[test]
 fn taximeter_streams_csv_and_json_output_in_bounded_memory() {
-    let dir = Dir::new("taximeter");
+    let dir = Dir::new("streaming-taximeter");
     // 10 000 vehicles × 10 road tests of 2 km, indications 1.900–2.050 km (a few fail
     // JJG 517-2016's −4 % … +1 %), and every 997th row unreadable.
     let input = dir.path("log.csv");
@@ -231,7 +209,7 @@ fn taximeter_streams_csv_and_json_output_in_bounded_memory() {
 
 #[test]
 fn trips_stream_csv_and_json_output_in_bounded_memory() {
-    let dir = Dir::new("trips");
+    let dir = Dir::new("streaming-trips");
     let log = dir.path("trips.csv");
     generate("trips", &log);
     for format in ["csv", "json"] {

@@ -148,3 +148,27 @@ pub fn temp_file(name: &str, text: &str) -> String {
     std::fs::write(&path, text).expect("write temp file");
     path.to_str().expect("utf-8 path").to_string()
 }
+
+/// A fresh temporary directory for one test's files, removed when dropped.
+pub struct Dir(PathBuf);
+
+impl Dir {
+    /// `$TMPDIR/verimeter-<pid>-<name>`, created empty (`name` unique within the test binary).
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("verimeter-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Dir(dir)
+    }
+
+    /// The path of `name` inside the directory.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().expect("utf-8 path").to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
