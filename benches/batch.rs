@@ -164,9 +164,6 @@ fn bench_dispenser(c: &mut Criterion) {
     let batch = DispenserBatch::new(&profile, stage, TestPoint::Max).expect("plan");
     let batch_unrounded = DispenserBatch::new(&profile, &unrounded, TestPoint::Max).expect("plan");
     let portable = batch.clone().with_kernel_path(KernelPath::Portable);
-    let portable_unrounded = batch_unrounded
-        .clone()
-        .with_kernel_path(KernelPath::Portable);
     let petrol = Substance::parse("petrol");
     let beta_fuel = profile.thermal.fuel("petrol").expect("petrol").beta_per_c;
     let beta_can = profile
@@ -195,11 +192,6 @@ fn bench_dispenser(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("columnar_portable", n), &n, |b, _| {
             b.iter(|| portable.evaluate_serial(black_box(&cols), &mut out.view()))
         });
-        group.bench_with_input(
-            BenchmarkId::new("columnar_unrounded_portable", n),
-            &n,
-            |b, _| b.iter(|| portable_unrounded.evaluate_serial(black_box(&cols), &mut out.view())),
-        );
         #[cfg(feature = "parallel")]
         group.bench_with_input(BenchmarkId::new("columnar_parallel", n), &n, |b, _| {
             b.iter(|| batch.evaluate(black_box(&cols), &mut out.view()))
@@ -291,9 +283,6 @@ fn bench_taximeter(c: &mut Criterion) {
     // MID: ±0.2 %, at least 4 m — limits depend on the distance, per-row tolerance path.
     let batch_mid = plan(&mid, mid.stage(None).expect("stage"));
     let portable = batch.clone().with_kernel_path(KernelPath::Portable);
-    let portable_unrounded = batch_unrounded
-        .clone()
-        .with_kernel_path(KernelPath::Portable);
     let mut group = c.benchmark_group("batch/taximeter");
     for n in SIZES {
         configure(&mut group, n);
@@ -312,7 +301,6 @@ fn bench_taximeter(c: &mut Criterion) {
             ("columnar", &batch),
             ("columnar_unrounded", &batch_unrounded),
             ("columnar_portable", &portable),
-            ("columnar_unrounded_portable", &portable_unrounded),
             ("columnar_per_row_tolerance", &batch_mid),
         ] {
             group.bench_with_input(BenchmarkId::new(name, n), &n, |bch, _| {

@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 mod common;
 use common::{configure, SIZES};
@@ -37,7 +37,7 @@ fn evaluate(c: &mut Criterion) {
     let mut group = c.benchmark_group("taximeter/evaluate");
 
     let one = MeterTest::distance(2.000, 1.930, Unit::Kilometre);
-    group.throughput(Throughput::Elements(1));
+    configure(&mut group, 1);
     group.bench_function(BenchmarkId::new("evaluate_test", 1), |b| {
         b.iter(|| evaluate_test(&profile, stage, black_box(&one)).unwrap())
     });
