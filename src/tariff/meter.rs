@@ -564,6 +564,27 @@ impl<'a> StepPlan<'a> {
     }
 }
 
+impl StepPlan<'_> {
+    /// True when prices depend on the time of day: [`Steps::advance`] then splits pieces at
+    /// window edges.
+    pub(crate) fn is_timed(&self) -> bool {
+        self.timed
+    }
+
+    /// The same plan without the edge search of [`Steps::advance`]. For a hire that no
+    /// window edge falls inside, the search finds no edge before the end of any piece
+    /// (`edge < now + rem_t` is false), so it leaves every piece whole and changes no
+    /// counter: this plan then does the same `f64` operations on the same values, minus the
+    /// search. [`FareBatch`](crate::batch::fare::FareBatch) uses it only for such hires.
+    pub(crate) fn without_window_edges(&self) -> Self {
+        Self {
+            timed: false,
+            edges: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// Where charged steps go: the scalar engine's [`FareLine`]s, or the batch's integer sums.
 /// Each call carries the state at the start of the piece that charges the steps (`t` s and
 /// `d` m since the hire began), which selects the prices in force; `n` is never 0.
