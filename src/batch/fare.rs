@@ -63,7 +63,7 @@ use super::{VERDICT_FAIL, VERDICT_INVALID, VERDICT_PASS};
 use crate::error::{Error, Result};
 use crate::money::RoundingMode;
 use crate::tariff::{
-    allowance, allowance_money, check_fare, fare_for_summary, percent_of, summary_inputs,
+    allowance, allowance_money, check_fare, day_of, fare_for_summary, percent_of, summary_inputs,
     AppliesTo, LocalDateTime, Rate, Scenario, StepPlan, StepSink, Steps, Tariff, TripSummary,
     Window, MAX_HIRE_S,
 };
@@ -685,6 +685,27 @@ impl<'t> FareBatch<'t> {
         self.rates.get(index).is_some_and(|r| r.prices.is_some())
     }
 
+    /// True when row `i` of `cols` is priced by the closed form (a hire that no window edge
+    /// falls inside, see `docs/fare-batch.md`); otherwise it is metered stepwise. Both give
+    /// the scalar answer; this tells which way a row goes (for tests and for reading
+    /// benchmark figures). False for an out-of-range `i`.
+    pub fn takes_closed_form(&self, cols: &FareColumns<'_>, i: usize) -> bool {
+        if i >= cols.len() || cols.check().is_err() {
+            return false;
+        }
+        let w = cols.waiting_s.map(|w| w[i]);
+        self.rates.get(cols.rate_of(i)).is_some_and(|plan| {
+            self.closed_form(
+                plan,
+                cols.start_s[i],
+                cols.distance_m[i],
+                cols.duration_s[i],
+                w,
+            )
+            .is_some()
+        })
+    }
+
     /// An amount in minor units as a decimal (e.g. 3000 → 30.00).
     pub fn to_decimal(&self, minor: i64) -> Decimal {
         Decimal::new(minor, self.minor_scale)
@@ -1052,11 +1073,16 @@ impl<'t> FareBatch<'t> {
             p,
             rate: plan.rate,
             windows: &self.tariff.windows,
+            table: self.segments.as_ref().zip(plan.by_segment.as_deref()),
             start_abs,
             raw: 0,
             slow: false,
         };
-        sink.raw = p.flag_at(&self.tariff.windows, start_abs + 0.0);
+        let at_start = sink.at(start_abs + 0.0);
+        sink.raw = match at_start {
+            Some(sp) => sp.flag,
+            None => p.flag_at(&self.tariff.windows, start_abs + 0.0),
+        };
         let scenario = if w.is_some() {
             Scenario::MovingIsFast
         } else {
@@ -1087,7 +1113,11 @@ impl<'t> FareBatch<'t> {
                 }
             }
         };
-        let fare = metered + p.extras_at(&self.tariff.windows, start_abs + 0.0);
+        let fare = metered
+            + match at_start {
+                Some(sp) => sp.extras,
+                None => p.extras_at(&self.tariff.windows, start_abs + 0.0),
+            };
         match self.to_minor(fare) {
             Some(q) => Ok(q),
             None => self.scalar_row(cols, i),
@@ -1307,9 +1337,32 @@ struct Sums<'a> {
     p: &'a Prices,
     rate: &'a Rate,
     windows: &'a [crate::tariff::Window],
+    /// The day segments and the rate's prices by (weekday, segment), when available.
+    table: Option<(&'a DaySegments, &'a [SegPrices])>,
     start_abs: f64,
     raw: i128,
     slow: bool,
+}
+
+impl<'a> Sums<'a> {
+    /// The prices in force at `abs` from the (weekday, segment) table: `Window::contains`
+    /// takes the day `day_of(abs)` and the second of the day `abs − day × 86 400`; every
+    /// window is open or closed throughout a segment of a day of a given weekday, so the
+    /// table's look-up at the segment's first second gives the same answers. `None`
+    /// (look the windows up one by one) without a table or when the second of the day is
+    /// not in [0, 86 400) or the day not within ±2^40.
+    #[inline(always)]
+    fn at(&self, abs: f64) -> Option<&'a SegPrices> {
+        let (segments, table) = self.table?;
+        let day = day_of(abs);
+        let sod = abs - day * DAY_S as f64;
+        if !((0.0..DAY_S as f64).contains(&sod) && day.abs() <= (1u64 << 40) as f64) {
+            return None;
+        }
+        let j = usize::from(segments.by_minute[(sod as u32 / 60) as usize]);
+        let weekday = (day as i64 + 3).rem_euclid(7) as usize;
+        table.get(weekday * segments.count() + j)
+    }
 }
 
 impl Sums<'_> {
@@ -1431,8 +1484,11 @@ impl StepSink for Sums<'_> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        let unit = self.p.distance_at(self.windows, self.start_abs + t)
-            + band_price(&self.p.band, self.rate, d);
+        let abs = self.start_abs + t;
+        let unit = match self.at(abs) {
+            Some(sp) => sp.distance,
+            None => self.p.distance_at(self.windows, abs),
+        } + band_price(&self.p.band, self.rate, d);
         self.raw += n * unit;
         Ok(())
     }
@@ -1441,7 +1497,11 @@ impl StepSink for Sums<'_> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        self.raw += n * self.p.time_at(self.windows, self.start_abs + t);
+        let abs = self.start_abs + t;
+        self.raw += n * match self.at(abs) {
+            Some(sp) => sp.time,
+            None => self.p.time_at(self.windows, abs),
+        };
         Ok(())
     }
 
@@ -1449,7 +1509,11 @@ impl StepSink for Sums<'_> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        self.raw += n * self.p.waiting_at(self.windows, self.start_abs + t);
+        let abs = self.start_abs + t;
+        self.raw += n * match self.at(abs) {
+            Some(sp) => sp.waiting,
+            None => self.p.waiting_at(self.windows, abs),
+        };
         Ok(())
     }
 }

@@ -681,6 +681,7 @@ impl Steps {
     /// each passes every check of `run` (d is finite and ≥ 0; 0 ≤ t − w ≤ t ≤ MAX_HIRE_S as
     /// 0 ≤ w ≤ t), so only the advances remain, with the same operands as in `run`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn run_summary<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,
@@ -705,6 +706,7 @@ impl Steps {
     }
 
     /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
+    #[inline(always)]
     fn advance<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,
@@ -766,6 +768,7 @@ impl Steps {
 
     /// Adds one piece of constant speed and constant prices to the counters and charges the
     /// steps it completes (or begins).
+    #[inline(always)]
     fn accrue<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,
