@@ -1616,7 +1616,16 @@ mod tests {
         ds.extend((0..200).map(|_| (next() % (1 << 32)).max(1) as i64));
         for d in ds {
             let div = Divisor::new(d);
-            let mut ns: Vec<i64> = vec![0, 1, d - 1, d, d + 1, u32::MAX as i64, 1 << 32, i64::MAX];
+            let mut ns: Vec<i64> = vec![
+                0,
+                1,
+                d - 1,
+                d,
+                d.saturating_add(1),
+                u32::MAX as i64,
+                1 << 32,
+                i64::MAX,
+            ];
             ns.extend((0..2_000).map(|_| (next() % (1 << 32)) as i64));
             ns.extend((0..200).map(|_| (next() >> 1) as i64));
             for n in ns.into_iter().filter(|n| *n >= 0) {
