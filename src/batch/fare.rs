@@ -89,6 +89,9 @@ const MAX_FAST_STEPS: u64 = 1 << 40;
 /// scalar engine, so that the decimal quotient of the scalar rounding is exact (≤ 28 digits).
 const MAX_FAST_RAW: i128 = 1_000_000_000_000_000_000;
 
+/// Rows per chunk of a serial run (closed-form rows first, then the stepwise ones).
+const CHUNK_ROWS: usize = 256;
+
 /// Wall-clock seconds in a day.
 const DAY_S: i64 = 86_400;
 
@@ -853,28 +856,61 @@ impl<'t> FareBatch<'t> {
             mut verdict,
             mut difference,
         } = out;
-        for i in 0..cols.len() {
-            let (f, mut code) = match self.fare_row(cols, i) {
-                Ok(f) => (f, 0),
-                Err(e) => (FARE_INVALID, e.code()),
-            };
-            fare[i] = f;
+        let n = cols.len();
+        // Rows in chunks: first every closed-form row, then the others stepwise, then the
+        // checks. Each row's answer does not depend on the order (the allowance cache only
+        // saves work); grouping the two paths keeps their branches predictable.
+        let mut pending = [0u16; CHUNK_ROWS];
+        for c0 in (0..n).step_by(CHUNK_ROWS) {
+            let c1 = (c0 + CHUNK_ROWS).min(n);
+            let mut np = 0;
+            for i in c0..c1 {
+                let w = cols.waiting_s.map(|w| w[i]);
+                let closed = self.rates.get(cols.rate_of(i)).and_then(|plan| {
+                    self.closed_form(
+                        plan,
+                        cols.start_s[i],
+                        cols.distance_m[i],
+                        cols.duration_s[i],
+                        w,
+                    )
+                });
+                match closed {
+                    Some(f) => {
+                        fare[i] = f;
+                        error_code[i] = 0;
+                    }
+                    None => {
+                        pending[np] = (i - c0) as u16;
+                        np += 1;
+                    }
+                }
+            }
+            for &k in &pending[..np] {
+                let i = c0 + usize::from(k);
+                (fare[i], error_code[i]) = match self.stepwise_row(cols, i) {
+                    Ok(f) => (f, 0),
+                    Err(e) => (FARE_INVALID, e.code()),
+                };
+            }
             if let (Some(ind), Some(tol), Some(v), Some(dif)) = (
                 cols.indicated,
                 self.tolerance,
                 verdict.as_deref_mut(),
                 difference.as_deref_mut(),
             ) {
-                let (vc, dc, ec) = if code != 0 {
-                    (VERDICT_INVALID, FARE_INVALID, code)
-                } else {
-                    self.check_row(&mut cache, tol, cols.rate_of(i), f, ind[i])
-                };
-                v[i] = vc;
-                dif[i] = dc;
-                code = ec;
+                for i in c0..c1 {
+                    let code = error_code[i];
+                    let (vc, dc, ec) = if code != 0 {
+                        (VERDICT_INVALID, FARE_INVALID, code)
+                    } else {
+                        self.check_row(&mut cache, tol, cols.rate_of(i), fare[i], ind[i])
+                    };
+                    v[i] = vc;
+                    dif[i] = dc;
+                    error_code[i] = ec;
+                }
             }
-            error_code[i] = code;
         }
     }
 
@@ -937,25 +973,6 @@ impl<'t> FareBatch<'t> {
             under: minor(limits.under),
             over: minor(limits.over),
         }
-    }
-
-    /// The fare of row `i`, minor units: by the closed form where it applies, otherwise
-    /// stepwise.
-    #[inline]
-    fn fare_row(&self, cols: &FareColumns<'_>, i: usize) -> std::result::Result<i64, FareRowError> {
-        let w = cols.waiting_s.map(|w| w[i]);
-        if let Some(plan) = self.rates.get(cols.rate_of(i)) {
-            if let Some(f) = self.closed_form(
-                plan,
-                cols.start_s[i],
-                cols.distance_m[i],
-                cols.duration_s[i],
-                w,
-            ) {
-                return Ok(f);
-            }
-        }
-        self.stepwise_row(cols, i)
     }
 
     /// The fare of a valid hire that no window edge falls inside, or `None` (the row then
