@@ -14,7 +14,11 @@
 //! engine's own step counter (`Steps::advance`, the code behind [`fare_for_summary`], via
 //! `Steps::run_summary`, which skips only sample checks a checked summary always passes):
 //! the same `f64` operations on the same values, so the same pieces (split at window edges
-//! and long-distance thresholds), the same step counts and the same window look-ups. Only
+//! and long-distance thresholds), the same step counts and the same window look-ups.
+//! Hires that no window edge falls inside (most of them: edges are hours apart) take the
+//! *closed form*: the same counter without the edge search, which would find nothing, and
+//! the prices of their (weekday, segment of the day) from a table made once per batch
+//! ([`FareBatch::takes_closed_form`] tells which rows). Only
 //! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
 //! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
 //! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
@@ -122,7 +126,7 @@ pub enum FareRowError {
     DurationNotFinite = 4,
     /// [`Error::Negative`] `duration_s`.
     DurationNegative = 5,
-    /// [`Error::OutOfScope`] `duration_s` (above [`MAX_HIRE_S`](crate::tariff::MAX_HIRE_S)).
+    /// [`Error::OutOfScope`] `duration_s` (above [`MAX_HIRE_S`]).
     DurationOutOfScope = 6,
     /// [`Error::NotFinite`] `waiting_s`.
     WaitingNotFinite = 7,
