@@ -246,9 +246,14 @@ fn columns<'a>(d: &'a Data, indicated: &'a [i64]) -> FareColumns<'a> {
 
 /// Every row of the batch equals the scalar API's answer for the same trip.
 fn compare_with_scalar(tariff: &Tariff, seed: u64, n: usize, with_waiting: bool) {
+    compare_data(tariff, seed, data(tariff, seed, n, with_waiting));
+}
+
+/// Compares every row of `d` with the scalar API; returns how many rows took the closed form.
+fn compare_data(tariff: &Tariff, seed: u64, mut d: Data) -> usize {
+    let n = d.distance.len();
     let tol = mid_fare_tolerance();
     let batch = FareBatch::new(tariff).unwrap().with_tolerance(&tol);
-    let mut d = data(tariff, seed, n, with_waiting);
     let mut cols0 = columns(&d, &d.indicated);
     cols0.indicated = None;
     // First pass without a check, to aim half the indicated fares at the expected fare.
@@ -270,6 +275,9 @@ fn compare_with_scalar(tariff: &Tariff, seed: u64, n: usize, with_waiting: bool)
     let cols = columns(&d, &d.indicated);
     let mut out = Out::new(n);
     batch.evaluate_serial(&cols, &mut out.view()).unwrap();
+    let closed = (0..n)
+        .filter(|&i| batch.takes_closed_form(&cols, i))
+        .count();
     let scale = batch.minor_scale();
     for i in 0..n {
         let ctx = format!(
@@ -349,6 +357,173 @@ fn compare_with_scalar(tariff: &Tariff, seed: u64, n: usize, with_waiting: bool)
             }
         }
     }
+    closed
+}
+
+/// The bounds of the day segments of a tariff: 0, every window edge, 86 400 (seconds of the
+/// day).
+fn day_bounds(tariff: &Tariff) -> Vec<i64> {
+    let mut b: Vec<i64> = tariff
+        .windows
+        .iter()
+        .flat_map(|w| {
+            w.spans
+                .iter()
+                .flat_map(|s| [s.from.seconds(), s.to.seconds()])
+        })
+        .map(i64::from)
+        .chain([0, 86_400])
+        .collect();
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+fn up(x: f64) -> f64 {
+    f64::from_bits(x.to_bits() + 1)
+}
+
+fn down(x: f64) -> f64 {
+    if x > 0.0 {
+        f64::from_bits(x.to_bits() - 1)
+    } else {
+        x
+    }
+}
+
+/// Trips on the edges of the closed form, every rate of `tariff`: starts on, 1 s before and
+/// 1 s after every window edge and midnight of every weekday (and 30 min, 1 min before);
+/// durations ending exactly 1 s before the next edge (the last closed-form end), an ulp
+/// either side of that, half a second before the edge, on the edge, an ulp and 1 s past it,
+/// and zero; distances 0, −0, the 15 km threshold and an ulp or 10⁻⁹ m either side, the
+/// 3 km cover plus whole steps, long trips, and the waiting and crossover speeds exactly;
+/// the first closed-form start (1970-01-03) and the last valid start.
+fn edge_data(tariff: &Tariff, with_waiting: bool) -> Data {
+    let bounds = day_bounds(tariff);
+    let day0 = secs("2019-03-04 00:00:00"); // a Monday
+    let mut starts: Vec<i64> = Vec::new();
+    for day in 0..7 {
+        for b in &bounds {
+            let e = day0 + 86_400 * day + b;
+            starts.extend([e - 1800, e - 60, e - 1, e, e + 1]);
+        }
+    }
+    starts.extend([
+        2 * 86_400 - 1,
+        2 * 86_400,
+        2 * 86_400 + 1,
+        secs("9999-12-31 23:59:59"),
+        secs("9999-12-31 23:00:00"),
+    ]);
+    let v_wait = 12.0 / 3.6;
+    let v_nyc = 12.0 * METRES_PER_MILE / 3600.0;
+    let mut d = Data {
+        distance: Vec::new(),
+        duration: Vec::new(),
+        waiting: with_waiting.then(Vec::new),
+        start: Vec::new(),
+        rate: Vec::new(),
+        indicated: Vec::new(),
+    };
+    let mut k = 0usize;
+    for &s in &starts {
+        let sod = s.rem_euclid(86_400);
+        let next = bounds.iter().copied().find(|&b| b > sod).unwrap_or(86_400);
+        let left = (next - sod) as f64; // seconds to the next edge
+        let last = left - 1.0;
+        for t in [
+            last,
+            up(last),
+            down(last),
+            left - 0.5,
+            left,
+            up(left),
+            down(left),
+            left + 1.0,
+            0.0,
+            900.0,
+        ] {
+            for dist in [
+                0.0,
+                -0.0,
+                15_000.0,
+                up(15_000.0),
+                down(15_000.0),
+                15_000.0 + 1e-9,
+                15_000.0 - 1e-9,
+                3_000.0 + 500.0 * (k % 30) as f64,
+                25_000.0,
+                v_wait * t,
+                up(v_wait * t),
+                down(v_wait * t),
+                v_nyc * t,
+                down(v_nyc * t),
+            ] {
+                k += 1;
+                d.distance.push(dist);
+                d.duration.push(t);
+                d.start.push(s);
+                d.rate.push((k % tariff.rates.len()) as u16);
+                d.indicated.push(0);
+                if let Some(w) = d.waiting.as_mut() {
+                    w.push(match k % 5 {
+                        0 => 0.0,
+                        1 => t,
+                        2 => t * 0.5,
+                        3 => t.min(300.0),
+                        _ => t.min(240.0),
+                    });
+                }
+            }
+        }
+    }
+    d
+}
+
+#[test]
+fn closed_form_edges_equal_scalar() {
+    for id in BUILTIN_TARIFFS {
+        let t = Tariff::builtin(id).unwrap();
+        for with_waiting in [false, true] {
+            let d = edge_data(&t, with_waiting);
+            let n = d.distance.len();
+            let closed = compare_data(&t, 99, d);
+            // Both ways are exercised on the edges.
+            assert!(
+                closed > n / 10 && closed < n,
+                "{id}: {closed} of {n} rows closed-form"
+            );
+        }
+    }
+}
+
+#[test]
+fn closed_form_ends_one_second_before_an_edge() {
+    let t = Tariff::builtin("beijing-2013").unwrap();
+    let b = FareBatch::new(&t).unwrap();
+    let s = [secs("2019-03-06 10:00:00")];
+    // 10:00 … 16:59:59 is inside the day segment 09:00–17:00; a hair more is not.
+    for (dur, closed) in [
+        (7.0 * 3600.0 - 1.0, true),
+        (up(7.0 * 3600.0 - 1.0), false),
+        (7.0 * 3600.0, false),
+        (0.0, true),
+    ] {
+        let dur = [dur];
+        let cols = FareColumns::new(&[10_000.0], &dur, &s, Rates::Same(0));
+        assert_eq!(b.takes_closed_form(&cols, 0), closed, "{dur:?}");
+    }
+    // Before 1970-01-03 the stepwise way; invalid rows never take the closed form.
+    let early = [2 * 86_400 - 1];
+    let cols = FareColumns::new(&[1_000.0], &[60.0], &early, Rates::Same(0));
+    assert!(!b.takes_closed_form(&cols, 0));
+    let cols = FareColumns::new(&[f64::NAN], &[60.0], &s, Rates::Same(0));
+    assert!(!b.takes_closed_form(&cols, 0));
+    // NYC's prices do not depend on the time of day during a hire: any valid duration.
+    let nyc = Tariff::builtin("nyc-yellow-2019").unwrap();
+    let b = FareBatch::new(&nyc).unwrap();
+    let cols = FareColumns::new(&[10_000.0], &[86_400.0], &s, Rates::Same(0));
+    assert!(b.takes_closed_form(&cols, 0));
 }
 
 proptest! {

@@ -14,7 +14,11 @@
 //! engine's own step counter (`Steps::advance`, the code behind [`fare_for_summary`], via
 //! `Steps::run_summary`, which skips only sample checks a checked summary always passes):
 //! the same `f64` operations on the same values, so the same pieces (split at window edges
-//! and long-distance thresholds), the same step counts and the same window look-ups. Only
+//! and long-distance thresholds), the same step counts and the same window look-ups.
+//! Hires that no window edge falls inside (most of them: edges are hours apart) take the
+//! *closed form*: the same counter without the edge search, which would find nothing, and
+//! the prices of their (weekday, segment of the day) from a table made once per batch
+//! ([`FareBatch::takes_closed_form`] tells which rows). Only
 //! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
 //! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
 //! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
@@ -63,8 +67,9 @@ use super::{VERDICT_FAIL, VERDICT_INVALID, VERDICT_PASS};
 use crate::error::{Error, Result};
 use crate::money::RoundingMode;
 use crate::tariff::{
-    allowance, allowance_money, check_fare, fare_for_summary, percent_of, summary_inputs,
+    allowance, allowance_money, check_fare, day_of, fare_for_summary, percent_of, summary_inputs,
     AppliesTo, LocalDateTime, Rate, Scenario, StepPlan, StepSink, Steps, Tariff, TripSummary,
+    Window, MAX_HIRE_S,
 };
 use crate::tolerance::Tolerance;
 
@@ -88,6 +93,19 @@ const MAX_FAST_STEPS: u64 = 1 << 40;
 /// scalar engine, so that the decimal quotient of the scalar rounding is exact (≤ 28 digits).
 const MAX_FAST_RAW: i128 = 1_000_000_000_000_000_000;
 
+/// Rows per chunk of a serial run (closed-form rows first, then the stepwise ones).
+const CHUNK_ROWS: usize = 256;
+
+/// Wall-clock seconds in a day.
+const DAY_S: i64 = 86_400;
+
+/// The earliest start the closed-form path takes (1970-01-03 00:00:00; it ends with the
+/// valid starts, 9999-12-31 23:59:59 < 2^38 s): other rows take the stepwise path. From it
+/// on every instant of a hire that stays inside one day segment is positive, its day is
+/// `⌊abs / 86 400⌋` with no rounding doubt and its second of the day `abs − day × 86 400` is
+/// exact (Sterbenz), as the scalar window look-ups compute them.
+const CLOSED_FORM_FIRST_START: i64 = 2 * DAY_S;
+
 /// Why a row has no fare or no check: one code per scalar error (variant and field), in the
 /// order the scalar API checks them. 0 in [`FareOutput::error_code`] means no error.
 ///
@@ -108,7 +126,7 @@ pub enum FareRowError {
     DurationNotFinite = 4,
     /// [`Error::Negative`] `duration_s`.
     DurationNegative = 5,
-    /// [`Error::OutOfScope`] `duration_s` (above [`MAX_HIRE_S`](crate::tariff::MAX_HIRE_S)).
+    /// [`Error::OutOfScope`] `duration_s` (above [`MAX_HIRE_S`]).
     DurationOutOfScope = 6,
     /// [`Error::NotFinite`] `waiting_s`.
     WaitingNotFinite = 7,
@@ -420,16 +438,113 @@ struct Prices {
     extras: Vec<(Option<usize>, i128)>,
     /// The display step; `None` when its quotients need not be terminating decimals (the
     /// rounding is then done by the scalar `Rounding::apply`).
-    step: Option<i64>,
+    step: Option<Divisor>,
     mode: RoundingMode,
 }
 
 #[derive(Debug, Clone)]
 struct RatePlan<'t> {
     steps: StepPlan<'t>,
+    /// `steps` without the edge search, for hires inside one day segment (the closed form).
+    untimed: StepPlan<'t>,
     rate: &'t Rate,
     /// `None`: every row of this rate is computed by the scalar engine.
     prices: Option<Prices>,
+    /// The prices in force in each (weekday, day segment), index `weekday × segments +
+    /// segment`; `None`: the closed form is off for this rate.
+    by_segment: Option<Vec<SegPrices>>,
+}
+
+/// The unit prices in force anywhere inside one day segment of one weekday (each the
+/// [`Prices`] selection at an instant of that segment, so the same windows decide).
+#[derive(Debug, Clone, Copy)]
+struct SegPrices {
+    /// The flag fall (or flat fare) of a hire starting in the segment.
+    flag: i128,
+    /// The extras the meter adds to a hire starting in the segment.
+    extras: i128,
+    /// A distance step (the base price and the window surcharges; the long-distance band is
+    /// added by distance).
+    distance: i128,
+    /// A time step.
+    time: i128,
+    /// A waiting step.
+    waiting: i128,
+}
+
+/// The day cut at every window edge of the tariff: no window opens or closes inside a
+/// segment, so on a given weekday every window look-up inside a segment has one answer.
+#[derive(Debug, Clone)]
+struct DaySegments {
+    /// 0, every span edge of every window, 86 400; sorted, once each. Segment j is
+    /// `bounds[j] .. bounds[j + 1]` (seconds of the day).
+    bounds: Vec<u32>,
+    /// The segment of each minute of the day (span edges are whole minutes: a
+    /// [`ClockTime`](crate::tariff::ClockTime) is `HH:MM`).
+    by_minute: Vec<u8>,
+}
+
+impl DaySegments {
+    /// `None` when an edge is not a whole minute or there are more than 255 segments.
+    fn new(windows: &[Window]) -> Option<Self> {
+        let mut bounds: Vec<u32> = windows
+            .iter()
+            .flat_map(|w| {
+                w.spans
+                    .iter()
+                    .flat_map(|s| [s.from.seconds(), s.to.seconds()])
+            })
+            .chain([0, DAY_S as u32])
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        if bounds.iter().any(|b| b % 60 != 0) || bounds.len() > 256 {
+            return None;
+        }
+        let by_minute = (0..1440u32)
+            .map(|m| (bounds.partition_point(|&b| b <= m * 60) - 1) as u8)
+            .collect();
+        Some(Self { bounds, by_minute })
+    }
+
+    fn count(&self) -> usize {
+        self.bounds.len() - 1
+    }
+}
+
+/// Division of `u32`-sized numbers by a divisor fixed per batch, by one multiplication:
+/// q = ⌊M·n / 2^64⌋ with M = ⌊(2^64 − 1) / d⌋ + 1 = ⌈2^64 / d⌉ is exact for every
+/// 0 ≤ n < 2^32 and 2 ≤ d < 2^32 (Lemire, Kaser & Kurz, "Faster remainder by direct
+/// computation", 2019, Theorem 1 with N = 32, F = 64). Other operands: hardware division.
+#[derive(Debug, Clone, Copy)]
+struct Divisor {
+    d: i64,
+    m: u64,
+}
+
+impl Divisor {
+    fn new(d: i64) -> Self {
+        let m = match u64::try_from(d) {
+            Ok(du) if (2..1 << 32).contains(&du) => u64::MAX / du + 1,
+            _ => 0,
+        };
+        Self { d, m }
+    }
+
+    /// (a div d, a mod d) for a ≥ 0, d > 0.
+    #[inline(always)]
+    fn div_rem(self, a: i64) -> (i64, i64) {
+        if self.d == 1 {
+            return (a, 0);
+        }
+        if self.m != 0 {
+            if let Ok(n) = u32::try_from(a) {
+                let q = ((u128::from(self.m) * u128::from(n)) >> 64) as i64;
+                return (q, a - q * self.d);
+            }
+        }
+        (a.div_euclid(self.d), a.rem_euclid(self.d))
+    }
 }
 
 /// A plan for computing (and checking) the fares of batches of trip summaries under one
@@ -442,8 +557,10 @@ pub struct FareBatch<'t> {
     price_scale: u32,
     minor_scale: u32,
     /// 10^(price_scale − minor_scale): price units per minor unit.
-    minor_div: i64,
+    minor_div: Divisor,
     start_range: (i64, i64),
+    /// The day segments of the closed form; `None`: the closed form is off.
+    segments: Option<DaySegments>,
 }
 
 fn scale_of(x: Decimal) -> u32 {
@@ -494,22 +611,33 @@ impl<'t> FareBatch<'t> {
             .map(|m| scale_of(*m))
             .fold(minor, u32::max)
             .min(MAX_PRICE_SCALE + 1);
+        let segments = DaySegments::new(&tariff.windows);
         let rates = tariff
             .rates
             .iter()
             .zip(&waiting_prices)
-            .map(|(r, wp)| RatePlan {
-                steps: StepPlan::new(tariff, r),
-                rate: r,
+            .map(|(r, wp)| {
+                let steps = StepPlan::new(tariff, r);
                 // A rate the scalar API cannot find by its own code (a code with spaces
                 // around it) is left to the scalar engine, which reports that error.
-                prices: if price_scale <= MAX_PRICE_SCALE
+                let prices = if price_scale <= MAX_PRICE_SCALE
                     && tariff.rate(&r.code).is_ok_and(|x| std::ptr::eq(x, r))
                 {
                     prices(tariff, r, wp, price_scale)
                 } else {
                     None
-                },
+                };
+                let by_segment = match (&prices, &segments) {
+                    (Some(p), Some(seg)) => Some(segment_prices(p, &tariff.windows, seg)),
+                    _ => None,
+                };
+                RatePlan {
+                    untimed: steps.without_window_edges(),
+                    steps,
+                    rate: r,
+                    prices,
+                    by_segment,
+                }
             })
             .collect();
         if minor > MAX_PRICE_SCALE {
@@ -529,8 +657,9 @@ impl<'t> FareBatch<'t> {
             tolerance: None,
             price_scale,
             minor_scale: minor,
-            minor_div: 10i64.pow(price_scale.min(MAX_PRICE_SCALE) - minor),
+            minor_div: Divisor::new(10i64.pow(price_scale.min(MAX_PRICE_SCALE) - minor)),
             start_range: (lo, hi),
+            segments,
         })
     }
 
@@ -561,6 +690,27 @@ impl<'t> FareBatch<'t> {
     /// rows is computed by [`fare_for_summary`].
     pub fn is_fast(&self, index: usize) -> bool {
         self.rates.get(index).is_some_and(|r| r.prices.is_some())
+    }
+
+    /// True when row `i` of `cols` is priced by the closed form (a hire that no window edge
+    /// falls inside, see `docs/fare-batch.md`); otherwise it is metered stepwise. Both give
+    /// the scalar answer; this tells which way a row goes (for tests and for reading
+    /// benchmark figures). False for an out-of-range `i`.
+    pub fn takes_closed_form(&self, cols: &FareColumns<'_>, i: usize) -> bool {
+        if i >= cols.len() || cols.check().is_err() {
+            return false;
+        }
+        let w = cols.waiting_s.map(|w| w[i]);
+        self.rates.get(cols.rate_of(i)).is_some_and(|plan| {
+            self.closed_form(
+                plan,
+                cols.start_s[i],
+                cols.distance_m[i],
+                cols.duration_s[i],
+                w,
+            )
+            .is_some()
+        })
     }
 
     /// An amount in minor units as a decimal (e.g. 3000 → 30.00).
@@ -710,28 +860,61 @@ impl<'t> FareBatch<'t> {
             mut verdict,
             mut difference,
         } = out;
-        for i in 0..cols.len() {
-            let (f, mut code) = match self.fare_row(cols, i) {
-                Ok(f) => (f, 0),
-                Err(e) => (FARE_INVALID, e.code()),
-            };
-            fare[i] = f;
+        let n = cols.len();
+        // Rows in chunks: first every closed-form row, then the others stepwise, then the
+        // checks. Each row's answer does not depend on the order (the allowance cache only
+        // saves work); grouping the two paths keeps their branches predictable.
+        let mut pending = [0u16; CHUNK_ROWS];
+        for c0 in (0..n).step_by(CHUNK_ROWS) {
+            let c1 = (c0 + CHUNK_ROWS).min(n);
+            let mut np = 0;
+            for i in c0..c1 {
+                let w = cols.waiting_s.map(|w| w[i]);
+                let closed = self.rates.get(cols.rate_of(i)).and_then(|plan| {
+                    self.closed_form(
+                        plan,
+                        cols.start_s[i],
+                        cols.distance_m[i],
+                        cols.duration_s[i],
+                        w,
+                    )
+                });
+                match closed {
+                    Some(f) => {
+                        fare[i] = f;
+                        error_code[i] = 0;
+                    }
+                    None => {
+                        pending[np] = (i - c0) as u16;
+                        np += 1;
+                    }
+                }
+            }
+            for &k in &pending[..np] {
+                let i = c0 + usize::from(k);
+                (fare[i], error_code[i]) = match self.stepwise_row(cols, i) {
+                    Ok(f) => (f, 0),
+                    Err(e) => (FARE_INVALID, e.code()),
+                };
+            }
             if let (Some(ind), Some(tol), Some(v), Some(dif)) = (
                 cols.indicated,
                 self.tolerance,
                 verdict.as_deref_mut(),
                 difference.as_deref_mut(),
             ) {
-                let (vc, dc, ec) = if code != 0 {
-                    (VERDICT_INVALID, FARE_INVALID, code)
-                } else {
-                    self.check_row(&mut cache, tol, cols.rate_of(i), f, ind[i])
-                };
-                v[i] = vc;
-                dif[i] = dc;
-                code = ec;
+                for i in c0..c1 {
+                    let code = error_code[i];
+                    let (vc, dc, ec) = if code != 0 {
+                        (VERDICT_INVALID, FARE_INVALID, code)
+                    } else {
+                        self.check_row(&mut cache, tol, cols.rate_of(i), fare[i], ind[i])
+                    };
+                    v[i] = vc;
+                    dif[i] = dc;
+                    error_code[i] = ec;
+                }
             }
-            error_code[i] = code;
         }
     }
 
@@ -796,8 +979,103 @@ impl<'t> FareBatch<'t> {
         }
     }
 
-    /// The fare of row `i`, minor units.
-    fn fare_row(&self, cols: &FareColumns<'_>, i: usize) -> std::result::Result<i64, FareRowError> {
+    /// The fare of a valid hire that no window edge falls inside, or `None` (the row then
+    /// goes the stepwise way, which also finds its error, if any).
+    ///
+    /// The closed form. A hire starting at `s` (from [`CLOSED_FORM_FIRST_START`]) in day segment
+    /// `[b_j, b_{j+1})` of its day, lasting `t ≤ b_{j+1} − sod − 1` seconds, ends at least
+    /// 1 s before the segment's end E (real numbers; rounded sums of `s` and at most `t`
+    /// stay below E − 1 + 10⁻³). So in the scalar engine (a) every edge search of
+    /// `Steps::advance` (`next_sorted_edge(now)` with `s ≤ now < E − 0.99`) returns E,
+    /// which is not before the end of the piece: no piece is cut at a window edge, and
+    /// `StepPlan::without_window_edges` does the same `f64` operations; (b) every window
+    /// look-up (`Window::contains(s + t0)`, flag fall, extras, surcharges, waiting prices)
+    /// falls inside the segment, on the start's calendar day, where each window is open or
+    /// closed throughout: the prices in force are those of [`SegPrices`] for the start's
+    /// weekday and segment. What remains is the step count of each piece, the closed form
+    /// `steps(covered / step length)` of `Steps::accrue`, the same code the scalar engine
+    /// runs (the hire is cut at the long-distance threshold, as by the scalar engine).
+    /// Rates whose prices do not depend on the time of day (`!is_timed`: no edge search at
+    /// all) only need the start's segment, whatever the duration.
+    #[inline(always)]
+    fn closed_form(
+        &self,
+        plan: &RatePlan<'_>,
+        s: i64,
+        d: f64,
+        t: f64,
+        w: Option<f64>,
+    ) -> Option<i64> {
+        let by_segment = plan.by_segment.as_deref()?;
+        let segments = self.segments.as_ref()?;
+        let p = plan.prices.as_ref()?;
+        // What `summary_inputs` accepts (NaN fails every comparison; -0.0 passes as there).
+        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+            return None;
+        }
+        let w_s = match w {
+            Some(w) if w >= 0.0 && w <= t => w,
+            Some(_) => return None,
+            None => 0.0,
+        };
+        if !(CLOSED_FORM_FIRST_START..=self.start_range.1).contains(&s) {
+            return None;
+        }
+        // s > 0: `/` and `%` by a constant (multiplications), the Euclidean day.
+        let day = s / DAY_S;
+        let sod = (s % DAY_S) as u32;
+        let j = usize::from(segments.by_minute[(sod / 60) as usize]);
+        // t is finite here: `>` is `!(<=)`.
+        if plan.steps.is_timed() && t > f64::from(segments.bounds[j + 1] - sod - 1) {
+            return None;
+        }
+        // 1970-01-01 is a Thursday (index 3, Monday = 0), as `Weekday::of_day`.
+        let weekday = ((day + 3) % 7) as usize;
+        let sp = by_segment[weekday * segments.count() + j];
+        let mut sink = SegmentSums {
+            sp: &sp,
+            band: &p.band,
+            rate: plan.rate,
+            raw: sp.flag,
+            slow: false,
+        };
+        let scenario = if w.is_some() {
+            Scenario::MovingIsFast
+        } else {
+            Scenario::Series
+        };
+        let mut steps = Steps::new(&plan.untimed);
+        steps
+            .run_summary(&plan.untimed, scenario, s as f64, d, t, w_s, &mut sink)
+            .ok()?;
+        if sink.slow || sink.raw > MAX_FAST_RAW {
+            return None;
+        }
+        let metered = i128::from(round_units(sink.raw as i64, p.step?, p.mode));
+        self.to_minor(metered + sp.extras)
+    }
+
+    /// A fare in price units (flag, steps, rounding, extras) as minor units, `None` when it
+    /// is not a whole non-negative `i64` of minor units (the scalar engine then decides).
+    #[inline(always)]
+    fn to_minor(&self, fare: i128) -> Option<i64> {
+        // i64 division (i128's is a library call): the fare is at most MAX_FAST_RAW plus one
+        // step plus the extras; beyond i64 the scalar engine decides.
+        let fare = i64::try_from(fare).ok()?;
+        if fare < 0 {
+            return None;
+        }
+        let (q, r) = self.minor_div.div_rem(fare);
+        (r == 0).then_some(q)
+    }
+
+    /// The fare of row `i` stepwise: the scalar engine's step counter with the integer sink
+    /// (window edges searched, window look-ups at each charge).
+    fn stepwise_row(
+        &self,
+        cols: &FareColumns<'_>,
+        i: usize,
+    ) -> std::result::Result<i64, FareRowError> {
         let s = cols.start_s[i];
         if s < self.start_range.0 || s > self.start_range.1 {
             return Err(FareRowError::StartOutOfRange);
@@ -816,17 +1094,15 @@ impl<'t> FareBatch<'t> {
             p,
             rate: plan.rate,
             windows: &self.tariff.windows,
+            table: self.segments.as_ref().zip(plan.by_segment.as_deref()),
             start_abs,
             raw: 0,
             slow: false,
         };
-        sink.raw = match p
-            .flag_by_window
-            .iter()
-            .find(|(wi, _)| self.tariff.windows[*wi].contains(start_abs + 0.0))
-        {
-            Some((_, x)) => *x,
-            None => p.flag,
+        let at_start = sink.at(start_abs + 0.0);
+        sink.raw = match at_start {
+            Some(sp) => sp.flag,
+            None => p.flag_at(&self.tariff.windows, start_abs + 0.0),
         };
         let scenario = if w.is_some() {
             Scenario::MovingIsFast
@@ -858,25 +1134,15 @@ impl<'t> FareBatch<'t> {
                 }
             }
         };
-        let mut fare = metered;
-        for (wi, x) in &p.extras {
-            if wi.map_or(true, |wi| self.tariff.windows[wi].contains(start_abs + 0.0)) {
-                fare += x;
-            }
+        let fare = metered
+            + match at_start {
+                Some(sp) => sp.extras,
+                None => p.extras_at(&self.tariff.windows, start_abs + 0.0),
+            };
+        match self.to_minor(fare) {
+            Some(q) => Ok(q),
+            None => self.scalar_row(cols, i),
         }
-        // i64 division (i128's is a library call): the fare is at most MAX_FAST_RAW plus one
-        // step plus the extras; beyond i64 the scalar engine decides.
-        let Ok(fare) = i64::try_from(fare) else {
-            return self.scalar_row(cols, i);
-        };
-        if fare < 0 {
-            return self.scalar_row(cols, i);
-        }
-        let (q, r) = div_rem(fare, self.minor_div);
-        if r != 0 {
-            return self.scalar_row(cols, i);
-        }
-        Ok(q)
     }
 
     /// Row `i` by the scalar engine (rows the integer path cannot price exactly).
@@ -1054,7 +1320,8 @@ fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) ->
     }
     let step = (k == 1 && step_units <= MAX_FAST_RAW)
         .then(|| i64::try_from(step_units).ok())
-        .flatten();
+        .flatten()
+        .map(Divisor::new);
     Some(Prices {
         flag,
         flag_by_window,
@@ -1073,8 +1340,10 @@ fn prices(tariff: &Tariff, r: &Rate, waiting: &[Option<Decimal>], scale: u32) ->
 /// `raw` rounded to a multiple of `step` by `mode` (0 ≤ raw ≤ [`MAX_FAST_RAW`], so `i64`
 /// division, not `i128`'s library call), as `Rounding::apply` does on decimals: the quotient's
 /// integer part and remainder decide.
-fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
-    let (q, r) = div_rem(raw, step);
+#[inline(always)]
+fn round_units(raw: i64, step: Divisor, mode: RoundingMode) -> i64 {
+    let (q, r) = step.div_rem(raw);
+    let step = step.d;
     let up = match mode {
         RoundingMode::HalfUp => 2 * r >= step,
         RoundingMode::HalfEven => 2 * r > step || (2 * r == step && q % 2 == 1),
@@ -1084,33 +1353,40 @@ fn round_units(raw: i64, step: i64, mode: RoundingMode) -> i64 {
     (q + i64::from(up)) * step
 }
 
-/// (a div b, a mod b) for a ≥ 0, b > 0: in 32 bits when both fit (the same quotient;
-/// a 64-bit `idiv` costs several times a 32-bit one on this machine class).
-#[inline(always)]
-fn div_rem(a: i64, b: i64) -> (i64, i64) {
-    match (u32::try_from(a), u32::try_from(b)) {
-        (Ok(a), Ok(b)) => (i64::from(a / b), i64::from(a % b)),
-        _ => (a.div_euclid(b), a.rem_euclid(b)),
-    }
-}
-
 /// The batch's sink: the metered amount as one integer, in units of 10^-price_scale.
 struct Sums<'a> {
     p: &'a Prices,
     rate: &'a Rate,
     windows: &'a [crate::tariff::Window],
+    /// The day segments and the rate's prices by (weekday, segment), when available.
+    table: Option<(&'a DaySegments, &'a [SegPrices])>,
     start_abs: f64,
     raw: i128,
     slow: bool,
 }
 
-impl Sums<'_> {
-    #[inline]
-    fn inside(&self, w: usize, t: f64) -> bool {
-        // `start_abs + t`, as the scalar `in_window` computes it.
-        self.windows[w].contains(self.start_abs + t)
+impl<'a> Sums<'a> {
+    /// The prices in force at `abs` from the (weekday, segment) table: `Window::contains`
+    /// takes the day `day_of(abs)` and the second of the day `abs − day × 86 400`; every
+    /// window is open or closed throughout a segment of a day of a given weekday, so the
+    /// table's look-up at the segment's first second gives the same answers. `None`
+    /// (look the windows up one by one) without a table or when the second of the day is
+    /// not in [0, 86 400) or the day not within ±2^40.
+    #[inline(always)]
+    fn at(&self, abs: f64) -> Option<&'a SegPrices> {
+        let (segments, table) = self.table?;
+        let day = day_of(abs);
+        let sod = abs - day * DAY_S as f64;
+        if !((0.0..DAY_S as f64).contains(&sod) && day.abs() <= (1u64 << 40) as f64) {
+            return None;
+        }
+        let j = usize::from(segments.by_minute[(sod as u32 / 60) as usize]);
+        let weekday = (day as i64 + 3).rem_euclid(7) as usize;
+        table.get(weekday * segments.count() + j)
     }
+}
 
+impl Sums<'_> {
     #[inline]
     fn count(&mut self, n: u64) -> Option<i128> {
         if n > MAX_FAST_STEPS {
@@ -1121,26 +1397,119 @@ impl Sums<'_> {
     }
 }
 
+/// The price of a distance step in long-distance band `band` (the scalar engine's band rule
+/// itself, [`Rate::long_distance_band`] at the distance where the piece starts).
+#[inline(always)]
+fn band_price(bands: &[i128], rate: &Rate, d: f64) -> i128 {
+    if bands.is_empty() {
+        return 0;
+    }
+    rate.long_distance_band(d).map_or(0, |k| bands[k])
+}
+
+impl Prices {
+    /// The flag fall (or flat fare) of a hire starting at `abs` (the first window of
+    /// `initial.by_window` that contains it, as the scalar engine looks it up).
+    fn flag_at(&self, windows: &[Window], abs: f64) -> i128 {
+        match self
+            .flag_by_window
+            .iter()
+            .find(|(wi, _)| windows[*wi].contains(abs))
+        {
+            Some((_, x)) => *x,
+            None => self.flag,
+        }
+    }
+
+    /// The extras the meter adds to a hire starting at `abs`.
+    fn extras_at(&self, windows: &[Window], abs: f64) -> i128 {
+        self.extras
+            .iter()
+            .filter(|(wi, _)| wi.map_or(true, |wi| windows[wi].contains(abs)))
+            .map(|(_, x)| x)
+            .sum()
+    }
+
+    /// A distance step charged at `abs`, without the long-distance band.
+    fn distance_at(&self, windows: &[Window], abs: f64) -> i128 {
+        let mut unit = self.distance;
+        for s in &self.surcharges {
+            if let Some(x) = s.on_distance {
+                if windows[s.window].contains(abs) {
+                    unit += x;
+                }
+            }
+        }
+        unit
+    }
+
+    /// A time step charged at `abs`.
+    fn time_at(&self, windows: &[Window], abs: f64) -> i128 {
+        let mut unit = self.time;
+        for s in &self.surcharges {
+            if let Some(x) = s.on_time {
+                if windows[s.window].contains(abs) {
+                    unit += x;
+                }
+            }
+        }
+        unit
+    }
+
+    /// A waiting step charged at `abs` (0 without a waiting fare): the distance equivalent of
+    /// the first window of `waiting.by_window` containing it, or the default.
+    fn waiting_at(&self, windows: &[Window], abs: f64) -> i128 {
+        if self.waiting.is_empty() {
+            return 0;
+        }
+        let v = self
+            .waiting_windows
+            .iter()
+            .position(|w| windows[*w].contains(abs))
+            .map_or(0, |k| k + 1);
+        let mut unit = self.waiting[v];
+        for s in &self.surcharges {
+            if let Some(x) = &s.on_waiting {
+                if windows[s.window].contains(abs) {
+                    unit += x[v];
+                }
+            }
+        }
+        unit
+    }
+}
+
+/// The prices of every (weekday, segment) of a rate, each looked up at the first second of
+/// the segment on a day of that weekday (a positive day, as every closed-form start).
+fn segment_prices(p: &Prices, windows: &[Window], seg: &DaySegments) -> Vec<SegPrices> {
+    let mut out = Vec::with_capacity(7 * seg.count());
+    for weekday in 0..7i64 {
+        // (day + 3) mod 7 = weekday, day ≥ 7.
+        let day = 7 + (weekday + 4) % 7;
+        for j in 0..seg.count() {
+            let abs = (day * DAY_S + i64::from(seg.bounds[j])) as f64;
+            out.push(SegPrices {
+                flag: p.flag_at(windows, abs),
+                extras: p.extras_at(windows, abs),
+                distance: p.distance_at(windows, abs),
+                time: p.time_at(windows, abs),
+                waiting: p.waiting_at(windows, abs),
+            });
+        }
+    }
+    out
+}
+
 impl StepSink for Sums<'_> {
     fn distance(&mut self, n: u64, t: f64, d: f64) -> Result<()> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        let p = self.p;
-        let mut unit = p.distance;
-        if !p.band.is_empty() {
-            // The scalar engine's band rule itself.
-            if let Some(k) = self.rate.long_distance_band(d) {
-                unit += p.band[k];
-            }
-        }
-        for s in &p.surcharges {
-            if let Some(x) = s.on_distance {
-                if self.inside(s.window, t) {
-                    unit += x;
-                }
-            }
-        }
+        let abs = self.start_abs + t;
+        let unit = match self.at(abs) {
+            Some(sp) => sp.distance,
+            None => self.p.distance_at(self.windows, abs),
+        } + band_price(&self.p.band, self.rate, d);
         self.raw += n * unit;
         Ok(())
     }
@@ -1149,16 +1518,11 @@ impl StepSink for Sums<'_> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        let p = self.p;
-        let mut unit = p.time;
-        for s in &p.surcharges {
-            if let Some(x) = s.on_time {
-                if self.inside(s.window, t) {
-                    unit += x;
-                }
-            }
-        }
-        self.raw += n * unit;
+        let abs = self.start_abs + t;
+        self.raw += n * match self.at(abs) {
+            Some(sp) => sp.time,
+            None => self.p.time_at(self.windows, abs),
+        };
         Ok(())
     }
 
@@ -1166,24 +1530,52 @@ impl StepSink for Sums<'_> {
         let Some(n) = self.count(n) else {
             return Ok(());
         };
-        let p = self.p;
-        if p.waiting.is_empty() {
-            return Ok(());
+        let abs = self.start_abs + t;
+        self.raw += n * match self.at(abs) {
+            Some(sp) => sp.waiting,
+            None => self.p.waiting_at(self.windows, abs),
+        };
+        Ok(())
+    }
+}
+
+/// The closed form's sink: the prices of one (weekday, segment), fixed for the whole hire.
+struct SegmentSums<'a> {
+    sp: &'a SegPrices,
+    band: &'a [i128],
+    rate: &'a Rate,
+    raw: i128,
+    slow: bool,
+}
+
+impl SegmentSums<'_> {
+    #[inline(always)]
+    fn add(&mut self, n: u64, unit: i128) {
+        if n > MAX_FAST_STEPS {
+            self.slow = true;
+        } else {
+            self.raw += i128::from(n) * unit;
         }
-        let v = p
-            .waiting_windows
-            .iter()
-            .position(|w| self.inside(*w, t))
-            .map_or(0, |k| k + 1);
-        let mut unit = p.waiting[v];
-        for s in &p.surcharges {
-            if let Some(x) = &s.on_waiting {
-                if self.inside(s.window, t) {
-                    unit += x[v];
-                }
-            }
-        }
-        self.raw += n * unit;
+    }
+}
+
+impl StepSink for SegmentSums<'_> {
+    #[inline(always)]
+    fn distance(&mut self, n: u64, _t: f64, d: f64) -> Result<()> {
+        let unit = self.sp.distance + band_price(self.band, self.rate, d);
+        self.add(n, unit);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn time(&mut self, n: u64, _t: f64) -> Result<()> {
+        self.add(n, self.sp.time);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn waiting(&mut self, n: u64, _t: f64) -> Result<()> {
+        self.add(n, self.sp.waiting);
         Ok(())
     }
 }
@@ -1224,5 +1616,54 @@ impl AllowanceCache {
             self.values[slot] = f();
         }
         self.values[slot]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divisor_is_integer_division() {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut ds: Vec<i64> = vec![1, 2, 3, 5, 7, 10, 25, 100, 1_000, 10_000, 65_537];
+        ds.extend([(1 << 32) - 1, 1 << 32, 1 << 40, i64::MAX]);
+        ds.extend((0..200).map(|_| (next() % (1 << 32)).max(1) as i64));
+        for d in ds {
+            let div = Divisor::new(d);
+            let mut ns: Vec<i64> = vec![
+                0,
+                1,
+                d - 1,
+                d,
+                d.saturating_add(1),
+                u32::MAX as i64,
+                1 << 32,
+                i64::MAX,
+            ];
+            ns.extend((0..2_000).map(|_| (next() % (1 << 32)) as i64));
+            ns.extend((0..200).map(|_| (next() >> 1) as i64));
+            for n in ns.into_iter().filter(|n| *n >= 0) {
+                assert_eq!(div.div_rem(n), (n / d, n % d), "{n} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn day_segments_cover_the_day() {
+        let t = Tariff::builtin("beijing-2013").unwrap();
+        let s = DaySegments::new(&t.windows).unwrap();
+        let h = |x: u32| x * 3600;
+        assert_eq!(s.bounds, [0, h(5), h(7), h(9), h(17), h(19), h(23), h(24)]);
+        for sod in 0..86_400u32 {
+            let j = usize::from(s.by_minute[(sod / 60) as usize]);
+            assert!(s.bounds[j] <= sod && sod < s.bounds[j + 1], "{sod}");
+        }
     }
 }

@@ -303,10 +303,33 @@ impl From<ClockTime> for String {
     }
 }
 
+/// The day of a wall-clock instant, `floor(abs_s / 86 400)` as `floor_any` of the `f64`
+/// quotient gives it, bit for bit, without the division where that is provable.
+///
+/// For 2 × 86 400 ≤ x ≤ 2^40: k = trunc(x · fl(1/86 400)) is within one of ⌊x / 86 400⌋
+/// (relative error ≤ 2^-52 on a quotient ≤ 1.3·10^7), k · 86 400 is an exact integer and
+/// r = x − k · 86 400 is exact (Sterbenz) or off by < 10^-11. If 1 ≤ r ≤ 86 399, the real
+/// quotient lies in [k + 1.1·10^-5, k + 1 − 1.1·10^-5], so k = ⌊x / 86 400⌋, and the
+/// correctly rounded quotient, within 1.3·10^7 · 2^-53 < 1.5·10^-9 of it, has the same
+/// floor. Any other x (within 1 s of a midnight, small, negative, huge, NaN) is divided.
+#[inline(always)]
+pub(crate) fn day_of(abs_s: f64) -> f64 {
+    const DAY: f64 = SECONDS_PER_DAY as f64;
+    const TWO_40: f64 = 1_099_511_627_776.0;
+    if (2.0 * DAY..=TWO_40).contains(&abs_s) {
+        let k = (abs_s * (1.0 / DAY)) as i64 as f64;
+        let r = abs_s - k * DAY;
+        if (1.0..=DAY - 1.0).contains(&r) {
+            return k;
+        }
+    }
+    floor_any(abs_s / DAY)
+}
+
 /// The first instant strictly after `abs_s` (wall-clock seconds since 1970-01-01) at which
 /// one of `edges` (seconds of the day) falls, or the next midnight.
 pub(crate) fn next_day_edge(abs_s: f64, edges: impl IntoIterator<Item = u32>) -> f64 {
-    let day0 = floor_any(abs_s / SECONDS_PER_DAY as f64) * SECONDS_PER_DAY as f64;
+    let day0 = day_of(abs_s) * SECONDS_PER_DAY as f64;
     let mut best = day0 + SECONDS_PER_DAY as f64;
     for e in edges {
         let at = day0 + f64::from(e);
@@ -321,7 +344,7 @@ pub(crate) fn next_day_edge(abs_s: f64, edges: impl IntoIterator<Item = u32>) ->
 /// is the smallest (day start + edge grows with the edge, and no edge exceeds the next
 /// midnight), so the search stops there — the same value.
 pub(crate) fn next_sorted_edge(abs_s: f64, sorted: &[u32]) -> f64 {
-    let day0 = floor_any(abs_s / SECONDS_PER_DAY as f64) * SECONDS_PER_DAY as f64;
+    let day0 = day_of(abs_s) * SECONDS_PER_DAY as f64;
     for &e in sorted {
         let at = day0 + f64::from(e);
         if at > abs_s {
@@ -365,7 +388,7 @@ pub struct Window {
 impl Window {
     /// True when the wall-clock instant `abs_s` (seconds since 1970-01-01 local) is inside.
     pub fn contains(&self, abs_s: f64) -> bool {
-        let day = floor_any(abs_s / SECONDS_PER_DAY as f64);
+        let day = day_of(abs_s);
         let sod = abs_s - day * SECONDS_PER_DAY as f64;
         if !self.days.is_empty() && !self.days.contains(&Weekday::of_day(day as i64)) {
             return false;
@@ -442,6 +465,57 @@ mod tests {
             "2019-03-01 00:00:0x",
         ] {
             assert!(s.parse::<LocalDateTime>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn day_of_is_the_floor_of_the_quotient() {
+        let day = SECONDS_PER_DAY as f64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            -1.0,
+            1.0,
+            day,
+            2.0 * day,
+            2.0 * day - 1.0,
+            1.099_511_627_776e12,
+            1.2e12,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -3e9,
+        ];
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..300_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let k = (s % 12_000_000) as f64;
+            let m = k * day;
+            // Around midnights: ± ulps, ± 1 s, ± fractions; and anywhere.
+            let up = f64::from_bits(m.to_bits() + 1 + (s >> 60));
+            let down = f64::from_bits(m.to_bits().saturating_sub(1 + (s >> 60)));
+            xs.extend([
+                m,
+                up,
+                down,
+                m + 1.0,
+                m - 1.0,
+                m + u,
+                m - u,
+                m + 1.0 - u * 1e-9,
+            ]);
+            xs.extend([u * 1.2e12, u * 4e9, (u - 0.5) * 1e6]);
+        }
+        for x in xs {
+            let a = day_of(x);
+            let b = floor_any(x / day);
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "{x:e}"
+            );
         }
     }
 

@@ -564,6 +564,27 @@ impl<'a> StepPlan<'a> {
     }
 }
 
+impl StepPlan<'_> {
+    /// True when prices depend on the time of day: [`Steps::advance`] then splits pieces at
+    /// window edges.
+    pub(crate) fn is_timed(&self) -> bool {
+        self.timed
+    }
+
+    /// The same plan without the edge search of [`Steps::advance`]. For a hire that no
+    /// window edge falls inside, the search finds no edge before the end of any piece
+    /// (`edge < now + rem_t` is false), so it leaves every piece whole and changes no
+    /// counter: this plan then does the same `f64` operations on the same values, minus the
+    /// search. [`FareBatch`](crate::batch::fare::FareBatch) uses it only for such hires.
+    pub(crate) fn without_window_edges(&self) -> Self {
+        Self {
+            timed: false,
+            edges: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// Where charged steps go: the scalar engine's [`FareLine`]s, or the batch's integer sums.
 /// Each call carries the state at the start of the piece that charges the steps (`t` s and
 /// `d` m since the hire began), which selects the prices in force; `n` is never 0.
@@ -660,6 +681,7 @@ impl Steps {
     /// each passes every check of `run` (d is finite and ≥ 0; 0 ≤ t − w ≤ t ≤ MAX_HIRE_S as
     /// 0 ≤ w ≤ t), so only the advances remain, with the same operands as in `run`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn run_summary<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,
@@ -684,6 +706,7 @@ impl Steps {
     }
 
     /// Advances the meter by `dt` seconds and `dd` metres at constant speed.
+    #[inline(always)]
     fn advance<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,
@@ -745,6 +768,7 @@ impl Steps {
 
     /// Adds one piece of constant speed and constant prices to the counters and charges the
     /// steps it completes (or begins).
+    #[inline(always)]
     fn accrue<S: StepSink>(
         &mut self,
         plan: &StepPlan<'_>,

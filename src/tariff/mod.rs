@@ -48,7 +48,7 @@ use crate::profile::Cited;
 
 pub(crate) use check::{allowance, money as allowance_money};
 pub use check::{check_bounds, check_fare, BoundsCheck, BoundsFinding, FareCheck};
-pub(crate) use clock::next_sorted_edge;
+pub(crate) use clock::{day_of, next_sorted_edge};
 pub use clock::{ClockTime, LocalDateTime, Span, Weekday, Window};
 pub use meter::{
     fare_bounds, fare_for_series, fare_for_summary, Component, FareBounds, FareBreakdown, FareLine,
