@@ -1,12 +1,12 @@
-//! Fare engine throughput: 10 000 trips per iteration, as summaries and as time series, for
-//! two tariffs, with a naive f64 distance × price loop as the in-group baseline; and
+//! Fare engine throughput: the scalar engine over 1 000 and 100 000 trips, as summaries and as
+//! time series, for two tariffs, with a naive f64 distance × price loop as the in-group
+//! baseline (not at 10 M: see [`SCALAR_MAX`]); and
 //! `fare/summary_batch`: [`FareBatch`] over 1 000 / 100 000 / 10 000 000 trip summaries, with
 //! the scalar engine (`fare_for_summary` per row) as the baseline in the same group.
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rust_decimal::Decimal;
 use verimeter::batch::fare::{FareBatch, FareColumns, FareOutput, Rates};
 use verimeter::tariff::{
@@ -14,7 +14,14 @@ use verimeter::tariff::{
     TripSummary,
 };
 
-const N: usize = 10_000;
+mod common;
+use common::{configure, SIZES};
+
+/// The scalar engine runs up to this size: at ~0.6–1.5 µs per trip, 10 M trips take 6–15 s
+/// per iteration, i.e. over a minute per tariff for criterion's 10 samples, which would push
+/// `cargo bench` past its 10-minute budget on 2 cores. Its per-trip cost does not depend on
+/// the batch size (no shared state), so the 100 000-trip figure stands for it.
+const SCALAR_MAX: usize = 100_000;
 
 /// A small deterministic generator (no dev-dependency needed).
 struct Lcg(u64);
@@ -36,9 +43,9 @@ fn start(rng: &mut Lcg) -> LocalDateTime {
     LocalDateTime::new(2019, 3, day, hour, minute, 0).unwrap()
 }
 
-fn summaries() -> Vec<TripSummary> {
+fn summaries(n: usize) -> Vec<TripSummary> {
     let mut rng = Lcg(7);
-    (0..N)
+    (0..n)
         .map(|_| {
             let km = 0.5 + rng.unit() * 19.5;
             let kmh = 5.0 + rng.unit() * 45.0;
@@ -48,9 +55,9 @@ fn summaries() -> Vec<TripSummary> {
 }
 
 /// Stop-and-go trips of 20 samples, 30 s apart.
-fn series() -> Vec<TripSeries> {
+fn series(n: usize) -> Vec<TripSeries> {
     let mut rng = Lcg(11);
-    (0..N)
+    (0..n)
         .map(|_| {
             let mut d = 0.0;
             let samples = (1..=20)
@@ -74,79 +81,79 @@ fn bench(c: &mut Criterion) {
         Tariff::builtin("nyc-yellow-2019").unwrap(),
         Tariff::builtin("beijing-2013").unwrap(),
     ];
-    let trips = summaries();
     let mut g = c.benchmark_group("fare/summary");
-    g.throughput(Throughput::Elements(N as u64));
-    g.bench_function("baseline-naive-f64", |b| {
-        b.iter(|| {
-            let mut sum = 0.0;
-            for t in black_box(&trips) {
-                sum += 13.0 + (t.distance_m / 1000.0 - 3.0).max(0.0) * 2.3;
-            }
-            sum
-        })
-    });
-    for t in &tariffs {
-        g.bench_function(format!("fare/{}", t.id), |b| {
+    for n in SIZES.into_iter().filter(|&n| n <= SCALAR_MAX) {
+        let trips = summaries(n);
+        configure(&mut g, n);
+        g.bench_with_input(BenchmarkId::new("baseline-naive-f64", n), &n, |b, _| {
             b.iter(|| {
-                let mut sum = Decimal::ZERO;
-                for trip in black_box(&trips) {
-                    sum += fare_for_summary(t, trip).unwrap().fare;
+                let mut sum = 0.0;
+                for t in black_box(&trips) {
+                    sum += 13.0 + (t.distance_m / 1000.0 - 3.0).max(0.0) * 2.3;
                 }
                 sum
             })
         });
-        g.bench_function(format!("bounds/{}", t.id), |b| {
-            b.iter(|| {
-                let mut sum = Decimal::ZERO;
-                for trip in black_box(&trips) {
-                    sum += fare_bounds(t, trip).unwrap().maximum.fare;
-                }
-                sum
-            })
-        });
+        for t in &tariffs {
+            g.bench_with_input(BenchmarkId::new(format!("fare/{}", t.id), n), &n, |b, _| {
+                b.iter(|| {
+                    let mut sum = Decimal::ZERO;
+                    for trip in black_box(&trips) {
+                        sum += fare_for_summary(t, trip).unwrap().fare;
+                    }
+                    sum
+                })
+            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("bounds/{}", t.id), n),
+                &n,
+                |b, _| {
+                    b.iter(|| {
+                        let mut sum = Decimal::ZERO;
+                        for trip in black_box(&trips) {
+                            sum += fare_bounds(t, trip).unwrap().maximum.fare;
+                        }
+                        sum
+                    })
+                },
+            );
+        }
     }
     g.finish();
 
-    let trips = series();
     let mut g = c.benchmark_group("fare/series");
-    g.throughput(Throughput::Elements(N as u64));
-    g.bench_function("baseline-naive-f64", |b| {
-        b.iter(|| {
-            let mut sum = 0.0;
-            for t in black_box(&trips) {
-                let mut prev = 0.0;
-                let mut fare = 2.5;
-                for s in &t.samples {
-                    fare += (s.distance_m - prev) / 321.8688 * 0.5;
-                    prev = s.distance_m;
-                }
-                sum += fare;
-            }
-            sum
-        })
-    });
-    for t in &tariffs {
-        g.bench_function(format!("fare/{}", t.id), |b| {
+    for n in SIZES.into_iter().filter(|&n| n <= SCALAR_MAX) {
+        let trips = series(n);
+        configure(&mut g, n);
+        g.bench_with_input(BenchmarkId::new("baseline-naive-f64", n), &n, |b, _| {
             b.iter(|| {
-                let mut sum = Decimal::ZERO;
-                for trip in black_box(&trips) {
-                    sum += fare_for_series(t, trip).unwrap().fare;
+                let mut sum = 0.0;
+                for t in black_box(&trips) {
+                    let mut prev = 0.0;
+                    let mut fare = 2.5;
+                    for s in &t.samples {
+                        fare += (s.distance_m - prev) / 321.8688 * 0.5;
+                        prev = s.distance_m;
+                    }
+                    sum += fare;
                 }
                 sum
             })
         });
+        for t in &tariffs {
+            g.bench_with_input(BenchmarkId::new(format!("fare/{}", t.id), n), &n, |b, _| {
+                b.iter(|| {
+                    let mut sum = Decimal::ZERO;
+                    for trip in black_box(&trips) {
+                        sum += fare_for_series(t, trip).unwrap().fare;
+                    }
+                    sum
+                })
+            });
+        }
     }
     g.finish();
 }
-
-const BATCH_SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
-
-/// The scalar baseline runs up to this size: at ~0.6 µs per trip, 10 M trips take ~6 s per
-/// iteration, i.e. over a minute per tariff for criterion's 10 samples, which would push
-/// `cargo bench` past its 10-minute budget on 2 cores. Its per-trip cost does not depend on
-/// the batch size (no shared state), so the 100 000-trip figure stands for it.
-const SCALAR_MAX: usize = 100_000;
 
 /// The trips of `fare/summary`, as columns: 0.5–20 km at 5–50 km/h, starting at any
 /// second of the week 2019-03-04 … 03-10 (so trips cross night and peak edges).
@@ -182,17 +189,8 @@ fn bench_batch(c: &mut Criterion) {
         Tariff::builtin("nyc-yellow-2019").unwrap(),
     ];
     let mut g = c.benchmark_group("fare/summary_batch");
-    for n in BATCH_SIZES {
-        g.throughput(Throughput::Elements(n as u64));
-        if n >= 1_000_000 {
-            g.sample_size(10);
-            g.warm_up_time(Duration::from_secs(1));
-            g.measurement_time(Duration::from_secs(3));
-        } else {
-            g.sample_size(20);
-            g.warm_up_time(Duration::from_millis(500));
-            g.measurement_time(Duration::from_secs(2));
-        }
+    for n in SIZES {
+        configure(&mut g, n);
         let data = columns(n);
         let mut fare = vec![0i64; n];
         let mut code = vec![0u8; n];

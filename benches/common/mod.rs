@@ -12,11 +12,14 @@ use criterion::{BenchmarkGroup, SamplingMode, Throughput};
 /// The sizes of every group, in elements.
 pub const SIZES: [usize; 3] = [1_000, 100_000, 10_000_000];
 
-/// Sets the group's throughput to `n` elements and its sampling for that size: large sizes
-/// take 10 flat samples (one iteration of a scalar path over 10 M elements takes seconds).
+/// Sets the group's throughput to `n` elements and its sampling for that size: from 100 000
+/// elements on, 10 flat samples (one iteration of a scalar path over 10 M elements takes
+/// seconds); smaller sizes, 30 linear ones.
 pub fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
     group.throughput(Throughput::Elements(n as u64));
-    if n >= 1_000_000 {
+    if n >= 100_000 {
+        // Flat: criterion's linear sampling needs at least 1 + 2 + … + samples iterations,
+        // minutes for a scalar path at ~1 µs per element (or one at 10 µs, fare bounds).
         group.sample_size(10);
         group.sampling_mode(SamplingMode::Flat);
         group.warm_up_time(Duration::from_secs(1));
