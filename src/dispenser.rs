@@ -589,6 +589,30 @@ fn thermal_correction(
     }))
 }
 
+/// The amount check of one draw on its own: what [`evaluate_draw`] puts in
+/// [`DrawResult::amount`] for a draw with this price, indication and MMQ (`None` when the
+/// stage does not judge amounts). The rule, rounding and allowance are the stage's `amount`
+/// rule and its cited source (e.g. JJG 443-2015's amount check: |amount − round(price ×
+/// volume, 0.01 元)| ≤ the smallest monetary unit).
+///
+/// For callers that judge the indication error by columns ([`crate::batch::DispenserBatch`])
+/// and still need each draw's amount check: the same function [`evaluate_draw`] calls, so
+/// the same result and the same errors. `indicated_l` must be a valid volume (as
+/// [`evaluate_draw`] checks first); `mmq_l` is the MMQ the draw is judged with
+/// ([`DrawResult::mmq_l`]).
+pub fn check_amount(
+    stage: &DispenserStage,
+    price: &PriceReading,
+    indicated_l: f64,
+    mmq_l: Option<f64>,
+) -> Result<Option<AmountResult>> {
+    let Some(rule) = &stage.amount else {
+        return Ok(None);
+    };
+    let ctx = ToleranceContext::new(indicated_l).with_mmq(mmq_l);
+    amount_check(rule, price, indicated_l, &ctx).map(Some)
+}
+
 fn amount_check(
     rule: &crate::profile::AmountRule,
     price: &PriceReading,

@@ -150,6 +150,7 @@ pub fn dispenser_args(
         explain: None,
         input_format: None,
         quiet: false,
+        no_fast_path: false,
         file: file.to_path_buf(),
     }
 }

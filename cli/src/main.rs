@@ -26,6 +26,7 @@ mod csvread;
 mod decide;
 mod dispenser_cmd;
 mod explain_cmd;
+mod fast_csv;
 mod generate;
 mod input;
 mod json_in;
