@@ -3,7 +3,6 @@
 //! rows and nozzles to an output format as they come.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 
@@ -529,7 +528,7 @@ struct Acc {
     /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
     /// search per row would be quadratic in the number of nozzles).
     nozzles: Vec<NozzleAccumulator>,
-    index: HashMap<String, usize>,
+    index: crate::fast_csv::FxMap<String, usize>,
     /// The last nozzle id seen and its index.
     last: Option<(String, usize)>,
     row_tally: Tally,

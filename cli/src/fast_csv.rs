@@ -35,20 +35,22 @@
 //!
 //! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{self, Read};
 use std::path::Path;
 
 use memchr::{memchr, memchr2, memchr_iter, memrchr};
 use verimeter::batch::{verdict_of, DispenserBatch, DispenserColumns, DispenserOutput, Fuel};
 use verimeter::dispenser::{
-    check_amount, corrected_standard_volume, evaluate_draw, thermal_factor, Draw, DrawResult,
-    PriceReading, Substance, TestPoint,
+    check_amount, corrected_standard_volume, evaluate_draw, thermal_factor, AmountResult, Draw,
+    DrawResult, PriceReading, Substance, TestPoint,
 };
-use verimeter::money::parse_money;
+use verimeter::money::{parse_money, Money};
 use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::tolerance::PctLimits;
-use verimeter::Error;
+use verimeter::{Error, Verdict};
 
 use crate::csvread::{Comments, CsvStream, RawRecord};
 use crate::input::{map_columns, parse_record, Columns, DrawSink, Flow, VolumeUnit};
@@ -301,6 +303,7 @@ struct Fast<'p, 'c> {
     /// The last test point text read and its value.
     last_tp: (String, Option<TestPoint>),
     nums: NumCache,
+    amounts: AmountMemo,
 }
 
 impl<'p, 'c> Fast<'p, 'c> {
@@ -324,6 +327,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
             nums: NumCache::new(),
+            amounts: AmountMemo::new(),
         }
     }
 
@@ -597,10 +601,11 @@ impl<'p, 'c> Fast<'p, 'c> {
         self.out.clear();
         let (profile, stage) = (self.profile, self.stage);
         for r in &self.recs {
+            let amounts = &mut self.amounts;
             let judged = r
                 .row
                 .as_ref()
-                .and_then(|v| finish_row(profile, stage, &mut self.groups[v.group], v));
+                .filter(|v| finish_row(profile, stage, &mut self.groups[v.group], v, amounts));
             let Some(v) = judged else {
                 // The general path: the csv crate reads the record from its own bytes.
                 if !self.out.is_empty() {
@@ -654,38 +659,39 @@ fn finish_row(
     stage: &DispenserStage,
     g: &mut Group,
     v: &RowVals,
-) -> Option<RowVals> {
+    amounts: &mut AmountMemo,
+) -> bool {
+    finish(profile, stage, g, v, amounts).is_some()
+}
+
+fn finish(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    g: &mut Group,
+    v: &RowVals,
+    amounts: &mut AmountMemo,
+) -> Option<()> {
     if g.batch.is_none() {
         // Limits that depend on the quantity: the scalar API per row.
         let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
         g.clause_csv = csv_field(&r.clause);
         g.template = Some(Ok(r));
-        return Some(*v);
+        return Some(());
     }
     if !v.ok {
         return None;
     }
-    let fresh = match &g.template {
-        Some(_) => None,
-        None => {
-            // The group's first judged row: its scalar result is the template.
-            let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
-            if let Some(c) = &r.correction {
-                g.betas = (
-                    c.beta_fuel_per_c,
-                    c.beta_can_per_c,
-                    c.reference_temperature_c,
-                );
-            }
-            g.clause_csv = csv_field(&r.clause);
-            Some(r)
+    if g.template.is_none() {
+        // The group's first judged row: its scalar result is the template.
+        let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
+        if let Some(c) = &r.correction {
+            g.betas = (
+                c.beta_fuel_per_c,
+                c.beta_can_per_c,
+                c.reference_temperature_c,
+            );
         }
-    };
-    let amount = match &v.price {
-        Some(p) => check_amount(stage, p, v.vj, mmq_of(profile, g, v)).ok()?,
-        None => None,
-    };
-    if let Some(r) = fresh {
+        g.clause_csv = csv_field(&r.clause);
         g.template = Some(Ok(r));
     }
     let mmq = mmq_of(profile, g, v);
@@ -693,6 +699,13 @@ fn finish_row(
     let scalar = evaluate_draw(profile, stage, &g.draw(v)).ok();
     let Some(Ok(r)) = &mut g.template else {
         return None;
+    };
+    let amount_verdict = match &v.price {
+        Some(p) => Some(amounts.check(stage, p, v.vj, mmq, &mut r.amount)?),
+        None => {
+            r.amount = None;
+            None
+        }
     };
     let (bf, bc, t_ref) = g.betas;
     r.indicated_l = v.vj;
@@ -716,10 +729,7 @@ fn finish_row(
     r.mpe_pct = v.mpe;
     let indication = verdict_of(v.verdict)?;
     r.indication_verdict = indication;
-    r.verdict = amount
-        .as_ref()
-        .map_or(indication, |a| indication.worst(a.verdict));
-    r.amount = amount;
+    r.verdict = amount_verdict.map_or(indication, |a| indication.worst(a));
     r.flow_l_min = v.flow;
     r.mmq_l = mmq;
     // Debug builds (the tests) check every row against the scalar API.
@@ -729,7 +739,85 @@ fn finish_row(
         scalar.as_ref(),
         "the fast path's result differs from evaluate_draw's"
     );
-    Some(*v)
+    Some(())
+}
+
+/// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
+/// function of these four (the stage is fixed), and the key holds each decimal's exact
+/// representation (scale included, so `7.35` and `7.350` are different keys). Logs repeat
+/// them a lot (a station's price, volumes to 0.01 L). A direct-mapped table of
+/// [`AmountMemo::SLOTS`] entries: constant memory.
+struct AmountMemo {
+    slots: Vec<Option<(AmountKey, AmountNums)>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct AmountKey {
+    unit_price: [u8; 16],
+    amount: [u8; 16],
+    vj: u64,
+    mmq: Option<u64>,
+}
+
+/// The per-draw figures of an [`AmountResult`] (its clause is the stage's).
+#[derive(Clone, Copy)]
+struct AmountNums {
+    computed: Money,
+    difference: Money,
+    allowance: Money,
+    verdict: Verdict,
+}
+
+impl AmountMemo {
+    const SLOTS: usize = 1 << 14;
+
+    fn new() -> Self {
+        Self {
+            slots: vec![None; Self::SLOTS],
+        }
+    }
+
+    /// Puts the amount check of a draw into `into` (reusing its clause) and returns its
+    /// verdict; `None` when the library rejects the draw's price.
+    fn check(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        into: &mut Option<AmountResult>,
+    ) -> Option<Verdict> {
+        let key = AmountKey {
+            unit_price: p.unit_price.serialize(),
+            amount: p.amount.serialize(),
+            vj: vj.to_bits(),
+            mmq: mmq.map(f64::to_bits),
+        };
+        let mut h = FxHasher::default();
+        key.hash(&mut h);
+        let slot = &mut self.slots[(h.finish() as usize) % Self::SLOTS];
+        if let (Some((k, nums)), Some(a)) = (&*slot, into.as_mut()) {
+            if *k == key {
+                a.unit_price = p.unit_price;
+                a.indicated_amount = p.amount;
+                a.computed_amount = nums.computed;
+                a.difference = nums.difference;
+                a.allowance = nums.allowance;
+                a.verdict = nums.verdict;
+                return Some(nums.verdict);
+            }
+        }
+        let a = check_amount(stage, p, vj, mmq).ok()??;
+        let nums = AmountNums {
+            computed: a.computed_amount,
+            difference: a.difference,
+            allowance: a.allowance,
+            verdict: a.verdict,
+        };
+        *slot = Some((key, nums));
+        *into = Some(a);
+        Some(nums.verdict)
+    }
 }
 
 /// The MMQ a draw is judged with, as [`evaluate_draw`] takes it: the row's, else the draw
@@ -739,6 +827,54 @@ fn mmq_of(profile: &DispenserProfile, g: &Group, v: &RowVals) -> Option<f64> {
         .or((g.test_point == TestPoint::Mmq).then_some(v.vj))
         .or(profile.default_mmq_l.as_ref().map(|c| c.value))
 }
+
+/// A small multiplicative hasher (the Fx hash of rustc, with a final mix so the low bits
+/// used for the table index depend on every input bit) for the nozzle index and the amount
+/// memo: the keys are short and come from the user's own file, so SipHash's resistance to
+/// crafted collisions buys nothing here and costs ~5 % of the fast path.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 32);
+        h.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (h >> 29)
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A record read by the csv crate from its own bytes, as the general reader reads it.
 fn reread(bytes: &[u8], width: usize, line: u64) -> RawRecord {
@@ -865,7 +1001,7 @@ fn safe_for_ryu(x: f64, s: &str) -> bool {
     if e >= 0 {
         return x.abs() < 9_007_199_254_740_992.0;
     }
-    let d = s.find('.').map_or(0, |p| s.len() - p - 1) as i64;
+    let d = memchr(b'.', s.as_bytes()).map_or(0, |p| s.len() - p - 1) as i64;
     -e > d + 1
 }
 
