@@ -603,14 +603,12 @@ impl Acc {
         let k = match &self.last {
             Some((last, k)) if last == id => *k,
             _ => {
-                let k = match self.index.get(id) {
-                    Some(&k) => k,
-                    None => {
-                        self.index.insert(id.to_string(), self.nozzles.len());
-                        self.nozzles.push(NozzleAccumulator::new());
-                        self.nozzles.len() - 1
-                    }
-                };
+                // One probe (a new id is the common case here).
+                let next = self.nozzles.len();
+                let k = *self.index.entry(id.to_string()).or_insert(next);
+                if k == next {
+                    self.nozzles.push(NozzleAccumulator::new());
+                }
                 match &mut self.last {
                     Some((last, j)) => {
                         last.clear();
