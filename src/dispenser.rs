@@ -900,6 +900,9 @@ pub struct NozzleAccumulator {
     points: Vec<PointStats>,
     /// The reasons found so far; `None` until there is one (most nozzles have none).
     reasons: Option<Box<Reasons>>,
+    /// False: the reasons of single draws are recorded without their text (see
+    /// [`NozzleAccumulator::verdict_only`]).
+    texts: bool,
 }
 
 /// The reasons of a nozzle, by kind, in draw order.
@@ -926,6 +929,20 @@ impl NozzleAccumulator {
             worst: Verdict::Pass,
             points: Vec::new(),
             reasons: None,
+            texts: true,
+        }
+    }
+
+    /// An accumulator for a caller that needs the nozzle's verdict and test points but not
+    /// the wording of its reasons (e.g. an output with no nozzle lines): the reasons of
+    /// single draws (failed, conditional or unusable draws, failed amounts) are recorded as
+    /// empty strings instead of being formatted, so [`finish`](Self::finish) gives the same
+    /// verdict, test points and number of reasons as [`new`](Self::new) with those reasons
+    /// empty; the reasons found when finishing (repeatability, missing draws) keep their text.
+    pub fn verdict_only() -> Self {
+        Self {
+            texts: false,
+            ..Self::new()
         }
     }
 
@@ -936,12 +953,16 @@ impl NozzleAccumulator {
     /// Adds one draw's outcome; `label` (e.g. `line 7`) names it in the reasons, and is only
     /// formatted when the draw gives a reason.
     pub fn push(&mut self, label: impl std::fmt::Display, outcome: &Result<DrawResult>) {
+        let texts = self.texts;
         let r = match outcome {
             Ok(r) => r,
             Err(e) => {
-                self.reasons()
-                    .gaps
-                    .push(format!("{label}: draw not usable: {e}"));
+                let text = if texts {
+                    format!("{label}: draw not usable: {e}")
+                } else {
+                    String::new()
+                };
+                self.reasons().gaps.push(text);
                 return;
             }
         };
@@ -954,7 +975,10 @@ impl NozzleAccumulator {
             }
         };
         if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
-            let text = format!(
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
                 "{label}: {} error {:+.3} %{} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
                 r.test_point,
                 r.error_pct,
@@ -966,29 +990,38 @@ impl NozzleAccumulator {
                 d.expanded_uncertainty_pct,
                 d.guard_band_pct,
                 r.clause
-            );
+            )
+            };
             if r.indication_verdict == Verdict::Fail {
                 self.reasons().fails.push(text);
             } else {
                 self.reasons().conditional.push(text);
             }
         } else if r.indication_verdict != Verdict::Pass {
-            let text = format!(
-                "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
-                r.test_point,
-                r.error_pct,
-                judged(),
-                pct(r.limits_pct.lower),
-                pct(r.limits_pct.upper),
-                r.clause
-            );
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
+                    "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
+                    r.test_point,
+                    r.error_pct,
+                    judged(),
+                    pct(r.limits_pct.lower),
+                    pct(r.limits_pct.upper),
+                    r.clause
+                )
+            };
             self.reasons().fails.push(text);
         }
         if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
-            let text = format!(
-                "{label}: amount {} differs from {} by {} (allowed {}; {})",
-                a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
-            );
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
+                    "{label}: amount {} differs from {} by {} (allowed {}; {})",
+                    a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
+                )
+            };
             self.reasons().fails.push(text);
         }
         match self

@@ -220,6 +220,11 @@ trait Out {
     fn raw(&mut self, _bytes: &[u8]) -> io::Result<()> {
         Err(io::Error::other("this output takes no formatted rows"))
     }
+    /// Whether the nozzles given to [`nozzle`](Self::nozzle) need their reasons worded
+    /// (false: [`NozzleAccumulator::verdict_only`], whose summaries have the same verdicts).
+    fn words_reasons(&self) -> bool {
+        true
+    }
 }
 
 /// Keeps everything, for the table, `explain` and `report`.
@@ -317,6 +322,10 @@ impl Out for CsvOut<'_> {
     }
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.w.write_all(bytes)
+    }
+    /// No nozzle lines in csv: only their verdicts count (the summary and exit status).
+    fn words_reasons(&self) -> bool {
+        false
     }
 }
 
@@ -432,6 +441,9 @@ impl Out for Writing<'_> {
     fn takes_raw(&self) -> bool {
         self.out.takes_raw()
     }
+    fn words_reasons(&self) -> bool {
+        self.out.words_reasons()
+    }
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.on(|o| o.raw(bytes))
     }
@@ -460,7 +472,10 @@ fn judge<O: Out>(
         profile,
         stage,
         head: None,
-        acc: Acc::default(),
+        acc: Acc {
+            verdict_only: !out.words_reasons(),
+            ..Acc::default()
+        },
         out,
     };
     let fast = input_format == crate::json_in::InputFormat::Csv
@@ -532,6 +547,8 @@ struct Acc {
     /// The last nozzle id seen and its index.
     last: Option<(String, usize)>,
     row_tally: Tally,
+    /// The output shows no reasons: [`NozzleAccumulator::verdict_only`].
+    verdict_only: bool,
 }
 
 impl<O: Out> DrawSink for Judge<'_, O> {
@@ -607,7 +624,11 @@ impl Acc {
                 let next = self.nozzles.len();
                 let k = *self.index.entry(id.to_string()).or_insert(next);
                 if k == next {
-                    self.nozzles.push(NozzleAccumulator::new());
+                    self.nozzles.push(if self.verdict_only {
+                        NozzleAccumulator::verdict_only()
+                    } else {
+                        NozzleAccumulator::new()
+                    });
                 }
                 match &mut self.last {
                     Some((last, j)) => {

@@ -340,6 +340,8 @@ impl<'p, 'c> Fast<'p, 'c> {
         let mut n = newlines;
         let mut start = 0;
         let mut switch = None;
+        // One UTF-8 check for the whole block (the common case); per line otherwise.
+        let text = std::str::from_utf8(block).ok();
         while start < block.len() {
             let nl = memchr(b'\n', &block[start..]).map(|p| start + p);
             let stop = nl.unwrap_or(block.len());
@@ -349,11 +351,23 @@ impl<'p, 'c> Fast<'p, 'c> {
             }
             let line = &block[start..end];
             if !line.is_empty() {
-                if memchr2(b'"', b'\r', line).is_some() {
+                // One pass over the record: the commas, and a quote or a stray CR.
+                self.cells.clear();
+                let mut a = 0;
+                let mut special = false;
+                for (p, &b) in line.iter().enumerate() {
+                    if b == b',' {
+                        self.cells.push((a, p));
+                        a = p + 1;
+                    }
+                    special |= b == b'"' || b == b'\r';
+                }
+                self.cells.push((a, line.len()));
+                if special {
                     switch = Some((start, n));
                     break;
                 }
-                let row = self.parse(block, start, end);
+                let row = self.parse(block, text, start, end);
                 self.recs.push(Rec {
                     line: n + 1,
                     start,
@@ -377,25 +391,26 @@ impl<'p, 'c> Fast<'p, 'c> {
     }
 
     /// The values of a plain row, or `None` for the general path.
-    fn parse(&mut self, block: &[u8], start: usize, end: usize) -> Option<RowVals> {
-        let line = std::str::from_utf8(&block[start..end]).ok()?;
-        self.cells.clear();
-        let mut a = 0;
-        // Cells are short: a plain loop beats a memchr call per comma.
-        for (p, &b) in line.as_bytes().iter().enumerate() {
-            if b == b',' {
-                self.cells.push((a, p));
-                a = p + 1;
-            }
-        }
-        self.cells.push((a, line.len()));
+    /// `self.cells` holds the record's cell boundaries; `text` is the block when it is
+    /// valid UTF-8.
+    fn parse(
+        &mut self,
+        block: &[u8],
+        text: Option<&str>,
+        start: usize,
+        end: usize,
+    ) -> Option<RowVals> {
         if self.cells.len() != self.width {
             return None;
         }
+        let line = match text {
+            Some(t) => t.get(start..end)?,
+            None => std::str::from_utf8(&block[start..end]).ok()?,
+        };
         let cols = self.cols;
         let cell = |i: usize| {
             let (a, b) = self.cells[i];
-            line[a..b].trim()
+            trim(&line[a..b])
         };
         let opt = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
         let num = |i: Option<usize>| -> Option<Option<f64>> {
@@ -406,7 +421,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         };
         let nozzle = {
             let (a, b) = self.cells[cols.nozzle];
-            let t = line[a..b].trim();
+            let t = trim(&line[a..b]);
             if t.is_empty() {
                 return None;
             }
@@ -820,6 +835,16 @@ impl AmountMemo {
         *slot = Some((key, nums));
         *into = Some(a);
         Some(nums.verdict)
+    }
+}
+
+/// `s.trim()`, without its character search when the first and last bytes are ASCII and
+/// not whitespace (every whitespace character is ASCII ≤ 0x20 or starts with a byte ≥ 0x80).
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if (0x21..0x80).contains(first) && (0x21..0x80).contains(last) => s,
+        [only] if (0x21..0x80).contains(only) => s,
+        _ => s.trim(),
     }
 }
 
