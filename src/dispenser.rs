@@ -934,11 +934,11 @@ impl NozzleAccumulator {
     }
 
     /// An accumulator for a caller that needs the nozzle's verdict and test points but not
-    /// the wording of its reasons (e.g. an output with no nozzle lines): the reasons of
-    /// single draws (failed, conditional or unusable draws, failed amounts) are recorded as
-    /// empty strings instead of being formatted, so [`finish`](Self::finish) gives the same
-    /// verdict, test points and number of reasons as [`new`](Self::new) with those reasons
-    /// empty; the reasons found when finishing (repeatability, missing draws) keep their text.
+    /// the wording of its reasons (e.g. an output with no nozzle lines): each reason
+    /// is recorded as an empty string instead of being formatted (draws that fail or are
+    /// unusable, amounts, repeatability, missing draws), so [`finish`](Self::finish) gives
+    /// the same verdict, test points and number of reasons as [`new`](Self::new), with every
+    /// reason empty.
     pub fn verdict_only() -> Self {
         Self {
             texts: false,
@@ -1048,6 +1048,7 @@ impl NozzleAccumulator {
             conditional,
             mut gaps,
         } = self.reasons.map(|r| *r).unwrap_or_default();
+        let texts = self.texts;
         let mut worst = self.worst;
         let mut by_point = self.points;
         by_point.sort_by_key(|p| p.test_point);
@@ -1062,27 +1063,33 @@ impl NozzleAccumulator {
             let rep = match p.repeatability(profile, stage) {
                 Ok(r) => r,
                 Err(e) => {
-                    gaps.push(format!("{tp}: repeatability not evaluated: {e}"));
+                    gaps.push(word(texts, || {
+                        format!("{tp}: repeatability not evaluated: {e}")
+                    }));
                     verdict = verdict.worst(Verdict::Incomplete);
                     None
                 }
             };
             if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
-                fails.push(format!(
-                    "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
-                    r.value_pct,
-                    pct(r.judged_value_pct),
-                    pct(r.limit_pct),
-                    r.clause
-                ));
+                fails.push(word(texts, || {
+                    format!(
+                        "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
+                        r.value_pct,
+                        pct(r.judged_value_pct),
+                        pct(r.limit_pct),
+                        r.clause
+                    )
+                }));
                 verdict = verdict.worst(Verdict::Fail);
                 worst = worst.worst(Verdict::Fail);
             }
             if required.contains(&tp) && n < need {
-                gaps.push(format!(
-                    "{tp}: {n} usable draw(s), {need} required ({})",
-                    stage.draws_per_test_point.source
-                ));
+                gaps.push(word(texts, || {
+                    format!(
+                        "{tp}: {n} usable draw(s), {need} required ({})",
+                        stage.draws_per_test_point.source
+                    )
+                }));
                 verdict = verdict.worst(Verdict::Incomplete);
             }
             test_points.push(TestPointSummary {
@@ -1097,10 +1104,12 @@ impl NozzleAccumulator {
         }
         for tp in required {
             if !by_point.iter().any(|p| p.test_point == *tp) {
-                gaps.push(format!(
-                    "{tp}: required test point missing ({})",
-                    stage.required_test_points.source
-                ));
+                gaps.push(word(texts, || {
+                    format!(
+                        "{tp}: required test point missing ({})",
+                        stage.required_test_points.source
+                    )
+                }));
             }
         }
         // fail > conditional-fail > incomplete > conditional-pass > pass (Verdict::worst).
@@ -1119,6 +1128,15 @@ impl NozzleAccumulator {
             test_points,
             reasons: fails,
         }
+    }
+}
+
+/// A reason's text, or an empty one for a verdict-only accumulator (`texts` false).
+fn word(texts: bool, f: impl FnOnce() -> String) -> String {
+    if texts {
+        f()
+    } else {
+        String::new()
     }
 }
 
