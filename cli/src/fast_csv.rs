@@ -4,8 +4,9 @@
 //! Same output as the general path ([`crate::input::stream_csv`] → [`crate::output::csv_row`])
 //! byte for byte, and the same summaries, counts and exit status; only faster:
 //! - **reading**: the input is read in blocks of [`BLOCK`] bytes; records are split at `\n`
-//!   and `,` with `memchr`, cells are `&str` slices of the block (no string per cell), and
-//!   line numbers are counted as the block is split;
+//!   with `memchr` and at `,` by one pass over the record (which also finds a quote or a
+//!   stray `\r`), the block is checked as UTF-8 once, cells are `&str` slices of the block
+//!   (no string per cell), and line numbers are counted as the block is split;
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
@@ -13,14 +14,16 @@
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
-//!   check is the library's [`check_amount`] per row. Each group keeps one [`DrawResult`]
+//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]). Each group
+//!   keeps one [`DrawResult`]
 //!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
 //!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
 //!   result without an allocation. Where the batch cannot express a group (limits that
-//!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one;
+//!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one. Debug
+//!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
-//!   [`push_f64`] (`ryu`, with `Display`'s own formatting where `ryu` would differ), and a
-//!   block's rows go out as one write.
+//!   [`push_f64`] (`ryu`, with `Display`'s own formatting where `ryu` could differ; repeated
+//!   ones from [`NumCache`]), and a block's rows go out as one write.
 //!
 //! Anything unusual falls back to the general path, so the rules live in one place:
 //! - **a row** that is not plainly valid (wrong column count, an unreadable or invalid cell,
@@ -30,8 +33,8 @@
 //! - **the rest of the file** from the first record with a quote or a stray `\r` is handed
 //!   to the general reader ([`CsvStream::resume`]), line numbers going on;
 //! - **the whole file** when its header line is unusual, or when the columns or options are
-//!   not the common case (gallons, per-row uncertainty columns, a decision rule, another
-//!   output format).
+//!   not the common case (gallons, per-row uncertainty columns, a decision rule with U,
+//!   another output format).
 //!
 //! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
 
