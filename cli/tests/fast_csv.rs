@@ -80,10 +80,10 @@ fn mutated_log(rows: u32, seed: u64, every: u64, crlf: bool) -> Vec<u8> {
     out
 }
 
+/// A file in the temporary directory (each test removes its own at the end).
 fn write_temp(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("verimeter-fast-csv-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    let path =
+        std::env::temp_dir().join(format!("verimeter-fast-csv-{}-{name}", std::process::id()));
     std::fs::write(&path, bytes).unwrap();
     path.to_str().unwrap().to_string()
 }
@@ -131,6 +131,7 @@ fn fast_path_writes_what_the_general_path_writes_with_bad_rows() {
         assert_same(&log, &["--profile", profile]);
     }
     assert_same(&log, &["--stage", "first"]);
+    let _ = std::fs::remove_file(&log);
 }
 
 #[test]
@@ -149,6 +150,7 @@ fn fast_path_matches_with_crlf_and_a_quoted_record_and_no_final_newline() {
     let log = write_temp("crlf-quoted.csv", &bytes);
     let o = assert_same(&log, &[]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"S9,quoted\""));
+    let _ = std::fs::remove_file(&log);
 }
 
 #[test]
@@ -175,4 +177,5 @@ fn fast_path_reads_standard_input_as_the_general_path_reads_the_file() {
     writer.join().unwrap();
     assert_eq!(o.status.code(), general.status.code());
     assert!(o.stdout == general.stdout);
+    let _ = std::fs::remove_file(&log);
 }
