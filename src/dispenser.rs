@@ -589,6 +589,30 @@ fn thermal_correction(
     }))
 }
 
+/// The amount check of one draw on its own: what [`evaluate_draw`] puts in
+/// [`DrawResult::amount`] for a draw with this price, indication and MMQ (`None` when the
+/// stage does not judge amounts). The rule, rounding and allowance are the stage's `amount`
+/// rule and its cited source (e.g. JJG 443-2015's amount check: |amount − round(price ×
+/// volume, 0.01 元)| ≤ the smallest monetary unit).
+///
+/// For callers that judge the indication error by columns ([`crate::batch::DispenserBatch`])
+/// and still need each draw's amount check: the same function [`evaluate_draw`] calls, so
+/// the same result and the same errors. `indicated_l` must be a valid volume (as
+/// [`evaluate_draw`] checks first); `mmq_l` is the MMQ the draw is judged with
+/// ([`DrawResult::mmq_l`]).
+pub fn check_amount(
+    stage: &DispenserStage,
+    price: &PriceReading,
+    indicated_l: f64,
+    mmq_l: Option<f64>,
+) -> Result<Option<AmountResult>> {
+    let Some(rule) = &stage.amount else {
+        return Ok(None);
+    };
+    let ctx = ToleranceContext::new(indicated_l).with_mmq(mmq_l);
+    amount_check(rule, price, indicated_l, &ctx).map(Some)
+}
+
 fn amount_check(
     rule: &crate::profile::AmountRule,
     price: &PriceReading,
@@ -876,6 +900,9 @@ pub struct NozzleAccumulator {
     points: Vec<PointStats>,
     /// The reasons found so far; `None` until there is one (most nozzles have none).
     reasons: Option<Box<Reasons>>,
+    /// False: the reasons of single draws are recorded without their text (see
+    /// [`NozzleAccumulator::verdict_only`]).
+    texts: bool,
 }
 
 /// The reasons of a nozzle, by kind, in draw order.
@@ -902,6 +929,20 @@ impl NozzleAccumulator {
             worst: Verdict::Pass,
             points: Vec::new(),
             reasons: None,
+            texts: true,
+        }
+    }
+
+    /// An accumulator for a caller that needs the nozzle's verdict and test points but not
+    /// the wording of its reasons (e.g. an output with no nozzle lines): each reason
+    /// is recorded as an empty string instead of being formatted (draws that fail or are
+    /// unusable, amounts, repeatability, missing draws), so [`finish`](Self::finish) gives
+    /// the same verdict, test points and number of reasons as [`new`](Self::new), with every
+    /// reason empty.
+    pub fn verdict_only() -> Self {
+        Self {
+            texts: false,
+            ..Self::new()
         }
     }
 
@@ -912,12 +953,16 @@ impl NozzleAccumulator {
     /// Adds one draw's outcome; `label` (e.g. `line 7`) names it in the reasons, and is only
     /// formatted when the draw gives a reason.
     pub fn push(&mut self, label: impl std::fmt::Display, outcome: &Result<DrawResult>) {
+        let texts = self.texts;
         let r = match outcome {
             Ok(r) => r,
             Err(e) => {
-                self.reasons()
-                    .gaps
-                    .push(format!("{label}: draw not usable: {e}"));
+                let text = if texts {
+                    format!("{label}: draw not usable: {e}")
+                } else {
+                    String::new()
+                };
+                self.reasons().gaps.push(text);
                 return;
             }
         };
@@ -930,7 +975,10 @@ impl NozzleAccumulator {
             }
         };
         if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
-            let text = format!(
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
                 "{label}: {} error {:+.3} %{} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
                 r.test_point,
                 r.error_pct,
@@ -942,29 +990,38 @@ impl NozzleAccumulator {
                 d.expanded_uncertainty_pct,
                 d.guard_band_pct,
                 r.clause
-            );
+            )
+            };
             if r.indication_verdict == Verdict::Fail {
                 self.reasons().fails.push(text);
             } else {
                 self.reasons().conditional.push(text);
             }
         } else if r.indication_verdict != Verdict::Pass {
-            let text = format!(
-                "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
-                r.test_point,
-                r.error_pct,
-                judged(),
-                pct(r.limits_pct.lower),
-                pct(r.limits_pct.upper),
-                r.clause
-            );
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
+                    "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
+                    r.test_point,
+                    r.error_pct,
+                    judged(),
+                    pct(r.limits_pct.lower),
+                    pct(r.limits_pct.upper),
+                    r.clause
+                )
+            };
             self.reasons().fails.push(text);
         }
         if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
-            let text = format!(
-                "{label}: amount {} differs from {} by {} (allowed {}; {})",
-                a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
-            );
+            let text = if !texts {
+                String::new()
+            } else {
+                format!(
+                    "{label}: amount {} differs from {} by {} (allowed {}; {})",
+                    a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
+                )
+            };
             self.reasons().fails.push(text);
         }
         match self
@@ -991,6 +1048,7 @@ impl NozzleAccumulator {
             conditional,
             mut gaps,
         } = self.reasons.map(|r| *r).unwrap_or_default();
+        let texts = self.texts;
         let mut worst = self.worst;
         let mut by_point = self.points;
         by_point.sort_by_key(|p| p.test_point);
@@ -1005,27 +1063,33 @@ impl NozzleAccumulator {
             let rep = match p.repeatability(profile, stage) {
                 Ok(r) => r,
                 Err(e) => {
-                    gaps.push(format!("{tp}: repeatability not evaluated: {e}"));
+                    gaps.push(word(texts, || {
+                        format!("{tp}: repeatability not evaluated: {e}")
+                    }));
                     verdict = verdict.worst(Verdict::Incomplete);
                     None
                 }
             };
             if let Some(r) = rep.as_ref().filter(|r| r.verdict != Verdict::Pass) {
-                fails.push(format!(
-                    "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
-                    r.value_pct,
-                    pct(r.judged_value_pct),
-                    pct(r.limit_pct),
-                    r.clause
-                ));
+                fails.push(word(texts, || {
+                    format!(
+                        "{tp}: repeatability {:.3} % (judged {}) exceeds {} % ({})",
+                        r.value_pct,
+                        pct(r.judged_value_pct),
+                        pct(r.limit_pct),
+                        r.clause
+                    )
+                }));
                 verdict = verdict.worst(Verdict::Fail);
                 worst = worst.worst(Verdict::Fail);
             }
             if required.contains(&tp) && n < need {
-                gaps.push(format!(
-                    "{tp}: {n} usable draw(s), {need} required ({})",
-                    stage.draws_per_test_point.source
-                ));
+                gaps.push(word(texts, || {
+                    format!(
+                        "{tp}: {n} usable draw(s), {need} required ({})",
+                        stage.draws_per_test_point.source
+                    )
+                }));
                 verdict = verdict.worst(Verdict::Incomplete);
             }
             test_points.push(TestPointSummary {
@@ -1040,10 +1104,12 @@ impl NozzleAccumulator {
         }
         for tp in required {
             if !by_point.iter().any(|p| p.test_point == *tp) {
-                gaps.push(format!(
-                    "{tp}: required test point missing ({})",
-                    stage.required_test_points.source
-                ));
+                gaps.push(word(texts, || {
+                    format!(
+                        "{tp}: required test point missing ({})",
+                        stage.required_test_points.source
+                    )
+                }));
             }
         }
         // fail > conditional-fail > incomplete > conditional-pass > pass (Verdict::worst).
@@ -1062,6 +1128,15 @@ impl NozzleAccumulator {
             test_points,
             reasons: fails,
         }
+    }
+}
+
+/// A reason's text, or an empty one for a verdict-only accumulator (`texts` false).
+fn word(texts: bool, f: impl FnOnce() -> String) -> String {
+    if texts {
+        f()
+    } else {
+        String::new()
     }
 }
 

@@ -259,6 +259,17 @@ proptest! {
         // And summarize_nozzle (now built on the accumulator) says the same.
         let via = verimeter::dispenser::summarize_nozzle(
             &p, stage, outcomes.iter().map(|(l, o)| (l.as_str(), o)));
-        prop_assert_eq!(via, s);
+        prop_assert_eq!(&via, &s);
+        // The verdict-only accumulator: the same summary, the same number of reasons, each
+        // of them empty.
+        let mut quiet = NozzleAccumulator::verdict_only();
+        for (i, (_, o)) in outcomes.iter().enumerate() {
+            quiet.push(format_args!("line {}", i + 2), o);
+        }
+        let q = quiet.finish(&p, stage);
+        prop_assert_eq!(q.verdict, s.verdict);
+        prop_assert_eq!(&q.test_points, &s.test_points);
+        prop_assert_eq!(q.reasons.len(), s.reasons.len());
+        prop_assert!(q.reasons.iter().all(String::is_empty), "{:?}", q.reasons);
     }
 }

@@ -213,6 +213,11 @@ pub struct DispenserArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Hidden: read CSV by the general path only (no `fast_csv` fast path), to compare the
+    /// two; the output is the same.
+    #[arg(long, hide = true)]
+    pub no_fast_path: bool,
+
     /// The file of draws (CSV, JSON Lines or JSON), or `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

@@ -24,6 +24,34 @@ pub struct RawRecord {
     pub problem: Option<Error>,
 }
 
+impl RawRecord {
+    /// A record as the csv reader read it, on physical line `line`: its fields padded or
+    /// cut to `width`, with a problem when the column count differs.
+    pub fn from_csv(rec: &csv::StringRecord, width: usize, line: u64) -> Self {
+        let problem = (rec.len() != width).then(|| Error::Unreadable {
+            reason: format!("column count {} differs from header's {width}", rec.len()),
+        });
+        let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
+        fields.resize(width, String::new());
+        RawRecord {
+            line,
+            fields,
+            problem,
+        }
+    }
+
+    /// A record the csv reader could not decode: field `field` (0-based) is not UTF-8.
+    pub fn not_utf8(field: usize, width: usize, line: u64) -> Self {
+        RawRecord {
+            line,
+            fields: vec![String::new(); width],
+            problem: Some(Error::Unreadable {
+                reason: format!("field {}: not valid UTF-8", field + 1),
+            }),
+        }
+    }
+}
+
 /// The header of a file (CSV, or the keys of JSON objects): the names as written and in
 /// lower case. The records are read one at a time ([`CsvStream`]).
 #[derive(Debug)]
@@ -129,6 +157,31 @@ impl<R: Read> CsvStream<R> {
         })
     }
 
+    /// Goes on reading a CSV file whose header `head` has been read already: `input` starts
+    /// at a record (or at the blank lines before one) and `newlines_before` newlines came
+    /// before it in the file, so line numbers go on where they were. For a reader that hands
+    /// the unusual rest of a file (quotes, stray carriage returns) back to this general path
+    /// (see `fast_csv`).
+    pub fn resume(input: R, head: RawFile, comments: Comments, newlines_before: u64) -> Self {
+        let tee = Tee {
+            inner: input,
+            kept: Vec::new(),
+            base: 0,
+        };
+        let reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .comment((comments == Comments::Hash).then_some(b'#'))
+            .from_reader(tee);
+        Self {
+            reader,
+            head,
+            record: csv::StringRecord::new(),
+            comments,
+            counted: (0, newlines_before),
+        }
+    }
+
     /// The next record, `None` at the end. `Err` is a fatal message (an I/O error).
     pub fn next_record(&mut self) -> Result<Option<RawRecord>, String> {
         let width = self.head.header.len();
@@ -137,31 +190,14 @@ impl<R: Read> CsvStream<R> {
             Ok(true) => {
                 let at = self.record.position().map_or(0, |p| p.byte());
                 let line = self.line_at(at);
-                let rec = &self.record;
-                let problem = (rec.len() != width).then(|| Error::Unreadable {
-                    reason: format!("column count {} differs from header's {width}", rec.len()),
-                });
-                let mut fields: Vec<String> = rec.iter().map(str::to_string).collect();
-                fields.resize(width, String::new());
-                Ok(Some(RawRecord {
-                    line,
-                    fields,
-                    problem,
-                }))
+                Ok(Some(RawRecord::from_csv(&self.record, width, line)))
             }
             // A record the csv reader could not decode (invalid UTF-8) is a record problem;
             // an I/O error is fatal.
             Err(e) => match (e.kind(), e.position()) {
                 (csv::ErrorKind::Utf8 { err, .. }, Some(pos)) => {
-                    let field = err.field() + 1;
                     let line = self.line_at(pos.byte());
-                    Ok(Some(RawRecord {
-                        line,
-                        fields: vec![String::new(); width],
-                        problem: Some(Error::Unreadable {
-                            reason: format!("field {field}: not valid UTF-8"),
-                        }),
-                    }))
+                    Ok(Some(RawRecord::not_utf8(err.field(), width, line)))
                 }
                 _ => Err(format!("cannot read the input: {e}")),
             },

@@ -2,8 +2,9 @@
 //! summarise each nozzle with the library ([`NozzleAccumulator`], draw by draw), hand the
 //! rows and nozzles to an output format as they come.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
+use std::rc::Rc;
 
 use verimeter::dispenser::{
     apply_decision, evaluate_draw, Draw, DrawResult, NozzleAccumulator, NozzleSummary, Substance,
@@ -146,7 +147,7 @@ pub fn run(args: &DispenserArgs) -> Result<i32, Fatal> {
     let stdout = io::stdout();
     let w = BufWriter::with_capacity(1 << 16, stdout.lock());
     let out: Box<dyn Out + '_> = match args.format {
-        Format::Csv => Box::new(CsvOut(csv::Writer::from_writer(w), String::new())),
+        Format::Csv => Box::new(CsvOut::new(w)),
         Format::Jsonl => Box::new(JsonlOut(w)),
         _ => Box::new(JsonOut(w, json_out::JsonWriter::default(), Lists::Rows)),
     };
@@ -210,6 +211,20 @@ trait Out {
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()>;
     fn nozzle(&mut self, ctx: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()>;
     fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()>;
+    /// Whether [`raw`](Self::raw) takes rows already formatted (`--format csv`: the fast
+    /// path of [`crate::fast_csv`]).
+    fn takes_raw(&self) -> bool {
+        false
+    }
+    /// Rows already formatted as this output formats them, in order.
+    fn raw(&mut self, _bytes: &[u8]) -> io::Result<()> {
+        Err(io::Error::other("this output takes no formatted rows"))
+    }
+    /// Whether the nozzles given to [`nozzle`](Self::nozzle) need their reasons worded
+    /// (false: [`NozzleAccumulator::verdict_only`], whose summaries have the same verdicts).
+    fn words_reasons(&self) -> bool {
+        true
+    }
 }
 
 /// Keeps everything, for the table, `explain` and `report`.
@@ -238,23 +253,79 @@ impl Out for Collect {
 
 type Stdout<'a> = BufWriter<io::StdoutLock<'a>>;
 
-/// `--format csv`: the header, then a row per input row (no nozzles).
-struct CsvOut<'a>(csv::Writer<Stdout<'a>>, String);
+/// `--format csv`: the header, then a row per input row (no nozzles). Each row is written
+/// by the csv writer into `buf` and moved from there to the buffered stdout, so that rows
+/// formatted by the fast path ([`Out::raw`]) can come in between (the csv writer does not
+/// give its writer back).
+struct CsvOut<'a> {
+    w: Stdout<'a>,
+    csv: csv::Writer<Shared>,
+    buf: Shared,
+    scratch: String,
+}
+
+/// A byte buffer the csv writer writes into and [`CsvOut`] empties.
+#[derive(Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> CsvOut<'a> {
+    fn new(w: Stdout<'a>) -> Self {
+        let buf = Shared::default();
+        Self {
+            w,
+            csv: csv::Writer::from_writer(buf.clone()),
+            buf,
+            scratch: String::new(),
+        }
+    }
+
+    /// Moves what the csv writer wrote to the output.
+    fn drain(&mut self) -> io::Result<()> {
+        self.csv.flush()?;
+        let mut b = self.buf.0.borrow_mut();
+        self.w.write_all(&b)?;
+        b.clear();
+        Ok(())
+    }
+}
 
 impl Out for CsvOut<'_> {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()> {
-        output::csv_head(&mut self.0, &ctx.head.header, ctx.head.decision.is_some())
-            .map_err(crate::csv_io)
+        output::csv_head(&mut self.csv, &ctx.head.header, ctx.head.decision.is_some())
+            .map_err(crate::csv_io)?;
+        self.drain()
     }
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
-        output::csv_row(&mut self.0, &row, ctx.head.decision.is_some(), &mut self.1)
-            .map_err(crate::csv_io)
+        let with_u = ctx.head.decision.is_some();
+        output::csv_row(&mut self.csv, &row, with_u, &mut self.scratch).map_err(crate::csv_io)?;
+        self.drain()
     }
     fn nozzle(&mut self, _: &Ctx, _: String, _: NozzleSummary) -> io::Result<()> {
         Ok(())
     }
     fn finish(&mut self, _: &Ctx, _: Counts) -> io::Result<()> {
-        self.0.flush()
+        self.drain()?;
+        self.w.flush()
+    }
+    fn takes_raw(&self) -> bool {
+        true
+    }
+    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.w.write_all(bytes)
+    }
+    /// No nozzle lines in csv: only their verdicts count (the summary and exit status).
+    fn words_reasons(&self) -> bool {
+        false
     }
 }
 
@@ -367,6 +438,15 @@ impl Out for Writing<'_> {
     fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()> {
         self.on(|o| o.finish(ctx, counts))
     }
+    fn takes_raw(&self) -> bool {
+        self.out.takes_raw()
+    }
+    fn words_reasons(&self) -> bool {
+        self.out.words_reasons()
+    }
+    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.on(|o| o.raw(bytes))
+    }
 }
 
 /// The outcome of [`judge`].
@@ -392,20 +472,32 @@ fn judge<O: Out>(
         profile,
         stage,
         head: None,
-        nozzles: Vec::new(),
-        index: HashMap::new(),
-        row_tally: Tally::default(),
+        acc: Acc {
+            verdict_only: !out.words_reasons(),
+            ..Acc::default()
+        },
         out,
     };
     // The rows stream to stdout unless the table or --explain keeps them (see `run`).
     let streams = args.explain.is_none() && args.format != Format::Table;
     let progress = crate::progress::wanted(args.quiet, streams);
-    crate::json_in::stream(&args.file, input_format, progress, &mut sink)?;
+    let fast = input_format == crate::json_in::InputFormat::Csv
+        && !args.no_fast_path
+        && sink.out.takes_raw();
+    if fast {
+        crate::fast_csv::stream(&args.file, profile, stage, progress, &mut sink)?;
+    } else {
+        crate::json_in::stream(&args.file, input_format, progress, &mut sink)?;
+    }
     let Judge {
         head,
-        nozzles,
-        index,
-        row_tally,
+        acc:
+            Acc {
+                nozzles,
+                index,
+                row_tally,
+                ..
+            },
         mut out,
         ..
     } = sink;
@@ -444,12 +536,22 @@ struct Judge<'a, O> {
     profile: &'a DispenserProfile,
     stage: &'a DispenserStage,
     head: Option<Head>,
+    acc: Acc,
+    out: O,
+}
+
+/// The row counts and the nozzle accumulators of [`Judge`].
+#[derive(Default)]
+struct Acc {
     /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
     /// search per row would be quadratic in the number of nozzles).
     nozzles: Vec<NozzleAccumulator>,
-    index: HashMap<String, usize>,
+    index: crate::fast_csv::FxMap<String, usize>,
+    /// The last nozzle id seen and its index.
+    last: Option<(String, usize)>,
     row_tally: Tally,
-    out: O,
+    /// The output shows no reasons: [`NozzleAccumulator::verdict_only`].
+    verdict_only: bool,
 }
 
 impl<O: Out> DrawSink for Judge<'_, O> {
@@ -495,23 +597,8 @@ impl<O: Out> DrawSink for Judge<'_, O> {
             Err(e) => Err(e.clone()),
         };
         let row = Row { input, outcome };
-        self.row_tally
-            .add(row.outcome.as_ref().ok().map(|d| d.verdict));
-        // Rows with no nozzle id belong to no nozzle; unusable rows go in as `Err`, so that
-        // they make their nozzle incomplete.
-        let id = row.input.nozzle.as_str();
-        if !id.is_empty() {
-            let k = match self.index.get(id) {
-                Some(&k) => k,
-                None => {
-                    self.index.insert(id.to_string(), self.nozzles.len());
-                    self.nozzles.push(NozzleAccumulator::new());
-                    self.nozzles.len() - 1
-                }
-            };
-            let label = format_args!("line {}", row.input.line);
-            self.nozzles[k].push(label, &row.outcome);
-        }
+        self.acc
+            .count(&row.input.nozzle, row.input.line, &row.outcome);
         let ctx = Ctx {
             profile,
             stage,
@@ -519,6 +606,58 @@ impl<O: Out> DrawSink for Judge<'_, O> {
         };
         self.out
             .row(&ctx, row)
+            .map_err(|e| format!("cannot write the output: {e}"))
+    }
+}
+
+impl Acc {
+    /// Counts a row's verdict and adds its outcome to its nozzle. Rows with no nozzle id
+    /// belong to no nozzle; unusable rows go in as `Err`, so that they make their nozzle
+    /// incomplete.
+    fn count(&mut self, id: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+        self.row_tally.add(outcome.as_ref().ok().map(|d| d.verdict));
+        if id.is_empty() {
+            return;
+        }
+        // Logs come nozzle by nozzle: the last id saves the hash lookup.
+        let k = match &self.last {
+            Some((last, k)) if last == id => *k,
+            _ => {
+                // One probe (a new id is the common case here).
+                let next = self.nozzles.len();
+                let k = *self.index.entry(id.to_string()).or_insert(next);
+                if k == next {
+                    self.nozzles.push(if self.verdict_only {
+                        NozzleAccumulator::verdict_only()
+                    } else {
+                        NozzleAccumulator::new()
+                    });
+                }
+                match &mut self.last {
+                    Some((last, j)) => {
+                        last.clear();
+                        last.push_str(id);
+                        *j = k;
+                    }
+                    None => self.last = Some((id.to_string(), k)),
+                }
+                k
+            }
+        };
+        self.nozzles[k].push(format_args!("line {line}"), outcome);
+    }
+}
+
+impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
+    fn fast_allowed(&self) -> bool {
+        self.head.as_ref().is_some_and(|h| h.decision.is_none()) && self.out.takes_raw()
+    }
+    fn judged(&mut self, nozzle: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+        self.acc.count(nozzle, line, outcome);
+    }
+    fn raw(&mut self, bytes: &[u8]) -> Flow {
+        self.out
+            .raw(bytes)
             .map_err(|e| format!("cannot write the output: {e}"))
     }
 }

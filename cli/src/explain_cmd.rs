@@ -156,6 +156,7 @@ pub fn dispenser_args(
         explain: None,
         input_format: None,
         quiet,
+        no_fast_path: false,
         file: file.to_path_buf(),
     }
 }

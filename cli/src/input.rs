@@ -28,22 +28,22 @@ pub enum VolumeUnit {
 /// Where each known column is in the file (`None` = the file has no such column).
 #[derive(Debug, Clone)]
 pub struct Columns {
-    nozzle: usize,
-    test_point: usize,
-    indicated: usize,
-    standard: usize,
+    pub(crate) nozzle: usize,
+    pub(crate) test_point: usize,
+    pub(crate) indicated: usize,
+    pub(crate) standard: usize,
     /// The unit of the two volume columns.
     pub unit: VolumeUnit,
-    fuel: Option<usize>,
-    dispenser_temp_c: Option<usize>,
-    can_temp_c: Option<usize>,
-    can_material: Option<usize>,
-    flow_l_min: Option<usize>,
-    mmq_l: Option<usize>,
-    unit_price: Option<usize>,
-    amount: Option<usize>,
+    pub(crate) fuel: Option<usize>,
+    pub(crate) dispenser_temp_c: Option<usize>,
+    pub(crate) can_temp_c: Option<usize>,
+    pub(crate) can_material: Option<usize>,
+    pub(crate) flow_l_min: Option<usize>,
+    pub(crate) mmq_l: Option<usize>,
+    pub(crate) unit_price: Option<usize>,
+    pub(crate) amount: Option<usize>,
     /// The per-row uncertainty columns, in [`UNCERTAINTY_COLUMNS`] order.
-    uncertainty: [Option<usize>; 7],
+    pub(crate) uncertainty: [Option<usize>; 7],
     /// Columns the CLI does not interpret, echoed to the output: (index, header name).
     pub extra: Vec<(usize, String)>,
 }

@@ -7,6 +7,8 @@
 //! - [`csvread`]: the CSV layer shared by every command that reads CSV (physical line numbers,
 //!   cells, numbers, error wording);
 //! - [`dispenser_cmd`]: judge each draw and each nozzle with the library;
+//! - [`fast_csv`]: the fast path of `dispenser --format csv` (block reader, batch core, exact
+//!   number parsing and formatting), falling back to the general path for anything unusual;
 //! - [`taximeter_cmd`], [`taximeter_input`], [`taximeter_out`]: the same for taximeter tests
 //!   and vehicles;
 //! - [`decide`]: the decision-rule flags and budgets; [`tally`]: counts and exit status;
@@ -27,6 +29,7 @@ mod csvread;
 mod decide;
 mod dispenser_cmd;
 mod explain_cmd;
+mod fast_csv;
 mod generate;
 mod input;
 mod json_in;

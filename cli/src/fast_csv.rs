@@ -1,0 +1,1214 @@
+//! The fast path of `verimeter dispenser --format csv` for the common case: a plain CSV log
+//! (no quotes, `\n` or `\r\n` line ends) in litres, judged with the simple decision rule.
+//!
+//! Same output as the general path ([`crate::input::stream_csv`] → [`crate::output::csv_row`])
+//! byte for byte, and the same summaries, counts and exit status; only faster:
+//! - **reading**: the input is read in blocks of [`BLOCK`] bytes; records are split at `\n`
+//!   with `memchr` and at `,` by one pass over the record (which also finds a quote or a
+//!   stray `\r`), the block is checked as UTF-8 once, cells are `&str` slices of the block
+//!   (no string per cell), and line numbers are counted as the block is split;
+//! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
+//!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
+//!   division — the same bits as `str::parse`, which is correctly rounded); anything else
+//!   goes to `str::parse`, so the same texts are accepted and rejected;
+//! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
+//!   temperatures given) and each group's indication errors are judged in columns by the
+//!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
+//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]). Each group
+//!   keeps one [`DrawResult`]
+//!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
+//!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
+//!   result without an allocation. Where the batch cannot express a group (limits that
+//!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one. Debug
+//!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
+//! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
+//!   [`push_f64`] (`ryu`, with `Display`'s own formatting where `ryu` could differ; repeated
+//!   ones from [`NumCache`]), and a block's rows go out as one write.
+//!
+//! Anything unusual falls back to the general path, so the rules live in one place:
+//! - **a row** that is not plainly valid (wrong column count, an unreadable or invalid cell,
+//!   a row the library rejects) is read again by the csv crate from its own bytes and goes
+//!   through the general per-row path ([`crate::input::parse_record`] and the sink's `row`),
+//!   which words its error;
+//! - **the rest of the file** from the first record with a quote or a stray `\r` is handed
+//!   to the general reader ([`CsvStream::resume`]), line numbers going on;
+//! - **the whole file** when its header line is unusual, or when the columns or options are
+//!   not the common case (gallons, per-row uncertainty columns, a decision rule with U,
+//!   another output format).
+//!
+//! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::io::{self, Read};
+use std::path::Path;
+
+use memchr::{memchr, memchr2, memrchr};
+use verimeter::batch::{verdict_of, DispenserBatch, DispenserColumns, DispenserOutput, Fuel};
+use verimeter::dispenser::{
+    check_amount, corrected_standard_volume, evaluate_draw, thermal_factor, AmountResult, Draw,
+    DrawResult, PriceReading, Substance, TestPoint,
+};
+use verimeter::money::{parse_money, Money};
+use verimeter::profile::{DispenserProfile, DispenserStage};
+use verimeter::tolerance::PctLimits;
+use verimeter::{Error, Verdict};
+
+use crate::csvread::{Comments, CsvStream, RawRecord};
+use crate::input::{map_columns, parse_record, Columns, DrawSink, Flow, VolumeUnit};
+
+/// Bytes read per block (a line longer than this grows the buffer).
+pub const BLOCK: usize = 1 << 20;
+
+/// At most this many groups (test point × fuel × can material × MMQ) are judged in
+/// columns; rows of further groups take the general path.
+const MAX_GROUPS: usize = 64;
+
+/// What the fast path needs of the dispenser command besides [`DrawSink`].
+pub(crate) trait FastSink: DrawSink {
+    /// Whether the options allow the fast path (simple decision rule, csv output); asked
+    /// after [`DrawSink::start`].
+    fn fast_allowed(&self) -> bool;
+    /// A judged row (tally, nozzle accumulator): the same as what [`DrawSink::row`] does
+    /// with a row whose outcome is `outcome`, without the output.
+    fn judged(&mut self, nozzle: &str, line: u64, outcome: &Result<DrawResult, Error>);
+    /// Output bytes: whole csv rows, in order.
+    fn raw(&mut self, bytes: &[u8]) -> Flow;
+}
+
+/// Reads the CSV file `path` (or standard input) into `sink` by the fast path where it
+/// can (see the module docs); the same contract as [`crate::json_in::stream`] for csv
+/// (`progress`: show the progress bar).
+pub(crate) fn stream(
+    path: &Path,
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    progress: bool,
+    sink: &mut impl FastSink,
+) -> Result<(), String> {
+    crate::csvread::with_input(path, progress, |r| run(r, profile, stage, sink))
+        .and_then(|flow| flow)
+}
+
+/// The general path for the rest of the input: `rest` starts at a record (or at the blank
+/// lines before one) after `newlines` newlines.
+fn general_rest(
+    rest: &mut dyn Read,
+    head: crate::csvread::RawFile,
+    columns: &Columns,
+    newlines: u64,
+    sink: &mut dyn DrawSink,
+) -> Result<Flow, String> {
+    let mut csv = CsvStream::resume(rest, head, Comments::None, newlines);
+    while let Some(rec) = csv.next_record()? {
+        if let Err(e) = sink.row(parse_record(rec, columns)) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn read_error(e: io::Error) -> String {
+    format!("cannot read the input: {e}")
+}
+
+/// Reads into `buf[*hi..]` once; false at the end of the input.
+fn fill(input: &mut dyn Read, buf: &mut Vec<u8>, hi: &mut usize) -> Result<bool, String> {
+    if *hi == buf.len() {
+        let n = buf.len() * 2;
+        buf.resize(n, 0);
+    }
+    loop {
+        match input.read(&mut buf[*hi..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                *hi += n;
+                return Ok(true);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e)),
+        }
+    }
+}
+
+fn run(
+    input: &mut dyn Read,
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    sink: &mut impl FastSink,
+) -> Result<Flow, String> {
+    let mut buf = vec![0u8; BLOCK];
+    let mut hi = 0;
+    let mut eof = false;
+    // The header line.
+    let nl = loop {
+        if let Some(nl) = memchr(b'\n', &buf[..hi]) {
+            break Some(nl);
+        }
+        if eof {
+            break None;
+        }
+        eof = !fill(input, &mut buf, &mut hi)?;
+    };
+    let plain_header = nl.filter(|&nl| {
+        let line = &buf[..nl];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        !matches!(buf.first(), Some(b'\r' | b'\n')) && memchr2(b'"', b'\r', line).is_none()
+    });
+    let Some(nl) = plain_header else {
+        // An empty file, a header alone without a line end, or an unusual header.
+        let mut all = io::Cursor::new(&buf[..hi]).chain(input);
+        return crate::input::stream_csv(&mut all, sink);
+    };
+    let head = CsvStream::open(
+        io::Cursor::new(&buf[..=nl]),
+        "nozzle,test_point,indicated_l,standard_l",
+        Comments::None,
+    )?
+    .head;
+    let columns = map_columns(&head)?;
+    if let Err(e) = sink.start(head.header.clone(), columns.clone()) {
+        return Ok(Err(e));
+    }
+    let mut lo = nl + 1;
+    let mut newlines = 1u64;
+    let usable = sink.fast_allowed()
+        && columns.unit == VolumeUnit::Litre
+        && columns.uncertainty.iter().all(Option::is_none);
+    if !usable {
+        let mut rest = io::Cursor::new(&buf[lo..hi]).chain(input);
+        return general_rest(&mut rest, head, &columns, newlines, sink);
+    }
+    let mut fast = Fast::new(profile, stage, &columns, head.header.len());
+    loop {
+        let end = if eof {
+            hi
+        } else {
+            memrchr(b'\n', &buf[lo..hi]).map_or(lo, |p| lo + p + 1)
+        };
+        if end > lo {
+            match fast.block(&buf[lo..end], newlines, sink) {
+                Step::Done(n) => {
+                    newlines = n;
+                    lo = end;
+                }
+                Step::Switch { at, newlines } => {
+                    let mut rest = io::Cursor::new(&buf[lo + at..hi]).chain(input);
+                    return general_rest(&mut rest, head, &columns, newlines, sink);
+                }
+                Step::Stop(e) => return Ok(Err(e)),
+            }
+        }
+        if eof {
+            return Ok(Ok(()));
+        }
+        buf.copy_within(lo..hi, 0);
+        hi -= lo;
+        lo = 0;
+        eof = !fill(input, &mut buf, &mut hi)?;
+    }
+}
+
+/// How a block ended.
+enum Step {
+    /// Every record was handled; the newlines counted up to the block's end.
+    Done(u64),
+    /// The record at byte `at` of the block (after `newlines` newlines) needs the general
+    /// reader, and so does the rest of the file.
+    Switch { at: usize, newlines: u64 },
+    /// The sink stopped (a fatal output error).
+    Stop(String),
+}
+
+/// A record of a block that the fast path reads.
+struct Rec {
+    line: u64,
+    /// The record's bytes (without the line end), within the block.
+    start: usize,
+    end: usize,
+    /// The parsed row, or `None`: the general per-row path.
+    row: Option<RowVals>,
+}
+
+/// The values of a plain row.
+#[derive(Clone, Copy)]
+struct RowVals {
+    nozzle: (usize, usize),
+    group: usize,
+    vj: f64,
+    vb: f64,
+    tj: f64,
+    tb: f64,
+    flow: Option<f64>,
+    price: Option<PriceReading>,
+    /// From the batch: E, judged E, MPE, limits, verdict code; `ok` false: not judged by the
+    /// batch (the general path, or `evaluate_draw` when the group has no batch).
+    ok: bool,
+    e: f64,
+    judged: f64,
+    mpe: f64,
+    lower: f64,
+    upper: f64,
+    verdict: u8,
+}
+
+/// One group of rows judged together.
+struct Group<'p> {
+    test_point: TestPoint,
+    fuel: Option<String>,
+    can: Option<String>,
+    mmq: Option<f64>,
+    temps: bool,
+    fuel_sub: Option<Substance>,
+    can_sub: Option<Substance>,
+    /// `None` when the batch cannot judge this group: per row by `evaluate_draw`.
+    batch: Option<DispenserBatch<'p>>,
+    /// A result of this group from `evaluate_draw`, whose per-row numbers are overwritten.
+    template: Option<Result<DrawResult, Error>>,
+    /// The clause as a csv field.
+    clause_csv: Vec<u8>,
+    /// (β fuel, β can, t_ref) of the template's correction.
+    betas: (f64, f64, f64),
+    /// This block's rows of the group (indices into the block's records).
+    rows: Vec<usize>,
+}
+
+impl Group<'_> {
+    fn draw(&self, v: &RowVals) -> Draw {
+        let mut d = Draw::new(self.test_point, v.vj, v.vb);
+        if self.temps {
+            d.dispenser_temp_c = Some(v.tj);
+            d.can_temp_c = Some(v.tb);
+        }
+        d.fuel.clone_from(&self.fuel_sub);
+        d.can_material.clone_from(&self.can_sub);
+        d.flow_l_min = v.flow;
+        d.mmq_l = self.mmq;
+        d.price = v.price;
+        d
+    }
+}
+
+/// The fast path's state across blocks.
+struct Fast<'p, 'c> {
+    profile: &'p DispenserProfile,
+    stage: &'p DispenserStage,
+    cols: &'c Columns,
+    width: usize,
+    groups: Vec<Group<'p>>,
+    recs: Vec<Rec>,
+    /// Cell boundaries of the record being split.
+    cells: Vec<(usize, usize)>,
+    /// Column scratch for the batch.
+    col: [Vec<f64>; 4],
+    res: [Vec<f64>; 5],
+    codes: [Vec<u8>; 2],
+    /// The output of the rows since the last write.
+    out: Vec<u8>,
+    /// The last test point text read and its value.
+    last_tp: (String, Option<TestPoint>),
+    nums: NumCache,
+    amounts: AmountMemo,
+}
+
+impl<'p, 'c> Fast<'p, 'c> {
+    fn new(
+        profile: &'p DispenserProfile,
+        stage: &'p DispenserStage,
+        cols: &'c Columns,
+        width: usize,
+    ) -> Self {
+        Self {
+            profile,
+            stage,
+            cols,
+            width,
+            groups: Vec::new(),
+            recs: Vec::new(),
+            cells: Vec::with_capacity(width + 1),
+            col: Default::default(),
+            res: Default::default(),
+            codes: Default::default(),
+            out: Vec::with_capacity(2 * BLOCK),
+            last_tp: (String::new(), None),
+            nums: NumCache::new(),
+            amounts: AmountMemo::new(),
+        }
+    }
+
+    /// Splits, judges and writes the complete records of `block`.
+    fn block(&mut self, block: &[u8], newlines: u64, sink: &mut impl FastSink) -> Step {
+        self.recs.clear();
+        for g in &mut self.groups {
+            g.rows.clear();
+        }
+        let mut n = newlines;
+        let mut start = 0;
+        let mut switch = None;
+        // One UTF-8 check for the whole block (the common case); per line otherwise.
+        let text = std::str::from_utf8(block).ok();
+        while start < block.len() {
+            let nl = memchr(b'\n', &block[start..]).map(|p| start + p);
+            let stop = nl.unwrap_or(block.len());
+            let mut end = stop;
+            if end > start && block[end - 1] == b'\r' {
+                end -= 1;
+            }
+            let line = &block[start..end];
+            if !line.is_empty() {
+                // One pass over the record: the commas, and a quote or a stray CR.
+                self.cells.clear();
+                let mut a = 0;
+                let mut special = false;
+                for (p, &b) in line.iter().enumerate() {
+                    if b == b',' {
+                        self.cells.push((a, p));
+                        a = p + 1;
+                    }
+                    special |= b == b'"' || b == b'\r';
+                }
+                self.cells.push((a, line.len()));
+                if special {
+                    switch = Some((start, n));
+                    break;
+                }
+                let row = self.parse(block, text, start, end);
+                self.recs.push(Rec {
+                    line: n + 1,
+                    start,
+                    end,
+                    row,
+                });
+            }
+            if nl.is_some() {
+                n += 1;
+            }
+            start = stop + 1;
+        }
+        self.judge_groups();
+        if let Err(e) = self.emit(block, sink) {
+            return Step::Stop(e);
+        }
+        match switch {
+            Some((at, newlines)) => Step::Switch { at, newlines },
+            None => Step::Done(n),
+        }
+    }
+
+    /// The values of a plain row, or `None` for the general path.
+    /// `self.cells` holds the record's cell boundaries; `text` is the block when it is
+    /// valid UTF-8.
+    fn parse(
+        &mut self,
+        block: &[u8],
+        text: Option<&str>,
+        start: usize,
+        end: usize,
+    ) -> Option<RowVals> {
+        if self.cells.len() != self.width {
+            return None;
+        }
+        let line = match text {
+            Some(t) => t.get(start..end)?,
+            None => std::str::from_utf8(&block[start..end]).ok()?,
+        };
+        let cols = self.cols;
+        let cell = |i: usize| {
+            let (a, b) = self.cells[i];
+            trim(&line[a..b])
+        };
+        let opt = |i: Option<usize>| i.map(cell).filter(|s| !s.is_empty());
+        let num = |i: Option<usize>| -> Option<Option<f64>> {
+            match opt(i) {
+                None => Some(None),
+                Some(t) => parse_f64(t).map(Some),
+            }
+        };
+        let nozzle = {
+            let (a, b) = self.cells[cols.nozzle];
+            let t = trim(&line[a..b]);
+            if t.is_empty() {
+                return None;
+            }
+            let off = t.as_ptr() as usize - line.as_ptr() as usize;
+            (start + off, start + off + t.len())
+        };
+        let tp_text = opt(Some(cols.test_point))?;
+        let test_point = if self.last_tp.0 == tp_text {
+            self.last_tp.1?
+        } else {
+            let tp = TestPoint::parse(tp_text).ok();
+            self.last_tp = (tp_text.to_string(), tp);
+            tp?
+        };
+        let vj = num(Some(cols.indicated))??;
+        let vb = num(Some(cols.standard))??;
+        let tj = num(cols.dispenser_temp_c)?;
+        let tb = num(cols.can_temp_c)?;
+        let fuel = opt(cols.fuel);
+        let can = opt(cols.can_material);
+        let flow = num(cols.flow_l_min)?;
+        let mmq = num(cols.mmq_l)?;
+        let unit_price = match opt(cols.unit_price) {
+            Some(t) => Some(parse_money("unit_price", t).ok()?),
+            None => None,
+        };
+        let amount = match opt(cols.amount) {
+            Some(t) => Some(parse_money("amount", t).ok()?),
+            None => None,
+        };
+        let price = match (unit_price, amount) {
+            (Some(unit_price), Some(amount)) => Some(PriceReading { unit_price, amount }),
+            (None, None) => None,
+            _ => return None,
+        };
+        // What `evaluate_draw` would reject before the indication error: the general path
+        // words it.
+        if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+            return None;
+        }
+        let (temps, tj, tb) = match (tj, tb) {
+            (Some(j), Some(b)) => (true, j, b),
+            (None, None) => (false, f64::NAN, f64::NAN),
+            _ => return None,
+        };
+        let group = self.group(test_point, fuel, can, mmq, temps)?;
+        Some(RowVals {
+            nozzle,
+            group,
+            vj,
+            vb,
+            tj,
+            tb,
+            flow,
+            price,
+            ok: false,
+            e: 0.0,
+            judged: 0.0,
+            mpe: 0.0,
+            lower: 0.0,
+            upper: 0.0,
+            verdict: 0,
+        })
+    }
+
+    /// The group of a row (created on first sight), `None` beyond [`MAX_GROUPS`].
+    fn group(
+        &mut self,
+        test_point: TestPoint,
+        fuel: Option<&str>,
+        can: Option<&str>,
+        mmq: Option<f64>,
+        temps: bool,
+    ) -> Option<usize> {
+        let same = |g: &Group| {
+            g.test_point == test_point
+                && g.temps == temps
+                && g.fuel.as_deref() == fuel
+                && g.can.as_deref() == can
+                && g.mmq.map(f64::to_bits) == mmq.map(f64::to_bits)
+        };
+        if let Some(k) = self.groups.iter().position(same) {
+            return Some(k);
+        }
+        if self.groups.len() >= MAX_GROUPS {
+            return None;
+        }
+        let fuel_sub = fuel.map(Substance::parse);
+        let can_sub = can.map(Substance::parse);
+        let batch = DispenserBatch::new(self.profile, self.stage, test_point)
+            .ok()
+            .filter(DispenserBatch::has_constant_limits)
+            .map(|b| {
+                let b = match &can_sub {
+                    Some(c) => b.with_can_material(c.clone()),
+                    None => b,
+                };
+                match mmq {
+                    Some(m) => b.with_mmq(m),
+                    None => b,
+                }
+            });
+        self.groups.push(Group {
+            test_point,
+            fuel: fuel.map(str::to_string),
+            can: can.map(str::to_string),
+            mmq,
+            temps,
+            fuel_sub,
+            can_sub,
+            batch,
+            template: None,
+            clause_csv: Vec::new(),
+            betas: (0.0, 0.0, 0.0),
+            rows: Vec::new(),
+        });
+        Some(self.groups.len() - 1)
+    }
+
+    /// Judges the indication errors of the block's rows, group by group, in columns.
+    fn judge_groups(&mut self) {
+        for (k, r) in self.recs.iter().enumerate() {
+            if let Some(v) = &r.row {
+                self.groups[v.group].rows.push(k);
+            }
+        }
+        for g in &self.groups {
+            let Some(batch) = &g.batch else { continue };
+            if g.rows.is_empty() {
+                continue;
+            }
+            let n = g.rows.len();
+            for c in &mut self.col {
+                c.clear();
+            }
+            for &k in &g.rows {
+                let v = self.recs[k]
+                    .row
+                    .as_ref()
+                    .map_or((0.0, 0.0, 0.0, 0.0), |v| (v.vj, v.vb, v.tj, v.tb));
+                self.col[0].push(v.0);
+                self.col[1].push(v.1);
+                self.col[2].push(v.2);
+                self.col[3].push(v.3);
+            }
+            for c in &mut self.res {
+                c.clear();
+                c.resize(n, 0.0);
+            }
+            for c in &mut self.codes {
+                c.clear();
+                c.resize(n, 0);
+            }
+            let fuel = match &g.fuel_sub {
+                Some(s) => Fuel::Same(s),
+                None => Fuel::Absent,
+            };
+            let [vj, vb, tj, tb] = &self.col;
+            let cols = DispenserColumns {
+                indicated_l: vj,
+                standard_l: vb,
+                dispenser_temp_c: g.temps.then_some(&tj[..]),
+                can_temp_c: g.temps.then_some(&tb[..]),
+                fuel,
+            };
+            let [e, mpe, judged, lower, upper] = &mut self.res;
+            let [verdict, code] = &mut self.codes;
+            let mut out = DispenserOutput::new(e, mpe, verdict, code)
+                .with_judged(judged)
+                .with_limits(lower, upper);
+            // A batch the library refuses as a whole (an unknown fuel, temperatures
+            // without a fuel, a bad MMQ): every row takes the general path.
+            if batch.evaluate_serial(&cols, &mut out).is_err() {
+                continue;
+            }
+            for (i, &k) in g.rows.iter().enumerate() {
+                if let Some(v) = &mut self.recs[k].row {
+                    if self.codes[1][i] == 0 {
+                        v.ok = true;
+                        v.e = self.res[0][i];
+                        v.mpe = self.res[1][i];
+                        v.judged = self.res[2][i];
+                        v.lower = self.res[3][i];
+                        v.upper = self.res[4][i];
+                        v.verdict = self.codes[0][i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the block's rows in order: judged rows from their numbers, the others through
+    /// the general per-row path.
+    fn emit(&mut self, block: &[u8], sink: &mut impl FastSink) -> Flow {
+        self.out.clear();
+        let (profile, stage) = (self.profile, self.stage);
+        for r in &self.recs {
+            let amounts = &mut self.amounts;
+            let judged = r
+                .row
+                .as_ref()
+                .filter(|v| finish_row(profile, stage, &mut self.groups[v.group], v, amounts));
+            let Some(v) = judged else {
+                // The general path: the csv crate reads the record from its own bytes.
+                if !self.out.is_empty() {
+                    sink.raw(&self.out)?;
+                    self.out.clear();
+                }
+                let rec = reread(&block[r.start..r.end], self.width, r.line);
+                sink.row(parse_record(rec, self.cols))?;
+                continue;
+            };
+            let g = &self.groups[v.group];
+            let Some(result) = &g.template else { continue };
+            let nozzle = std::str::from_utf8(&block[v.nozzle.0..v.nozzle.1]).unwrap_or_default();
+            sink.judged(nozzle, r.line, result);
+            let Ok(d) = result else { continue };
+            let o = &mut self.out;
+            o.extend_from_slice(&block[r.start..r.end]);
+            o.push(b',');
+            o.extend_from_slice(itoa::Buffer::new().format(r.line).as_bytes());
+            o.push(b',');
+            push_f64(o, d.error_pct);
+            for x in [
+                d.judged_error_pct,
+                d.mpe_pct,
+                d.limits_pct.lower,
+                d.limits_pct.upper,
+            ] {
+                o.push(b',');
+                self.nums.push(o, x);
+            }
+            o.push(b',');
+            push_f64(o, d.corrected_standard_l);
+            o.push(b',');
+            o.extend_from_slice(d.verdict.as_str().as_bytes());
+            o.extend_from_slice(b",,");
+            o.extend_from_slice(&g.clause_csv);
+            o.push(b'\n');
+        }
+        if !self.out.is_empty() {
+            sink.raw(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Completes the result of a row in its group's template; `None` sends the row to the
+/// general path (the library rejects it, or it has no result yet).
+fn finish_row(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    g: &mut Group,
+    v: &RowVals,
+    amounts: &mut AmountMemo,
+) -> bool {
+    finish(profile, stage, g, v, amounts).is_some()
+}
+
+fn finish(
+    profile: &DispenserProfile,
+    stage: &DispenserStage,
+    g: &mut Group,
+    v: &RowVals,
+    amounts: &mut AmountMemo,
+) -> Option<()> {
+    if g.batch.is_none() {
+        // Limits that depend on the quantity: the scalar API per row.
+        let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
+        g.clause_csv = csv_field(&r.clause);
+        g.template = Some(Ok(r));
+        return Some(());
+    }
+    if !v.ok {
+        return None;
+    }
+    if g.template.is_none() {
+        // The group's first judged row: its scalar result is the template.
+        let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
+        if let Some(c) = &r.correction {
+            g.betas = (
+                c.beta_fuel_per_c,
+                c.beta_can_per_c,
+                c.reference_temperature_c,
+            );
+        }
+        g.clause_csv = csv_field(&r.clause);
+        g.template = Some(Ok(r));
+    }
+    let mmq = mmq_of(profile, g, v);
+    #[cfg(debug_assertions)]
+    let scalar = evaluate_draw(profile, stage, &g.draw(v)).ok();
+    let Some(Ok(r)) = &mut g.template else {
+        return None;
+    };
+    let amount_verdict = match &v.price {
+        Some(p) => Some(amounts.check(stage, p, v.vj, mmq, &mut r.amount)?),
+        None => {
+            r.amount = None;
+            None
+        }
+    };
+    let (bf, bc, t_ref) = g.betas;
+    r.indicated_l = v.vj;
+    r.standard_l = v.vb;
+    r.corrected_standard_l = if g.temps {
+        corrected_standard_volume(v.vb, v.tj, v.tb, bf, bc, t_ref)
+    } else {
+        v.vb
+    };
+    if let Some(c) = &mut r.correction {
+        c.dispenser_temp_c = v.tj;
+        c.can_temp_c = v.tb;
+        c.factor = thermal_factor(v.tj, v.tb, bf, bc, t_ref);
+    }
+    r.error_pct = v.e;
+    r.judged_error_pct = v.judged;
+    r.limits_pct = PctLimits {
+        lower: v.lower,
+        upper: v.upper,
+    };
+    r.mpe_pct = v.mpe;
+    let indication = verdict_of(v.verdict)?;
+    r.indication_verdict = indication;
+    r.verdict = amount_verdict.map_or(indication, |a| indication.worst(a));
+    r.flow_l_min = v.flow;
+    r.mmq_l = mmq;
+    // Debug builds (the tests) check every row against the scalar API.
+    #[cfg(debug_assertions)]
+    assert_eq!(
+        Some(&*r),
+        scalar.as_ref(),
+        "the fast path's result differs from evaluate_draw's"
+    );
+    Some(())
+}
+
+/// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
+/// function of these four (the stage is fixed), and the key holds each decimal's exact
+/// representation (scale included, so `7.35` and `7.350` are different keys). Logs repeat
+/// them a lot (a station's price, volumes to 0.01 L). A direct-mapped table of
+/// [`AmountMemo::SLOTS`] entries: constant memory.
+struct AmountMemo {
+    slots: Vec<Option<(AmountKey, AmountNums)>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct AmountKey {
+    unit_price: [u8; 16],
+    amount: [u8; 16],
+    vj: u64,
+    mmq: Option<u64>,
+}
+
+/// The per-draw figures of an [`AmountResult`] (its clause is the stage's).
+#[derive(Clone, Copy)]
+struct AmountNums {
+    computed: Money,
+    difference: Money,
+    allowance: Money,
+    verdict: Verdict,
+}
+
+impl AmountMemo {
+    const SLOTS: usize = 1 << 14;
+
+    fn new() -> Self {
+        Self {
+            slots: vec![None; Self::SLOTS],
+        }
+    }
+
+    /// Puts the amount check of a draw into `into` (reusing its clause) and returns its
+    /// verdict; `None` when the library rejects the draw's price.
+    fn check(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        into: &mut Option<AmountResult>,
+    ) -> Option<Verdict> {
+        let key = AmountKey {
+            unit_price: p.unit_price.serialize(),
+            amount: p.amount.serialize(),
+            vj: vj.to_bits(),
+            mmq: mmq.map(f64::to_bits),
+        };
+        let mut h = FxHasher::default();
+        key.hash(&mut h);
+        let slot = &mut self.slots[(h.finish() as usize) % Self::SLOTS];
+        if let (Some((k, nums)), Some(a)) = (&*slot, into.as_mut()) {
+            if *k == key {
+                a.unit_price = p.unit_price;
+                a.indicated_amount = p.amount;
+                a.computed_amount = nums.computed;
+                a.difference = nums.difference;
+                a.allowance = nums.allowance;
+                a.verdict = nums.verdict;
+                return Some(nums.verdict);
+            }
+        }
+        let a = check_amount(stage, p, vj, mmq).ok()??;
+        let nums = AmountNums {
+            computed: a.computed_amount,
+            difference: a.difference,
+            allowance: a.allowance,
+            verdict: a.verdict,
+        };
+        *slot = Some((key, nums));
+        *into = Some(a);
+        Some(nums.verdict)
+    }
+}
+
+/// `s.trim()`, without its character search when the first and last bytes are ASCII and
+/// not whitespace (every whitespace character is ASCII ≤ 0x20 or starts with a byte ≥ 0x80).
+fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if (0x21..0x80).contains(first) && (0x21..0x80).contains(last) => s,
+        [only] if (0x21..0x80).contains(only) => s,
+        _ => s.trim(),
+    }
+}
+
+/// The MMQ a draw is judged with, as [`evaluate_draw`] takes it: the row's, else the draw
+/// itself at the MMQ test point, else the profile's default.
+fn mmq_of(profile: &DispenserProfile, g: &Group, v: &RowVals) -> Option<f64> {
+    g.mmq
+        .or((g.test_point == TestPoint::Mmq).then_some(v.vj))
+        .or(profile.default_mmq_l.as_ref().map(|c| c.value))
+}
+
+/// A small multiplicative hasher (the Fx hash of rustc, with a final mix so the low bits
+/// used for the table index depend on every input bit) for the nozzle index and the amount
+/// memo: the keys are short and come from the user's own file, so SipHash's resistance to
+/// crafted collisions buys nothing here and costs ~5 % of the fast path.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl FxHasher {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 32);
+        h.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (h >> 29)
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A record read by the csv crate from its own bytes, as the general reader reads it.
+fn reread(bytes: &[u8], width: usize, line: u64) -> RawRecord {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::StringRecord::new();
+    match r.read_record(&mut rec) {
+        Ok(true) => RawRecord::from_csv(&rec, width, line),
+        Err(e) => match e.kind() {
+            csv::ErrorKind::Utf8 { err, .. } => RawRecord::not_utf8(err.field(), width, line),
+            _ => RawRecord::from_csv(&csv::StringRecord::new(), width, line),
+        },
+        Ok(false) => RawRecord::from_csv(&csv::StringRecord::new(), width, line),
+    }
+}
+
+/// `s` as the csv writer writes a field: quoted (quotes doubled) when it holds a comma, a
+/// quote or a line end.
+fn csv_field(s: &str) -> Vec<u8> {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        let mut v = Vec::with_capacity(s.len() + 2);
+        v.push(b'"');
+        v.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        v.push(b'"');
+        v
+    } else {
+        s.as_bytes().to_vec()
+    }
+}
+
+/// A number cell (trimmed, not empty) as `str::parse::<f64>` reads it; `None` when it does
+/// not parse.
+///
+/// Plain decimals (`[+-]digits[.digits]`, at most 15 digits) are read as an integer
+/// mantissa m < 10^15 < 2^53 and a scale 10^k (k ≤ 15 ≤ 22): both are exact doubles, so
+/// m / 10^k is one correctly rounded division — the correctly rounded value of the text,
+/// which is what `str::parse` returns. Everything else is left to `str::parse`.
+pub fn parse_f64(t: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let b = t.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let mut m: u64 = 0;
+    let mut nd = 0usize;
+    let mut frac = 0usize;
+    let mut dot = false;
+    let mut plain = digits.len() <= 16;
+    if plain {
+        for &c in digits {
+            match c {
+                b'0'..=b'9' => {
+                    m = m * 10 + u64::from(c - b'0');
+                    nd += 1;
+                    frac += usize::from(dot);
+                }
+                b'.' if !dot => dot = true,
+                _ => {
+                    plain = false;
+                    break;
+                }
+            }
+        }
+    }
+    if plain && (1..=15).contains(&nd) {
+        let x = m as f64 / POW10[frac];
+        return Some(if neg { -x } else { x });
+    }
+    t.parse::<f64>().ok()
+}
+
+/// Appends `x` as `Display` writes it (`x.to_string()`), without a string per number.
+///
+/// `ryu` and `Display` both write the shortest digits that read back as `x`, the closest
+/// to `x` among them; they may differ only where two candidates are equally close (`ryu`
+/// breaks the tie to even, `Display` rounds half up: 2051402825097015.25 is `…015.2` in
+/// `ryu`, `…015.3` in `Display`) or where a candidate lies exactly on the boundary of
+/// `x`'s rounding interval (`ryu` accepts it for an even mantissa). In both cases the exact
+/// binary value of `x` has at most one fractional decimal digit more than the output (an
+/// odd mantissa m·2^e has exactly −e fractional digits, a midpoint between outputs of d
+/// fractional digits has d + 1, a boundary x ± 2^(e−1) has 1 − e). So `ryu`'s text is used
+/// where x·2^(−e) with m odd has −e > d + 1 (every result of the error formula in practice)
+/// or x is an integer below 2^53 (exact digits, no tie); elsewhere, and for an exponent
+/// layout, NaN and ±inf, `Display` itself writes it. `ryu`'s trailing `.0` for integers is
+/// dropped.
+pub fn push_f64(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        let mut b = ryu::Buffer::new();
+        let s = b.format_finite(x);
+        let s = s.strip_suffix(".0").unwrap_or(s);
+        if safe_for_ryu(x, s) {
+            out.extend_from_slice(s.as_bytes());
+            return;
+        }
+    }
+    let mut s = String::new();
+    let _ = write!(s, "{x}");
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Whether `ryu`'s text `s` of the finite `x` is `Display`'s (see [`push_f64`]).
+fn safe_for_ryu(x: f64, s: &str) -> bool {
+    if x == 0.0 {
+        return true;
+    }
+    if s.as_bytes().contains(&b'e') {
+        return false;
+    }
+    let bits = x.to_bits();
+    let field = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), field - 1075)
+    };
+    let e = e + i64::from(m.trailing_zeros());
+    if e >= 0 {
+        return x.abs() < 9_007_199_254_740_992.0;
+    }
+    let d = memchr(b'.', s.as_bytes()).map_or(0, |p| s.len() - p - 1) as i64;
+    -e > d + 1
+}
+
+/// Formatted numbers that repeat (limits, MPEs, rounded errors): a small direct-mapped
+/// cache of [`push_f64`]'s text by bit pattern.
+struct NumCache {
+    slots: Vec<(u64, u8, [u8; 32])>,
+}
+
+impl NumCache {
+    const SLOTS: usize = 256;
+
+    fn new() -> Self {
+        // A NaN pattern no number written here has (NaN is never cached).
+        Self {
+            slots: vec![(u64::MAX, 0, [0; 32]); Self::SLOTS],
+        }
+    }
+
+    fn push(&mut self, out: &mut Vec<u8>, x: f64) {
+        let bits = x.to_bits();
+        let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+        let slot = &mut self.slots[h as usize % Self::SLOTS];
+        if slot.0 == bits {
+            // A fixed-size copy (inlined), then the length: no memcpy call.
+            let at = out.len();
+            out.extend_from_slice(&slot.2);
+            out.truncate(at + usize::from(slot.1));
+            return;
+        }
+        let at = out.len();
+        push_f64(out, x);
+        let text = &out[at..];
+        if !x.is_nan() && text.len() <= 32 {
+            slot.0 = bits;
+            slot.1 = text.len() as u8;
+            slot.2[..text.len()].copy_from_slice(text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::Rng;
+
+    #[test]
+    fn push_f64_is_display() {
+        let mut rng = Rng::new(7);
+        let mut out = Vec::new();
+        let mut check = |x: f64| {
+            out.clear();
+            push_f64(&mut out, x);
+            assert_eq!(String::from_utf8_lossy(&out), x.to_string(), "{x:e}");
+        };
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            0.3,
+            1e15,
+            1e16,
+            1e17,
+            1e-5,
+            1e-6,
+            1e-7,
+            123456789012345680.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            20.028064720000003,
+        ] {
+            check(x);
+        }
+        for _ in 0..300_000 {
+            // Any bit pattern; decimals of a few digits; results of the error formula.
+            check(f64::from_bits(rng.next_u64()));
+            let d = rng.int(-99_999, 99_999) as f64 / 10f64.powi(rng.int(0, 6) as i32);
+            check(d);
+            let (vj, vb) = (rng.uniform(19.0, 21.0), rng.uniform(19.0, 21.0));
+            check((vj - vb) / vb * 100.0);
+            check(rng.uniform(-1e-3, 1e-3) * 10f64.powi(rng.int(-30, 30) as i32));
+            // Dyadic fractions: short exact expansions, where ties live.
+            let k = rng.int(1, 1 << 40) as f64;
+            check(k / 2f64.powi(rng.int(0, 70) as i32));
+            check(rng.int(1, 1 << 53) as f64 * 2f64.powi(rng.int(-60, 12) as i32));
+        }
+        check(8_205_611_300_388_061.0 / 4.0); // 2051402825097015.25, a tie at 17 digits
+        check(-2.0514028250970153e15);
+        check(52429.0 / 262144.0);
+    }
+
+    #[test]
+    fn parse_f64_is_str_parse() {
+        let mut rng = Rng::new(11);
+        let check = |t: &str| {
+            let want = t.parse::<f64>().ok().map(f64::to_bits);
+            assert_eq!(parse_f64(t).map(f64::to_bits), want, "{t:?}");
+        };
+        for t in [
+            "0",
+            "-0",
+            "+0",
+            "1",
+            "1.",
+            ".5",
+            "-.5",
+            ".",
+            "-",
+            "+",
+            "",
+            "1..2",
+            "1.2.3",
+            "1e3",
+            "1E-3",
+            "inf",
+            "-inf",
+            "NaN",
+            "nan",
+            "infinity",
+            "0x10",
+            "1_000",
+            "12a",
+            "--1",
+            "+-1",
+            "123456789012345",
+            "1234567890123456",
+            "0.1234567890123456789",
+            "9007199254740993",
+            "20.028064720000003",
+            "00000000000000001",
+            "1,5",
+            " 1",
+        ] {
+            check(t);
+        }
+        for _ in 0..300_000 {
+            let digits = rng.int(1, 18) as usize;
+            let mut t = String::new();
+            match rng.int(0, 3) {
+                0 => t.push('-'),
+                1 => t.push('+'),
+                _ => {}
+            }
+            let dot = rng.int(0, digits as i64) as usize;
+            for i in 0..digits {
+                if i == dot && rng.int(0, 4) > 0 {
+                    t.push('.');
+                }
+                t.push(char::from(b'0' + rng.int(0, 9) as u8));
+            }
+            check(&t);
+            check(&format!("{}", rng.uniform(-100.0, 100.0)));
+        }
+    }
+
+    #[test]
+    fn csv_field_quotes_as_the_csv_writer() {
+        for s in ["a", "", "a,b", "say \"hi\"", "x\ny", "x\ry", "§5: ±0.30 %"] {
+            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            w.write_record([s, "z"]).unwrap();
+            let want = w.into_inner().unwrap();
+            let mut got = csv_field(s);
+            got.extend_from_slice(b",z\n");
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want)
+            );
+        }
+    }
+}
