@@ -1,6 +1,6 @@
 //! Fare engine throughput: the scalar engine over 1 000 and 100 000 trips, as summaries and as
 //! time series, for two tariffs, with a naive f64 distance × price loop as the in-group
-//! baseline (not at 10 M: see [`SCALAR_MAX`]); and
+//! baseline (not at 10 M: see `common::SCALAR_MAX`); and
 //! `fare/summary_batch`: [`FareBatch`] over 1 000 / 100 000 / 10 000 000 trip summaries, with
 //! the scalar engine (`fare_for_summary` per row) as the baseline in the same group.
 
@@ -15,13 +15,11 @@ use verimeter::tariff::{
 };
 
 mod common;
-use common::{configure, SIZES};
+use common::{configure, scalar_sizes, SCALAR_MAX, SIZES};
 
-/// The scalar engine runs up to this size: at ~0.6–1.5 µs per trip, 10 M trips take 6–15 s
-/// per iteration, i.e. over a minute per tariff for criterion's 10 samples, which would push
-/// `cargo bench` past its 10-minute budget on 2 cores. Its per-trip cost does not depend on
-/// the batch size (no shared state), so the 100 000-trip figure stands for it.
-const SCALAR_MAX: usize = 100_000;
+/// `fare_bounds` (every admissible reading of a trip, ~10–15 µs each) runs at 1 000 trips
+/// only: at 100 000 it alone took half a minute of the bench budget.
+const BOUNDS_MAX: usize = 1_000;
 
 /// A small deterministic generator (no dev-dependency needed).
 struct Lcg(u64);
@@ -82,7 +80,7 @@ fn bench(c: &mut Criterion) {
         Tariff::builtin("beijing-2013").unwrap(),
     ];
     let mut g = c.benchmark_group("fare/summary");
-    for n in SIZES.into_iter().filter(|&n| n <= SCALAR_MAX) {
+    for n in scalar_sizes() {
         let trips = summaries(n);
         configure(&mut g, n);
         g.bench_with_input(BenchmarkId::new("baseline-naive-f64", n), &n, |b, _| {
@@ -104,25 +102,27 @@ fn bench(c: &mut Criterion) {
                     sum
                 })
             });
-            g.bench_with_input(
-                BenchmarkId::new(format!("bounds/{}", t.id), n),
-                &n,
-                |b, _| {
-                    b.iter(|| {
-                        let mut sum = Decimal::ZERO;
-                        for trip in black_box(&trips) {
-                            sum += fare_bounds(t, trip).unwrap().maximum.fare;
-                        }
-                        sum
-                    })
-                },
-            );
+            if n <= BOUNDS_MAX {
+                g.bench_with_input(
+                    BenchmarkId::new(format!("bounds/{}", t.id), n),
+                    &n,
+                    |b, _| {
+                        b.iter(|| {
+                            let mut sum = Decimal::ZERO;
+                            for trip in black_box(&trips) {
+                                sum += fare_bounds(t, trip).unwrap().maximum.fare;
+                            }
+                            sum
+                        })
+                    },
+                );
+            }
         }
     }
     g.finish();
 
     let mut g = c.benchmark_group("fare/series");
-    for n in SIZES.into_iter().filter(|&n| n <= SCALAR_MAX) {
+    for n in scalar_sizes() {
         let trips = series(n);
         configure(&mut g, n);
         g.bench_with_input(BenchmarkId::new("baseline-naive-f64", n), &n, |b, _| {

@@ -15,7 +15,7 @@ use verimeter::tolerance::PctLimits;
 use verimeter::uncertainty::DispenserBudgetSpec;
 
 mod common;
-use common::{configure, rng, SIZES};
+use common::{configure, rng, scalar_sizes};
 
 fn readings(n: usize) -> Vec<(f64, f64, f64)> {
     let mut next = rng(0x2545_F491_4F6C_DD1D);
@@ -35,7 +35,7 @@ fn bench(c: &mut Criterion) {
     let rule = DecisionRule::NonBinary { guard_factor: 1.0 };
     let lim = PctLimits::symmetric(0.30);
     let mut g = c.benchmark_group("uncertainty/dispenser_budget_and_decision");
-    for n in std::iter::once(1).chain(SIZES.into_iter().filter(|&n| n <= 100_000)) {
+    for n in std::iter::once(1).chain(scalar_sizes()) {
         let rs = readings(n);
         configure(&mut g, n);
         g.bench_with_input(BenchmarkId::new("budget_and_decision", n), &rs, |b, rs| {
