@@ -70,17 +70,7 @@ struct Data {
 fn data(tariff: &Tariff, seed: u64, n: usize, with_waiting: bool) -> Data {
     let mut r = Rng(seed | 1);
     let day0 = secs("2019-03-04 00:00:00"); // a Monday
-    let edges: Vec<i64> = tariff
-        .windows
-        .iter()
-        .flat_map(|w| {
-            w.spans
-                .iter()
-                .flat_map(|s| [s.from.seconds(), s.to.seconds()])
-        })
-        .map(i64::from)
-        .chain([0, 86_400])
-        .collect();
+    let edges = day_bounds(tariff);
     let mut d = Data {
         distance: Vec::with_capacity(n),
         duration: Vec::with_capacity(n),
