@@ -1932,9 +1932,7 @@ mod tests {
         let n = 2 * CHUNK_ROWS + 13;
         let mut s: u64 = 0x2545_F491_4F6C_DD1D;
         let mut u = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            crate::test_rng::step(&mut s);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         let specials = [f64::NAN, f64::INFINITY, -1.0, 0.0, -0.0, 1e-300, f64::MAX];

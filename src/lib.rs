@@ -82,3 +82,15 @@ pub mod verdict;
 
 pub use error::{Error, Result};
 pub use verdict::Verdict;
+
+/// The unit tests' deterministic generator (no `rand` dependency).
+#[cfg(test)]
+pub(crate) mod test_rng {
+    /// One xorshift64 step of the state `s` (never 0); returns the new state.
+    pub(crate) fn step(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+}

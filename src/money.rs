@@ -290,9 +290,7 @@ mod tests {
         ];
         let mut s = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..100_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            crate::test_rng::step(&mut s);
             xs.push(f64::from_bits(s));
             xs.push((s >> 11) as f64 / (1u64 << 30) as f64 - 4_000_000.0);
         }

@@ -363,12 +363,7 @@ fn rate_for<'t>(tariff: &'t Tariff, code: Option<&str>) -> Result<&'t Rate, Stri
         "rate code {code} is not a rate of tariff {} (its rates: {}): out of scope (e.g. a \
          negotiated or out-of-city fare)",
         tariff.id,
-        tariff
-            .rates
-            .iter()
-            .map(|r| r.code.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        tariff.rate_codes()
     ))
 }
 

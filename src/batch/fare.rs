@@ -1173,12 +1173,7 @@ fn unknown_rate(tariff: &Tariff, k: usize) -> Error {
         expected: format!(
             "an index below {} ({})",
             tariff.rates.len(),
-            tariff
-                .rates
-                .iter()
-                .map(|r| r.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            tariff.rate_codes()
         ),
     }
 }
@@ -1626,12 +1621,7 @@ mod tests {
     #[test]
     fn divisor_is_integer_division() {
         let mut s = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = || crate::test_rng::step(&mut s);
         let mut ds: Vec<i64> = vec![1, 2, 3, 5, 7, 10, 25, 100, 1_000, 10_000, 65_537];
         ds.extend([(1 << 32) - 1, 1 << 32, 1 << 40, i64::MAX]);
         ds.extend((0..200).map(|_| (next() % (1 << 32)).max(1) as i64));

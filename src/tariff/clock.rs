@@ -488,9 +488,7 @@ mod tests {
         ];
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..300_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            crate::test_rng::step(&mut s);
             let u = (s >> 11) as f64 / (1u64 << 53) as f64;
             let k = (s % 12_000_000) as f64;
             let m = k * day;
@@ -533,9 +531,7 @@ mod tests {
         ];
         let mut s = 0x2545_F491_4F6C_DD1Du64;
         for i in 0..100_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            crate::test_rng::step(&mut s);
             let x = (s >> 11) as f64 / (1u64 << 53) as f64;
             let abs = if i % 3 == 0 {
                 // On and around edges.

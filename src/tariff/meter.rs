@@ -1220,9 +1220,7 @@ mod tests {
         ];
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..200_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            crate::test_rng::step(&mut s);
             let x = (s >> 11) as f64 / (1u64 << 53) as f64;
             let k = (s % 2_000) as f64;
             us.push(x * 1e4);

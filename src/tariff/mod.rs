@@ -433,13 +433,18 @@ impl Tariff {
             .ok_or_else(|| Error::UnknownName {
                 field: "rate code",
                 value: code.to_string(),
-                expected: self
-                    .rates
-                    .iter()
-                    .map(|r| r.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                expected: self.rate_codes(),
             })
+    }
+
+    /// The codes of the tariff's rates, in order, joined by ", " (what an error about an
+    /// unknown rate lists as the known ones).
+    pub fn rate_codes(&self) -> String {
+        self.rates
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub(crate) fn window_index(&self, name: &str) -> Option<usize> {
