@@ -1228,9 +1228,11 @@ impl DrawConstants {
     /// skip three per-row checks that cannot fail: β_Y in [0, 0.01] (one β for the whole
     /// batch, checked here), V_Bt inside [`QUANTITY_FAST_RANGE`], and E finite.
     ///
-    /// The factor is `1 + β_Y (t_J − t_B) + β_B (t_B − t_ref)` (JJG 443-2015 §6.2.1.2 via
-    /// [`corrected_standard_volume`]); when `β_Y·|t_J − t_B|max + |β_B|·|t_B − t_ref|max ≤ 0.25`
-    /// it lies in [0.75, 1.25] (the rounding of three operations is 10⁻¹⁶ relative), so
+    /// The factor is `1 + β_Y (t_J − t_B) + β_B (t_B − t_ref)`, JJG 443-2015's temperature
+    /// correction as [`corrected_standard_volume`] cites it. The 0.25 below is no
+    /// regulation's number: it is a numerical bound chosen with a wide margin. When
+    /// `β_Y·|t_J − t_B|max + |β_B|·|t_B − t_ref|max ≤ 0.25` the factor lies in [0.75, 1.25]
+    /// (the rounding of three operations is 10⁻¹⁶ relative), so
     /// V_Bt ∈ [7.5·10⁻⁵, 1.25·10⁶] L and |E| ≤ 1.25·10⁶ / 7.5·10⁻⁵ · 100 < 2·10¹²: finite.
     /// With per-row β (a fuel column), or constants outside this bound, the kernel keeps the
     /// checks. Either way the answers are the same (the checks only route rows to the exact
