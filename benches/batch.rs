@@ -3,18 +3,22 @@
 //!
 //! - `copy_inputs`: copying the same input bytes into preallocated buffers (the floor: a
 //!   batch must at least read its inputs and write about as much);
+//! - `read_inputs` (a third, for scale): reading the input bytes once and nothing else (an
+//!   XOR of their bits) — what no batch can go below, whatever it computes and writes;
 //! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
 //!   validates with early returns and returns `Result` (same formulas, no strings).
 //!
 //! `columnar` is the serial path (`evaluate_serial`), with the kernels' instance chosen at run
-//! time (AVX2 when the CPU has it); `…_portable` forces the instance compiled for the default
-//! target (SSE2 on x86-64), the figure of CPUs without AVX2. `columnar_parallel` (only with
+//! time (AVX-512, else AVX2, when the CPU has it); `columnar_avx2` forces the AVX2 instance
+//! (the figure of CPUs without AVX-512) and `…_portable` the instance compiled for the
+//! default target (SSE2 on x86-64), the figure of CPUs without AVX2. `columnar_parallel` (only with
 //! `--features parallel`) is `evaluate`, which splits batches of ≥ 100 000 rows over rayon.
 //! Run `cargo bench --bench batch` (add `--features parallel` for the parallel figure).
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use verimeter::batch::{
     DispenserBatch, DispenserColumns, DispenserOutput, Fuel, KernelPath, TaximeterBatch,
     TaximeterColumns,
@@ -155,6 +159,24 @@ impl Outs {
     }
 }
 
+/// The `read_inputs` baseline: one pass over the input columns that reads every byte and
+/// writes nothing (an XOR of the bits, which LLVM vectorises; the result is kept).
+fn read_inputs<const K: usize>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    n: usize,
+    columns: [&Vec<f64>; K],
+) {
+    group.bench_with_input(BenchmarkId::new("read_inputs", n), &n, |b, _| {
+        b.iter(|| {
+            let mut x = 0u64;
+            for c in black_box(columns) {
+                x ^= c.iter().fold(0u64, |a, v| a ^ v.to_bits());
+            }
+            black_box(x)
+        })
+    });
+}
+
 fn bench_dispenser(c: &mut Criterion) {
     let profile = DispenserProfile::builtin("jjg443-2015").expect("built-in profile");
     let stage = profile.stage(None).expect("default stage");
@@ -164,6 +186,7 @@ fn bench_dispenser(c: &mut Criterion) {
     let batch = DispenserBatch::new(&profile, stage, TestPoint::Max).expect("plan");
     let batch_unrounded = DispenserBatch::new(&profile, &unrounded, TestPoint::Max).expect("plan");
     let portable = batch.clone().with_kernel_path(KernelPath::Portable);
+    let avx2 = batch.clone().with_kernel_path(KernelPath::Avx2);
     let petrol = Substance::parse("petrol");
     let beta_fuel = profile.thermal.fuel("petrol").expect("petrol").beta_per_c;
     let beta_can = profile
@@ -189,6 +212,9 @@ fn bench_dispenser(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("columnar_unrounded", n), &n, |b, _| {
             b.iter(|| batch_unrounded.evaluate_serial(black_box(&cols), &mut out.view()))
         });
+        group.bench_with_input(BenchmarkId::new("columnar_avx2", n), &n, |b, _| {
+            b.iter(|| avx2.evaluate_serial(black_box(&cols), &mut out.view()))
+        });
         group.bench_with_input(BenchmarkId::new("columnar_portable", n), &n, |b, _| {
             b.iter(|| portable.evaluate_serial(black_box(&cols), &mut out.view()))
         });
@@ -213,6 +239,7 @@ fn bench_dispenser(c: &mut Criterion) {
                 })
             });
         }
+        read_inputs(&mut group, n, [&d.vj, &d.vb, &d.tj, &d.tb]);
         {
             let rows: Vec<DrawRow> = (0..n)
                 .map(|i| DrawRow {
@@ -322,6 +349,7 @@ fn bench_taximeter(c: &mut Criterion) {
                 })
             });
         }
+        read_inputs(&mut group, n, [&reference, &indicated]);
         {
             let rows: Vec<TestRow> = reference
                 .iter()

@@ -27,10 +27,11 @@
 //!    per plan by bisection with the scalar [`judge`] (`Thresholds`), so the kernel compares
 //!    and never rounds; the judged (rounded) error is computed in a separate pass only when
 //!    asked for ([`Output::with_judged`]). If the thresholds cannot be established the
-//!    kernel rounds per row. Each kernel is compiled twice from one source, for the default
-//!    target and with AVX2 (not FMA: same bits), and the instance is chosen at run time
-//!    once per batch (`std::is_x86_feature_detected!`; see the private `simd` module), so
-//!    CPUs with AVX2 run 4-wide `ymm` kernels without a `target-cpu` build;
+//!    kernel rounds per row. Each kernel is compiled three times from one source, for the
+//!    default target, with AVX2 and with AVX-512 (no fused multiply-add: same bits), and
+//!    the instance is chosen at run time once per batch (`std::is_x86_feature_detected!`;
+//!    see the private `simd` module), so CPUs with AVX2 or AVX-512 run wide vector kernels
+//!    without a `target-cpu` build;
 //! 2. rows that failed the combined check (rare) get their exact [`RowError`] code by a
 //!    per-row function that checks in the scalar API's order;
 //! 3. the limits are per-batch constants when the stage's tolerance is purely
@@ -98,7 +99,7 @@ use crate::verdict::Verdict;
 pub mod fare;
 mod simd;
 #[doc(hidden)]
-pub use simd::{avx2_available, KernelPath};
+pub use simd::{avx2_available, avx512_available, KernelPath};
 use simd::{Isa, Kernel};
 
 /// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns
@@ -957,8 +958,8 @@ impl<'p> DispenserBatch<'p> {
     }
 
     /// Forces one compiled instance of the chunk kernels (hidden: for tests and benches that
-    /// compare the AVX2 and portable instances; see `batch::simd`). Forcing AVX2 on a CPU
-    /// without it runs the portable instance.
+    /// compare the AVX-512, AVX2 and portable instances; see `batch::simd`). Forcing an
+    /// instance the CPU cannot run falls back to the next one (never unsound).
     #[doc(hidden)]
     pub fn with_kernel_path(mut self, path: KernelPath) -> Self {
         self.kernels = path;
@@ -1568,8 +1569,8 @@ impl<'p> TaximeterBatch<'p> {
     }
 
     /// Forces one compiled instance of the chunk kernels (hidden: for tests and benches that
-    /// compare the AVX2 and portable instances; see `batch::simd`). Forcing AVX2 on a CPU
-    /// without it runs the portable instance.
+    /// compare the AVX-512, AVX2 and portable instances; see `batch::simd`). Forcing an
+    /// instance the CPU cannot run falls back to the next one (never unsound).
     #[doc(hidden)]
     pub fn with_kernel_path(mut self, path: KernelPath) -> Self {
         self.kernels = path;
@@ -1925,7 +1926,7 @@ mod tests {
         );
     }
     /// The fallback kernels that round per row (used when no thresholds can be established)
-    /// give the same bits in the AVX2 and portable instances, and the same as the threshold
+    /// give the same bits in the AVX-512, AVX2 and portable instances, and the same as the threshold
     /// kernels, for every rounding mode and scale.
     #[test]
     fn per_row_rounding_kernels_agree_across_paths() {
@@ -1982,7 +1983,7 @@ mod tests {
             let dcols = DispenserColumns::new(&indicated, &reference);
             let mut results = vec![];
             for thresholds in [true, false] {
-                for path in [KernelPath::Portable, KernelPath::Avx2] {
+                for path in [KernelPath::Portable, KernelPath::Avx2, KernelPath::Avx512] {
                     let mut t = tb.clone().with_kernel_path(path);
                     let mut d = db.clone().with_kernel_path(path);
                     if !thresholds {

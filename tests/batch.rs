@@ -727,19 +727,25 @@ const EDGES: [f64; 16] = [
     20.0,
 ];
 
-/// The kernels' AVX2 instance and the portable (default-target) instance give the same bits
+/// The kernels' AVX-512 and AVX2 instances and the portable (default-target) instance give the same bits
 /// on every output, and both the scalar API's answers (the other tests run the detected
 /// instance): random rows with NaN, ±∞, negatives, zero references and range ends, and rows
 /// a few ULPs around every rounding threshold, through every built-in profile and stage.
 #[test]
-fn avx2_and_portable_paths_agree() {
-    use verimeter::batch::{avx2_available, KernelPath};
-    if !avx2_available() {
+fn simd_and_portable_paths_agree() {
+    use verimeter::batch::{avx2_available, avx512_available, KernelPath};
+    if !avx2_available() || !avx512_available() {
         eprintln!(
-            "avx2_and_portable_paths_agree: this CPU has no AVX2, only the portable instance ran"
+            "simd_and_portable_paths_agree: this CPU lacks AVX2 or AVX-512; \
+             the instances it lacks fell back to the next one"
         );
     }
-    let paths = [KernelPath::Portable, KernelPath::Avx2, KernelPath::Detect];
+    let paths = [
+        KernelPath::Portable,
+        KernelPath::Avx2,
+        KernelPath::Avx512,
+        KernelPath::Detect,
+    ];
     let n = 3 * CHUNK_ROWS + 77;
     let mut compared = 0usize;
 
