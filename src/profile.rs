@@ -327,6 +327,45 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T
     })
 }
 
+/// The built-in profile `id` (trimmed) from `text` (the table of embedded JSON texts), parsed
+/// by `from_json`; an unknown id lists the `known` ones.
+pub(crate) fn builtin_profile<T>(
+    id: &str,
+    known: &[&str],
+    text: fn(&str) -> Option<&'static str>,
+    from_json: fn(&str) -> Result<T>,
+) -> Result<T> {
+    let text = text(id.trim()).ok_or_else(|| Error::UnknownProfile {
+        id: id.to_string(),
+        known: known.join(", "),
+    })?;
+    from_json(text)
+}
+
+/// The start of every profile's `validate`: the maker of its errors (naming the profile, or
+/// `<unnamed>`), after checking that `id` and `version` are not blank.
+pub(crate) fn validation_start<'a>(
+    id: &'a str,
+    version: &str,
+) -> Result<impl Fn(String, String) -> Error + 'a> {
+    let fail = move |path: String, reason: String| Error::InvalidProfile {
+        profile: if id.is_empty() {
+            "<unnamed>".into()
+        } else {
+            id.to_string()
+        },
+        path,
+        reason,
+    };
+    if id.trim().is_empty() {
+        return Err(fail("id".into(), "must not be empty".into()));
+    }
+    if version.trim().is_empty() {
+        return Err(fail("version".into(), "must not be empty".into()));
+    }
+    Ok(fail)
+}
+
 /// The stage called `name` (case-insensitive, trimmed) among `stages`; an unknown name lists
 /// the known ones.
 pub(crate) fn find_stage<'a, S>(
@@ -366,11 +405,12 @@ fn builtin_text(id: &str) -> Option<&'static str> {
 impl DispenserProfile {
     /// A built-in profile by id (see [`BUILTIN_DISPENSER_PROFILES`]).
     pub fn builtin(id: &str) -> Result<Self> {
-        let text = builtin_text(id.trim()).ok_or_else(|| Error::UnknownProfile {
-            id: id.to_string(),
-            known: BUILTIN_DISPENSER_PROFILES.join(", "),
-        })?;
-        Self::from_json(text)
+        builtin_profile(
+            id,
+            &BUILTIN_DISPENSER_PROFILES,
+            builtin_text,
+            Self::from_json,
+        )
     }
 
     /// Every built-in profile.
@@ -415,21 +455,7 @@ impl DispenserProfile {
     /// Checks the whole profile: every number finite and in range, every table ordered,
     /// every name unique, the default stage defined.
     pub fn validate(&self) -> Result<()> {
-        let fail = |path: String, reason: String| Error::InvalidProfile {
-            profile: if self.id.is_empty() {
-                "<unnamed>".into()
-            } else {
-                self.id.clone()
-            },
-            path,
-            reason,
-        };
-        if self.id.trim().is_empty() {
-            return Err(fail("id".into(), "must not be empty".into()));
-        }
-        if self.version.trim().is_empty() {
-            return Err(fail("version".into(), "must not be empty".into()));
-        }
+        let fail = validation_start(&self.id, &self.version)?;
         let t = &self.thermal;
         let finite = |path: &str, v: f64| {
             if v.is_finite() {

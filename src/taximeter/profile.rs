@@ -143,11 +143,12 @@ fn builtin_text(id: &str) -> Option<&'static str> {
 impl TaximeterProfile {
     /// A built-in profile by id (see [`BUILTIN_TAXIMETER_PROFILES`]).
     pub fn builtin(id: &str) -> Result<Self> {
-        let text = builtin_text(id.trim()).ok_or_else(|| Error::UnknownProfile {
-            id: id.to_string(),
-            known: BUILTIN_TAXIMETER_PROFILES.join(", "),
-        })?;
-        Self::from_json(text)
+        crate::profile::builtin_profile(
+            id,
+            &BUILTIN_TAXIMETER_PROFILES,
+            builtin_text,
+            Self::from_json,
+        )
     }
 
     /// Every built-in profile.
@@ -193,21 +194,7 @@ impl TaximeterProfile {
     /// stage named once and judging at least one test, calibration targets above −100 %, the
     /// default stage defined.
     pub fn validate(&self) -> Result<()> {
-        let fail = |path: String, reason: String| Error::InvalidProfile {
-            profile: if self.id.is_empty() {
-                "<unnamed>".into()
-            } else {
-                self.id.clone()
-            },
-            path,
-            reason,
-        };
-        if self.id.trim().is_empty() {
-            return Err(fail("id".into(), "must not be empty".into()));
-        }
-        if self.version.trim().is_empty() {
-            return Err(fail("version".into(), "must not be empty".into()));
-        }
+        let fail = crate::profile::validation_start(&self.id, &self.version)?;
         if self.stages.is_empty() {
             return Err(fail("stages".into(), "must not be empty".into()));
         }
