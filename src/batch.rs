@@ -1059,30 +1059,11 @@ impl<'p> DispenserBatch<'p> {
             k.max_offset = l.value + 1e-9;
         }
         match cols.fuel {
-            Fuel::Absent => {
-                return Err(Error::MissingCompanion {
-                    given: "dispenser_temp_c and can_temp_c",
-                    missing: "fuel",
-                    purpose: "the fuel's expansion coefficient in the temperature correction",
-                })
-            }
+            Fuel::Absent => return Err(crate::dispenser::missing_fuel()),
             Fuel::Same(s) => k.beta_fuel = s.resolve("fuel", |n| th.fuel(n))?.0,
             Fuel::PerRow(_) => {}
         }
-        let default_can = th
-            .default_can_material
-            .as_ref()
-            .map(|c| Substance::Named(c.value.clone()));
-        let can =
-            self.can_material
-                .as_ref()
-                .or(default_can.as_ref())
-                .ok_or(Error::MissingCompanion {
-                    given: "dispenser_temp_c and can_temp_c",
-                    missing: "can_material",
-                    purpose: "the can's expansion coefficient in the temperature correction",
-                })?;
-        k.beta_can = can.resolve("can_material", |n| th.can_material(n))?.0;
+        k.beta_can = crate::dispenser::can_beta(th, self.can_material.as_ref())?.0;
         Ok(k)
     }
 

@@ -42,7 +42,7 @@ use crate::error::{finite, positive, Error, Result};
 use crate::money::decimal_from_f64;
 pub use crate::profile::ProfileRef;
 use crate::profile::{
-    AmountAllowance, DispenserProfile, DispenserStage, Expansion, RepeatabilityRule,
+    AmountAllowance, DispenserProfile, DispenserStage, Expansion, RepeatabilityRule, ThermalRules,
 };
 use crate::tolerance::{judge, PctLimits, ToleranceContext, LIMIT_SLACK_PCT};
 use crate::verdict::Verdict;
@@ -557,26 +557,9 @@ fn thermal_correction(
             });
         }
     }
-    let fuel = draw.fuel.as_ref().ok_or(Error::MissingCompanion {
-        given: "dispenser_temp_c and can_temp_c",
-        missing: "fuel",
-        purpose: "the fuel's expansion coefficient in the temperature correction",
-    })?;
+    let fuel = draw.fuel.as_ref().ok_or_else(missing_fuel)?;
     let (beta_fuel, beta_fuel_source) = fuel.resolve("fuel", |n| th.fuel(n))?;
-    let default_can = th
-        .default_can_material
-        .as_ref()
-        .map(|c| Substance::Named(c.value.clone()));
-    let can =
-        draw.can_material
-            .as_ref()
-            .or(default_can.as_ref())
-            .ok_or(Error::MissingCompanion {
-                given: "dispenser_temp_c and can_temp_c",
-                missing: "can_material",
-                purpose: "the can's expansion coefficient in the temperature correction",
-            })?;
-    let (beta_can, beta_can_source) = can.resolve("can_material", |n| th.can_material(n))?;
+    let (beta_can, beta_can_source) = can_beta(th, draw.can_material.as_ref())?;
     Ok(Some(ThermalCorrection {
         dispenser_temp_c: t_j,
         can_temp_c: t_b,
@@ -1204,4 +1187,30 @@ pub fn can_reading_from_neck(
         "can reading",
         nominal_l + (reading_mm - zero_mm) * ml_per_mm / 1000.0,
     )
+}
+
+/// The error of temperatures given without a fuel (no β_Y for the correction).
+pub(crate) fn missing_fuel() -> Error {
+    Error::MissingCompanion {
+        given: "dispenser_temp_c and can_temp_c",
+        missing: "fuel",
+        purpose: "the fuel's expansion coefficient in the temperature correction",
+    }
+}
+
+/// The can's expansion coefficient β_B and where it comes from: the draw's (or batch's) can
+/// material, else the profile's default one; an error when there is neither or it is unknown.
+pub(crate) fn can_beta(th: &ThermalRules, material: Option<&Substance>) -> Result<(f64, String)> {
+    let default_can = th
+        .default_can_material
+        .as_ref()
+        .map(|c| Substance::Named(c.value.clone()));
+    let can = material
+        .or(default_can.as_ref())
+        .ok_or(Error::MissingCompanion {
+            given: "dispenser_temp_c and can_temp_c",
+            missing: "can_material",
+            purpose: "the can's expansion coefficient in the temperature correction",
+        })?;
+    can.resolve("can_material", |n| th.can_material(n))
 }
