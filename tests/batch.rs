@@ -89,6 +89,23 @@ fn same_f64(a: f64, b: f64) -> bool {
 
 /// Row `i` of the batch against the scalar outcome.
 #[allow(clippy::too_many_arguments)]
+/// A scalar result (`DrawResult` or `MeterTestResult`) as the tuple `check_row` compares.
+macro_rules! scalar_row {
+    () => {
+        |r| {
+            let l = r.limits_pct;
+            (
+                r.error_pct,
+                r.judged_error_pct,
+                r.mpe_pct,
+                l.lower,
+                l.upper,
+                r.verdict,
+            )
+        }
+    };
+}
+
 fn check_row(
     i: usize,
     scalar: Result<(f64, f64, f64, f64, f64, Verdict), Error>,
@@ -522,17 +539,7 @@ fn rows_at_the_rounding_thresholds_equal_scalar() {
                 batch.evaluate(&cols, &mut out.view()).unwrap();
                 for i in 0..r.len() {
                     let t = MeterTest::new(kind, r[i], x[i], unit).with_indicated_unit(unit);
-                    let scalar = evaluate_test(&taxi, stage, &t).map(|r| {
-                        let l = r.limits_pct;
-                        (
-                            r.error_pct,
-                            r.judged_error_pct,
-                            r.mpe_pct,
-                            l.lower,
-                            l.upper,
-                            r.verdict,
-                        )
-                    });
+                    let scalar = evaluate_test(&taxi, stage, &t).map(scalar_row!());
                     check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
                     checked += 1;
                 }
@@ -554,17 +561,7 @@ fn rows_at_the_rounding_thresholds_equal_scalar() {
                 batch.evaluate(&cols, &mut out.view()).unwrap();
                 for i in 0..b.len() {
                     let d = batch.draw(&cols, i).unwrap();
-                    let scalar = evaluate_draw(&disp, stage, &d).map(|r| {
-                        let l = r.limits_pct;
-                        (
-                            r.error_pct,
-                            r.judged_error_pct,
-                            r.mpe_pct,
-                            l.lower,
-                            l.upper,
-                            r.verdict,
-                        )
-                    });
+                    let scalar = evaluate_draw(&disp, stage, &d).map(scalar_row!());
                     check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
                     checked += 1;
                 }
@@ -670,17 +667,7 @@ fn rows_exactly_on_the_thresholds_equal_scalar() {
     batch.evaluate(&cols, &mut out.view()).unwrap();
     for i in 0..vj.len() {
         let d = batch.draw(&cols, i).unwrap();
-        let scalar = evaluate_draw(&disp, stage, &d).map(|r| {
-            let l = r.limits_pct;
-            (
-                r.error_pct,
-                r.judged_error_pct,
-                r.mpe_pct,
-                l.lower,
-                l.upper,
-                r.verdict,
-            )
-        });
+        let scalar = evaluate_draw(&disp, stage, &d).map(scalar_row!());
         check_row(i, scalar, &out, batch.row_error(&cols, i)).unwrap();
     }
 }
@@ -885,17 +872,7 @@ fn simd_and_portable_paths_agree() {
                     }
                     for i in (0..m).step_by(7) {
                         let t = plan.test(&cols, i).unwrap();
-                        let scalar = evaluate_test(&profile, stage, &t).map(|r| {
-                            let l = r.limits_pct;
-                            (
-                                r.error_pct,
-                                r.judged_error_pct,
-                                r.mpe_pct,
-                                l.lower,
-                                l.upper,
-                                r.verdict,
-                            )
-                        });
+                        let scalar = evaluate_test(&profile, stage, &t).map(scalar_row!());
                         check_row(i, scalar, &outs[0], plan.row_error(&cols, i)).unwrap();
                     }
                     compared += m;
