@@ -65,6 +65,18 @@ pub struct ProfileInfo {
     pub decision: Option<String>,
 }
 
+/// The summary counts of groups or rows.
+#[derive(Debug, Clone)]
+pub struct Counts {
+    /// (verdict name, count), the "other" count apart.
+    pub by_verdict: Vec<(&'static str, usize)>,
+    /// (name, count) of those with no verdict.
+    pub other: (&'static str, usize),
+    pub total: usize,
+    /// The one-line summary (`tally::line`).
+    pub line: String,
+}
+
 /// Everything on the page.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -74,15 +86,10 @@ pub struct Page {
     pub profile: ProfileInfo,
     pub group_noun: &'static str,
     pub group_noun_plural: &'static str,
-    /// (verdict name, count) of the groups, the "other" count (incomplete) apart.
-    pub group_counts: Vec<(&'static str, usize)>,
-    pub group_other: (&'static str, usize),
-    pub group_total: usize,
-    pub group_line: String,
-    pub row_counts: Vec<(&'static str, usize)>,
-    pub row_other: (&'static str, usize),
-    pub row_total: usize,
-    pub row_line: String,
+    /// The counts of the groups (nozzles, vehicles); their "other" is "incomplete".
+    pub group_counts: Counts,
+    /// The counts of the rows read; their "other" is "error".
+    pub row_counts: Counts,
     pub columns: Vec<&'static str>,
     /// Failing first.
     pub groups: Vec<Group>,
@@ -252,14 +259,15 @@ fn profile(h: &mut String, p: &Page) {
     let _ = writeln!(h, "</dl></section>");
 }
 
-fn tiles(h: &mut String, noun: &str, total: usize, counts: &[(&str, usize)], other: (&str, usize)) {
+fn tiles(h: &mut String, noun: &str, c: &Counts) {
+    let total = c.total;
     let _ = write!(
         h,
         "<div class=\"tiles\"><div class=\"tile total\"><div class=\"n\">{total}</div>\
          <div class=\"l\">{noun}</div></div>"
     );
-    let mut all: Vec<(&str, usize)> = counts.to_vec();
-    all.insert(2, other);
+    let mut all: Vec<(&str, usize)> = c.by_verdict.clone();
+    all.insert(2, c.other);
     for (name, n) in all {
         let _ = write!(
             h,
@@ -272,20 +280,14 @@ fn tiles(h: &mut String, noun: &str, total: usize, counts: &[(&str, usize)], oth
 
 fn summary(h: &mut String, p: &Page) {
     let _ = write!(h, "<h2>Summary</h2><section class=\"card summary\">");
-    tiles(
-        h,
-        p.group_noun_plural,
-        p.group_total,
-        &p.group_counts,
-        p.group_other,
-    );
-    tiles(h, "rows read", p.row_total, &p.row_counts, p.row_other);
+    tiles(h, p.group_noun_plural, &p.group_counts);
+    tiles(h, "rows read", &p.row_counts);
     let _ = write!(
         h,
         "<p class=\"sumline\" id=\"summary-line\">{}: {} · rows: {}</p>",
         esc(p.group_noun_plural),
-        esc(&p.group_line),
-        esc(&p.row_line)
+        esc(&p.group_counts.line),
+        esc(&p.row_counts.line)
     );
     if !p.groups.is_empty() {
         let _ = write!(h, "<ul class=\"index\">");

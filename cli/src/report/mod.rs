@@ -22,7 +22,7 @@ use crate::tally::{self, Tally};
 use crate::{dispenser_cmd, taximeter_cmd};
 
 use self::chart::{Chart, Point};
-use self::html::{Cell, Group, Page, ProfileInfo, TableRow};
+use self::html::{Cell, Counts, Group, Page, ProfileInfo, TableRow};
 
 /// `verimeter report --help`.
 pub const LONG_ABOUT: &str = "\
@@ -158,8 +158,8 @@ pub fn run(args: &ReportArgs) -> Result<i32, String> {
         "wrote {} — {}: {}; rows: {}\n",
         path.display(),
         page.group_noun_plural,
-        page.group_line,
-        page.row_line
+        page.group_counts.line,
+        page.row_counts.line
     );
     crate::write_stdout(line.as_bytes())?;
     Ok(exit)
@@ -219,13 +219,34 @@ fn num(x: f64) -> String {
     s.replace('-', "−")
 }
 
-fn summary_counts(t: &Tally) -> Vec<(&'static str, usize)> {
-    vec![
-        ("fail", t.fail),
-        ("conditional-fail", t.conditional_fail),
-        ("conditional-pass", t.conditional_pass),
-        ("pass", t.pass),
-    ]
+/// The page's profile box of a dispenser or taximeter report (the same fields by name).
+macro_rules! profile_info {
+    ($r:expr) => {
+        ProfileInfo {
+            id: $r.profile.id.clone(),
+            version: $r.profile.version.clone(),
+            title: $r.profile.title.clone(),
+            stage: $r.stage.name.clone(),
+            stage_title: $r.stage.title.clone(),
+            sources: $r.profile.sources.clone(),
+            decision: $r.decision.as_ref().map(|d| d.headline()),
+        }
+    };
+}
+
+/// The page's counts of a tally whose entries without a verdict are called `other`.
+fn counts(t: &Tally, other: &'static str) -> Counts {
+    Counts {
+        by_verdict: vec![
+            ("fail", t.fail),
+            ("conditional-fail", t.conditional_fail),
+            ("conditional-pass", t.conditional_pass),
+            ("pass", t.pass),
+        ],
+        other: (other, t.other),
+        total: t.total,
+        line: tally::line(t, other),
+    }
 }
 
 fn dispenser_page(
@@ -356,25 +377,11 @@ fn dispenser_page(
         title,
         date: date.into(),
         file: file.into(),
-        profile: ProfileInfo {
-            id: r.profile.id.clone(),
-            version: r.profile.version.clone(),
-            title: r.profile.title.clone(),
-            stage: r.stage.name.clone(),
-            stage_title: r.stage.title.clone(),
-            sources: r.profile.sources.clone(),
-            decision: r.decision.as_ref().map(|d| d.headline()),
-        },
+        profile: profile_info!(r),
         group_noun: "nozzle",
         group_noun_plural: "nozzles",
-        group_counts: summary_counts(&r.nozzle_tally),
-        group_other: ("incomplete", r.nozzle_tally.other),
-        group_total: r.nozzle_tally.total,
-        group_line: tally::line(&r.nozzle_tally, "incomplete"),
-        row_counts: summary_counts(&r.row_tally),
-        row_other: ("error", r.row_tally.other),
-        row_total: r.row_tally.total,
-        row_line: tally::line(&r.row_tally, "error"),
+        group_counts: counts(&r.nozzle_tally, "incomplete"),
+        row_counts: counts(&r.row_tally, "error"),
         columns: vec![
             "line",
             "test point",
@@ -494,25 +501,11 @@ fn taximeter_page(
         title,
         date: date.into(),
         file: file.into(),
-        profile: ProfileInfo {
-            id: r.profile.id.clone(),
-            version: r.profile.version.clone(),
-            title: r.profile.title.clone(),
-            stage: r.stage.name.clone(),
-            stage_title: r.stage.title.clone(),
-            sources: r.profile.sources.clone(),
-            decision: r.decision.as_ref().map(|d| d.headline()),
-        },
+        profile: profile_info!(r),
         group_noun: "vehicle",
         group_noun_plural: "vehicles",
-        group_counts: summary_counts(&r.vehicle_tally),
-        group_other: ("incomplete", r.vehicle_tally.other),
-        group_total: r.vehicle_tally.total,
-        group_line: tally::line(&r.vehicle_tally, "incomplete"),
-        row_counts: summary_counts(&r.row_tally),
-        row_other: ("error", r.row_tally.other),
-        row_total: r.row_tally.total,
-        row_line: tally::line(&r.row_tally, "error"),
+        group_counts: counts(&r.vehicle_tally, "incomplete"),
+        row_counts: counts(&r.row_tally, "error"),
         columns: vec![
             "line",
             "test",
