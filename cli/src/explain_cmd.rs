@@ -343,6 +343,33 @@ fn where_step(file: &Path, line: u64, group: String, profile: String) -> Step {
     )
 }
 
+/// The row of a dispenser or taximeter `report` starting on `line`, with the profile line
+/// of the explanation; when no data row starts there, returns (from the calling function)
+/// the explanation of what is on that line instead.
+macro_rules! row_at {
+    ($report:expr, $file:expr, $line:expr, $format:expr) => {{
+        let report = $report;
+        let profile = format!(
+            "profile {} v{} ({}), stage {}{}",
+            report.profile.id,
+            report.profile.version,
+            report.profile.title,
+            report.stage.name,
+            if report.stage.title.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", report.stage.title)
+            }
+        );
+        let Some(row) = report.rows.iter().find(|r| r.input.line == $line) else {
+            let lines: Vec<u64> = report.rows.iter().map(|r| r.input.line).collect();
+            let first = where_step($file, $line, "no data row".into(), profile);
+            return not_a_row(&lines, &report.header, $file, $line, first)?.print($format);
+        };
+        (row, profile)
+    }};
+}
+
 /// Explains the dispenser row starting on `line` of `report`.
 pub fn dispenser(
     report: &dispenser_cmd::Report,
@@ -350,23 +377,7 @@ pub fn dispenser(
     line: u64,
     format: ExplainFormat,
 ) -> Result<i32, String> {
-    let profile = format!(
-        "profile {} v{} ({}), stage {}{}",
-        report.profile.id,
-        report.profile.version,
-        report.profile.title,
-        report.stage.name,
-        if report.stage.title.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", report.stage.title)
-        }
-    );
-    let Some(row) = report.rows.iter().find(|r| r.input.line == line) else {
-        let lines: Vec<u64> = report.rows.iter().map(|r| r.input.line).collect();
-        let first = where_step(file, line, "no data row".into(), profile);
-        return not_a_row(&lines, &report.header, file, line, first)?.print(format);
-    };
+    let (row, profile) = row_at!(report, file, line, format);
     let input = &row.input;
     let nozzle = if input.nozzle.is_empty() {
         "(no nozzle id)".to_string()
@@ -587,23 +598,7 @@ pub fn taximeter(
     line: u64,
     format: ExplainFormat,
 ) -> Result<i32, String> {
-    let profile = format!(
-        "profile {} v{} ({}), stage {}{}",
-        report.profile.id,
-        report.profile.version,
-        report.profile.title,
-        report.stage.name,
-        if report.stage.title.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", report.stage.title)
-        }
-    );
-    let Some(row) = report.rows.iter().find(|r| r.input.line == line) else {
-        let lines: Vec<u64> = report.rows.iter().map(|r| r.input.line).collect();
-        let first = where_step(file, line, "no data row".into(), profile);
-        return not_a_row(&lines, &report.header, file, line, first)?.print(format);
-    };
+    let (row, profile) = row_at!(report, file, line, format);
     let input = &row.input;
     let vehicle = if input.vehicle.is_empty() {
         "(no vehicle id)".to_string()
