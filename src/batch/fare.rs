@@ -1174,7 +1174,7 @@ impl<'t> FareBatch<'t> {
     /// its day segment where prices depend on the time of day), so no edge search can cut a
     /// piece and the prices are those of the start's (weekday, segment). `SEARCH = true`:
     /// any valid start, the edge search and a look-up per charge, as `stepwise_row` does.
-    #[inline(never)]
+    #[inline(always)]
     fn kernel_row<const SEARCH: bool>(
         &self,
         k: &DistanceKernel,
