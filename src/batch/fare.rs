@@ -18,7 +18,10 @@
 //! Hires that no window edge falls inside (most of them: edges are hours apart) take the
 //! *closed form*: the same counter without the edge search, which would find nothing, and
 //! the prices of their (weekday, segment of the day) from a table made once per batch
-//! ([`FareBatch::takes_closed_form`] tells which rows). Only
+//! ([`FareBatch::takes_closed_form`] tells which rows). Rates that count distance only
+//! (Beijing, Shanghai) run both ways through a *distance-only kernel*, the same counter
+//! written out for that rate shape, which follows the day segment across window edges
+//! instead of searching for them ([`FareBatch::takes_distance_kernel`]). Only
 //! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
 //! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
 //! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
