@@ -730,3 +730,156 @@ fn checks_and_errors() {
         .evaluate(&short, &mut FareOutput::new(&mut f, &mut c))
         .is_err());
 }
+
+/// Distances where the long-distance cut lands short of the threshold (`d · (15 000 / d)`
+/// rounds below 15 000 m), so that `advance` cuts a second, sliver piece.
+fn sliver_distances(count: usize) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut d = 15_000.0f64;
+    while out.len() < count && d < 1e6 {
+        d = d * 1.000_37 + 0.013;
+        if d * (15_000.0 / d) < 15_000.0 {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Hires of the distance-only rates (Beijing, Shanghai) across window edges and midnights:
+/// starts on, just before and just after every edge of every weekday; durations crossing one
+/// edge by an ulp, 0.25 s, 1 s, 10 min, several edges (3 h, 7 h, 13 h) and more edges than
+/// the kernel follows (26 h, 50 h); distances on the cover, the threshold and its slivers,
+/// many steps; with and without waiting times. Every row equals the scalar API; the
+/// kernel's edge search and the general stepwise way are both taken.
+#[test]
+fn distance_kernel_crossings_equal_scalar() {
+    let slivers = sliver_distances(6);
+    assert!(slivers.len() >= 3, "{slivers:?}");
+    let v_wait = 12.0 / 3.6;
+    for id in ["beijing-2013", "shanghai-2015"] {
+        let t = Tariff::builtin(id).unwrap();
+        let bounds = day_bounds(&t);
+        let day0 = secs("2019-03-04 00:00:00");
+        for with_waiting in [false, true] {
+            let mut d = Data {
+                distance: Vec::new(),
+                duration: Vec::new(),
+                waiting: with_waiting.then(Vec::new),
+                start: Vec::new(),
+                rate: Vec::new(),
+                indicated: Vec::new(),
+            };
+            let mut k = 0usize;
+            for day in 0..7 {
+                for b in &bounds {
+                    let e = day0 + 86_400 * day + b;
+                    for s in [e - 1801, e - 60, e - 1, e, e + 1] {
+                        let sod = s.rem_euclid(86_400);
+                        let next = bounds.iter().copied().find(|&x| x > sod).unwrap_or(86_400);
+                        let left = (next - sod) as f64;
+                        for dur in [
+                            up(left),
+                            left + 0.25,
+                            left + 1.0,
+                            left + 600.0,
+                            left + 3.0 * 3600.0,
+                            left + 7.0 * 3600.0 + 0.5,
+                            left + 13.0 * 3600.0,
+                            26.0 * 3600.0,
+                            50.0 * 3600.0,
+                        ] {
+                            let mut dists = vec![
+                                0.0,
+                                2_999.0,
+                                3_000.0,
+                                7_250.0,
+                                15_000.0,
+                                up(15_000.0),
+                                16_000.0,
+                                40_000.0,
+                                1e6,
+                                v_wait * dur,
+                                down(v_wait * dur),
+                            ];
+                            dists.push(slivers[k % slivers.len()]);
+                            for dist in dists {
+                                k += 1;
+                                d.distance.push(dist);
+                                d.duration.push(dur);
+                                d.start.push(s);
+                                d.rate.push(0);
+                                d.indicated.push(0);
+                                if let Some(w) = d.waiting.as_mut() {
+                                    w.push(match k % 4 {
+                                        0 => 0.0,
+                                        1 => dur,
+                                        2 => dur * 0.5,
+                                        _ => dur.min(300.0),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let n = d.distance.len();
+            let b = FareBatch::new(&t).unwrap();
+            let cols = columns(&d, &d.indicated);
+            let kernel = (0..n)
+                .filter(|&i| b.takes_distance_kernel(&cols, i))
+                .count();
+            let searched = (0..n)
+                .filter(|&i| b.takes_distance_kernel(&cols, i) && !b.takes_closed_form(&cols, i))
+                .count();
+            let closed = compare_data(&t, 7, d);
+            if id == "beijing-2013" {
+                // Every hire crosses an edge: none closed-form; the longest ones are left
+                // to the general way.
+                assert!(
+                    closed == 0 && searched > n / 2 && kernel < n,
+                    "{id}: {closed} closed-form, {searched} searched, {kernel} kernel rows of {n}"
+                );
+            } else {
+                // No windows: every valid row is closed-form.
+                assert_eq!(closed, kernel, "{id}");
+            }
+        }
+    }
+}
+
+/// The sliver after the long-distance cut, in both kernel ways, against the scalar API.
+#[test]
+fn distance_kernel_threshold_slivers_equal_scalar() {
+    let slivers = sliver_distances(40);
+    assert!(slivers.len() >= 20, "{slivers:?}");
+    let t = Tariff::builtin("beijing-2013").unwrap();
+    for with_waiting in [false, true] {
+        let mut d = Data {
+            distance: Vec::new(),
+            duration: Vec::new(),
+            waiting: with_waiting.then(Vec::new),
+            start: Vec::new(),
+            rate: Vec::new(),
+            indicated: Vec::new(),
+        };
+        for (k, &dist) in slivers.iter().enumerate() {
+            // Inside the 09:00–17:00 segment, across 17:00, across midnight; fast and slow.
+            for (start, dur) in [
+                ("2019-03-06 10:00:00", 1_800.0),
+                ("2019-03-06 10:00:00", dist / 2.0),
+                ("2019-03-06 16:50:00", 1_800.0),
+                ("2019-03-06 23:50:00", dist / 2.0),
+            ] {
+                d.distance.push(dist);
+                d.duration.push(dur);
+                d.start.push(secs(start));
+                d.rate.push(0);
+                d.indicated.push(0);
+                if let Some(w) = d.waiting.as_mut() {
+                    w.push(if k % 2 == 0 { 0.0 } else { dur.min(600.0) });
+                }
+            }
+        }
+        compare_data(&t, 11, d);
+    }
+}

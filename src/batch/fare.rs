@@ -18,7 +18,10 @@
 //! Hires that no window edge falls inside (most of them: edges are hours apart) take the
 //! *closed form*: the same counter without the edge search, which would find nothing, and
 //! the prices of their (weekday, segment of the day) from a table made once per batch
-//! ([`FareBatch::takes_closed_form`] tells which rows). Only
+//! ([`FareBatch::takes_closed_form`] tells which rows). Rates that count distance only
+//! (Beijing, Shanghai) run both ways through a *distance-only kernel*, the same counter
+//! written out for that rate shape, which follows the day segment across window edges
+//! instead of searching for them ([`FareBatch::takes_distance_kernel`]). Only
 //! where the scalar engine writes a [`FareLine`](crate::tariff::FareLine) per charge
 //! (strings, `Decimal`s, a `Vec`), the batch adds `steps × unit price` to one integer counted
 //! in units of 10^-S, S being the largest number of decimals of any price of the tariff:
@@ -67,9 +70,9 @@ use super::{VERDICT_FAIL, VERDICT_INVALID, VERDICT_PASS};
 use crate::error::{Error, Result};
 use crate::money::RoundingMode;
 use crate::tariff::{
-    allowance, allowance_money, check_fare, day_of, fare_for_summary, percent_of, summary_inputs,
-    AppliesTo, LocalDateTime, Rate, Scenario, StepPlan, StepSink, Steps, Tariff, TripSummary,
-    Window, MAX_HIRE_S,
+    allowance, allowance_money, check_fare, day_of, fare_for_summary, next_sorted_edge, percent_of,
+    steps_fast, summary_inputs, AppliesTo, Assessment, LocalDateTime, Rate, Scenario, StepPlan,
+    StepSink, Steps, Tariff, TripSummary, Window, MAX_HIRE_S,
 };
 use crate::tolerance::Tolerance;
 
@@ -453,6 +456,8 @@ struct RatePlan<'t> {
     /// The prices in force in each (weekday, day segment), index `weekday × segments +
     /// segment`; `None`: the closed form is off for this rate.
     by_segment: Option<Vec<SegPrices>>,
+    /// The distance-only kernel (`None`: another rate shape, or prices beyond its bounds).
+    kernel: Option<DistanceKernel>,
 }
 
 /// The unit prices in force anywhere inside one day segment of one weekday (each the
@@ -509,6 +514,50 @@ impl DaySegments {
 
     fn count(&self) -> usize {
         self.bounds.len() - 1
+    }
+
+    /// The index `weekday × segments + segment` of the wall-clock instant `abs`, as
+    /// `Window::contains` places it: the day `day_of(abs)` and the second of the day
+    /// `abs − day × 86 400`. `None` when the second of the day is not in [0, 86 400) or the
+    /// day not within ±2^40 (the caller then looks the windows up one by one).
+    #[inline(always)]
+    fn index_at(&self, abs: f64) -> Option<usize> {
+        let (day, j) = self.day_segment_at(abs)?;
+        Some(self.index(day, j))
+    }
+
+    /// The day and the segment of `abs` as [`DaySegments::index_at`] finds them.
+    #[inline(always)]
+    fn day_segment_at(&self, abs: f64) -> Option<(i64, usize)> {
+        let day = day_of(abs);
+        let sod = abs - day * DAY_S as f64;
+        if !((0.0..DAY_S as f64).contains(&sod) && day.abs() <= (1u64 << 40) as f64) {
+            return None;
+        }
+        Some((
+            day as i64,
+            usize::from(self.by_minute[(sod as u32 / 60) as usize]),
+        ))
+    }
+
+    /// The index of segment `j` of day `day` (1970-01-01 is a Thursday, index 3 with
+    /// Monday = 0, as `Weekday::of_day`).
+    #[inline(always)]
+    fn index(&self, day: i64, j: usize) -> usize {
+        (day + 3).rem_euclid(7) as usize * self.count() + j
+    }
+
+    /// The index `weekday × segments + segment` of a start `s` from
+    /// [`CLOSED_FORM_FIRST_START`] on (positive: `/` and `%` by a constant, the Euclidean
+    /// day; 1970-01-01 is a Thursday, index 3 with Monday = 0, as `Weekday::of_day`), and
+    /// the end of its segment as a second of the day.
+    #[inline(always)]
+    fn index_of_start(&self, s: i64) -> (usize, u32, u32) {
+        let day = s / DAY_S;
+        let sod = (s % DAY_S) as u32;
+        let j = usize::from(self.by_minute[(sod / 60) as usize]);
+        let weekday = ((day + 3) % 7) as usize;
+        (weekday * self.count() + j, sod, self.bounds[j + 1])
     }
 }
 
@@ -631,12 +680,17 @@ impl<'t> FareBatch<'t> {
                     (Some(p), Some(seg)) => Some(segment_prices(p, &tariff.windows, seg)),
                     _ => None,
                 };
+                let kernel = match (&prices, &by_segment) {
+                    (Some(p), Some(table)) => DistanceKernel::new(&steps, p, table),
+                    _ => None,
+                };
                 RatePlan {
                     untimed: steps.without_window_edges(),
                     steps,
                     rate: r,
                     prices,
                     by_segment,
+                    kernel,
                 }
             })
             .collect();
@@ -711,6 +765,30 @@ impl<'t> FareBatch<'t> {
             )
             .is_some()
         })
+    }
+
+    /// True when row `i` of `cols` is priced by the distance-only kernel: a rate that counts
+    /// distance only (no time step: the built-in Beijing and Shanghai rates), as the closed
+    /// form or with the kernel's edge search (hires crossing window edges or midnight, up to
+    /// a few pieces); otherwise the general ways price it (see `docs/fare-batch.md`). All
+    /// give the scalar answer; this tells which way a row goes (for tests and for reading
+    /// benchmark figures). False for an out-of-range `i`.
+    pub fn takes_distance_kernel(&self, cols: &FareColumns<'_>, i: usize) -> bool {
+        if i >= cols.len() || cols.check().is_err() {
+            return false;
+        }
+        let Some(k) = self
+            .rates
+            .get(cols.rate_of(i))
+            .and_then(|p| p.kernel.as_ref())
+        else {
+            return false;
+        };
+        let (s, d, t) = (cols.start_s[i], cols.distance_m[i], cols.duration_s[i]);
+        let w = cols.waiting_s.map(|w| w[i]);
+        self.kernel_row::<false>(k, s, d, t, w)
+            .or_else(|| self.kernel_row::<true>(k, s, d, t, w))
+            .is_some()
     }
 
     /// An amount in minor units as a decimal (e.g. 3000 → 30.00).
@@ -864,14 +942,35 @@ impl<'t> FareBatch<'t> {
         // Rows in chunks: first every closed-form row, then the others stepwise, then the
         // checks. Each row's answer does not depend on the order (the allowance cache only
         // saves work); grouping the two paths keeps their branches predictable.
+        // With one distance-only rate for the batch, the rows of a chunk are taken in the
+        // order of the kernel's branches (`DistanceKernel::order_rows`).
+        let sorter = match cols.rate {
+            Rates::Same(r) => self.rates.get(r).and_then(|p| p.kernel.as_ref()),
+            Rates::PerRow(_) => None,
+        };
         let mut pending = [0u16; CHUNK_ROWS];
+        let mut order = [0u16; CHUNK_ROWS];
         for c0 in (0..n).step_by(CHUNK_ROWS) {
             let c1 = (c0 + CHUNK_ROWS).min(n);
+            let m = c1 - c0;
+            match sorter {
+                Some(k) => k.order_rows(
+                    &cols.distance_m[c0..c1],
+                    &cols.duration_s[c0..c1],
+                    &mut order[..m],
+                ),
+                None => {
+                    for (o, x) in order[..m].iter_mut().zip(0u16..) {
+                        *o = x;
+                    }
+                }
+            }
             let mut np = 0;
-            for i in c0..c1 {
+            for &o in &order[..m] {
+                let i = c0 + usize::from(o);
                 let w = cols.waiting_s.map(|w| w[i]);
                 let closed = self.rates.get(cols.rate_of(i)).and_then(|plan| {
-                    self.closed_form(
+                    self.first_way(
                         plan,
                         cols.start_s[i],
                         cols.distance_m[i],
@@ -892,9 +991,12 @@ impl<'t> FareBatch<'t> {
             }
             for &k in &pending[..np] {
                 let i = c0 + usize::from(k);
-                (fare[i], error_code[i]) = match self.stepwise_row(cols, i) {
-                    Ok(f) => (f, 0),
-                    Err(e) => (FARE_INVALID, e.code()),
+                (fare[i], error_code[i]) = match self.kernel_search_row(cols, i) {
+                    Some(f) => (f, 0),
+                    None => match self.stepwise_row(cols, i) {
+                        Ok(f) => (f, 0),
+                        Err(e) => (FARE_INVALID, e.code()),
+                    },
                 };
             }
             if let (Some(ind), Some(tol), Some(v), Some(dif)) = (
@@ -1021,17 +1123,12 @@ impl<'t> FareBatch<'t> {
         if !(CLOSED_FORM_FIRST_START..=self.start_range.1).contains(&s) {
             return None;
         }
-        // s > 0: `/` and `%` by a constant (multiplications), the Euclidean day.
-        let day = s / DAY_S;
-        let sod = (s % DAY_S) as u32;
-        let j = usize::from(segments.by_minute[(sod / 60) as usize]);
+        let (k, sod, end) = segments.index_of_start(s);
         // t is finite here: `>` is `!(<=)`.
-        if plan.steps.is_timed() && t > f64::from(segments.bounds[j + 1] - sod - 1) {
+        if plan.steps.is_timed() && t > f64::from(end - sod - 1) {
             return None;
         }
-        // 1970-01-01 is a Thursday (index 3, Monday = 0), as `Weekday::of_day`.
-        let weekday = ((day + 3) % 7) as usize;
-        let sp = by_segment[weekday * segments.count() + j];
+        let sp = by_segment[k];
         let mut sink = SegmentSums {
             sp: &sp,
             band: &p.band,
@@ -1055,6 +1152,84 @@ impl<'t> FareBatch<'t> {
         self.to_minor(metered + sp.extras)
     }
 
+    /// The first way of a row: the closed form, by the distance-only kernel for a rate that
+    /// has one, otherwise by [`FareBatch::closed_form`]. `None`: the row goes the second way.
+    #[inline(always)]
+    fn first_way(
+        &self,
+        plan: &RatePlan<'_>,
+        s: i64,
+        d: f64,
+        t: f64,
+        w: Option<f64>,
+    ) -> Option<i64> {
+        match &plan.kernel {
+            Some(k) => self.kernel_row::<false>(k, s, d, t, w),
+            None => self.closed_form(plan, s, d, t, w),
+        }
+    }
+
+    /// The fare of a valid row by the distance-only kernel, or `None` (declined, or the row is
+    /// not valid: it then goes the general stepwise way, which also finds its error).
+    ///
+    /// `SEARCH = false`: the closed form — the conditions of [`FareBatch::closed_form`] (a
+    /// start from [`CLOSED_FORM_FIRST_START`], a hire ending at least 1 s before the end of
+    /// its day segment where prices depend on the time of day), so no edge search can cut a
+    /// piece and the prices are those of the start's (weekday, segment). `SEARCH = true`:
+    /// any valid start, the edge search and a look-up per charge, as `stepwise_row` does.
+    #[inline(always)]
+    fn kernel_row<const SEARCH: bool>(
+        &self,
+        k: &DistanceKernel,
+        s: i64,
+        d: f64,
+        t: f64,
+        w: Option<f64>,
+    ) -> Option<i64> {
+        let segments = self.segments.as_ref()?;
+        // What `summary_inputs` accepts (as in `closed_form`; NaN fails every comparison).
+        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+            return None;
+        }
+        let w_s = match w {
+            Some(w) if w >= 0.0 && w <= t => w,
+            Some(_) => return None,
+            None => 0.0,
+        };
+        // `start.to_seconds() as f64`, as the scalar engine computes it.
+        let s_abs = s as f64;
+        if !(CLOSED_FORM_FIRST_START..=self.start_range.1).contains(&s) {
+            return None;
+        }
+        let (i, sod, end) = segments.index_of_start(s);
+        let sp = &k.table[i];
+        let moving_is_fast = w.is_some();
+        let raw = if SEARCH {
+            // The start's segment, from integers: `index_of_start` is the look-up at
+            // `start + 0.0` (the closed form's flag fall and extras).
+            let day = s / DAY_S;
+            let j = usize::from(segments.by_minute[(sod / 60) as usize]);
+            let track = Track::with_index(segments, day, j, i);
+            k.raw::<true>(segments, sp, track, s_abs, d, t, w_s, moving_is_fast)?
+        } else {
+            // t is finite here: `>` is `!(<=)`.
+            if k.timed && t > f64::from(end - sod - 1) {
+                return None;
+            }
+            let series = if moving_is_fast {
+                None
+            } else {
+                k.series_raw(segments, sp, s_abs, d, t)
+            };
+            match series {
+                Some(raw) => raw,
+                None => k.raw_closed(segments, sp, s_abs, d, t, w_s, moving_is_fast)?,
+            }
+        };
+        let extras = sp.extras;
+        self.to_minor(i128::from(k.fare(raw, extras)?))
+    }
+
     /// A fare in price units (flag, steps, rounding, extras) as minor units, `None` when it
     /// is not a whole non-negative `i64` of minor units (the scalar engine then decides).
     #[inline(always)]
@@ -1067,6 +1242,19 @@ impl<'t> FareBatch<'t> {
         }
         let (q, r) = self.minor_div.div_rem(fare);
         (r == 0).then_some(q)
+    }
+
+    /// The fare of row `i` by the distance-only kernel with the edge search, `None` when its
+    /// rate has no kernel or the kernel declines the row.
+    fn kernel_search_row(&self, cols: &FareColumns<'_>, i: usize) -> Option<i64> {
+        let k = self.rates.get(cols.rate_of(i))?.kernel.as_ref()?;
+        self.kernel_row::<true>(
+            k,
+            cols.start_s[i],
+            cols.distance_m[i],
+            cols.duration_s[i],
+            cols.waiting_s.map(|w| w[i]),
+        )
     }
 
     /// The fare of row `i` stepwise: the scalar engine's step counter with the integer sink
@@ -1370,14 +1558,7 @@ impl<'a> Sums<'a> {
     #[inline(always)]
     fn at(&self, abs: f64) -> Option<&'a SegPrices> {
         let (segments, table) = self.table?;
-        let day = day_of(abs);
-        let sod = abs - day * DAY_S as f64;
-        if !((0.0..DAY_S as f64).contains(&sod) && day.abs() <= (1u64 << 40) as f64) {
-            return None;
-        }
-        let j = usize::from(segments.by_minute[(sod as u32 / 60) as usize]);
-        let weekday = (day as i64 + 3).rem_euclid(7) as usize;
-        table.get(weekday * segments.count() + j)
+        table.get(segments.index_at(abs)?)
     }
 }
 
@@ -1572,6 +1753,535 @@ impl StepSink for SegmentSums<'_> {
     fn waiting(&mut self, n: u64, _t: f64) -> Result<()> {
         self.add(n, self.sp.waiting);
         Ok(())
+    }
+}
+
+/// The largest unit price (flag fall, extras, a distance or waiting step) the distance-only
+/// kernel adds, in price units: with at most [`KERNEL_MAX_STEPS`] steps per charge and at most
+/// 2 × 2 × [`KERNEL_MAX_PIECES`] charges per hire, the `i64` sum stays below 2^62.
+const KERNEL_MAX_PRICE: i64 = 1 << 26;
+
+/// More steps than this in one charge: the kernel declines the row (see
+/// [`KERNEL_MAX_PRICE`]).
+const KERNEL_MAX_STEPS: u64 = 1 << 28;
+
+/// More pieces than this in one advance (window edges, the long-distance threshold and the
+/// rounding slivers next to them): the kernel declines the row. A hire within
+/// [`MAX_HIRE_S`] crossing many window edges takes the general stepwise way.
+const KERNEL_MAX_PIECES: usize = 8;
+
+/// The prices of one (weekday, day segment) as the distance-only kernel adds them.
+#[derive(Debug, Clone, Copy)]
+struct KernelPrices {
+    flag: i64,
+    extras: i64,
+    distance: i64,
+    waiting: i64,
+}
+
+/// The distance-only kernel: `Steps::run_summary` → `advance` → `accrue` with the integer
+/// sink, written out for a rate that counts distance only (no time step: Beijing, Shanghai).
+///
+/// Every branch of the general step counter that depends on the rate's shape alone (mode,
+/// crossover speed, time step, combined units, assessment, `DistanceOnly` scenario) is
+/// resolved here once per batch; what stays is, in the same order, every `f64` operation
+/// `advance` and `accrue` do on such a rate — the speed `dd / dt`, the edge search
+/// (`next_sorted_edge`, only where prices depend on the time of day), the long-distance
+/// threshold test and split, `min` with the initial cover, `covered / step length`, the
+/// waiting test and `time / waiting step`, `steps()` — on the same values, so the same
+/// pieces and the same step counts. The prices are those of the (weekday, segment) table
+/// ([`SegPrices`], as `i64`): fixed for a hire inside one day segment (the closed form's
+/// argument), otherwise looked up at each charge at `start + t0` as [`Sums`] does. The
+/// long-distance rule is the scalar one (`Rate::long_distance_band` with one threshold:
+/// `beyond ≤ d0 + 10⁻⁹`). A row the kernel cannot follow to the end within its bounds (more
+/// than [`KERNEL_MAX_PIECES`] pieces, [`KERNEL_MAX_STEPS`] steps, a look-up outside the
+/// table, a raw sum outside 0 … [`MAX_FAST_RAW`]) is declined and goes the general way.
+#[derive(Debug, Clone)]
+struct DistanceKernel {
+    cover_d: f64,
+    len: f64,
+    assessment: Assessment,
+    /// The long-distance threshold (m) and the price added to a distance step beyond it.
+    band: Option<(f64, i64)>,
+    /// The waiting speed (m/s) and the waiting step (s).
+    waiting: Option<(f64, f64)>,
+    /// Prices depend on the time of day (`StepPlan::is_timed`).
+    timed: bool,
+    /// The window edges `advance` searches (`None`: no search).
+    edges: Option<Vec<u32>>,
+    /// [`SegPrices`] by (weekday, segment), as `i64`.
+    table: Vec<KernelPrices>,
+    step: Divisor,
+    mode: RoundingMode,
+}
+
+/// The counters of the kernel (those of `Steps` the fare depends on) and the raw sum.
+#[derive(Debug, Clone, Copy)]
+struct KernelState {
+    t: f64,
+    d: f64,
+    cover_d: f64,
+    u_d: f64,
+    n_d: u64,
+    u_w: f64,
+    n_w: u64,
+    raw: i64,
+    /// The search way's day segment (see [`Track`]).
+    track: Track,
+}
+
+/// A day segment `j` of day `D` as the search way of the distance-only kernel follows it:
+/// the instants `lo ≤ now < hi` with `lo = max(D·86 400 + b_j, D·86 400 + 1)` and
+/// `hi = min(D·86 400 + b_{j+1}, D·86 400 + 86 399)` (exact integers as `f64`). For such
+/// an instant (a) `day_of(now)` is D: the real quotient now / 86 400 lies in
+/// [D + 1/86 400, D + 1 − 1/86 400], and `day_of` is the floor of the correctly rounded
+/// quotient (`floor_any(now / 86 400)`, bit for bit), whose rounding error (≤ 2^-31 below
+/// 2^38 s, the last valid start plus 31 days) cannot reach an integer; (b) the second of
+/// the day `now − D·86 400` is exact (Sterbenz, D ≥ 1) and in [b_j, b_{j+1}), so
+/// [`DaySegments::index_at`] gives `index(D, j)`; (c) `next_sorted_edge(now)` is
+/// `D·86 400 + b_{j+1}`: the first candidate `D·86 400 + e > now` over the sorted edges
+/// is the first edge above the second of the day, which is b_{j+1} when b_{j+1} is an
+/// edge; otherwise b_{j+1} is 86 400 (not 0: b_{j+1} > b_j ≥ 0), no edge lies above the
+/// second of the day and the search returns `day0 + 86 400`, the same value. A piece
+/// usually ends exactly on the edge (`start + t` of an integer start rounds to the integer
+/// edge); when `now` is that edge and it is not a midnight, `now` lies in segment j + 1 of
+/// the same day at least 1 s from both midnights (b_{j+1} is a whole minute, 0 < b_{j+1} <
+/// 86 400), so the kernel follows that segment. Otherwise, outside [lo, hi), it calls
+/// `day_segment_at` and `next_sorted_edge` themselves and follows the segment they find.
+#[derive(Debug, Clone, Copy)]
+struct Track {
+    lo: f64,
+    hi: f64,
+    /// `D·86 400 + b_{j+1}`.
+    edge: f64,
+    /// `index(D, j)`.
+    index: usize,
+    /// D and j.
+    day: i64,
+    segment: usize,
+}
+
+impl Track {
+    /// No instant inside and no edge: the first look-up takes the general way.
+    const NONE: Track = Track {
+        lo: f64::INFINITY,
+        hi: f64::NEG_INFINITY,
+        edge: f64::INFINITY,
+        index: 0,
+        day: 0,
+        segment: 0,
+    };
+
+    /// Segment `j` of day `day` (≥ 1).
+    #[inline(always)]
+    fn new(segments: &DaySegments, day: i64, j: usize) -> Self {
+        Self::with_index(segments, day, j, segments.index(day, j))
+    }
+
+    /// [`Track::new`] given `index = segments.index(day, j)`.
+    #[inline(always)]
+    fn with_index(segments: &DaySegments, day: i64, j: usize, index: usize) -> Self {
+        let day0 = day * DAY_S;
+        let (b0, b1) = (
+            i64::from(segments.bounds[j]),
+            i64::from(segments.bounds[j + 1]),
+        );
+        Self {
+            lo: (day0 + b0.max(1)) as f64,
+            hi: (day0 + b1.min(DAY_S - 1)) as f64,
+            edge: (day0 + b1) as f64,
+            index,
+            day,
+            segment: j,
+        }
+    }
+}
+
+impl DistanceKernel {
+    /// The kernel of a rate, `None` for another rate shape ([`StepPlan::distance_only`]),
+    /// more than one long-distance threshold, a display step without integer rounding or a
+    /// price beyond [`KERNEL_MAX_PRICE`].
+    fn new(plan: &StepPlan<'_>, p: &Prices, table: &[SegPrices]) -> Option<Self> {
+        let shape = plan.distance_only()?;
+        let r = plan.rate;
+        let small = |x: i128| {
+            i64::try_from(x)
+                .ok()
+                .filter(|x| x.abs() <= KERNEL_MAX_PRICE)
+        };
+        let band = match (r.long_distance.as_slice(), p.band.as_slice()) {
+            ([], _) => None,
+            ([l], [x]) => Some((l.beyond_m, small(*x)?)),
+            _ => return None,
+        };
+        let waiting = match (&r.waiting, shape.v_wait) {
+            (Some(w), Some(vw)) => Some((vw, w.step_s.value)),
+            (None, None) => None,
+            _ => return None,
+        };
+        let table = table
+            .iter()
+            .map(|sp| {
+                Some(KernelPrices {
+                    flag: small(sp.flag)?,
+                    extras: small(sp.extras)?,
+                    distance: small(sp.distance)?,
+                    waiting: small(sp.waiting)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            cover_d: shape.cover_d,
+            len: shape.len,
+            assessment: r.assessment.value,
+            band,
+            waiting,
+            timed: plan.is_timed(),
+            edges: shape.edges,
+            table,
+            step: p.step?,
+            mode: p.mode,
+        })
+    }
+
+    /// The price added to a distance step charged in a piece starting `d0` m from the
+    /// hire's start (`band_price`).
+    #[inline(always)]
+    fn band_at(&self, d0: f64) -> i64 {
+        match self.band {
+            Some((beyond, x)) if beyond <= d0 + 1e-9 => x,
+            _ => 0,
+        }
+    }
+
+    /// The raw sum (flag fall and steps, price units) of a checked summary (`d`, `t`,
+    /// waiting `w`, as `Steps::run_summary` takes them) starting at `s_abs`.
+    /// `SEARCH = false`: a hire inside one day segment (or any hire of a rate without timed
+    /// prices), priced at `fixed`; `SEARCH = true`: the edge search and a look-up per charge.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn raw<const SEARCH: bool>(
+        &self,
+        segments: &DaySegments,
+        fixed: &KernelPrices,
+        track: Track,
+        s_abs: f64,
+        d: f64,
+        t: f64,
+        w: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        let mut st = KernelState {
+            t: 0.0,
+            d: 0.0,
+            cover_d: self.cover_d,
+            u_d: 0.0,
+            n_d: 0,
+            u_w: 0.0,
+            n_w: 0,
+            raw: fixed.flag,
+            track,
+        };
+        // `Steps::run_summary`.
+        let t1 = t - w;
+        self.advance::<SEARCH>(
+            &mut st,
+            segments,
+            fixed,
+            s_abs,
+            moving_is_fast,
+            t1 - 0.0,
+            d - 0.0,
+        )?;
+        (st.t, st.d) = (t1, d);
+        self.advance::<SEARCH>(&mut st, segments, fixed, s_abs, moving_is_fast, t - t1, 0.0)?;
+        Some(st.raw)
+    }
+
+    /// [`DistanceKernel::raw`] without the edge search for a summary without a waiting time
+    /// (`Scenario::Series`, w = 0), with the loop of `advance` written out for the usual
+    /// layouts: one piece, or two cut at the long-distance threshold. In `run_summary` the
+    /// first advance is (t − 0 − 0, d − 0) and the second (t − t, +0), which returns at once
+    /// (`t − t` is +0 for every finite t); in the first, the speed is `d / t` (t > 0) and the
+    /// second piece is whole unless the threshold test finds the threshold inside it again
+    /// (the first cut landed an ulp short): then `None`, and [`DistanceKernel::raw`] follows
+    /// the loop itself.
+    #[inline(always)]
+    fn series_raw(
+        &self,
+        segments: &DaySegments,
+        fixed: &KernelPrices,
+        s_abs: f64,
+        d: f64,
+        t: f64,
+    ) -> Option<i64> {
+        let mut st = KernelState {
+            t: 0.0,
+            d: 0.0,
+            cover_d: self.cover_d,
+            u_d: 0.0,
+            n_d: 0,
+            u_w: 0.0,
+            n_w: 0,
+            raw: fixed.flag,
+            track: Track::NONE,
+        };
+        let t1 = t - 0.0;
+        let (dt, dd) = (t1 - 0.0, d - 0.0);
+        if dt <= 0.0 && dd <= 0.0 {
+            return Some(st.raw);
+        }
+        let v = if dt > 0.0 { dd / dt } else { f64::INFINITY };
+        let (mut rem_t, mut rem_d) = (dt, dd);
+        let mut f: f64 = 1.0;
+        if rem_d > 0.0 {
+            if let Some((beyond, _)) = self.band {
+                if beyond > st.d && beyond < st.d + rem_d {
+                    f = f.min((beyond - st.d) / rem_d);
+                }
+            }
+        }
+        let (pt, pd) = if f >= 1.0 {
+            (rem_t, rem_d)
+        } else {
+            (rem_t * f, rem_d * f)
+        };
+        self.accrue::<false>(&mut st, segments, fixed, s_abs, pt, pd, v)?;
+        if f >= 1.0 {
+            return Some(st.raw);
+        }
+        st.t += pt;
+        st.d += pd;
+        rem_t -= pt;
+        rem_d -= pd;
+        if rem_t <= 0.0 && rem_d <= 0.0 {
+            return Some(st.raw);
+        }
+        if rem_d > 0.0 {
+            if let Some((beyond, _)) = self.band {
+                if beyond > st.d && beyond < st.d + rem_d {
+                    return None;
+                }
+            }
+        }
+        self.accrue::<false>(&mut st, segments, fixed, s_abs, rem_t, rem_d, v)?;
+        Some(st.raw)
+    }
+
+    /// [`DistanceKernel::raw`] without the edge search, out of line: the rows
+    /// [`DistanceKernel::series_raw`] leaves (waiting times given, slivers) keep the usual
+    /// rows' code small.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn raw_closed(
+        &self,
+        segments: &DaySegments,
+        fixed: &KernelPrices,
+        s_abs: f64,
+        d: f64,
+        t: f64,
+        w: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        self.raw::<false>(segments, fixed, Track::NONE, s_abs, d, t, w, moving_is_fast)
+    }
+
+    /// `Steps::advance` for this rate shape.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn advance<const SEARCH: bool>(
+        &self,
+        st: &mut KernelState,
+        segments: &DaySegments,
+        fixed: &KernelPrices,
+        s_abs: f64,
+        moving_is_fast: bool,
+        dt: f64,
+        dd: f64,
+    ) -> Option<()> {
+        if dt <= 0.0 && dd <= 0.0 {
+            return Some(());
+        }
+        let v = if dt > 0.0 && !(moving_is_fast && dd > 0.0) {
+            dd / dt
+        } else {
+            f64::INFINITY
+        };
+        let (mut rem_t, mut rem_d) = (dt, dd);
+        for _ in 0..KERNEL_MAX_PIECES {
+            let mut f: f64 = 1.0;
+            if SEARCH && rem_t > 0.0 {
+                if let Some(e) = &self.edges {
+                    let now = s_abs + st.t;
+                    let (_, edge) = self.locate(&mut st.track, segments, e, now)?;
+                    if edge < now + rem_t {
+                        f = f.min((edge - now) / rem_t);
+                    }
+                }
+            }
+            if rem_d > 0.0 {
+                if let Some((beyond, _)) = self.band {
+                    if beyond > st.d && beyond < st.d + rem_d {
+                        f = f.min((beyond - st.d) / rem_d);
+                    }
+                }
+            }
+            let (pt, pd) = if f >= 1.0 {
+                (rem_t, rem_d)
+            } else {
+                (rem_t * f, rem_d * f)
+            };
+            self.accrue::<SEARCH>(st, segments, fixed, s_abs, pt, pd, v)?;
+            st.t += pt;
+            st.d += pd;
+            rem_t -= pt;
+            rem_d -= pd;
+            if f >= 1.0 || (rem_t <= 0.0 && rem_d <= 0.0) {
+                return Some(());
+            }
+        }
+        None
+    }
+
+    /// `Steps::accrue` for this rate shape (every piece counts distance; waiting below the
+    /// waiting speed), with the integer sink.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn accrue<const SEARCH: bool>(
+        &self,
+        st: &mut KernelState,
+        segments: &DaySegments,
+        fixed: &KernelPrices,
+        s_abs: f64,
+        pt: f64,
+        pd: f64,
+        v: f64,
+    ) -> Option<()> {
+        let (t0, d0) = (st.t, st.d);
+        let mut cd = pd;
+        let take = cd.min(st.cover_d);
+        st.cover_d -= take;
+        cd -= take;
+        if cd > 0.0 {
+            st.u_d += cd / self.len;
+            let n = steps_fast(st.u_d, self.assessment);
+            let new = n.saturating_sub(st.n_d);
+            st.n_d = st.n_d.max(n);
+            if new > 0 {
+                if new > KERNEL_MAX_STEPS {
+                    return None;
+                }
+                let sp = if SEARCH {
+                    self.at(&mut st.track, segments, s_abs + t0)?
+                } else {
+                    fixed
+                };
+                st.raw += new as i64 * (sp.distance + self.band_at(d0));
+            }
+        }
+        if let Some((vw, step)) = self.waiting {
+            if v < vw && pt > 0.0 {
+                st.u_w += pt / step;
+                let n = steps_fast(st.u_w, self.assessment);
+                let new = n.saturating_sub(st.n_w);
+                st.n_w = st.n_w.max(n);
+                if new > 0 {
+                    if new > KERNEL_MAX_STEPS {
+                        return None;
+                    }
+                    let sp = if SEARCH {
+                        self.at(&mut st.track, segments, s_abs + t0)?
+                    } else {
+                        fixed
+                    };
+                    st.raw += new as i64 * sp.waiting;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// The search way at `now` (= `start + t` of the piece, as `advance` and the sink
+    /// compute it): the table index of the prices in force (`DaySegments::index_at(now)`,
+    /// [`Sums::at`]'s look-up) and `next_sorted_edge(now)`, from the followed segment when
+    /// `now` is inside it ([`Track`]), otherwise from those functions themselves (the
+    /// segment they find is followed from then on). `None`: `index_at` has no answer (the
+    /// row is declined).
+    #[inline(always)]
+    fn locate(
+        &self,
+        track: &mut Track,
+        segments: &DaySegments,
+        edges: &[u32],
+        now: f64,
+    ) -> Option<(usize, f64)> {
+        if track.lo <= now && now < track.hi {
+            return Some((track.index, track.edge));
+        }
+        if now == track.edge && track.segment + 1 < segments.count() {
+            // index(D, j + 1) = index(D, j) + 1.
+            *track = Track::with_index(segments, track.day, track.segment + 1, track.index + 1);
+            return Some((track.index, track.edge));
+        }
+        let (day, j) = segments.day_segment_at(now)?;
+        let edge = next_sorted_edge(now, edges);
+        *track = if day >= 1 {
+            Track::new(segments, day, j)
+        } else {
+            Track::NONE
+        };
+        Some((segments.index(day, j), edge))
+    }
+
+    /// The prices in force at `abs` (see [`DistanceKernel::locate`]).
+    #[inline(always)]
+    fn at<'k>(
+        &'k self,
+        track: &mut Track,
+        segments: &DaySegments,
+        abs: f64,
+    ) -> Option<&'k KernelPrices> {
+        let i = match &self.edges {
+            Some(e) => self.locate(track, segments, e, abs)?.0,
+            None => segments.index_at(abs)?,
+        };
+        self.table.get(i)
+    }
+
+    /// The rows `0 .. d.len()` (at most [`CHUNK_ROWS`]) of a chunk in the order of the
+    /// kernel's main branches: beyond the long-distance threshold, below the waiting speed,
+    /// within the initial cover (approximately: the order changes no row's answer, it only
+    /// gives the branch predictor runs of one outcome instead of a random mix).
+    fn order_rows(&self, d: &[f64], t: &[f64], order: &mut [u16]) {
+        let beyond = self.band.map_or(f64::INFINITY, |b| b.0);
+        let v_wait = self.waiting.map_or(0.0, |w| w.0);
+        let mut keys = [0u8; CHUNK_ROWS];
+        let mut at = [0u16; 8];
+        for ((k, &d), &t) in keys.iter_mut().zip(d).zip(t) {
+            *k = u8::from(d > beyond)
+                | u8::from(d < v_wait * t) << 1
+                | u8::from(d <= self.cover_d) << 2;
+            at[usize::from(*k)] += 1;
+        }
+        let mut next = 0;
+        for a in &mut at {
+            (*a, next) = (next, next + *a);
+        }
+        for (i, &k) in keys[..d.len()].iter().enumerate() {
+            let a = &mut at[usize::from(k)];
+            order[usize::from(*a)] = i as u16;
+            *a += 1;
+        }
+    }
+
+    /// The fare of a raw sum and the extras, in price units (`None` outside 0 …
+    /// [`MAX_FAST_RAW`]).
+    #[inline(always)]
+    fn fare(&self, raw: i64, extras: i64) -> Option<i64> {
+        if !(0..=MAX_FAST_RAW as i64).contains(&raw) {
+            return None;
+        }
+        Some(round_units(raw, self.step, self.mode) + extras)
     }
 }
 

@@ -464,11 +464,14 @@ pub(crate) fn to_f64(x: Decimal) -> f64 {
 /// non-zero remainder keeps it at least 10⁻⁶ from an integer: floor(fl(m / 10⁶)) = q and
 /// ceil = q + [r ≠ 0]; r = 0 gives q exactly. Other m (negative, huge, NaN) take the `f64`
 /// form. (`round`/`ceil`/`floor` without libm calls: exact replacements, see `money`.)
+/// `m as i64 as u64` is `m as u64` for an integer m in [0, 2⁵⁰), in one conversion
+/// instruction instead of the unsigned conversion's two.
+#[inline(always)]
 pub(crate) fn steps(u: f64, a: Assessment) -> u64 {
     const TWO_50: f64 = 1_125_899_906_842_624.0;
     let m = round_any(u * 1e6);
     if (0.0..TWO_50).contains(&m) {
-        let m = m as u64;
+        let m = m as i64 as u64;
         let (q, r) = (m / 1_000_000, m % 1_000_000);
         return match a {
             Assessment::Pre => q + u64::from(r != 0),
@@ -476,6 +479,31 @@ pub(crate) fn steps(u: f64, a: Assessment) -> u64 {
         };
     }
     steps_f64(u, a)
+}
+
+/// [`steps`] in fewer operations, the same value for every `u`: for 0 ≤ x = u·10⁶ < 2⁵⁰
+/// (x is not NaN, and |x| = x up to the sign of zero), `round_any(x)` is `round_nonneg(x)`
+/// — `(x + 2⁵²) − 2⁵²`, a tie rounded down moved up — with the sign of x, and a −0 gives
+/// the same 0 steps as +0; a rounded value of 2⁵⁰ and every other x take [`steps`] itself.
+/// Used by the batch's distance-only kernel.
+#[inline(always)]
+pub(crate) fn steps_fast(u: f64, a: Assessment) -> u64 {
+    const TWO_50: f64 = 1_125_899_906_842_624.0;
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let x = u * 1e6;
+    if (0.0..TWO_50).contains(&x) {
+        let t = (x + TWO_52) - TWO_52;
+        let m = if t - x == -0.5 { t + 1.0 } else { t };
+        if m < TWO_50 {
+            let m = m as i64 as u64;
+            let (q, r) = (m / 1_000_000, m % 1_000_000);
+            return match a {
+                Assessment::Pre => q + u64::from(r != 0),
+                Assessment::Post => q,
+            };
+        }
+    }
+    steps(u, a)
 }
 
 /// The `f64` form of [`steps`] (the definition).
@@ -583,6 +611,41 @@ impl StepPlan<'_> {
             ..self.clone()
         }
     }
+
+    /// The constants [`Steps::advance`] and [`Steps::accrue`] read for a rate that counts
+    /// distance only (no time step, so no crossover speed: every piece counts distance), as
+    /// the batch's distance-only kernel uses them — the very same `f64` values: the distance
+    /// the initial hire covers (m), the distance step (m), the waiting speed (m/s) and the
+    /// window edges. `None` for any other rate shape (a time step, combined units, a flat
+    /// fare, no distance step).
+    pub(crate) fn distance_only(&self) -> Option<DistanceOnlyPlan> {
+        let r = self.rate;
+        if r.flat.is_some()
+            || r.distance_step.is_none()
+            || r.time_step.is_some()
+            || self.combined
+            || self.v_switch.is_some()
+        {
+            return None;
+        }
+        Some(DistanceOnlyPlan {
+            cover_d: self.cover.0,
+            len: self.len,
+            v_wait: self.v_wait,
+            edges: if self.timed { self.edges.clone() } else { None },
+        })
+    }
+}
+
+/// See [`StepPlan::distance_only`].
+#[derive(Debug, Clone)]
+pub(crate) struct DistanceOnlyPlan {
+    pub(crate) cover_d: f64,
+    pub(crate) len: f64,
+    pub(crate) v_wait: Option<f64>,
+    /// The edges searched by `advance` (`None`: the rate's prices do not depend on the time
+    /// of day, no search).
+    pub(crate) edges: Option<Vec<u32>>,
 }
 
 /// Where charged steps go: the scalar engine's [`FareLine`]s, or the batch's integer sums.
@@ -1228,9 +1291,23 @@ mod tests {
             us.push(k + 0.5 + (x - 0.5) * 3e-6); // near half steps
             us.push(x * 1.2e9);
         }
+        us.extend([
+            -1e-7,
+            -4e-7,
+            -6e-7,
+            f64::NEG_INFINITY,
+            // Just below 2⁵⁰ / 10⁶ (the fast form's limit).
+            f64::from_bits(1_125_899_906.842_624f64.to_bits() - 1),
+            f64::from_bits(1_125_899_906.842_624f64.to_bits() - 3),
+            4.999_999_999_999_999e-7,
+            2.5e-6,
+            3.5e-6,
+        ]);
         for u in us {
             for a in [Assessment::Pre, Assessment::Post] {
                 assert_eq!(steps(u, a), steps_f64(u, a), "{u:e} {a:?}");
+                assert_eq!(steps_fast(u, a), steps(u, a), "{u:e} {a:?}");
+                assert_eq!(steps_fast(-u, a), steps(-u, a), "{u:e} {a:?}");
             }
         }
     }

@@ -54,7 +54,9 @@ pub use meter::{
     fare_bounds, fare_for_series, fare_for_summary, Component, FareBounds, FareBreakdown, FareLine,
     Sample, TariffRef, TripSeries, TripSummary, MAX_HIRE_S,
 };
-pub(crate) use meter::{percent_of, summary_inputs, Scenario, StepPlan, StepSink, Steps};
+pub(crate) use meter::{
+    percent_of, steps_fast, summary_inputs, Scenario, StepPlan, StepSink, Steps,
+};
 
 /// How the time tariff and the distance tariff combine (MID MI-007; UK SI 2006/2304).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
