@@ -1830,6 +1830,25 @@ struct KernelState {
     track: Track,
 }
 
+impl KernelState {
+    /// The counters at the start of a hire: nothing covered or charged yet, the flag fall
+    /// `flag` in the sum, and the rate's distance cover `cover_d` (as the kernel keeps it).
+    #[inline(always)]
+    fn start(cover_d: f64, flag: i64, track: Track) -> Self {
+        KernelState {
+            t: 0.0,
+            d: 0.0,
+            cover_d,
+            u_d: 0.0,
+            n_d: 0,
+            u_w: 0.0,
+            n_w: 0,
+            raw: flag,
+            track,
+        }
+    }
+}
+
 /// A day segment `j` of day `D` as the search way of the distance-only kernel follows it:
 /// the instants `lo ≤ now < hi` with `lo = max(D·86 400 + b_j, D·86 400 + 1)` and
 /// `hi = min(D·86 400 + b_{j+1}, D·86 400 + 86 399)` (exact integers as `f64`). For such
@@ -1971,17 +1990,7 @@ impl DistanceKernel {
         w: f64,
         moving_is_fast: bool,
     ) -> Option<i64> {
-        let mut st = KernelState {
-            t: 0.0,
-            d: 0.0,
-            cover_d: self.cover_d,
-            u_d: 0.0,
-            n_d: 0,
-            u_w: 0.0,
-            n_w: 0,
-            raw: fixed.flag,
-            track,
-        };
+        let mut st = KernelState::start(self.cover_d, fixed.flag, track);
         // `Steps::run_summary`.
         let t1 = t - w;
         self.advance::<SEARCH>(
@@ -2015,17 +2024,7 @@ impl DistanceKernel {
         d: f64,
         t: f64,
     ) -> Option<i64> {
-        let mut st = KernelState {
-            t: 0.0,
-            d: 0.0,
-            cover_d: self.cover_d,
-            u_d: 0.0,
-            n_d: 0,
-            u_w: 0.0,
-            n_w: 0,
-            raw: fixed.flag,
-            track: Track::NONE,
-        };
+        let mut st = KernelState::start(self.cover_d, fixed.flag, Track::NONE);
         let t1 = t - 0.0;
         let (dt, dd) = (t1 - 0.0, d - 0.0);
         if dt <= 0.0 && dd <= 0.0 {
