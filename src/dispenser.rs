@@ -769,6 +769,30 @@ impl PointStats {
         profile: &DispenserProfile,
         stage: &DispenserStage,
     ) -> Result<Option<RepeatabilityResult>> {
+        let Some((rule, range, value, limit, judged, verdict)) =
+            self.repeatability_figures(profile, stage)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RepeatabilityResult {
+            draws: self.draws,
+            range_pct: range,
+            value_pct: value,
+            judged_value_pct: judged,
+            limit_pct: limit,
+            verdict,
+            clause: rule.source().to_string(),
+        }))
+    }
+
+    /// The figures of [`repeatability`](Self::repeatability) without its clause text:
+    /// (rule, range, value, limit, judged value, verdict).
+    #[allow(clippy::type_complexity)]
+    fn repeatability_figures<'s>(
+        &self,
+        profile: &DispenserProfile,
+        stage: &'s DispenserStage,
+    ) -> Result<Option<(&'s RepeatabilityRule, f64, f64, f64, f64, Verdict)>> {
         let Some(rule) = stage.repeatability_for(self.test_point) else {
             return Ok(None);
         };
@@ -818,15 +842,7 @@ impl PointStats {
         } else {
             Verdict::Fail
         };
-        Ok(Some(RepeatabilityResult {
-            draws: n,
-            range_pct: range,
-            value_pct: value,
-            judged_value_pct: judged,
-            limit_pct: limit,
-            verdict,
-            clause: rule.source().to_string(),
-        }))
+        Ok(Some((rule, range, value, limit, judged, verdict)))
     }
 }
 
@@ -1039,6 +1055,44 @@ impl NozzleAccumulator {
                 self.points.push(p);
             }
         }
+    }
+
+    /// The verdict [`finish`](Self::finish) would give, without building the summary (no
+    /// reason, test point list or clause text): for an output that shows only the nozzle
+    /// counts. The same rules as `finish`, read off the same running figures.
+    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        let reasons = self.reasons.as_deref();
+        let mut fails = reasons.is_some_and(|r| !r.fails.is_empty());
+        let mut gaps = reasons.is_some_and(|r| !r.gaps.is_empty());
+        let mut worst = self.worst;
+        let required = &stage.required_test_points.value;
+        let need = stage.draws_per_test_point.value as usize;
+        for p in &self.points {
+            match p.repeatability_figures(profile, stage) {
+                Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
+                    fails = true;
+                    worst = worst.worst(Verdict::Fail);
+                }
+                Ok(_) => {}
+                Err(_) => gaps = true,
+            }
+            if required.contains(&p.test_point) && p.draws < need {
+                gaps = true;
+            }
+        }
+        if required
+            .iter()
+            .any(|tp| !self.points.iter().any(|p| p.test_point == *tp))
+        {
+            gaps = true;
+        }
+        if fails {
+            worst = worst.worst(Verdict::Fail);
+        }
+        if gaps {
+            worst = worst.worst(Verdict::Incomplete);
+        }
+        worst
     }
 
     /// The nozzle's summary (see [`summarize_nozzle`] for the verdict and the reasons).

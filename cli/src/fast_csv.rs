@@ -38,9 +38,8 @@
 //!
 //! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -221,6 +220,153 @@ enum Step {
     Stop(String),
 }
 
+/// Records judged and written together (see [`Fast::block`]).
+const CHUNK: usize = 2048;
+
+/// Slots of the group cache of [`Fast::plain`].
+const GROUP_SLOTS: usize = 64;
+
+/// What a column of the file is to [`Fast::plain`].
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A number: V_J, V_B, t_J, t_B, flow, MMQ (0–5).
+    Num(u8),
+    /// A text: nozzle, test point, fuel, can material (0–3).
+    Text(u8),
+    /// Money: unit price, amount (0–1).
+    Money(u8),
+    /// Not read, only echoed.
+    Echo,
+}
+
+/// The [`Kind`] of each of the `width` columns.
+fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
+    let mut k = vec![Kind::Echo; width];
+    let mut set = |i: Option<usize>, kind| {
+        if let Some(slot) = i.and_then(|i| k.get_mut(i)) {
+            *slot = kind;
+        }
+    };
+    set(Some(cols.nozzle), Kind::Text(0));
+    set(Some(cols.test_point), Kind::Text(1));
+    set(cols.fuel, Kind::Text(2));
+    set(cols.can_material, Kind::Text(3));
+    set(cols.unit_price, Kind::Money(0));
+    set(cols.amount, Kind::Money(1));
+    set(Some(cols.indicated), Kind::Num(0));
+    set(Some(cols.standard), Kind::Num(1));
+    set(cols.dispenser_temp_c, Kind::Num(2));
+    set(cols.can_temp_c, Kind::Num(3));
+    set(cols.flow_l_min, Kind::Num(4));
+    set(cols.mmq_l, Kind::Num(5));
+    k
+}
+
+/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
+/// ends (at a comma or the end). `None` when it is not a plain decimal of at most 15
+/// digits. Its value is [`parse_f64`]'s of the cell's text (the same formula).
+#[inline]
+fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let neg = match line.get(p) {
+        None | Some(b',') => return Some((None, p)),
+        Some(b'-') => true,
+        _ => false,
+    };
+    if matches!(line[p], b'-' | b'+') {
+        p += 1;
+    }
+    let (mut m, mut nd, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
+    while let Some(&c) = line.get(p) {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            if nd == 15 {
+                return None;
+            }
+            m = m * 10 + u64::from(d);
+            nd += 1;
+            frac += usize::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else if c == b',' {
+            break;
+        } else {
+            return None;
+        }
+        p += 1;
+    }
+    if nd == 0 {
+        return None;
+    }
+    let x = m as f64 / POW10[frac];
+    Some((Some(if neg { -x } else { x }), p))
+}
+
+/// Where the text cell of `line` that starts at `p` ends (a comma or the end); `None` at a
+/// quote or a CR.
+#[inline]
+fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
+    while let Some(&c) = line.get(p) {
+        match c {
+            b',' => break,
+            b'"' | b'\r' => return None,
+            _ => {
+                *high |= c;
+                p += 1;
+            }
+        }
+    }
+    Some(p)
+}
+
+/// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
+/// whitespace (see [`trim`]).
+fn plain_edges(s: &[u8]) -> bool {
+    match s {
+        [] => true,
+        [first, .., last] => (0x21..0x80).contains(first) && (0x21..0x80).contains(last),
+        [only] => (0x21..0x80).contains(only),
+    }
+}
+
+/// The money cell of `line` that starts at `p`: its value (`None` when empty) and where it
+/// ends (at a comma or the end). `None` when it is not `digits[.digits]` with at most 18
+/// digits; then [`parse_money`] decides. Its value is [`parse_money`]'s, scale included
+/// (the mantissa is the digits, the scale the number of decimals, as `Decimal::from_str`
+/// reads them; unit test).
+#[inline]
+fn plain_money(line: &[u8], mut p: usize) -> Option<(Option<Money>, usize)> {
+    let (mut m, mut nd, mut frac, mut dot) = (0i64, 0u32, 0u32, false);
+    let start = p;
+    while let Some(&c) = line.get(p) {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            if nd == 18 {
+                return None;
+            }
+            m = m * 10 + i64::from(d);
+            nd += 1;
+            frac += u32::from(dot);
+        } else if c == b'.' && !dot && p > start {
+            dot = true;
+        } else if c == b',' {
+            break;
+        } else {
+            return None;
+        }
+        p += 1;
+    }
+    if p == start {
+        return Some((None, p));
+    }
+    if dot && frac == 0 {
+        return None;
+    }
+    Some((Some(Money::new(m, frac)), p))
+}
+
 /// A record of a block that the fast path reads.
 struct Rec {
     line: u64,
@@ -308,6 +454,12 @@ struct Fast<'p, 'c> {
     out: Vec<u8>,
     /// The last test point text read and its value.
     last_tp: (String, Option<TestPoint>),
+    /// What each column is ([`Fast::plain`]).
+    kinds: Vec<Kind>,
+    /// The group key of the row being read, and the group cache: (key, group).
+    gkey: Vec<u8>,
+    gcache: Vec<(Vec<u8>, usize)>,
+
     nums: NumCache,
     amounts: AmountMemo,
 }
@@ -332,12 +484,17 @@ impl<'p, 'c> Fast<'p, 'c> {
             codes: Default::default(),
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
+            kinds: kinds(cols, width),
+            gkey: Vec::new(),
+            // An empty key: no row's (each has three 0xff bytes).
+            gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
             nums: NumCache::new(),
             amounts: AmountMemo::new(),
         }
     }
 
-    /// Splits, judges and writes the complete records of `block`.
+    /// Splits, judges and writes the complete records of `block`, [`CHUNK`] records at a
+    /// time (so that a chunk's records stay in the CPU caches from splitting to writing).
     fn block(&mut self, block: &[u8], newlines: u64, sink: &mut impl FastSink) -> Step {
         self.recs.clear();
         for g in &mut self.groups {
@@ -346,8 +503,10 @@ impl<'p, 'c> Fast<'p, 'c> {
         let mut n = newlines;
         let mut start = 0;
         let mut switch = None;
-        // One UTF-8 check for the whole block (the common case); per line otherwise.
-        let text = std::str::from_utf8(block).ok();
+        // One UTF-8 check for the whole block, only when the fast reading gives up on a row
+        // (`parse` checks each line otherwise).
+        let mut text = None;
+        let mut checked = false;
         while start < block.len() {
             let nl = memchr(b'\n', &block[start..]).map(|p| start + p);
             let stop = nl.unwrap_or(block.len());
@@ -355,45 +514,197 @@ impl<'p, 'c> Fast<'p, 'c> {
             if end > start && block[end - 1] == b'\r' {
                 end -= 1;
             }
-            let line = &block[start..end];
-            if !line.is_empty() {
-                // One pass over the record: the commas, and a quote or a stray CR.
-                self.cells.clear();
-                let mut a = 0;
-                let mut special = false;
-                for (p, &b) in line.iter().enumerate() {
-                    if b == b',' {
-                        self.cells.push((a, p));
-                        a = p + 1;
+            if end > start {
+                // The common case in one pass over the record; else the commas found first
+                // (and a quote or a stray CR), then the cells read one by one.
+                let row = match self.plain(block, start, end) {
+                    Some(v) => Some(v),
+                    None => {
+                        if self.split(&block[start..end]) {
+                            switch = Some((start, n));
+                            break;
+                        }
+                        if !checked {
+                            checked = true;
+                            text = std::str::from_utf8(block).ok();
+                        }
+                        self.parse(block, text, start, end)
                     }
-                    special |= b == b'"' || b == b'\r';
-                }
-                self.cells.push((a, line.len()));
-                if special {
-                    switch = Some((start, n));
-                    break;
-                }
-                let row = self.parse(block, text, start, end);
+                };
                 self.recs.push(Rec {
                     line: n + 1,
                     start,
                     end,
                     row,
                 });
+                if self.recs.len() == CHUNK {
+                    if let Err(e) = self.flush_chunk(block, sink) {
+                        return Step::Stop(e);
+                    }
+                }
             }
             if nl.is_some() {
                 n += 1;
             }
             start = stop + 1;
         }
-        self.judge_groups();
-        if let Err(e) = self.emit(block, sink) {
+        if let Err(e) = self.flush_chunk(block, sink) {
             return Step::Stop(e);
         }
         match switch {
             Some((at, newlines)) => Step::Switch { at, newlines },
             None => Step::Done(n),
         }
+    }
+
+    /// Judges and writes the records of the chunk, and empties it.
+    fn flush_chunk(&mut self, block: &[u8], sink: &mut impl FastSink) -> Flow {
+        self.judge_groups();
+        self.emit(block, sink)?;
+        self.recs.clear();
+        for g in &mut self.groups {
+            g.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Puts the cell boundaries of `line` into `self.cells`; true when the line holds a
+    /// quote or a stray CR (the general reader takes over).
+    fn split(&mut self, line: &[u8]) -> bool {
+        self.cells.clear();
+        let mut a = 0;
+        let mut special = false;
+        for (p, &b) in line.iter().enumerate() {
+            if b == b',' {
+                self.cells.push((a, p));
+                a = p + 1;
+            }
+            special |= b == b'"' || b == b'\r';
+        }
+        self.cells.push((a, line.len()));
+        special
+    }
+
+    /// The values of the record `text[start..end]` when every cell is plain: numbers
+    /// `[+-]digits[.digits]` of at most 15 digits (or empty), texts without a quote, CR or
+    /// whitespace at either end, exactly one cell per column — read in one pass over the
+    /// record, in the column order of the file ([`Kind`]). `None` when anything is not so,
+    /// or the row is not judged by the fast path: [`parse`](Self::parse) reads it then.
+    /// Where both give a row, it is the same row (the same cells, the same parsing).
+    fn plain(&mut self, block: &[u8], start: usize, end: usize) -> Option<RowVals> {
+        let b = &block[start..end];
+        let mut p = 0;
+        // The bytes of the text cells or'ed: ≥ 0x80 when one is not ASCII.
+        let mut high = 0u8;
+        // Spans of nozzle, test point, fuel, can material.
+        let mut spans = [(0usize, 0usize); 4];
+        // Unit price, amount.
+        let mut money = [None; 2];
+        // V_J, V_B, t_J, t_B, flow, MMQ.
+        let mut nums = [None; 6];
+        for (c, kind) in self.kinds.iter().enumerate() {
+            if c > 0 {
+                if b.get(p) != Some(&b',') {
+                    return None;
+                }
+                p += 1;
+            }
+            match *kind {
+                Kind::Num(k) => {
+                    let (x, q) = plain_num(b, p)?;
+                    nums[usize::from(k)] = x;
+                    p = q;
+                }
+                Kind::Text(k) => {
+                    let q = plain_text(b, p, &mut high)?;
+                    if !plain_edges(&b[p..q]) {
+                        return None;
+                    }
+                    spans[usize::from(k)] = (p, q);
+                    p = q;
+                }
+                Kind::Money(k) => {
+                    let (x, q) = plain_money(b, p)?;
+                    money[usize::from(k)] = x;
+                    p = q;
+                }
+                Kind::Echo => p = plain_text(b, p, &mut high)?,
+            }
+        }
+        if p != b.len() {
+            return None;
+        }
+        // Number and money cells are ASCII; the rest is checked here when it is not (an
+        // ASCII line is UTF-8).
+        if high >= 0x80 {
+            std::str::from_utf8(b).ok()?;
+        }
+        let bytes = |k: usize| &b[spans[k].0..spans[k].1];
+        let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
+        let nozzle = spans[0];
+        if nozzle.0 == nozzle.1 || spans[1].0 == spans[1].1 {
+            return None;
+        }
+        let [vj, vb, tj, tb, flow, mmq] = nums;
+        let (vj, vb) = (vj?, vb?);
+        let [unit_price, amount] = money;
+        let price = match (unit_price, amount) {
+            (Some(unit_price), Some(amount)) => Some(PriceReading { unit_price, amount }),
+            (None, None) => None,
+            _ => return None,
+        };
+        if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+            return None;
+        }
+        let (temps, tj, tb) = match (tj, tb) {
+            (Some(j), Some(b)) => (true, j, b),
+            (None, None) => (false, f64::NAN, f64::NAN),
+            _ => return None,
+        };
+        // The group, by the texts that make it (a direct-mapped cache of `group`).
+        let key = &mut self.gkey;
+        key.clear();
+        for k in 1..4 {
+            key.extend_from_slice(bytes(k));
+            key.push(0xff); // never in UTF-8 text
+        }
+        key.extend_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        key.push(u8::from(mmq.is_some()) | u8::from(temps) << 1);
+        let mut h = FxHasher::default();
+        h.write(key);
+        let slot = (h.finish() as usize) % GROUP_SLOTS;
+        let group = if self.gcache[slot].0 == *key {
+            self.gcache[slot].1
+        } else {
+            let test_point = TestPoint::parse(cell(1)?).ok()?;
+            let (fuel, can) = (cell(2)?, cell(3)?);
+            let (fuel, can) = (
+                (!fuel.is_empty()).then_some(fuel),
+                (!can.is_empty()).then_some(can),
+            );
+            let g = self.group(test_point, fuel, can, mmq, temps)?;
+            let entry = &mut self.gcache[slot];
+            entry.0.clone_from(&self.gkey);
+            entry.1 = g;
+            g
+        };
+        Some(RowVals {
+            nozzle: (start + nozzle.0, start + nozzle.1),
+            group,
+            vj,
+            vb,
+            tj,
+            tb,
+            flow,
+            price,
+            ok: false,
+            e: 0.0,
+            judged: 0.0,
+            mpe: 0.0,
+            lower: 0.0,
+            upper: 0.0,
+            verdict: 0,
+        })
     }
 
     /// The values of a plain row, or `None` for the general path.
@@ -907,9 +1218,6 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A hash map with [`FxHasher`].
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
 /// A record read by the csv crate from its own bytes, as the general reader reads it.
 fn reread(bytes: &[u8], width: usize, line: u64) -> RawRecord {
     let mut r = csv::ReaderBuilder::new()
@@ -1020,8 +1328,14 @@ fn safe_for_ryu(x: f64, s: &str) -> bool {
     if x == 0.0 {
         return true;
     }
-    if s.as_bytes().contains(&b'e') {
-        return false;
+    // One pass (the text is short: no memchr call): an exponent, and the decimal point.
+    let mut dot = None;
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        match c {
+            b'e' => return false,
+            b'.' => dot = Some(i),
+            _ => {}
+        }
     }
     let bits = x.to_bits();
     let field = ((bits >> 52) & 0x7ff) as i64;
@@ -1035,7 +1349,7 @@ fn safe_for_ryu(x: f64, s: &str) -> bool {
     if e >= 0 {
         return x.abs() < 9_007_199_254_740_992.0;
     }
-    let d = memchr(b'.', s.as_bytes()).map_or(0, |p| s.len() - p - 1) as i64;
+    let d = dot.map_or(0, |p| s.len() - p - 1) as i64;
     -e > d + 1
 }
 
@@ -1194,6 +1508,60 @@ mod tests {
             }
             check(&t);
             check(&format!("{}", rng.uniform(-100.0, 100.0)));
+        }
+    }
+
+    #[test]
+    fn plain_money_is_parse_money() {
+        let mut rng = Rng::new(5);
+        let check = |t: &str| {
+            let mut cell = t.as_bytes().to_vec();
+            cell.extend_from_slice(b",x");
+            match plain_money(&cell, 0) {
+                Some((Some(m), end)) => {
+                    assert_eq!(end, t.len(), "{t:?}");
+                    let want = parse_money("amount", t).unwrap_or_else(|_| panic!("{t:?}"));
+                    assert_eq!(m.serialize(), want.serialize(), "{t:?}");
+                }
+                Some((None, end)) => assert!(t.is_empty() && end == 0, "{t:?}"),
+                None => {}
+            }
+        };
+        for t in [
+            "",
+            "0",
+            "00",
+            "0.0",
+            "0.00",
+            "147.51",
+            "148.10",
+            "007.35",
+            "1.",
+            ".5",
+            "1..2",
+            "-1",
+            "+1",
+            "1e3",
+            "999999999999999999",
+            "9999999999999999999",
+            "0.000000000000000001",
+            "12345678.123456789",
+            " 1",
+            "1 ",
+        ] {
+            check(t);
+        }
+        for _ in 0..300_000 {
+            let digits = rng.int(1, 20) as usize;
+            let dot = rng.int(0, digits as i64) as usize;
+            let mut t = String::new();
+            for i in 0..digits {
+                if i == dot && rng.int(0, 3) > 0 {
+                    t.push('.');
+                }
+                t.push(char::from(b'0' + rng.int(0, 9) as u8));
+            }
+            check(&t);
         }
     }
 

@@ -1,0 +1,103 @@
+//! The nozzle ids of a log, numbered in first-appearance order: one arena for every id's
+//! bytes (no `String` per id) and a hash table of numbers into it.
+
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+
+use crate::fast_csv::FxHasher;
+
+/// Nozzle ids numbered 0, 1, 2, … in first-appearance order.
+#[derive(Default)]
+pub(crate) struct NozzleIndex {
+    /// Every id's bytes, one after the other.
+    arena: String,
+    /// Where id k ends in `arena` (it starts where id k − 1 ends).
+    ends: Vec<usize>,
+    /// The numbers of the ids with their hashes (kept so that growing the table does not
+    /// read the arena: (hash, number)).
+    table: HashTable<(u64, usize)>,
+    /// The last id looked up (logs come nozzle by nozzle: no hash then).
+    last: Option<usize>,
+}
+
+fn hash(id: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(id.as_bytes());
+    h.finish()
+}
+
+impl NozzleIndex {
+    /// The number of ids.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Id number `k` (`k < len()`).
+    pub(crate) fn id(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.arena[start..self.ends[k]]
+    }
+
+    /// The number of `id`, and whether it is new (numbered `len()` before the call).
+    pub(crate) fn number(&mut self, id: &str) -> (usize, bool) {
+        if let Some(k) = self.last {
+            if self.id(k) == id {
+                return (k, false);
+            }
+        }
+        let h = hash(id);
+        let Self {
+            arena, ends, table, ..
+        } = self;
+        let text = |k: usize| {
+            let start = if k == 0 { 0 } else { ends[k - 1] };
+            &arena[start..ends[k]]
+        };
+        if let Some(&(_, k)) = table.find(h, |&(hk, k)| hk == h && text(k) == id) {
+            self.last = Some(k);
+            return (k, false);
+        }
+        let k = ends.len();
+        table.insert_unique(h, (h, k), |&(hj, _)| hj);
+        arena.push_str(id);
+        ends.push(arena.len());
+        self.last = Some(k);
+        (k, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_first_appearance_order() {
+        let mut ix = NozzleIndex::default();
+        let mut want = std::collections::HashMap::new();
+        let mut order = Vec::new();
+        let mut s = 7u64;
+        for _ in 0..20_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let id = format!("N{}", s % 3000);
+            let next = want.len();
+            let k = *want.entry(id.clone()).or_insert(next);
+            if k == next {
+                order.push(id.clone());
+            }
+            assert_eq!(ix.number(&id), (k, k == next));
+        }
+        assert_eq!(ix.number(""), (order.len(), true));
+        assert_eq!(ix.number("x"), (order.len() + 1, true));
+        assert_eq!(ix.number(""), (order.len(), false));
+        order.push(String::new());
+        order.push("x".into());
+        assert_eq!(ix.len(), order.len());
+        for (k, id) in order.iter().enumerate() {
+            assert_eq!(ix.id(k), id);
+        }
+    }
+}
