@@ -912,7 +912,10 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
 pub struct NozzleAccumulator {
     /// The worst indication verdict of the usable draws.
     worst: Verdict,
-    /// Per test point, in first-draw order (sorted when finished).
+    /// Per test point, in first-draw order (sorted when finished): the first test point
+    /// held inline (no allocation for a nozzle with one test point, one instead of two —
+    /// allocation and growth — with two), the others after it.
+    first: Option<PointStats>,
     points: Vec<PointStats>,
     /// The reasons found so far; `None` until there is one (most nozzles have none).
     reasons: Option<Box<Reasons>>,
@@ -943,6 +946,7 @@ impl NozzleAccumulator {
     pub fn new() -> Self {
         Self {
             worst: Verdict::Pass,
+            first: None,
             points: Vec::new(),
             reasons: None,
             texts: true,
@@ -1040,17 +1044,23 @@ impl NozzleAccumulator {
             };
             self.reasons().fails.push(text);
         }
-        match self
+        if let Some(p) = self.first.as_mut().filter(|p| p.test_point == r.test_point) {
+            p.push(r);
+        } else if let Some(p) = self
             .points
             .iter_mut()
             .find(|p| p.test_point == r.test_point)
         {
-            Some(p) => p.push(r),
-            None => {
-                let mut p = PointStats::new(r.test_point);
-                p.push(r);
-                // One slot per test point seen (at most four), not the default growth (four
-                // slots at once): a log holds one accumulator per nozzle until its end.
+            p.push(r);
+        } else {
+            let mut p = PointStats::new(r.test_point);
+            p.push(r);
+            if self.first.is_none() {
+                self.first = Some(p);
+            } else {
+                // One slot per further test point seen (at most three), not the default
+                // growth (four slots at once): a log holds one accumulator per nozzle until
+                // its end.
                 self.points.reserve_exact(1);
                 self.points.push(p);
             }
@@ -1067,7 +1077,7 @@ impl NozzleAccumulator {
         let mut worst = self.worst;
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;
-        for p in &self.points {
+        for p in self.first.iter().chain(&self.points) {
             match p.repeatability_figures(profile, stage) {
                 Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
                     fails = true;
@@ -1080,10 +1090,13 @@ impl NozzleAccumulator {
                 gaps = true;
             }
         }
-        if required
-            .iter()
-            .any(|tp| !self.points.iter().any(|p| p.test_point == *tp))
-        {
+        if required.iter().any(|tp| {
+            !self
+                .first
+                .iter()
+                .chain(&self.points)
+                .any(|p| p.test_point == *tp)
+        }) {
             gaps = true;
         }
         if fails {
@@ -1104,7 +1117,7 @@ impl NozzleAccumulator {
         } = self.reasons.map(|r| *r).unwrap_or_default();
         let texts = self.texts;
         let mut worst = self.worst;
-        let mut by_point = self.points;
+        let mut by_point: Vec<PointStats> = self.first.into_iter().chain(self.points).collect();
         by_point.sort_by_key(|p| p.test_point);
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;

@@ -526,7 +526,7 @@ fn judge<O: Out>(
     let mut nozzle_tally = Tally::default();
     // The ids are numbered in first-appearance order, as the accumulators are kept.
     let shows = out.shows_nozzles();
-    for (k, acc) in nozzles.into_iter().enumerate() {
+    for (k, acc) in nozzles.into_iter().flatten().enumerate() {
         if !shows {
             // The verdict alone (the same as the summary's), without building the summary.
             nozzle_tally.add(Some(acc.verdict(profile, stage)));
@@ -534,7 +534,7 @@ fn judge<O: Out>(
         }
         let summary = acc.finish(profile, stage);
         nozzle_tally.add(Some(summary.verdict));
-        out.nozzle(&ctx, index.id(k), summary)
+        out.nozzle(&ctx, &index.id(k), summary)
             .map_err(write_error)?;
     }
     out.finish(&ctx, Counts::new(&row_tally, &nozzle_tally))
@@ -557,12 +557,16 @@ struct Judge<'a, O> {
     out: O,
 }
 
+/// Nozzle accumulators per chunk of [`Acc::nozzles`].
+const NOZZLE_CHUNK: usize = 1 << 14;
+
 /// The row counts and the nozzle accumulators of [`Judge`].
 #[derive(Default)]
 struct Acc {
-    /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
-    /// search per row would be quadratic in the number of nozzles).
-    nozzles: Vec<NozzleAccumulator>,
+    /// One accumulator per nozzle, in first-appearance order, in chunks of [`NOZZLE_CHUNK`]
+    /// (a million nozzles are not copied each time one `Vec` would grow), and an index by
+    /// id (a linear search per row would be quadratic in the number of nozzles).
+    nozzles: Vec<Vec<NozzleAccumulator>>,
     index: NozzleIndex,
     row_tally: Tally,
     /// The output shows no reasons: [`NozzleAccumulator::verdict_only`].
@@ -613,7 +617,7 @@ impl<O: Out> DrawSink for Judge<'_, O> {
         };
         let row = Row { input, outcome };
         self.acc
-            .count(&row.input.nozzle, row.input.line, &row.outcome);
+            .count(row.input.nozzle.as_bytes(), row.input.line, &row.outcome);
         let ctx = Ctx {
             profile,
             stage,
@@ -629,20 +633,32 @@ impl Acc {
     /// Counts a row's verdict and adds its outcome to its nozzle. Rows with no nozzle id
     /// belong to no nozzle; unusable rows go in as `Err`, so that they make their nozzle
     /// incomplete.
-    fn count(&mut self, id: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+    /// `id` is UTF-8 text (see [`NozzleIndex::number`]).
+    fn count(&mut self, id: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.row_tally.add(outcome.as_ref().ok().map(|d| d.verdict));
         if id.is_empty() {
             return;
         }
         let (k, new) = self.index.number(id);
         if new {
-            self.nozzles.push(if self.verdict_only {
-                NozzleAccumulator::verdict_only()
-            } else {
-                NozzleAccumulator::new()
-            });
+            if !matches!(self.nozzles.last(), Some(c) if c.len() < NOZZLE_CHUNK) {
+                self.nozzles.push(Vec::with_capacity(NOZZLE_CHUNK));
+            }
+            if let Some(chunk) = self.nozzles.last_mut() {
+                chunk.push(if self.verdict_only {
+                    NozzleAccumulator::verdict_only()
+                } else {
+                    NozzleAccumulator::new()
+                });
+            }
         }
-        self.nozzles[k].push(format_args!("line {line}"), outcome);
+        if let Some(acc) = self
+            .nozzles
+            .get_mut(k / NOZZLE_CHUNK)
+            .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
+        {
+            acc.push(format_args!("line {line}"), outcome);
+        }
     }
 }
 
@@ -650,7 +666,7 @@ impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
     fn fast_allowed(&self) -> bool {
         self.head.as_ref().is_some_and(|h| h.decision.is_none()) && self.out.takes_raw()
     }
-    fn judged(&mut self, nozzle: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+    fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.acc.count(nozzle, line, outcome);
     }
     fn raw(&mut self, bytes: &[u8]) -> Flow {

@@ -10,8 +10,9 @@ use crate::fast_csv::FxHasher;
 /// Nozzle ids numbered 0, 1, 2, … in first-appearance order.
 #[derive(Default)]
 pub(crate) struct NozzleIndex {
-    /// Every id's bytes, one after the other.
-    arena: String,
+    /// Every id's bytes, one after the other (each id is UTF-8 text: see
+    /// [`number`](Self::number)).
+    arena: Vec<u8>,
     /// Where id k ends in `arena` (it starts where id k − 1 ends).
     ends: Vec<usize>,
     /// The numbers of the ids with their hashes (kept so that growing the table does not
@@ -21,9 +22,9 @@ pub(crate) struct NozzleIndex {
     last: Option<usize>,
 }
 
-fn hash(id: &str) -> u64 {
+fn hash(id: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(id.as_bytes());
+    h.write(id);
     h.finish()
 }
 
@@ -35,15 +36,19 @@ impl NozzleIndex {
     }
 
     /// Id number `k` (`k < len()`).
-    pub(crate) fn id(&self, k: usize) -> &str {
+    pub(crate) fn id(&self, k: usize) -> std::borrow::Cow<'_, str> {
         let start = if k == 0 { 0 } else { self.ends[k - 1] };
-        &self.arena[start..self.ends[k]]
+        // The ids were given as UTF-8 text: the lossy conversion changes nothing.
+        String::from_utf8_lossy(&self.arena[start..self.ends[k]])
     }
 
     /// The number of `id`, and whether it is new (numbered `len()` before the call).
-    pub(crate) fn number(&mut self, id: &str) -> (usize, bool) {
+    /// `id` is UTF-8 text (a `&str`'s bytes, or bytes the caller has checked), taken as
+    /// bytes so that a caller holding checked bytes need not check them again.
+    pub(crate) fn number(&mut self, id: &[u8]) -> (usize, bool) {
         if let Some(k) = self.last {
-            if self.id(k) == id {
+            let start = if k == 0 { 0 } else { self.ends[k - 1] };
+            if &self.arena[start..self.ends[k]] == id {
                 return (k, false);
             }
         }
@@ -61,7 +66,7 @@ impl NozzleIndex {
         }
         let k = ends.len();
         table.insert_unique(h, (h, k), |&(hj, _)| hj);
-        arena.push_str(id);
+        arena.extend_from_slice(id);
         ends.push(arena.len());
         self.last = Some(k);
         (k, true)
@@ -88,16 +93,16 @@ mod tests {
             if k == next {
                 order.push(id.clone());
             }
-            assert_eq!(ix.number(&id), (k, k == next));
+            assert_eq!(ix.number(id.as_bytes()), (k, k == next));
         }
-        assert_eq!(ix.number(""), (order.len(), true));
-        assert_eq!(ix.number("x"), (order.len() + 1, true));
-        assert_eq!(ix.number(""), (order.len(), false));
+        assert_eq!(ix.number(b""), (order.len(), true));
+        assert_eq!(ix.number("é".as_bytes()), (order.len() + 1, true));
+        assert_eq!(ix.number(b""), (order.len(), false));
         order.push(String::new());
-        order.push("x".into());
+        order.push("é".into());
         assert_eq!(ix.len(), order.len());
         for (k, id) in order.iter().enumerate() {
-            assert_eq!(ix.id(k), id);
+            assert_eq!(ix.id(k), id.as_str());
         }
     }
 }
