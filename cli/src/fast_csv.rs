@@ -273,7 +273,7 @@ fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
     let neg = match line.get(p) {
-        None | Some(b',') => return Some((None, p)),
+        None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
         Some(b'-') => true,
         _ => false,
     };
@@ -292,7 +292,7 @@ fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
             frac += usize::from(dot);
         } else if c == b'.' && !dot {
             dot = true;
-        } else if c == b',' {
+        } else if matches!(c, b',' | b'\n' | b'\r') {
             break;
         } else {
             return None;
@@ -312,8 +312,8 @@ fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
 fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
     while let Some(&c) = line.get(p) {
         match c {
-            b',' => break,
-            b'"' | b'\r' => return None,
+            b',' | b'\n' | b'\r' => break,
+            b'"' => return None,
             _ => {
                 *high |= c;
                 p += 1;
@@ -353,7 +353,7 @@ fn plain_money(line: &[u8], mut p: usize) -> Option<(Option<Money>, usize)> {
             frac += u32::from(dot);
         } else if c == b'.' && !dot && p > start {
             dot = true;
-        } else if c == b',' {
+        } else if matches!(c, b',' | b'\n' | b'\r') {
             break;
         } else {
             return None;
@@ -513,6 +513,25 @@ impl<'p, 'c> Fast<'p, 'c> {
         let mut text = None;
         let mut checked = false;
         while start < block.len() {
+            // The common case: a plain record, read to its line end in one pass.
+            if let Some((v, end, stop)) = self.plain(block, start) {
+                self.recs.push(Rec {
+                    line: n + 1,
+                    start,
+                    end,
+                    row: Some(v),
+                });
+                if self.recs.len() == CHUNK {
+                    if let Err(e) = self.flush_chunk(block, sink) {
+                        return Step::Stop(e);
+                    }
+                }
+                if stop < block.len() {
+                    n += 1; // stop is the `\n`
+                }
+                start = stop + 1;
+                continue;
+            }
             let nl = memchr(b'\n', &block[start..]).map(|p| start + p);
             let stop = nl.unwrap_or(block.len());
             let mut end = stop;
@@ -522,20 +541,17 @@ impl<'p, 'c> Fast<'p, 'c> {
             if end > start {
                 // The common case in one pass over the record; else the commas found first
                 // (and a quote or a stray CR), then the cells read one by one.
-                let row = match self.plain(block, start, end) {
-                    Some(v) => Some(v),
-                    None => {
-                        if self.split(&block[start..end]) {
-                            switch = Some((start, n));
-                            break;
-                        }
-                        if !checked {
-                            checked = true;
-                            text = std::str::from_utf8(block).ok();
-                        }
-                        self.parse(block, text, start, end)
-                    }
-                };
+                // The commas found first (and a quote or a stray CR), then the cells read
+                // one by one.
+                if self.split(&block[start..end]) {
+                    switch = Some((start, n));
+                    break;
+                }
+                if !checked {
+                    checked = true;
+                    text = std::str::from_utf8(block).ok();
+                }
+                let row = self.parse(block, text, start, end);
                 self.recs.push(Rec {
                     line: n + 1,
                     start,
@@ -596,8 +612,8 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// record, in the column order of the file ([`Kind`]). `None` when anything is not so,
     /// or the row is not judged by the fast path: [`parse`](Self::parse) reads it then.
     /// Where both give a row, it is the same row (the same cells, the same parsing).
-    fn plain(&mut self, block: &[u8], start: usize, end: usize) -> Option<RowVals> {
-        let b = &block[start..end];
+    fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
+        let b = &block[start..];
         let mut p = 0;
         // The bytes of the text cells or'ed: ≥ 0x80 when one is not ASCII.
         let mut high = 0u8;
@@ -636,9 +652,16 @@ impl<'p, 'c> Fast<'p, 'c> {
                 Kind::Echo => p = plain_text(b, p, &mut high)?,
             }
         }
-        if p != b.len() {
-            return None;
-        }
+        // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
+        // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
+        let (end, stop) = match (b.get(p), b.get(p + 1)) {
+            (None, _) => (p, p),
+            (Some(b'\n'), _) => (p, p),
+            (Some(b'\r'), Some(b'\n')) => (p, p + 1),
+            (Some(b'\r'), None) => (p, p + 1),
+            _ => return None,
+        };
+        let b = &b[..end];
         // Number and money cells are ASCII; the rest is checked here when it is not (an
         // ASCII line is UTF-8).
         if high >= 0x80 {
@@ -693,7 +716,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             entry.1 = g;
             g
         };
-        Some(RowVals {
+        let row = RowVals {
             nozzle: (start + nozzle.0, start + nozzle.1),
             group,
             vj,
@@ -709,7 +732,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             lower: 0.0,
             upper: 0.0,
             verdict: 0,
-        })
+        };
+        Some((row, start + end, start + stop))
     }
 
     /// The values of a plain row, or `None` for the general path.
