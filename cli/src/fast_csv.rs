@@ -3,14 +3,19 @@
 //!
 //! Same output as the general path ([`crate::input::stream_csv`] → [`crate::output::csv_row`])
 //! byte for byte, and the same summaries, counts and exit status; only faster:
-//! - **reading**: the input is read in blocks of [`BLOCK`] bytes; records are split at `\n`
-//!   with `memchr` and at `,` by one pass over the record (which also finds a quote or a
-//!   stray `\r`), the block is checked as UTF-8 once, cells are `&str` slices of the block
-//!   (no string per cell), and line numbers are counted as the block is split;
+//! - **reading**: the input is read in blocks of [`BLOCK`] bytes; a plain record (numbers
+//!   `[+-]digits[.digits]`, money `digits[.digits]`, texts without quotes or edge
+//!   whitespace, one cell per column) is read in one pass up to its own line end, each cell
+//!   parsed as it is scanned in the file's column order ([`Fast::plain`]); any other record
+//!   is split at `\n` with `memchr` and at `,` by one pass (which also finds a quote or a
+//!   stray `\r`) and read cell by cell as `&str` slices of the block ([`Fast::parse`]);
+//!   UTF-8 is checked only where a text cell is not ASCII; line numbers are counted as the
+//!   block is split; rows are judged and written [`CHUNK`] records at a time;
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
-//!   goes to `str::parse`, so the same texts are accepted and rejected;
+//!   goes to `str::parse`, so the same texts are accepted and rejected; money cells are
+//!   read as mantissa and scale, the `Decimal` that `parse_money` gives;
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
@@ -265,7 +270,7 @@ fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
 }
 
 /// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma or the end). `None` when it is not a plain decimal of at most 15
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal of at most 15
 /// digits. Its value is [`parse_f64`]'s of the cell's text (the same formula).
 #[inline]
 fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
@@ -306,8 +311,8 @@ fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
     Some((Some(if neg { -x } else { x }), p))
 }
 
-/// Where the text cell of `line` that starts at `p` ends (a comma or the end); `None` at a
-/// quote or a CR.
+/// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
+/// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in.
 #[inline]
 fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
     while let Some(&c) = line.get(p) {
@@ -334,7 +339,7 @@ fn plain_edges(s: &[u8]) -> bool {
 }
 
 /// The money cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma or the end). `None` when it is not `digits[.digits]` with at most 18
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]` with at most 18
 /// digits; then [`parse_money`] decides. Its value is [`parse_money`]'s, scale included
 /// (the mantissa is the digits, the scale the number of decimals, as `Decimal::from_str`
 /// reads them; unit test).
@@ -606,12 +611,14 @@ impl<'p, 'c> Fast<'p, 'c> {
         special
     }
 
-    /// The values of the record `text[start..end]` when every cell is plain: numbers
+    /// The values of the record at `block[start..]` when every cell is plain: numbers
     /// `[+-]digits[.digits]` of at most 15 digits (or empty), texts without a quote, CR or
     /// whitespace at either end, exactly one cell per column — read in one pass over the
-    /// record, in the column order of the file ([`Kind`]). `None` when anything is not so,
-    /// or the row is not judged by the fast path: [`parse`](Self::parse) reads it then.
-    /// Where both give a row, it is the same row (the same cells, the same parsing).
+    /// record, in the column order of the file ([`Kind`]), up to its line end (`\n`,
+    /// `\r\n`, or the end of the block): (the row, where the record ends, where its `\n`
+    /// is, or the block's end). `None` when anything is not so, or the row is not judged
+    /// by the fast path: [`parse`](Self::parse) reads it then. Where both give a row, it
+    /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
         let mut p = 0;
