@@ -60,12 +60,20 @@ impl NozzleIndex {
             let start = if k == 0 { 0 } else { ends[k - 1] };
             &arena[start..ends[k]]
         };
-        if let Some(&(_, k)) = table.find(h, |&(hk, k)| hk == h && text(k) == id) {
-            self.last = Some(k);
-            return (k, false);
-        }
-        let k = ends.len();
-        table.insert_unique(h, (h, k), |&(hj, _)| hj);
+        // One probe for both: found, or the slot to fill (a new id is common: a log holds
+        // ~6 rows per nozzle, and the table of a big log does not fit in the caches).
+        let k = match table.entry(h, |&(hk, k)| hk == h && text(k) == id, |&(hj, _)| hj) {
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                let k = e.get().1;
+                self.last = Some(k);
+                return (k, false);
+            }
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let k = ends.len();
+                e.insert((h, k));
+                k
+            }
+        };
         arena.extend_from_slice(id);
         ends.push(arena.len());
         self.last = Some(k);
