@@ -752,6 +752,30 @@ impl PointStats {
         profile: &DispenserProfile,
         stage: &DispenserStage,
     ) -> Result<Option<RepeatabilityResult>> {
+        let Some((rule, range, value, limit, judged, verdict)) =
+            self.repeatability_figures(profile, stage)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RepeatabilityResult {
+            draws: self.draws,
+            range_pct: range,
+            value_pct: value,
+            judged_value_pct: judged,
+            limit_pct: limit,
+            verdict,
+            clause: rule.source().to_string(),
+        }))
+    }
+
+    /// The figures of [`repeatability`](Self::repeatability) without its clause text:
+    /// (rule, range, value, limit, judged value, verdict).
+    #[allow(clippy::type_complexity)]
+    fn repeatability_figures<'s>(
+        &self,
+        profile: &DispenserProfile,
+        stage: &'s DispenserStage,
+    ) -> Result<Option<(&'s RepeatabilityRule, f64, f64, f64, f64, Verdict)>> {
         let Some(rule) = stage.repeatability_for(self.test_point) else {
             return Ok(None);
         };
@@ -801,15 +825,7 @@ impl PointStats {
         } else {
             Verdict::Fail
         };
-        Ok(Some(RepeatabilityResult {
-            draws: n,
-            range_pct: range,
-            value_pct: value,
-            judged_value_pct: judged,
-            limit_pct: limit,
-            verdict,
-            clause: rule.source().to_string(),
-        }))
+        Ok(Some((rule, range, value, limit, judged, verdict)))
     }
 }
 
@@ -879,7 +895,10 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
 pub struct NozzleAccumulator {
     /// The worst indication verdict of the usable draws.
     worst: Verdict,
-    /// Per test point, in first-draw order (sorted when finished).
+    /// Per test point, in first-draw order (sorted when finished): the first test point
+    /// held inline (no allocation for a nozzle with one test point, one instead of two —
+    /// allocation and growth — with two), the others after it.
+    first: Option<PointStats>,
     points: Vec<PointStats>,
     /// The reasons found so far; `None` until there is one (most nozzles have none).
     reasons: Option<Box<Reasons>>,
@@ -910,6 +929,7 @@ impl NozzleAccumulator {
     pub fn new() -> Self {
         Self {
             worst: Verdict::Pass,
+            first: None,
             points: Vec::new(),
             reasons: None,
             texts: true,
@@ -1007,21 +1027,68 @@ impl NozzleAccumulator {
             };
             self.reasons().fails.push(text);
         }
-        match self
+        if let Some(p) = self.first.as_mut().filter(|p| p.test_point == r.test_point) {
+            p.push(r);
+        } else if let Some(p) = self
             .points
             .iter_mut()
             .find(|p| p.test_point == r.test_point)
         {
-            Some(p) => p.push(r),
-            None => {
-                let mut p = PointStats::new(r.test_point);
-                p.push(r);
-                // One slot per test point seen (at most four), not the default growth (four
-                // slots at once): a log holds one accumulator per nozzle until its end.
+            p.push(r);
+        } else {
+            let mut p = PointStats::new(r.test_point);
+            p.push(r);
+            if self.first.is_none() {
+                self.first = Some(p);
+            } else {
+                // One slot per further test point seen (at most three), not the default
+                // growth (four slots at once): a log holds one accumulator per nozzle until
+                // its end.
                 self.points.reserve_exact(1);
                 self.points.push(p);
             }
         }
+    }
+
+    /// The verdict [`finish`](Self::finish) would give, without building the summary (no
+    /// reason, test point list or clause text): for an output that shows only the nozzle
+    /// counts. The same rules as `finish`, read off the same running figures.
+    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        let reasons = self.reasons.as_deref();
+        let mut fails = reasons.is_some_and(|r| !r.fails.is_empty());
+        let mut gaps = reasons.is_some_and(|r| !r.gaps.is_empty());
+        let mut worst = self.worst;
+        let required = &stage.required_test_points.value;
+        let need = stage.draws_per_test_point.value as usize;
+        for p in self.first.iter().chain(&self.points) {
+            match p.repeatability_figures(profile, stage) {
+                Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
+                    fails = true;
+                    worst = worst.worst(Verdict::Fail);
+                }
+                Ok(_) => {}
+                Err(_) => gaps = true,
+            }
+            if required.contains(&p.test_point) && p.draws < need {
+                gaps = true;
+            }
+        }
+        if required.iter().any(|tp| {
+            !self
+                .first
+                .iter()
+                .chain(&self.points)
+                .any(|p| p.test_point == *tp)
+        }) {
+            gaps = true;
+        }
+        if fails {
+            worst = worst.worst(Verdict::Fail);
+        }
+        if gaps {
+            worst = worst.worst(Verdict::Incomplete);
+        }
+        worst
     }
 
     /// The nozzle's summary (see [`summarize_nozzle`] for the verdict and the reasons).
@@ -1033,7 +1100,7 @@ impl NozzleAccumulator {
         } = self.reasons.map(|r| *r).unwrap_or_default();
         let texts = self.texts;
         let mut worst = self.worst;
-        let mut by_point = self.points;
+        let mut by_point: Vec<PointStats> = self.first.into_iter().chain(self.points).collect();
         by_point.sort_by_key(|p| p.test_point);
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;

@@ -243,6 +243,8 @@ proptest! {
         for (i, (_, o)) in outcomes.iter().enumerate() {
             acc.push(format_args!("line {}", i + 2), o);
         }
+        // `verdict` (no summary built) is `finish`'s verdict.
+        prop_assert_eq!(acc.verdict(&p, stage), verdict);
         let s = acc.finish(&p, stage);
         prop_assert_eq!(s.verdict, verdict);
         prop_assert_eq!(&s.reasons, &reasons);
@@ -266,6 +268,7 @@ proptest! {
         for (i, (_, o)) in outcomes.iter().enumerate() {
             quiet.push(format_args!("line {}", i + 2), o);
         }
+        prop_assert_eq!(quiet.verdict(&p, stage), s.verdict);
         let q = quiet.finish(&p, stage);
         prop_assert_eq!(q.verdict, s.verdict);
         prop_assert_eq!(&q.test_points, &s.test_points);

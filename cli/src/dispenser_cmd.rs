@@ -16,6 +16,7 @@ use verimeter::Error;
 use crate::args::{DispenserArgs, Format};
 use crate::decide::{self, Decision};
 use crate::input::{describe, Columns, DrawSink, Flow, InputRow, UncertaintyCells};
+use crate::nozzle_index::NozzleIndex;
 use crate::tally::{exit_code, Tally};
 use crate::{json_out, jsonl_out, output};
 
@@ -209,7 +210,7 @@ pub struct Ctx<'a> {
 trait Out {
     fn start(&mut self, ctx: &Ctx) -> io::Result<()>;
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()>;
-    fn nozzle(&mut self, ctx: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()>;
+    fn nozzle(&mut self, ctx: &Ctx, name: &str, summary: NozzleSummary) -> io::Result<()>;
     fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()>;
     /// Whether [`raw`](Self::raw) takes rows already formatted (`--format csv`: the fast
     /// path of [`crate::fast_csv`]).
@@ -223,6 +224,11 @@ trait Out {
     /// Whether the nozzles given to [`nozzle`](Self::nozzle) need their reasons worded
     /// (false: [`NozzleAccumulator::verdict_only`], whose summaries have the same verdicts).
     fn words_reasons(&self) -> bool {
+        true
+    }
+    /// Whether [`nozzle`](Self::nozzle) shows anything (false: only the nozzle's verdict is
+    /// needed, for the counts, and it is not called).
+    fn shows_nozzles(&self) -> bool {
         true
     }
 }
@@ -242,8 +248,8 @@ impl Out for Collect {
         self.rows.push(row);
         Ok(())
     }
-    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
-        self.nozzles.push((name, summary));
+    fn nozzle(&mut self, _: &Ctx, name: &str, summary: NozzleSummary) -> io::Result<()> {
+        self.nozzles.push((name.to_string(), summary));
         Ok(())
     }
     fn finish(&mut self, _: &Ctx, _: Counts) -> io::Result<()> {
@@ -310,7 +316,7 @@ impl Out for CsvOut<'_> {
         output::csv_row(&mut self.csv, &row, with_u, &mut self.scratch).map_err(crate::csv_io)?;
         self.drain()
     }
-    fn nozzle(&mut self, _: &Ctx, _: String, _: NozzleSummary) -> io::Result<()> {
+    fn nozzle(&mut self, _: &Ctx, _: &str, _: NozzleSummary) -> io::Result<()> {
         Ok(())
     }
     fn finish(&mut self, _: &Ctx, _: Counts) -> io::Result<()> {
@@ -325,6 +331,9 @@ impl Out for CsvOut<'_> {
     }
     /// No nozzle lines in csv: only their verdicts count (the summary and exit status).
     fn words_reasons(&self) -> bool {
+        false
+    }
+    fn shows_nozzles(&self) -> bool {
         false
     }
 }
@@ -343,8 +352,8 @@ impl Out for JsonlOut<'_> {
             json_out::row(&ctx.head.columns.extra, &row),
         )
     }
-    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
-        jsonl_out::line(&mut self.0, "nozzle", json_out::nozzle(&name, &summary))
+    fn nozzle(&mut self, _: &Ctx, name: &str, summary: NozzleSummary) -> io::Result<()> {
+        jsonl_out::line(&mut self.0, "nozzle", json_out::nozzle(name, &summary))
     }
     fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()> {
         let summary = jsonl_out::Summary {
@@ -391,9 +400,9 @@ impl Out for JsonOut<'_> {
         self.1
             .item(&mut self.0, &json_out::row(&ctx.head.columns.extra, &row))
     }
-    fn nozzle(&mut self, _: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+    fn nozzle(&mut self, _: &Ctx, name: &str, summary: NozzleSummary) -> io::Result<()> {
         self.open_nozzles()?;
-        self.1.item(&mut self.0, &json_out::nozzle(&name, &summary))
+        self.1.item(&mut self.0, &json_out::nozzle(name, &summary))
     }
     fn finish(&mut self, _: &Ctx, counts: Counts) -> io::Result<()> {
         self.open_nozzles()?;
@@ -432,7 +441,7 @@ impl Out for Writing<'_> {
     fn row(&mut self, ctx: &Ctx, row: Row) -> io::Result<()> {
         self.on(|o| o.row(ctx, row))
     }
-    fn nozzle(&mut self, ctx: &Ctx, name: String, summary: NozzleSummary) -> io::Result<()> {
+    fn nozzle(&mut self, ctx: &Ctx, name: &str, summary: NozzleSummary) -> io::Result<()> {
         self.on(|o| o.nozzle(ctx, name, summary))
     }
     fn finish(&mut self, ctx: &Ctx, counts: Counts) -> io::Result<()> {
@@ -443,6 +452,9 @@ impl Out for Writing<'_> {
     }
     fn words_reasons(&self) -> bool {
         self.out.words_reasons()
+    }
+    fn shows_nozzles(&self) -> bool {
+        self.out.shows_nozzles()
     }
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.on(|o| o.raw(bytes))
@@ -502,9 +514,6 @@ fn judge<O: Out>(
         ..
     } = sink;
     let head = head.ok_or("the input has no header")?;
-    // The ids, in first-appearance order (each id is kept once, as the index's key).
-    let mut names: Vec<(usize, String)> = index.into_iter().map(|(id, k)| (k, id)).collect();
-    names.sort_unstable_by_key(|(k, _)| *k);
     if row_tally.total == 0 && !args.quiet {
         eprintln!("verimeter: warning: the input has a header but no data rows");
     }
@@ -515,10 +524,18 @@ fn judge<O: Out>(
     };
     let write_error = |e: io::Error| format!("cannot write the output: {e}");
     let mut nozzle_tally = Tally::default();
-    for ((_, name), acc) in names.into_iter().zip(nozzles) {
+    // The ids are numbered in first-appearance order, as the accumulators are kept.
+    let shows = out.shows_nozzles();
+    for (k, acc) in nozzles.into_iter().flatten().enumerate() {
+        if !shows {
+            // The verdict alone (the same as the summary's), without building the summary.
+            nozzle_tally.add(Some(acc.verdict(profile, stage)));
+            continue;
+        }
         let summary = acc.finish(profile, stage);
         nozzle_tally.add(Some(summary.verdict));
-        out.nozzle(&ctx, name, summary).map_err(write_error)?;
+        out.nozzle(&ctx, &index.id(k), summary)
+            .map_err(write_error)?;
     }
     out.finish(&ctx, Counts::new(&row_tally, &nozzle_tally))
         .map_err(write_error)?;
@@ -540,15 +557,17 @@ struct Judge<'a, O> {
     out: O,
 }
 
+/// Nozzle accumulators per chunk of [`Acc::nozzles`].
+const NOZZLE_CHUNK: usize = 1 << 14;
+
 /// The row counts and the nozzle accumulators of [`Judge`].
 #[derive(Default)]
 struct Acc {
-    /// One accumulator per nozzle, in first-appearance order, and an index by id (a linear
-    /// search per row would be quadratic in the number of nozzles).
-    nozzles: Vec<NozzleAccumulator>,
-    index: crate::fast_csv::FxMap<String, usize>,
-    /// The last nozzle id seen and its index.
-    last: Option<(String, usize)>,
+    /// One accumulator per nozzle, in first-appearance order, in chunks of [`NOZZLE_CHUNK`]
+    /// (a million nozzles are not copied each time one `Vec` would grow), and an index by
+    /// id (a linear search per row would be quadratic in the number of nozzles).
+    nozzles: Vec<Vec<NozzleAccumulator>>,
+    index: NozzleIndex,
     row_tally: Tally,
     /// The output shows no reasons: [`NozzleAccumulator::verdict_only`].
     verdict_only: bool,
@@ -598,7 +617,7 @@ impl<O: Out> DrawSink for Judge<'_, O> {
         };
         let row = Row { input, outcome };
         self.acc
-            .count(&row.input.nozzle, row.input.line, &row.outcome);
+            .count(row.input.nozzle.as_bytes(), row.input.line, &row.outcome);
         let ctx = Ctx {
             profile,
             stage,
@@ -614,37 +633,32 @@ impl Acc {
     /// Counts a row's verdict and adds its outcome to its nozzle. Rows with no nozzle id
     /// belong to no nozzle; unusable rows go in as `Err`, so that they make their nozzle
     /// incomplete.
-    fn count(&mut self, id: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+    /// `id` is UTF-8 text (see [`NozzleIndex::number`]).
+    fn count(&mut self, id: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.row_tally.add(outcome.as_ref().ok().map(|d| d.verdict));
         if id.is_empty() {
             return;
         }
-        // Logs come nozzle by nozzle: the last id saves the hash lookup.
-        let k = match &self.last {
-            Some((last, k)) if last == id => *k,
-            _ => {
-                // One probe (a new id is the common case here).
-                let next = self.nozzles.len();
-                let k = *self.index.entry(id.to_string()).or_insert(next);
-                if k == next {
-                    self.nozzles.push(if self.verdict_only {
-                        NozzleAccumulator::verdict_only()
-                    } else {
-                        NozzleAccumulator::new()
-                    });
-                }
-                match &mut self.last {
-                    Some((last, j)) => {
-                        last.clear();
-                        last.push_str(id);
-                        *j = k;
-                    }
-                    None => self.last = Some((id.to_string(), k)),
-                }
-                k
+        let (k, new) = self.index.number(id);
+        if new {
+            if !matches!(self.nozzles.last(), Some(c) if c.len() < NOZZLE_CHUNK) {
+                self.nozzles.push(Vec::with_capacity(NOZZLE_CHUNK));
             }
-        };
-        self.nozzles[k].push(format_args!("line {line}"), outcome);
+            if let Some(chunk) = self.nozzles.last_mut() {
+                chunk.push(if self.verdict_only {
+                    NozzleAccumulator::verdict_only()
+                } else {
+                    NozzleAccumulator::new()
+                });
+            }
+        }
+        if let Some(acc) = self
+            .nozzles
+            .get_mut(k / NOZZLE_CHUNK)
+            .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
+        {
+            acc.push(format_args!("line {line}"), outcome);
+        }
     }
 }
 
@@ -652,7 +666,7 @@ impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
     fn fast_allowed(&self) -> bool {
         self.head.as_ref().is_some_and(|h| h.decision.is_none()) && self.out.takes_raw()
     }
-    fn judged(&mut self, nozzle: &str, line: u64, outcome: &Result<DrawResult, Error>) {
+    fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.acc.count(nozzle, line, outcome);
     }
     fn raw(&mut self, bytes: &[u8]) -> Flow {

@@ -35,6 +35,7 @@ mod input;
 mod json_in;
 mod json_out;
 mod jsonl_out;
+mod nozzle_index;
 mod output;
 mod profiles_cmd;
 mod progress;

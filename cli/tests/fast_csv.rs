@@ -179,3 +179,55 @@ fn fast_path_reads_standard_input_as_the_general_path_reads_the_file() {
     assert!(o.stdout == general.stdout);
     let _ = std::fs::remove_file(&log);
 }
+
+/// Line ends the fast reader finds itself (it reads a plain record up to its `\n`, `\r\n`
+/// or the end of the input): a CR before the end of the input, CR CR LF, a stray CR in a
+/// cell, blank lines with CRs, empty last cells before CRLF, a last cell cut short.
+#[test]
+fn fast_path_matches_on_line_end_edge_cases() {
+    let log = mutated_log(60, 13, 1_000_000, false);
+    let text = String::from_utf8(log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (head, rows) = (lines[0], &lines[1..]);
+    let join = |rows: &[String], eol: &str, last: &str| {
+        let mut s = format!("{head}{eol}");
+        for r in rows {
+            s.push_str(r);
+            s.push_str(eol);
+        }
+        s.push_str(last);
+        s.into_bytes()
+    };
+    let plain: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
+    let (body, last) = plain.split_at(plain.len() - 1);
+    cases.push(("cr-at-end", join(body, "\n", &format!("{}\r", last[0]))));
+    cases.push((
+        "crlf-cr-at-end",
+        join(body, "\r\n", &format!("{}\r", last[0])),
+    ));
+    cases.push(("no-newline", join(body, "\r\n", &last[0])));
+    cases.push(("blank-crlf-at-end", join(&plain, "\r\n", "\r\n\r\n")));
+    let mut odd = plain.clone();
+    odd[5].push('\r'); // CR CR LF
+    odd[9] = odd[9].replacen(',', ",\r", 1); // a stray CR at a cell's start
+    odd[12] = odd[12].replacen(".", ".\r", 1); // inside a number
+    let cut = odd[15].rfind(',').unwrap();
+    odd[15].truncate(cut + 1); // an empty last cell
+    odd[18].push(','); // one cell too many, empty
+    odd[21] = format!(" {}", odd[21]); // whitespace before the first cell
+    odd[24] = odd[24].replace(",max,", ",max ,");
+    cases.push(("odd-lf", join(&odd, "\n", "")));
+    cases.push(("odd-crlf", join(&odd, "\r\n", "\r\n")));
+    let mut empty_last = plain.clone();
+    for r in empty_last.iter_mut().step_by(3) {
+        let cut = r.rfind(',').unwrap();
+        r.truncate(cut + 1);
+    }
+    cases.push(("empty-last-cells-crlf", join(&empty_last, "\r\n", "")));
+    for (name, bytes) in cases {
+        let file = write_temp(name, &bytes);
+        assert_same(&file, &[]);
+        let _ = std::fs::remove_file(&file);
+    }
+}
