@@ -3,8 +3,11 @@
 //!
 //! - `copy_inputs`: copying the same input bytes into preallocated buffers (the floor: a
 //!   batch must at least read its inputs and write about as much);
-//! - `read_inputs` (a third, for scale): reading the input bytes once and nothing else (an
-//!   XOR of their bits) — what no batch can go below, whatever it computes and writes;
+//! - for scale, `read_inputs`: reading the input bytes once, all columns at once, and
+//!   nothing else (an XOR of their bits) — what no batch can go below; and, for draws,
+//!   `same_traffic`: the dispenser kernel's memory traffic without its arithmetic (the four
+//!   input columns read, the four output columns written, one subtraction or comparison
+//!   each) — the floor of a kernel with these inputs and outputs;
 //! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
 //!   validates with early returns and returns `Result` (same formulas, no strings).
 //!
@@ -159,8 +162,9 @@ impl Outs {
     }
 }
 
-/// The `read_inputs` baseline: one pass over the input columns that reads every byte and
-/// writes nothing (an XOR of the bits, which LLVM vectorises; the result is kept).
+/// The `read_inputs` baseline: one pass over the input columns, all of them at once (as a
+/// kernel reads them), that reads every byte and writes nothing (an XOR of the bits, eight
+/// lanes, which LLVM vectorises; the result is kept).
 fn read_inputs<const K: usize>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     n: usize,
@@ -168,11 +172,23 @@ fn read_inputs<const K: usize>(
 ) {
     group.bench_with_input(BenchmarkId::new("read_inputs", n), &n, |b, _| {
         b.iter(|| {
-            let mut x = 0u64;
-            for c in black_box(columns) {
-                x ^= c.iter().fold(0u64, |a, v| a ^ v.to_bits());
+            let cols = black_box(columns);
+            let whole = n / 8 * 8;
+            let mut acc = [0u64; 8];
+            for i in (0..whole).step_by(8) {
+                for c in cols {
+                    let c = &c[i..i + 8];
+                    for k in 0..8 {
+                        acc[k] ^= c[k].to_bits();
+                    }
+                }
             }
-            black_box(x)
+            for c in cols {
+                for v in &c[whole..] {
+                    acc[0] ^= v.to_bits();
+                }
+            }
+            black_box(acc)
         })
     });
 }
@@ -240,6 +256,24 @@ fn bench_dispenser(c: &mut Criterion) {
             });
         }
         read_inputs(&mut group, n, [&d.vj, &d.vb, &d.tj, &d.tb]);
+        {
+            let mut o = Outs::new(n);
+            group.bench_with_input(BenchmarkId::new("same_traffic", n), &n, |b, _| {
+                b.iter(|| {
+                    let (vj, vb, tj, tb) =
+                        black_box((&d.vj[..n], &d.vb[..n], &d.tj[..n], &d.tb[..n]));
+                    let (e, m) = (&mut o.e[..n], &mut o.mpe[..n]);
+                    let (v, c) = (&mut o.verdict[..n], &mut o.code[..n]);
+                    for i in 0..n {
+                        e[i] = vj[i] - vb[i];
+                        m[i] = tj[i] - tb[i];
+                        v[i] = u8::from(vj[i] < vb[i]);
+                        c[i] = u8::from(tj[i] < tb[i]);
+                    }
+                    black_box(&o.e);
+                })
+            });
+        }
         {
             let rows: Vec<DrawRow> = (0..n)
                 .map(|i| DrawRow {

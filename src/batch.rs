@@ -114,6 +114,15 @@ pub const PARALLEL_MIN_ROWS: usize = 100_000;
 /// (STYLE.md speed notes), and 10 M rows still give ~150 pieces for load balancing.
 pub const PARALLEL_PIECE_ROWS: usize = 64 * 1024;
 
+/// Batches of at least this many rows (4 Mi) write their four required output columns with
+/// non-temporal stores: each chunk is evaluated into buffers that stay in the L1 cache, then
+/// streamed to the caller's columns (`simd::stream_f64`), which saves reading every output
+/// cache line before writing it. At this size the outputs (18 bytes per row, 72 MiB) and
+/// inputs are far beyond a core's share of the caches, so nothing the caller reads next is
+/// lost; smaller batches keep plain stores, which leave the results in cache.
+/// 2026-12-01, dispenser draws, 10 M rows, one core: see docs/batch-bench.md.
+pub const STREAM_MIN_ROWS: usize = 4 * 1024 * 1024;
+
 /// Verdict code of a row judged inside its limits ([`Verdict::Pass`]).
 pub const VERDICT_PASS: u8 = 0;
 /// Verdict code of a row judged outside its limits ([`Verdict::Fail`]).
@@ -891,6 +900,53 @@ macro_rules! chunk_outputs {
     };
 }
 
+/// A chunk's four required output columns in the core's L1 cache, for batches of at least
+/// [`STREAM_MIN_ROWS`] rows: the kernel and [`finish_chunk`] write here
+/// ([`Staging::target`]), then [`Staging::flush`] streams the rows to the caller's columns.
+struct Staging {
+    e: [f64; CHUNK_ROWS],
+    mpe: [f64; CHUNK_ROWS],
+    v: [u8; CHUNK_ROWS],
+    code: [u8; CHUNK_ROWS],
+}
+
+impl Staging {
+    /// Buffers for a batch of `n` rows: `Some` (one allocation per batch) from
+    /// [`STREAM_MIN_ROWS`] rows on.
+    fn for_rows(n: usize) -> Option<Box<Staging>> {
+        (n >= STREAM_MIN_ROWS).then(|| {
+            Box::new(Staging {
+                e: [0.0; CHUNK_ROWS],
+                mpe: [0.0; CHUNK_ROWS],
+                v: [0; CHUNK_ROWS],
+                code: [0; CHUNK_ROWS],
+            })
+        })
+    }
+
+    /// The output a chunk of `m` rows is written to: these buffers for the required
+    /// columns, `o`'s own optional columns.
+    fn target<'s>(&'s mut self, o: &'s mut Output<'_>, m: usize) -> Output<'s> {
+        Output {
+            error_pct: &mut self.e[..m],
+            mpe_pct: &mut self.mpe[..m],
+            verdict: &mut self.v[..m],
+            error_code: &mut self.code[..m],
+            judged_error_pct: o.judged_error_pct.as_deref_mut(),
+            lower_pct: o.lower_pct.as_deref_mut(),
+            upper_pct: o.upper_pct.as_deref_mut(),
+        }
+    }
+
+    /// Streams the chunk's `m` rows to `o`'s required columns.
+    fn flush(&self, o: &mut Output<'_>, m: usize) {
+        simd::stream_f64(o.error_pct, &self.e[..m]);
+        simd::stream_f64(o.mpe_pct, &self.mpe[..m]);
+        simd::stream_u8(o.verdict, &self.v[..m]);
+        simd::stream_u8(o.error_code, &self.code[..m]);
+    }
+}
+
 #[inline(always)]
 fn finite(x: f64) -> bool {
     x.abs() < f64::INFINITY
@@ -1046,6 +1102,7 @@ impl<'p> DispenserBatch<'p> {
             max_diff: f64::INFINITY,
             max_offset: f64::INFINITY,
             temps: cols.dispenser_temp_c.is_some(),
+            batch_rows: cols.len(),
         };
         if !k.temps {
             return Ok(k);
@@ -1119,13 +1176,18 @@ impl<'p> DispenserBatch<'p> {
         let mmq_default = self.profile.default_mmq_l.as_ref().map(|c| c.value);
         let tp_mmq = self.test_point == TestPoint::Mmq;
         let bounded = k.thermal_bounded(matches!(cols.fuel, Fuel::PerRow(_)));
+        let mut staging = Staging::for_rows(k.batch_rows);
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK_ROWS).min(n);
             let m = end - start;
             let c = cols.range(start..end);
             let (_, rest) = out.reborrow().split_at(start);
-            let (mut o, _) = rest.split_at(m);
+            let (mut chunk_out, _) = rest.split_at(m);
+            let mut o = match staging.as_deref_mut() {
+                Some(s) => s.target(&mut chunk_out, m),
+                None => chunk_out.reborrow(),
+            };
             let betas = match c.fuel {
                 Fuel::PerRow(b) => b,
                 _ => &beta_const[..m],
@@ -1188,7 +1250,13 @@ impl<'p> DispenserBatch<'p> {
                     .evaluate(&ToleranceContext::new(q).with_mmq(mmq))?
                     .as_pct(q)
             });
+            if let Some(s) = staging.as_deref() {
+                s.flush(&mut chunk_out, m);
+            }
             start = end;
+        }
+        if staging.is_some() {
+            simd::store_fence();
         }
     }
 }
@@ -1201,6 +1269,9 @@ struct DrawConstants {
     max_diff: f64,
     max_offset: f64,
     temps: bool,
+    /// The rows of the whole batch (parallel pieces included): whether to stream
+    /// ([`STREAM_MIN_ROWS`]).
+    batch_rows: usize,
 }
 
 impl DrawConstants {
@@ -1609,37 +1680,44 @@ impl<'p> TaximeterBatch<'p> {
     ) -> Result<()> {
         let n = cols.check()?;
         out.check(n)?;
-        self.run_serial(cols, out.reborrow());
+        self.run_serial(cols, out.reborrow(), cols.reference.len());
         Ok(())
     }
 
     fn run(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+        let rows = cols.reference.len();
         #[cfg(feature = "parallel")]
-        if cols.reference.len() >= PARALLEL_MIN_ROWS {
-            return self.run_parallel(cols, out);
+        if rows >= PARALLEL_MIN_ROWS {
+            return self.run_parallel(cols, out, rows);
         }
-        self.run_serial(cols, out)
+        self.run_serial(cols, out, rows)
     }
 
     #[cfg(feature = "parallel")]
-    fn run_parallel(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+    /// `rows`: the whole batch's (whether to stream, [`STREAM_MIN_ROWS`]).
+    fn run_parallel(&self, cols: &TaximeterColumns<'_>, out: Output<'_>, rows: usize) {
         let n = cols.reference.len();
         if n <= PARALLEL_PIECE_ROWS {
-            return self.run_serial(cols, out);
+            return self.run_serial(cols, out, rows);
         }
         let mid = (n / 2).div_ceil(PARALLEL_PIECE_ROWS) * PARALLEL_PIECE_ROWS;
         let (o0, o1) = out.split_at(mid);
         let (c0, c1) = (cols.range(0..mid), cols.range(mid..n));
-        rayon::join(|| self.run_parallel(&c0, o0), || self.run_parallel(&c1, o1));
+        rayon::join(
+            || self.run_parallel(&c0, o0, rows),
+            || self.run_parallel(&c1, o1, rows),
+        );
     }
 
-    fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>) {
+    fn run_serial(&self, cols: &TaximeterColumns<'_>, out: Output<'_>, rows: usize) {
         let lim = kernel_limits(self.limits);
         // The CPU check, once per batch (per parallel piece with `parallel`).
         let isa = Isa::select(self.kernels);
         with_round!(self.stage.result_rounding.as_ref(), round => match self.thresholds {
-            Some(t) => self.run_chunks(isa, cols, out, round, move |e| t.judge(e)),
-            None => self.run_chunks(isa, cols, out, round, move |e| judge_rounded(e, lim, round)),
+            Some(t) => self.run_chunks(isa, cols, out, rows, round, move |e| t.judge(e)),
+            None => {
+                self.run_chunks(isa, cols, out, rows, round, move |e| judge_rounded(e, lim, round))
+            }
         })
     }
 
@@ -1648,18 +1726,24 @@ impl<'p> TaximeterBatch<'p> {
         isa: Isa,
         cols: &TaximeterColumns<'_>,
         mut out: Output<'_>,
+        rows: usize,
         round: impl Fn(f64) -> f64 + Copy,
         judge: impl Fn(f64) -> (f64, u8) + Copy,
     ) {
         let n = cols.reference.len();
         let lim = kernel_limits(self.limits);
+        let mut staging = Staging::for_rows(rows);
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK_ROWS).min(n);
             let m = end - start;
             let c = cols.range(start..end);
             let (_, rest) = out.reborrow().split_at(start);
-            let (mut o, _) = rest.split_at(m);
+            let (mut chunk_out, _) = rest.split_at(m);
+            let mut o = match staging.as_deref_mut() {
+                Some(s) => s.target(&mut chunk_out, m),
+                None => chunk_out.reborrow(),
+            };
             let any_check = {
                 let (e, mpe, v, code) = chunk_outputs!(o, m);
                 isa.run(TaxiKernel {
@@ -1681,7 +1765,13 @@ impl<'p> TaximeterBatch<'p> {
                     .evaluate(&ToleranceContext::new(q))?
                     .as_pct(q)
             });
+            if let Some(s) = staging.as_deref() {
+                s.flush(&mut chunk_out, m);
+            }
             start = end;
+        }
+        if staging.is_some() {
+            simd::store_fence();
         }
     }
 

@@ -61,9 +61,9 @@
 //! - A reading exactly on a limit is inside it; floating-point noise never flips a verdict.
 //! - The library does no I/O, prints nothing and keeps no global state.
 
-// `deny`, not `forbid`: the only `unsafe` of the crate is the call of the AVX2 and AVX-512
-// instances of the batch kernels after the CPU was checked for them (`batch::simd`), allowed
-// there only.
+// `deny`, not `forbid`: the only `unsafe` of the crate is in `batch::simd`, allowed there
+// only: the call of the AVX2 and AVX-512 instances of the batch kernels after the CPU was
+// checked for them, and the SSE2 non-temporal stores of large batches' outputs.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -882,3 +882,144 @@ fn simd_and_portable_paths_agree() {
     }
     assert!(compared > 100_000, "{compared}");
 }
+
+/// The seven output columns of a batch, allocated one element longer than the batch so
+/// that views can start one element in (unaligned for the non-temporal stores).
+struct OffsetOutputs(Outputs);
+
+impl OffsetOutputs {
+    fn new(n: usize) -> Self {
+        Self(Outputs::new(n + 1))
+    }
+
+    /// The columns from element `offset` (0 or 1) on, `n` rows.
+    fn view(&mut self, offset: usize, n: usize) -> DispenserOutput<'_> {
+        let o = &mut self.0;
+        let r = offset..offset + n;
+        DispenserOutput::new(
+            &mut o.e[r.clone()],
+            &mut o.mpe[r.clone()],
+            &mut o.verdict[r.clone()],
+            &mut o.code[r.clone()],
+        )
+        .with_judged(&mut o.judged[r.clone()])
+        .with_limits(&mut o.lower[r.clone()], &mut o.upper[r])
+    }
+}
+
+/// Batches of at least `STREAM_MIN_ROWS` rows write their required columns through L1
+/// buffers and non-temporal stores: the same bits as the same rows evaluated in pieces
+/// below that size (plain stores), with the output columns aligned or not, the optional
+/// columns asked for, and invalid rows among the valid ones (`evaluate` too, which is the
+/// parallel path with `--features parallel`).
+#[test]
+fn streamed_outputs_equal_plain_ones() {
+    use verimeter::batch::STREAM_MIN_ROWS;
+    let n = STREAM_MIN_ROWS + 3 * CHUNK_ROWS + 5;
+    let pieces = [0, n / 3, 2 * n / 3, n];
+    assert!(pieces.windows(2).all(|w| w[1] - w[0] < STREAM_MIN_ROWS));
+    // Cheap deterministic rows: volumes 2–22 L, errors ±0.6 %, temperatures −20…40 °C;
+    // every 997th row NaN, every 1 009th a zero reference, every 1 013th |Δt| too large.
+    let unit = |i: usize, k: usize| ((i.wrapping_mul(k) % 10_007) as f64) / 10_007.0;
+    let vb: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 1009 == 0 {
+                0.0
+            } else {
+                2.0 + 20.0 * unit(i, 7919)
+            }
+        })
+        .collect();
+    let vj: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 997 == 0 {
+                f64::NAN
+            } else {
+                vb[i] * (1.0 + (unit(i, 104_729) - 0.5) * 0.012)
+            }
+        })
+        .collect();
+    let tb: Vec<f64> = (0..n).map(|i| -20.0 + 60.0 * unit(i, 31)).collect();
+    let tj: Vec<f64> = (0..n)
+        .map(|i| {
+            tb[i]
+                + if i % 1013 == 0 {
+                    30.0
+                } else {
+                    unit(i, 17) - 0.5
+                }
+        })
+        .collect();
+    let petrol = Substance::parse("petrol");
+    let profile = DispenserProfile::builtin("jjg443-2015").unwrap();
+    let plan = DispenserBatch::new(&profile, profile.stage(None).unwrap(), TestPoint::Max).unwrap();
+    let cols = DispenserColumns {
+        indicated_l: &vj,
+        standard_l: &vb,
+        dispenser_temp_c: Some(&tj),
+        can_temp_c: Some(&tb),
+        fuel: Fuel::Same(&petrol),
+    };
+    let mut plain = OffsetOutputs::new(n);
+    for w in pieces.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let piece = DispenserColumns {
+            indicated_l: &vj[a..b],
+            standard_l: &vb[a..b],
+            dispenser_temp_c: Some(&tj[a..b]),
+            can_temp_c: Some(&tb[a..b]),
+            fuel: Fuel::Same(&petrol),
+        };
+        plan.evaluate_serial(&piece, &mut plain.view(a, b - a))
+            .unwrap();
+    }
+    let expected = plain.0.bits();
+    assert!(plain.0.code[..n].iter().any(|&c| c != 0) && plain.0.code.contains(&0));
+    assert!(plain.0.verdict.contains(&1));
+    for offset in [0, 1] {
+        for parallel in [false, true] {
+            let mut streamed = OffsetOutputs::new(n);
+            let mut out = streamed.view(offset, n);
+            if parallel {
+                plan.evaluate(&cols, &mut out).unwrap();
+            } else {
+                plan.evaluate_serial(&cols, &mut out).unwrap();
+            }
+            let got = streamed.0.bits();
+            // `plain` sits at offset 0; compare row by row.
+            let diff = (0..n).find(|&i| got[i + offset] != expected[i]);
+            assert_eq!(diff, None, "offset {offset}, parallel {parallel}");
+        }
+    }
+
+    // Taximeter distance tests, through the same staging.
+    let taxi = TaximeterProfile::builtin("jjg517-2016").unwrap();
+    let km = Unit::Kilometre;
+    let tplan =
+        TaximeterBatch::new(&taxi, taxi.stage(None).unwrap(), TestKind::Distance, km, km).unwrap();
+    let tcols = TaximeterColumns {
+        reference: &vb,
+        indicated: &vj,
+    };
+    let mut plain = OffsetOutputs::new(n);
+    for w in pieces.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let piece = TaximeterColumns {
+            reference: &vb[a..b],
+            indicated: &vj[a..b],
+        };
+        tplan
+            .evaluate_serial(&piece, &mut plain.view(a, b - a))
+            .unwrap();
+    }
+    let expected = plain.0.bits();
+    for offset in [0, 1] {
+        let mut streamed = OffsetOutputs::new(n);
+        tplan
+            .evaluate(&tcols, &mut streamed.view(offset, n))
+            .unwrap();
+        let got = streamed.0.bits();
+        let diff = (0..n).find(|&i| got[i + offset] != expected[i]);
+        assert_eq!(diff, None, "taximeter, offset {offset}");
+    }
+}

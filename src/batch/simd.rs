@@ -24,8 +24,14 @@
 //!
 //! The choice is made once per batch ([`Isa::select`], `std::is_x86_feature_detected!`,
 //! whose answer std caches) and then is a predictable branch per chunk of
-//! [`CHUNK_ROWS`](super::CHUNK_ROWS) rows — never per row. The only `unsafe` of the crate
-//! is the call of the `avx2` and `avx512` instances, in [`Isa::run`].
+//! [`CHUNK_ROWS`](super::CHUNK_ROWS) rows — never per row.
+//!
+//! The module also holds the non-temporal copies of large batches' outputs
+//! ([`stream_f64`], [`stream_u8`], [`store_fence`]; SSE2, part of every x86-64 CPU).
+//!
+//! The only `unsafe` of the crate is here: the calls of the `avx2` and `avx512` instances
+//! in [`Isa::run`], and the intrinsics of the non-temporal copies, each with its safety
+//! argument.
 
 /// Which compiled instance of the chunk kernels a batch plan uses. Hidden: a hook for tests
 /// and benches that compare the instances; the default, [`KernelPath::Detect`], is what
@@ -150,4 +156,73 @@ impl Isa {
 #[inline(never)]
 fn portable<K: Kernel>(kernel: K) -> K::Output {
     kernel.run()
+}
+
+/// Copies `src` into `dst` (the shorter length of the two) with non-temporal stores where
+/// `dst` is 16-byte aligned (SSE2, on every x86-64 CPU): the data go to memory without
+/// first reading the destination's cache lines, nor evicting the caller's inputs. For
+/// outputs far larger than the caches, which no one reads back soon; see
+/// `STREAM_MIN_ROWS` in `batch`. Elsewhere, or on other architectures, a plain copy.
+/// Call [`store_fence`] after the last one.
+#[allow(unsafe_code)]
+pub(super) fn stream_f64(dst: &mut [f64], src: &[f64]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_loadu_pd, _mm_stream_pd};
+        // 0 or 1 element to reach a 16-byte boundary (an `f64` is 8-byte aligned).
+        let head = dst.as_ptr().align_offset(16).min(n);
+        let body = (n - head) / 2 * 2;
+        dst[..head].copy_from_slice(&src[..head]);
+        let (d, s) = (&mut dst[head..head + body], &src[head..head + body]);
+        for (d, s) in d.chunks_exact_mut(2).zip(s.chunks_exact(2)) {
+            // SAFETY: `d` is two in-bounds `f64`s starting on a 16-byte boundary (`head`
+            // above, then steps of 16 bytes); `s` is two in-bounds `f64`s (unaligned load).
+            // SSE2 is part of x86-64.
+            unsafe { _mm_stream_pd(d.as_mut_ptr(), _mm_loadu_pd(s.as_ptr())) };
+        }
+        dst[head + body..].copy_from_slice(&src[head + body..]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    dst.copy_from_slice(src);
+}
+
+/// [`stream_f64`] for byte columns (16 bytes per non-temporal store).
+#[allow(unsafe_code)]
+pub(super) fn stream_u8(dst: &mut [u8], src: &[u8]) {
+    let n = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..n], &src[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
+        let head = dst.as_ptr().align_offset(16).min(n);
+        let body = (n - head) / 16 * 16;
+        dst[..head].copy_from_slice(&src[..head]);
+        let (d, s) = (&mut dst[head..head + body], &src[head..head + body]);
+        for (d, s) in d.chunks_exact_mut(16).zip(s.chunks_exact(16)) {
+            // SAFETY: `d` is 16 in-bounds bytes starting on a 16-byte boundary; `s` is 16
+            // in-bounds bytes (unaligned load). SSE2 is part of x86-64.
+            unsafe {
+                _mm_stream_si128(
+                    d.as_mut_ptr().cast::<__m128i>(),
+                    _mm_loadu_si128(s.as_ptr().cast::<__m128i>()),
+                )
+            };
+        }
+        dst[head + body..].copy_from_slice(&src[head + body..]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    dst.copy_from_slice(src);
+}
+
+/// Orders the non-temporal stores made so far before every later store (`sfence`), so that
+/// the columns are complete for whoever is handed them next (another thread included).
+#[allow(unsafe_code)]
+pub(super) fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `sfence` has no operands and no preconditions (SSE, part of x86-64).
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    };
 }
