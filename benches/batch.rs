@@ -6,8 +6,9 @@
 //! - for scale, `read_inputs`: reading the input bytes once, all columns at once, and
 //!   nothing else (an XOR of their bits) — what no batch can go below; and, for draws,
 //!   `same_traffic`: the dispenser kernel's memory traffic without its arithmetic (the four
-//!   input columns read, the four output columns written, one subtraction or comparison
-//!   each) — the floor of a kernel with these inputs and outputs;
+//!   input columns read, the four output columns written with plain stores, one
+//!   subtraction or comparison each). From `STREAM_MIN_ROWS` rows on the batch writes with
+//!   non-temporal stores and can go below it;
 //! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
 //!   validates with early returns and returns `Result` (same formulas, no strings).
 //!
