@@ -406,6 +406,28 @@ struct RowVals {
     verdict: u8,
 }
 
+impl RowVals {
+    /// A row not judged yet (the batch's results are filled in later): the base of the
+    /// readers' struct literals.
+    const UNJUDGED: RowVals = RowVals {
+        nozzle: (0, 0),
+        group: 0,
+        vj: 0.0,
+        vb: 0.0,
+        tj: 0.0,
+        tb: 0.0,
+        flow: None,
+        price: None,
+        ok: false,
+        e: 0.0,
+        judged: 0.0,
+        mpe: 0.0,
+        lower: 0.0,
+        upper: 0.0,
+        verdict: 0,
+    };
+}
+
 /// One group of rows judged together.
 struct Group<'p> {
     test_point: TestPoint,
@@ -732,13 +754,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             tb,
             flow,
             price,
-            ok: false,
-            e: 0.0,
-            judged: 0.0,
-            mpe: 0.0,
-            lower: 0.0,
-            upper: 0.0,
-            verdict: 0,
+            ..RowVals::UNJUDGED
         };
         Some((row, start + end, start + stop))
     }
@@ -830,13 +846,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             tb,
             flow,
             price,
-            ok: false,
-            e: 0.0,
-            judged: 0.0,
-            mpe: 0.0,
-            lower: 0.0,
-            upper: 0.0,
-            verdict: 0,
+            ..RowVals::UNJUDGED
         })
     }
 
