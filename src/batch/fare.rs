@@ -1963,6 +1963,19 @@ impl DistanceKernel {
         })
     }
 
+    /// `Steps::advance`'s cut at the long-distance threshold: for a piece of `rem_d` m from
+    /// `d` m, the fraction of it before the threshold when the threshold lies strictly
+    /// inside it (`rem_d > 0`), else `None`.
+    #[inline(always)]
+    fn band_cut(&self, d: f64, rem_d: f64) -> Option<f64> {
+        match self.band {
+            Some((beyond, _)) if rem_d > 0.0 && beyond > d && beyond < d + rem_d => {
+                Some((beyond - d) / rem_d)
+            }
+            _ => None,
+        }
+    }
+
     /// The price added to a distance step charged in a piece starting `d0` m from the
     /// hire's start (`band_price`).
     #[inline(always)]
@@ -2033,12 +2046,8 @@ impl DistanceKernel {
         let v = if dt > 0.0 { dd / dt } else { f64::INFINITY };
         let (mut rem_t, mut rem_d) = (dt, dd);
         let mut f: f64 = 1.0;
-        if rem_d > 0.0 {
-            if let Some((beyond, _)) = self.band {
-                if beyond > st.d && beyond < st.d + rem_d {
-                    f = f.min((beyond - st.d) / rem_d);
-                }
-            }
+        if let Some(x) = self.band_cut(st.d, rem_d) {
+            f = f.min(x);
         }
         let (pt, pd) = if f >= 1.0 {
             (rem_t, rem_d)
@@ -2056,12 +2065,8 @@ impl DistanceKernel {
         if rem_t <= 0.0 && rem_d <= 0.0 {
             return Some(st.raw);
         }
-        if rem_d > 0.0 {
-            if let Some((beyond, _)) = self.band {
-                if beyond > st.d && beyond < st.d + rem_d {
-                    return None;
-                }
-            }
+        if self.band_cut(st.d, rem_d).is_some() {
+            return None;
         }
         self.accrue::<false>(&mut st, segments, fixed, s_abs, rem_t, rem_d, v)?;
         Some(st.raw)
@@ -2118,12 +2123,8 @@ impl DistanceKernel {
                     }
                 }
             }
-            if rem_d > 0.0 {
-                if let Some((beyond, _)) = self.band {
-                    if beyond > st.d && beyond < st.d + rem_d {
-                        f = f.min((beyond - st.d) / rem_d);
-                    }
-                }
+            if let Some(x) = self.band_cut(st.d, rem_d) {
+                f = f.min(x);
             }
             let (pt, pd) = if f >= 1.0 {
                 (rem_t, rem_d)
