@@ -338,6 +338,33 @@ fn plain_edges(s: &[u8]) -> bool {
     }
 }
 
+/// The checks both row readers make on a row's optional cells: what `evaluate_draw` would
+/// reject before the indication error goes to the general path (`None`), which words it —
+/// a unit price without an amount or the reverse, a flow rate that is not finite and > 0,
+/// one temperature without the other. Otherwise the price reading, whether there are
+/// temperatures, and the two temperatures (NaN without them).
+fn companions(
+    unit_price: Option<Money>,
+    amount: Option<Money>,
+    flow: Option<f64>,
+    tj: Option<f64>,
+    tb: Option<f64>,
+) -> Option<(Option<PriceReading>, bool, f64, f64)> {
+    let price = match (unit_price, amount) {
+        (Some(unit_price), Some(amount)) => Some(PriceReading { unit_price, amount }),
+        (None, None) => None,
+        _ => return None,
+    };
+    if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+        return None;
+    }
+    match (tj, tb) {
+        (Some(j), Some(b)) => Some((price, true, j, b)),
+        (None, None) => Some((price, false, f64::NAN, f64::NAN)),
+        _ => None,
+    }
+}
+
 /// The money cell of `line` that starts at `p`: its value (`None` when empty) and where it
 /// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]` with at most 18
 /// digits; then [`parse_money`] decides. Its value is [`parse_money`]'s, scale included
@@ -705,19 +732,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
         let [unit_price, amount] = money;
-        let price = match (unit_price, amount) {
-            (Some(unit_price), Some(amount)) => Some(PriceReading { unit_price, amount }),
-            (None, None) => None,
-            _ => return None,
-        };
-        if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
-            return None;
-        }
-        let (temps, tj, tb) = match (tj, tb) {
-            (Some(j), Some(b)) => (true, j, b),
-            (None, None) => (false, f64::NAN, f64::NAN),
-            _ => return None,
-        };
+        let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         // The group, by the texts that make it (a direct-mapped cache of `group`).
         let key = &mut self.gkey;
         key.clear();
@@ -821,21 +836,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             Some(t) => Some(parse_money("amount", t).ok()?),
             None => None,
         };
-        let price = match (unit_price, amount) {
-            (Some(unit_price), Some(amount)) => Some(PriceReading { unit_price, amount }),
-            (None, None) => None,
-            _ => return None,
-        };
-        // What `evaluate_draw` would reject before the indication error: the general path
-        // words it.
-        if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
-            return None;
-        }
-        let (temps, tj, tb) = match (tj, tb) {
-            (Some(j), Some(b)) => (true, j, b),
-            (None, None) => (false, f64::NAN, f64::NAN),
-            _ => return None,
-        };
+        let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         let group = self.group(test_point, fuel, can, mmq, temps)?;
         Some(RowVals {
             nozzle,
