@@ -66,19 +66,26 @@ struct Data {
     indicated: Vec<i64>,
 }
 
+impl Data {
+    /// No rows yet, room for `n`; a waiting column only `with_waiting`.
+    fn with_capacity(n: usize, with_waiting: bool) -> Self {
+        Data {
+            distance: Vec::with_capacity(n),
+            duration: Vec::with_capacity(n),
+            waiting: with_waiting.then(|| Vec::with_capacity(n)),
+            start: Vec::with_capacity(n),
+            rate: Vec::with_capacity(n),
+            indicated: Vec::with_capacity(n),
+        }
+    }
+}
+
 /// Random trips of `tariff` with many rows on the edges where the engine splits or steps.
 fn data(tariff: &Tariff, seed: u64, n: usize, with_waiting: bool) -> Data {
     let mut r = Rng(seed | 1);
     let day0 = secs("2019-03-04 00:00:00"); // a Monday
     let edges = day_bounds(tariff);
-    let mut d = Data {
-        distance: Vec::with_capacity(n),
-        duration: Vec::with_capacity(n),
-        waiting: with_waiting.then(|| Vec::with_capacity(n)),
-        start: Vec::with_capacity(n),
-        rate: Vec::with_capacity(n),
-        indicated: Vec::with_capacity(n),
-    };
+    let mut d = Data::with_capacity(n, with_waiting);
     fn nudge(r: &mut Rng, x: f64) -> f64 {
         match r.below(6) {
             0 => x,
@@ -407,14 +414,7 @@ fn edge_data(tariff: &Tariff, with_waiting: bool) -> Data {
     ]);
     let v_wait = 12.0 / 3.6;
     let v_nyc = 12.0 * METRES_PER_MILE / 3600.0;
-    let mut d = Data {
-        distance: Vec::new(),
-        duration: Vec::new(),
-        waiting: with_waiting.then(Vec::new),
-        start: Vec::new(),
-        rate: Vec::new(),
-        indicated: Vec::new(),
-    };
+    let mut d = Data::with_capacity(0, with_waiting);
     let mut k = 0usize;
     for &s in &starts {
         let sod = s.rem_euclid(86_400);
@@ -761,14 +761,7 @@ fn distance_kernel_crossings_equal_scalar() {
         let bounds = day_bounds(&t);
         let day0 = secs("2019-03-04 00:00:00");
         for with_waiting in [false, true] {
-            let mut d = Data {
-                distance: Vec::new(),
-                duration: Vec::new(),
-                waiting: with_waiting.then(Vec::new),
-                start: Vec::new(),
-                rate: Vec::new(),
-                indicated: Vec::new(),
-            };
+            let mut d = Data::with_capacity(0, with_waiting);
             let mut k = 0usize;
             for day in 0..7 {
                 for b in &bounds {
@@ -854,14 +847,7 @@ fn distance_kernel_threshold_slivers_equal_scalar() {
     assert!(slivers.len() >= 20, "{slivers:?}");
     let t = Tariff::builtin("beijing-2013").unwrap();
     for with_waiting in [false, true] {
-        let mut d = Data {
-            distance: Vec::new(),
-            duration: Vec::new(),
-            waiting: with_waiting.then(Vec::new),
-            start: Vec::new(),
-            rate: Vec::new(),
-            indicated: Vec::new(),
-        };
+        let mut d = Data::with_capacity(0, with_waiting);
         for (k, &dist) in slivers.iter().enumerate() {
             // Inside the 09:00–17:00 segment, across 17:00, across midnight; fast and slow.
             for (start, dur) in [
