@@ -87,11 +87,13 @@ fn same_f64(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits()
 }
 
-/// Row `i` of the batch against the scalar outcome.
-#[allow(clippy::too_many_arguments)]
-/// A scalar result (`DrawResult` or `MeterTestResult`) as the tuple `check_row` compares.
+/// A scalar result (`DrawResult` or `MeterTestResult`) as the tuple `check_row` compares;
+/// `scalar_row!(field)` takes the verdict from `field` (default `verdict`).
 macro_rules! scalar_row {
     () => {
+        scalar_row!(verdict)
+    };
+    ($verdict:ident) => {
         |r| {
             let l = r.limits_pct;
             (
@@ -100,12 +102,14 @@ macro_rules! scalar_row {
                 r.mpe_pct,
                 l.lower,
                 l.upper,
-                r.verdict,
+                r.$verdict,
             )
         }
     };
 }
 
+/// Row `i` of the batch against the scalar outcome.
+#[allow(clippy::too_many_arguments)]
 fn check_row(
     i: usize,
     scalar: Result<(f64, f64, f64, f64, f64, Verdict), Error>,
@@ -799,17 +803,8 @@ fn simd_and_portable_paths_agree() {
                     // instance by the other tests).
                     for i in (0..m).step_by(7) {
                         let d = plan.draw(&cols, i).unwrap();
-                        let scalar = evaluate_draw(&profile, stage, &d).map(|r| {
-                            let l = r.limits_pct;
-                            (
-                                r.error_pct,
-                                r.judged_error_pct,
-                                r.mpe_pct,
-                                l.lower,
-                                l.upper,
-                                r.indication_verdict,
-                            )
-                        });
+                        let scalar =
+                            evaluate_draw(&profile, stage, &d).map(scalar_row!(indication_verdict));
                         check_row(i, scalar, &outs[0], plan.row_error(&cols, i)).unwrap();
                     }
                     assert!(outs[0].code.iter().any(|&c| c != 0));
