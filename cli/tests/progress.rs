@@ -62,13 +62,7 @@ fn taximeter_log(bytes: usize) -> Vec<u8> {
 /// Runs `verimeter ARGS` with `input` on standard input, sent in two parts with [`PAUSE`]
 /// between them (the run lasts longer than the bar's delay); stdout and stderr are pipes.
 fn run_paused(args: &[&str], input: Vec<u8>) -> Output {
-    let mut child = Command::new(bin())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    let mut child = common::spawn_piped(args);
     let mut stdin = child.stdin.take().expect("stdin");
     let feeder = std::thread::spawn(move || {
         let (head, rest) = input.split_at(HEAD.min(input.len()));

@@ -121,17 +121,22 @@ pub fn assert_counts_add_up(doc: &Value, groups: &str) {
     assert_eq!(n("rows_error"), errors);
 }
 
-/// Runs `verimeter ARGS` with `input` on standard input.
-pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    use std::io::{ErrorKind, Write};
+/// Starts `verimeter ARGS` with standard input, output and error all pipes.
+pub fn spawn_piped(args: &[&str]) -> std::process::Child {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verimeter"))
+    Command::new(env!("CARGO_BIN_EXE_verimeter"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary runs");
+        .expect("the binary runs")
+}
+
+/// Runs `verimeter ARGS` with `input` on standard input.
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::{ErrorKind, Write};
+    let mut child = spawn_piped(args);
     let written = child.stdin.take().expect("stdin").write_all(input);
     // The command may exit (usage error) before reading: a broken pipe here is fine.
     if let Err(e) = written {
