@@ -471,14 +471,20 @@ pub(crate) fn steps(u: f64, a: Assessment) -> u64 {
     const TWO_50: f64 = 1_125_899_906_842_624.0;
     let m = round_any(u * 1e6);
     if (0.0..TWO_50).contains(&m) {
-        let m = m as i64 as u64;
-        let (q, r) = (m / 1_000_000, m % 1_000_000);
-        return match a {
-            Assessment::Pre => q + u64::from(r != 0),
-            Assessment::Post => q,
-        };
+        return whole_steps(m as i64 as u64, a);
     }
     steps_f64(u, a)
+}
+
+/// The steps charged for `m` millionths of a step (`m` < 2⁵⁰, so exact in `f64`): the
+/// whole steps, and with [`Assessment::Pre`] one more for the step in progress.
+#[inline(always)]
+fn whole_steps(m: u64, a: Assessment) -> u64 {
+    let (q, r) = (m / 1_000_000, m % 1_000_000);
+    match a {
+        Assessment::Pre => q + u64::from(r != 0),
+        Assessment::Post => q,
+    }
 }
 
 /// [`steps`] in fewer operations, the same value for every `u`: for 0 ≤ x = u·10⁶ < 2⁵⁰
@@ -495,12 +501,7 @@ pub(crate) fn steps_fast(u: f64, a: Assessment) -> u64 {
         let t = (x + TWO_52) - TWO_52;
         let m = if t - x == -0.5 { t + 1.0 } else { t };
         if m < TWO_50 {
-            let m = m as i64 as u64;
-            let (q, r) = (m / 1_000_000, m % 1_000_000);
-            return match a {
-                Assessment::Pre => q + u64::from(r != 0),
-                Assessment::Post => q,
-            };
+            return whole_steps(m as i64 as u64, a);
         }
     }
     steps(u, a)
