@@ -2163,42 +2163,51 @@ impl DistanceKernel {
         st.cover_d -= take;
         cd -= take;
         if cd > 0.0 {
-            st.u_d += cd / self.len;
-            let n = steps_fast(st.u_d, self.assessment);
-            let new = n.saturating_sub(st.n_d);
-            st.n_d = st.n_d.max(n);
+            let new = self.new_steps(&mut st.u_d, &mut st.n_d, cd / self.len)?;
             if new > 0 {
-                if new > KERNEL_MAX_STEPS {
-                    return None;
-                }
-                let sp = if SEARCH {
-                    self.at(&mut st.track, segments, s_abs + t0)?
-                } else {
-                    fixed
-                };
+                let sp = self.prices::<SEARCH>(&mut st.track, segments, fixed, s_abs + t0)?;
                 st.raw += new as i64 * (sp.distance + self.band_at(d0));
             }
         }
         if let Some((vw, step)) = self.waiting {
             if v < vw && pt > 0.0 {
-                st.u_w += pt / step;
-                let n = steps_fast(st.u_w, self.assessment);
-                let new = n.saturating_sub(st.n_w);
-                st.n_w = st.n_w.max(n);
+                let new = self.new_steps(&mut st.u_w, &mut st.n_w, pt / step)?;
                 if new > 0 {
-                    if new > KERNEL_MAX_STEPS {
-                        return None;
-                    }
-                    let sp = if SEARCH {
-                        self.at(&mut st.track, segments, s_abs + t0)?
-                    } else {
-                        fixed
-                    };
+                    let sp = self.prices::<SEARCH>(&mut st.track, segments, fixed, s_abs + t0)?;
                     st.raw += new as i64 * sp.waiting;
                 }
             }
         }
         Some(())
+    }
+
+    /// One counter of `accrue` (distance or waiting): adds `add` to its units `u`, and
+    /// returns the steps not charged yet (`n`: the steps charged so far, updated); `None`
+    /// beyond [`KERNEL_MAX_STEPS`] (the row is declined).
+    #[inline(always)]
+    fn new_steps(&self, u: &mut f64, n: &mut u64, add: f64) -> Option<u64> {
+        *u += add;
+        let k = steps_fast(*u, self.assessment);
+        let new = k.saturating_sub(*n);
+        *n = (*n).max(k);
+        (new <= KERNEL_MAX_STEPS).then_some(new)
+    }
+
+    /// The prices of a charge made at `abs`: with the search, those in force there
+    /// ([`DistanceKernel::at`]); without, `fixed` (the hire's one segment).
+    #[inline(always)]
+    fn prices<'p, const SEARCH: bool>(
+        &'p self,
+        track: &mut Track,
+        segments: &DaySegments,
+        fixed: &'p KernelPrices,
+        abs: f64,
+    ) -> Option<&'p KernelPrices> {
+        if SEARCH {
+            self.at(track, segments, abs)
+        } else {
+            Some(fixed)
+        }
     }
 
     /// The search way at `now` (= `start + t` of the piece, as `advance` and the sink
