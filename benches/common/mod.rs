@@ -35,9 +35,12 @@ pub fn configure(group: &mut BenchmarkGroup<'_, WallTime>, n: usize) {
         // minutes for a scalar path at ~1 µs per element (or one at 10 µs, fare bounds).
         group.sample_size(10);
         group.sampling_mode(SamplingMode::Flat);
-        // 2 s: enough for 10 samples of the batch paths (≤ 0.1 s per iteration at 10 M);
-        // 3 s pushed the whole `cargo bench` near its 10 minutes once the `read_inputs`
-        // and `columnar_avx2` variants were added (2026-12-01).
+        // 2 s: enough for 10 samples of the dispenser and taximeter batch paths (≤ 0.1 s
+        // per iteration at 10 M); the fare batches (~0.45 s per iteration at 10 M) do not
+        // fit, and criterion extends their measurement to its 10 samples by itself (with a
+        // warning). 3 s pushed the whole `cargo bench` near its 10 minutes once the
+        // `read_inputs`, `same_traffic` and `columnar_avx2` variants were added
+        // (2026-12-01; plain `cargo bench` then took 7 min 49 s).
         group.warm_up_time(Duration::from_secs(1));
         group.measurement_time(Duration::from_secs(2));
     } else {
