@@ -1680,7 +1680,7 @@ impl<'p> TaximeterBatch<'p> {
     ) -> Result<()> {
         let n = cols.check()?;
         out.check(n)?;
-        self.run_serial(cols, out.reborrow(), cols.reference.len());
+        self.run_serial(cols, out.reborrow(), n);
         Ok(())
     }
 
