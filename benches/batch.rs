@@ -37,31 +37,31 @@ use verimeter::units::Unit;
 use verimeter::{Error, Verdict};
 
 mod common;
-use common::{configure, rng, SIZES};
+use common::{configure, rng, Column, SIZES};
 
 /// The numpy script's data: 4.9–20.1 L cans, ±0.35 % errors, −10…40 °C, |t_J − t_B| ≲ 2 °C.
 struct DrawData {
-    vj: Vec<f64>,
-    vb: Vec<f64>,
-    tj: Vec<f64>,
-    tb: Vec<f64>,
+    vj: Column<f64>,
+    vb: Column<f64>,
+    tj: Column<f64>,
+    tb: Column<f64>,
 }
 
 fn draw_data(n: usize) -> DrawData {
     let mut r = rng(0x9E37_79B9_7F4A_7C15);
     let mut d = DrawData {
-        vj: Vec::with_capacity(n),
-        vb: Vec::with_capacity(n),
-        tj: Vec::with_capacity(n),
-        tb: Vec::with_capacity(n),
+        vj: Column::zeroed(n),
+        vb: Column::zeroed(n),
+        tj: Column::zeroed(n),
+        tb: Column::zeroed(n),
     };
-    for _ in 0..n {
+    for i in 0..n {
         let vb = 4.9 + 15.2 * r();
         let tb = -10.0 + 50.0 * r();
-        d.vb.push(vb);
-        d.vj.push(vb * (1.0 + (r() - 0.5) * 0.007));
-        d.tb.push(tb);
-        d.tj.push(tb + (r() - 0.5) * 4.0);
+        d.vb[i] = vb;
+        d.vj[i] = vb * (1.0 + (r() - 0.5) * 0.007);
+        d.tb[i] = tb;
+        d.tj[i] = tb + (r() - 0.5) * 4.0;
     }
     d
 }
@@ -136,19 +136,19 @@ fn naive_draw(
 }
 
 struct Outs {
-    e: Vec<f64>,
-    mpe: Vec<f64>,
-    verdict: Vec<u8>,
-    code: Vec<u8>,
+    e: Column<f64>,
+    mpe: Column<f64>,
+    verdict: Column<u8>,
+    code: Column<u8>,
 }
 
 impl Outs {
     fn new(n: usize) -> Self {
         Self {
-            e: vec![0.0; n],
-            mpe: vec![0.0; n],
-            verdict: vec![0; n],
-            code: vec![0; n],
+            e: Column::zeroed(n),
+            mpe: Column::zeroed(n),
+            verdict: Column::zeroed(n),
+            code: Column::zeroed(n),
         }
     }
 
@@ -169,7 +169,7 @@ impl Outs {
 fn read_inputs<const K: usize>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     n: usize,
-    columns: [&Vec<f64>; K],
+    columns: [&[f64]; K],
 ) {
     group.bench_with_input(BenchmarkId::new("read_inputs", n), &n, |b, _| {
         b.iter(|| {
@@ -247,16 +247,16 @@ fn bench_dispenser(c: &mut Criterion) {
         );
         drop(out);
         {
-            let mut dst: Vec<Vec<f64>> = (0..4).map(|_| vec![0.0; n]).collect();
+            let mut dst: Vec<Column<f64>> = (0..4).map(|_| Column::zeroed(n)).collect();
             group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
                 b.iter(|| {
-                    for (dst, src) in dst.iter_mut().zip([&d.vj, &d.vb, &d.tj, &d.tb]) {
+                    for (dst, src) in dst.iter_mut().zip([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]) {
                         dst.copy_from_slice(black_box(src));
                     }
                 })
             });
         }
-        read_inputs(&mut group, n, [&d.vj, &d.vb, &d.tj, &d.tb]);
+        read_inputs(&mut group, n, [&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]);
         {
             let mut o = Outs::new(n);
             group.bench_with_input(BenchmarkId::new("same_traffic", n), &n, |b, _| {
@@ -349,11 +349,8 @@ fn bench_taximeter(c: &mut Criterion) {
     for n in SIZES {
         configure(&mut group, n);
         let mut r = rng(0xD1B5_4A32_D192_ED03);
-        let reference: Vec<f64> = (0..n).map(|_| 0.5 + 9.5 * r()).collect();
-        let indicated: Vec<f64> = reference
-            .iter()
-            .map(|x| x * (1.0 + (r() - 0.7) * 0.06))
-            .collect();
+        let reference = Column::from_fn(n, |_| 0.5 + 9.5 * r());
+        let indicated = Column::from_fn(n, |i| reference[i] * (1.0 + (r() - 0.7) * 0.06));
         let cols = TaximeterColumns {
             reference: &reference,
             indicated: &indicated,
@@ -375,20 +372,20 @@ fn bench_taximeter(c: &mut Criterion) {
         });
         drop(o);
         {
-            let mut dst: Vec<Vec<f64>> = (0..2).map(|_| vec![0.0; n]).collect();
+            let mut dst: Vec<Column<f64>> = (0..2).map(|_| Column::zeroed(n)).collect();
             group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
                 b.iter(|| {
-                    for (dst, src) in dst.iter_mut().zip([&reference, &indicated]) {
+                    for (dst, src) in dst.iter_mut().zip([&reference[..], &indicated[..]]) {
                         dst.copy_from_slice(black_box(src));
                     }
                 })
             });
         }
-        read_inputs(&mut group, n, [&reference, &indicated]);
+        read_inputs(&mut group, n, [&reference[..], &indicated[..]]);
         {
             let rows: Vec<TestRow> = reference
                 .iter()
-                .zip(&indicated)
+                .zip(indicated.iter())
                 .map(|(&reference_km, &indicated_km)| TestRow {
                     reference_km,
                     indicated_km,
