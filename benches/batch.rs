@@ -6,9 +6,10 @@
 //! - for scale, `read_inputs`: reading the input bytes once, all columns at once, and
 //!   nothing else (an XOR of their bits) — what no batch can go below; and, for draws,
 //!   `same_traffic`: the dispenser kernel's memory traffic without its arithmetic (the four
-//!   input columns read, the four output columns written with plain stores, one
-//!   subtraction or comparison each). From `STREAM_MIN_ROWS` rows on the batch writes with
-//!   non-temporal stores and can go below it;
+//!   input columns read, the four output columns written, one subtraction or comparison
+//!   each), with the batch's store policy: plain stores below `STREAM_MIN_ROWS` rows, from
+//!   there on each 512-row chunk staged in L1 and written with non-temporal stores, as the
+//!   batch does — the floor of a batch that moves these bytes on one core;
 //! - `naive_aos_result`: a first draft — a `Vec` of row structs and a per-row function that
 //!   validates with early returns and returns `Result` (same formulas, no strings).
 //!
@@ -25,7 +26,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 use verimeter::batch::{
     DispenserBatch, DispenserColumns, DispenserOutput, Fuel, KernelPath, TaximeterBatch,
-    TaximeterColumns,
+    TaximeterColumns, STREAM_MIN_ROWS,
 };
 use verimeter::dispenser::{
     corrected_standard_volume, indication_error_pct, Substance, TestPoint, DRAW_VOLUME_RANGE_L,
@@ -37,7 +38,7 @@ use verimeter::units::Unit;
 use verimeter::{Error, Verdict};
 
 mod common;
-use common::{configure, rng, Column, SIZES};
+use common::{configure, rng, store_fence, stream, Column, SIZES};
 
 /// The numpy script's data: 4.9–20.1 L cans, ±0.35 % errors, −10…40 °C, |t_J − t_B| ≲ 2 °C.
 struct DrawData {
@@ -194,6 +195,42 @@ fn read_inputs<const K: usize>(
     });
 }
 
+/// The `same_traffic` baseline: what the dispenser kernel reads and writes, with one
+/// subtraction or comparison per output and the batch's store policy (`streamed`: 512-row
+/// chunks computed into L1 buffers, then written with non-temporal stores and one fence, as
+/// the batch does from `STREAM_MIN_ROWS` rows on; else plain stores).
+fn same_traffic(ins: [&[f64]; 4], o: &mut Outs, streamed: bool) {
+    let [vj, vb, tj, tb] = ins;
+    let n = vj.len();
+    let (vb, tj, tb) = (&vb[..n], &tj[..n], &tb[..n]);
+    let kernel =
+        |r: std::ops::Range<usize>, e: &mut [f64], m: &mut [f64], v: &mut [u8], c: &mut [u8]| {
+            let (vj, vb, tj, tb) = (&vj[r.clone()], &vb[r.clone()], &tj[r.clone()], &tb[r]);
+            let k = vj.len();
+            let (e, m, v, c) = (&mut e[..k], &mut m[..k], &mut v[..k], &mut c[..k]);
+            for i in 0..k {
+                e[i] = vj[i] - vb[i];
+                m[i] = tj[i] - tb[i];
+                v[i] = u8::from(vj[i] < vb[i]);
+                c[i] = u8::from(tj[i] < tb[i]);
+            }
+        };
+    if !streamed {
+        return kernel(0..n, &mut o.e, &mut o.mpe, &mut o.verdict, &mut o.code);
+    }
+    let (mut e, mut m, mut v, mut c) = ([0.0; 512], [0.0; 512], [0u8; 512], [0u8; 512]);
+    for start in (0..n).step_by(512) {
+        let end = (start + 512).min(n);
+        kernel(start..end, &mut e, &mut m, &mut v, &mut c);
+        let k = end - start;
+        stream(&mut o.e[start..end], &e[..k]);
+        stream(&mut o.mpe[start..end], &m[..k]);
+        stream(&mut o.verdict[start..end], &v[..k]);
+        stream(&mut o.code[start..end], &c[..k]);
+    }
+    store_fence();
+}
+
 fn bench_dispenser(c: &mut Criterion) {
     let profile = DispenserProfile::builtin("jjg443-2015").expect("built-in profile");
     let stage = profile.stage(None).expect("default stage");
@@ -250,7 +287,10 @@ fn bench_dispenser(c: &mut Criterion) {
             let mut dst: Vec<Column<f64>> = (0..4).map(|_| Column::zeroed(n)).collect();
             group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
                 b.iter(|| {
-                    for (dst, src) in dst.iter_mut().zip([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]) {
+                    for (dst, src) in
+                        dst.iter_mut()
+                            .zip([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]])
+                    {
                         dst.copy_from_slice(black_box(src));
                     }
                 })
@@ -259,18 +299,11 @@ fn bench_dispenser(c: &mut Criterion) {
         read_inputs(&mut group, n, [&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]);
         {
             let mut o = Outs::new(n);
+            let streamed = n >= STREAM_MIN_ROWS;
             group.bench_with_input(BenchmarkId::new("same_traffic", n), &n, |b, _| {
                 b.iter(|| {
-                    let (vj, vb, tj, tb) =
-                        black_box((&d.vj[..n], &d.vb[..n], &d.tj[..n], &d.tb[..n]));
-                    let (e, m) = (&mut o.e[..n], &mut o.mpe[..n]);
-                    let (v, c) = (&mut o.verdict[..n], &mut o.code[..n]);
-                    for i in 0..n {
-                        e[i] = vj[i] - vb[i];
-                        m[i] = tj[i] - tb[i];
-                        v[i] = u8::from(vj[i] < vb[i]);
-                        c[i] = u8::from(tj[i] < tb[i]);
-                    }
+                    let ins = black_box([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]);
+                    same_traffic(ins, &mut o, streamed);
                     black_box(&o.e);
                 })
             });

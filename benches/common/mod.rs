@@ -136,3 +136,41 @@ impl<T: Copy> Drop for Column<T> {
 // SAFETY: a `Column` owns its values as a `Vec` does.
 unsafe impl<T: Copy + Send> Send for Column<T> {}
 unsafe impl<T: Copy + Sync> Sync for Column<T> {}
+
+/// Copies `src` into `dst` (equal lengths, whole 16-byte blocks where `dst` is 16-byte
+/// aligned) with SSE2 non-temporal stores, as the batch core writes its outputs from
+/// `STREAM_MIN_ROWS` rows on; the rest with plain stores. Call [`store_fence`] after the last.
+pub fn stream<T: Copy>(dst: &mut [T], src: &[T]) {
+    let bytes = std::mem::size_of_val(dst);
+    assert_eq!(dst.len(), src.len(), "stream: lengths");
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
+        let (d, s) = (dst.as_mut_ptr().cast::<u8>(), src.as_ptr().cast::<u8>());
+        let head = d.align_offset(16).min(bytes);
+        let body = (bytes - head) / 16 * 16;
+        // SAFETY: every offset below is inside the two `bytes`-long slices; the stores at
+        // `head + i` are 16-byte aligned; `T` is plain data (`Copy`), copied bytewise.
+        // SSE2 is part of x86-64.
+        unsafe {
+            std::ptr::copy_nonoverlapping(s, d, head);
+            for i in (head..head + body).step_by(16) {
+                let x = _mm_loadu_si128(s.add(i).cast::<__m128i>());
+                _mm_stream_si128(d.add(i).cast::<__m128i>(), x);
+            }
+            let tail = head + body;
+            std::ptr::copy_nonoverlapping(s.add(tail), d.add(tail), bytes - tail);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    dst.copy_from_slice(src);
+}
+
+/// `sfence`: orders the non-temporal stores before what follows (see [`stream`]).
+pub fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: no operands, no preconditions (SSE, part of x86-64).
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    };
+}
