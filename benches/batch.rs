@@ -441,5 +441,9 @@ fn bench_taximeter(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_dispenser, bench_taximeter);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = bench_dispenser, bench_taximeter
+}
 criterion_main!(benches);

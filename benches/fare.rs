@@ -255,5 +255,9 @@ fn bench_batch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_batch);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = bench, bench_batch
+}
 criterion_main!(benches);

@@ -82,5 +82,9 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = evaluate
+}
 criterion_main!(benches);

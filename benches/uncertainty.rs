@@ -64,5 +64,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = bench
+}
 criterion_main!(benches);
