@@ -250,7 +250,10 @@ fn bench_dispenser(c: &mut Criterion) {
             let mut dst: Vec<Column<f64>> = (0..4).map(|_| Column::zeroed(n)).collect();
             group.bench_with_input(BenchmarkId::new("copy_inputs", n), &n, |b, _| {
                 b.iter(|| {
-                    for (dst, src) in dst.iter_mut().zip([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]]) {
+                    for (dst, src) in
+                        dst.iter_mut()
+                            .zip([&d.vj[..], &d.vb[..], &d.tj[..], &d.tb[..]])
+                    {
                         dst.copy_from_slice(black_box(src));
                     }
                 })
