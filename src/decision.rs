@@ -2,7 +2,7 @@
 //! (ILAC-G8:09/2019; JCGM 106:2012), and the probabilities and risks behind them.
 //!
 //! A guard band w = r·U moves the acceptance limits inside (guarded acceptance) or outside
-//! (guarded rejection) the tolerance limits. The non-binary rule of ILAC-G8 §4.2.3 gives four
+//! (guarded rejection) the tolerance limits. The non-binary rule of ILAC-G8:2019 gives four
 //! statements:
 //!
 //! ```text
@@ -37,25 +37,25 @@ use crate::tolerance::{PctLimits, LIMIT_SLACK_PCT};
 use crate::uncertainty::standard_normal;
 use crate::verdict::Verdict;
 
-/// A decision rule agreed before measuring (ISO/IEC 17025 §7.1.3; ILAC-G8:2019 §4).
+/// A decision rule agreed before measuring (ISO/IEC 17025 §7.1.3; ILAC-G8:2019).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum DecisionRule {
-    /// Simple acceptance (ILAC-G8 §4.2.1, w = 0): pass within the tolerance limits.
+    /// Simple acceptance (ILAC-G8:2019, w = 0): pass within the tolerance limits.
     Simple,
-    /// Binary guarded acceptance (ILAC-G8 §4.2.2; JCGM 106 §8.3.2): pass only within
+    /// Binary guarded acceptance (ILAC-G8:2019; JCGM 106): pass only within
     /// T ∓ w, w = r·U.
     Guarded {
         /// r in w = r·U.
         guard_factor: f64,
     },
-    /// Binary guarded rejection (JCGM 106 §8.3.3): fail only beyond T ± w.
+    /// Binary guarded rejection (JCGM 106): fail only beyond T ± w.
     GuardedRejection {
         /// r in w = r·U.
         guard_factor: f64,
     },
-    /// Non-binary statement with guard band (ILAC-G8 §4.2.3): pass / conditional pass /
+    /// Non-binary statement with guard band (ILAC-G8:2019): pass / conditional pass /
     /// conditional fail / fail.
     NonBinary {
         /// r in w = r·U.
@@ -182,7 +182,7 @@ fn pass_fail(ok: bool) -> Verdict {
     }
 }
 
-/// The probability that the measurand conforms, for a normal PDF N(y, u²) (JCGM 106 §7.2):
+/// The probability that the measurand conforms, for a normal PDF N(y, u²) (JCGM 106):
 /// two-sided p_c = Φ((T_U − y)/u) − Φ((T_L − y)/u); one-sided with only one limit given.
 pub fn probability_of_conformance(
     y: f64,
@@ -209,13 +209,13 @@ pub fn probability_of_conformance(
     Ok((hi - lo).clamp(0.0, 1.0))
 }
 
-/// The measurement capability index C_m = (T_U − T_L) / (4u) (JCGM 106 §7.6).
+/// The measurement capability index C_m = (T_U − T_L) / (4u) (JCGM 106).
 pub fn capability_index(lower: f64, upper: f64, u: f64) -> Result<f64> {
     positive("standard uncertainty", u)?;
     Ok((finite("upper limit", upper)? - finite("lower limit", lower)?) / (4.0 * u))
 }
 
-/// Specific risks of one decision (JCGM 106 §9.3): an accepted item's consumer's risk is
+/// Specific risks of one decision (JCGM 106): an accepted item's consumer's risk is
 /// 1 − p_c, a rejected item's producer's risk is p_c.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpecificRisk {
@@ -237,7 +237,7 @@ pub fn specific_risk(y: f64, u: f64, lower: f64, upper: f64) -> Result<SpecificR
     })
 }
 
-/// Global consumer's and producer's risks (JCGM 106 §9.5) for a normal process distribution
+/// Global consumer's and producer's risks (JCGM 106) for a normal process distribution
 /// g₀ = N(process_mean, process_sd²), measurement standard uncertainty u, tolerance
 /// [T_L, T_U] and acceptance interval [A_L, A_U]:
 ///

@@ -25,7 +25,7 @@ pub enum RoundingMode {
     /// `MidpointAwayFromZero`. The default for displayed amounts.
     #[default]
     HalfUp,
-    /// Half to even (banker's rounding; GB/T 8170-2008 §3.3 "四舍六入五成双"):
+    /// Half to even (banker's rounding; GB/T 8170-2008 "四舍六入五成双"):
     /// `MidpointNearestEven`.
     HalfEven,
     /// Toward zero (truncation): `ToZero`.

@@ -27,7 +27,7 @@ use crate::tolerance::{ResultRounding, Tolerance};
 pub struct Cited<T, S = String> {
     /// The number.
     pub value: T,
-    /// The clause, e.g. `"JJG 443-2015 §5.2"`.
+    /// The clause, e.g. `"JJG 443-2015"`.
     #[serde(default)]
     pub source: S,
 }

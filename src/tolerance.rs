@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use verimeter::tolerance::{Tolerance, ToleranceContext};
-//! let t = Tolerance::relative(0.30, "JJG 443-2015 §5.2");
+//! let t = Tolerance::relative(0.30, "JJG 443-2015");
 //! let limits = t.evaluate(&ToleranceContext::new(20.0)).unwrap();
 //! assert!((limits.over - 0.06).abs() < 1e-12); // ±0.30 % of 20 L = ±0.06 L
 //! assert_eq!(limits.as_pct(20.0).unwrap().upper, 0.30);
@@ -555,7 +555,7 @@ fn invalid_shape(reason: &str) -> Error {
 ///
 /// Chinese verification practice rounds the error to the last digit of the MPE (±0.30 % → two
 /// decimals of a percent) before comparing (数据修约, JJF 1094 ⚠ unconfirmed; the mode follows
-/// GB/T 8170-2008 §3.3, round half to even ⚠). OIML, MID and HB44 profiles compare unrounded.
+/// GB/T 8170-2008, round half to even ⚠). OIML, MID and HB44 profiles compare unrounded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResultRounding {

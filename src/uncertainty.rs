@@ -2,7 +2,7 @@
 //! coverage factors, Type A and Type B evaluations, straight-line calibration, and the
 //! uncertainty budgets of the two instruments.
 //!
-//! The law of propagation (JCGM 100 §5.1.2, §5.2.2): u_c²(y) = cᵀ V c, with c the sensitivity
+//! The law of propagation (JCGM 100): u_c²(y) = cᵀ V c, with c the sensitivity
 //! coefficients ∂f/∂x_i and V the covariance matrix of the inputs (V_ij = r_ij u_i u_j).
 //! Sensitivities are analytic where the caller gives a gradient, else central differences.
 //!
@@ -74,12 +74,12 @@ impl Input {
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum DegreesOfFreedom {
-    /// A finite ν_eff (Welch–Satterthwaite, JCGM 100 G.4.1).
+    /// A finite ν_eff (Welch–Satterthwaite, JCGM 100).
     Finite(f64),
     /// Every contributing input has infinite degrees of freedom.
     Infinite,
     /// Welch–Satterthwaite does not apply: correlated inputs with finite degrees of freedom.
-    /// (JCGM 100 G.4 assumes independent inputs; no silent ∞ is reported.)
+    /// (JCGM 100 assumes independent inputs; no silent ∞ is reported.)
     Undefined,
 }
 
@@ -100,7 +100,7 @@ pub struct Combined {
 
 impl Combined {
     /// The expanded uncertainty U = k u_c for a coverage probability `p` (e.g. 0.95), with k
-    /// from Student's t at ν_eff (JCGM 100 G.6.4: ν_eff truncated to the next lower integer).
+    /// from Student's t at ν_eff (ν_eff truncated to the next lower integer).
     pub fn expanded(&self, p: f64) -> Result<Expanded> {
         let k = coverage_factor(p, self.dof)?;
         Ok(Expanded {
@@ -176,7 +176,7 @@ pub fn propagate_with_sensitivities(
     })
 }
 
-/// Welch–Satterthwaite (JCGM 100 G.4.1): ν_eff = u_c⁴ / Σ u_i(y)⁴ / ν_i; inputs with ν = ∞
+/// Welch–Satterthwaite (JCGM 100): ν_eff = u_c⁴ / Σ u_i(y)⁴ / ν_i; inputs with ν = ∞
 /// drop out. With correlated inputs of finite ν the formula does not apply: `Undefined`.
 pub fn welch_satterthwaite(
     u_c: f64,
@@ -294,7 +294,7 @@ fn numeric_gradient(
 }
 
 /// The result of propagating through a vector model: values, covariance V_y = J V Jᵀ and the
-/// correlation matrix of the outputs (JCGM 102 §6.2.1.3 in GUM notation).
+/// correlation matrix of the outputs (JCGM 102, in GUM notation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CombinedVector {
     /// y = f(x).
@@ -356,8 +356,8 @@ pub fn propagate_vector(
 }
 
 /// The coverage factor k for a coverage probability `p` at `dof` degrees of freedom:
-/// k = t_{(1+p)/2}(ν) (JCGM 100 G.3, Table G.2), ν truncated to the next lower integer
-/// (G.6.4); the normal quantile for ν = ∞.
+/// k = t_{(1+p)/2}(ν) (JCGM 100 Table G.2), ν truncated to the next lower integer;
+/// the normal quantile for ν = ∞.
 ///
 /// ```
 /// use verimeter::uncertainty::{coverage_factor, DegreesOfFreedom};
@@ -394,7 +394,7 @@ pub fn coverage_factor(p: f64, dof: DegreesOfFreedom) -> Result<f64> {
             field: "degrees of freedom",
             value: f64::NAN,
             limit: f64::NAN,
-            clause: "ν_eff is undefined for correlated inputs (JCGM 100 G.4): give k explicitly"
+            clause: "ν_eff is undefined for correlated inputs (Welch–Satterthwaite, JCGM 100): give k explicitly"
                 .into(),
         }),
     }
@@ -407,7 +407,7 @@ pub(crate) fn standard_normal() -> Normal {
 
 // ---------------------------------------------------------------- Type A and Type B
 
-/// Type A evaluation (JCGM 100 §4.2): the mean of `readings`, the experimental standard
+/// Type A evaluation (JCGM 100, Type A): the mean of `readings`, the experimental standard
 /// deviation of the mean s/√n, and ν = n − 1. Needs at least two finite readings.
 ///
 /// ```
@@ -424,7 +424,7 @@ pub fn type_a(name: &str, readings: &[f64]) -> Result<Input> {
             field: "number of readings",
             value: n as f64,
             limit: 2.0,
-            clause: "a Type A evaluation needs at least two readings (JCGM 100 §4.2)".into(),
+            clause: "a Type A evaluation needs at least two readings (JCGM 100, Type A)".into(),
         });
     }
     for r in readings {
@@ -435,16 +435,16 @@ pub fn type_a(name: &str, readings: &[f64]) -> Result<Input> {
     Ok(Input::new(name, mean, (s2 / n as f64).sqrt()).with_dof((n - 1) as f64))
 }
 
-/// The shape of a Type B distribution given by its half-width a (JCGM 100 §4.3).
+/// The shape of a Type B distribution given by its half-width a (JCGM 100, Type B).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Distribution {
-    /// Rectangular: u = a/√3 (§4.3.7).
+    /// Rectangular: u = a/√3.
     Rectangular,
-    /// Triangular: u = a/√6 (§4.3.9).
+    /// Triangular: u = a/√6.
     Triangular,
-    /// U-shaped (arcsine): u = a/√2 (§4.3.9 note; JCGM 101 §6.4.6).
+    /// U-shaped (arcsine): u = a/√2.
     UShaped,
 }
 
@@ -471,7 +471,7 @@ pub fn type_b(half_width: f64, shape: Distribution) -> Result<f64> {
         })
 }
 
-/// A standard uncertainty from a certificate's expanded uncertainty U and its k (§4.3.3).
+/// A standard uncertainty from a certificate's expanded uncertainty U and its k.
 pub fn from_certificate(expanded: f64, k: f64) -> Result<f64> {
     finite("expanded uncertainty", expanded)?;
     if expanded < 0.0 {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// (a nozzle, a meter) can also be [`Incomplete`](Verdict::Incomplete): a test the profile
 /// requires is missing or unusable, so conformity is not shown. Incomplete is never a pass.
 ///
-/// With a non-binary decision rule (ILAC-G8:2019 §4.2.3) a result near a limit is a
+/// With a non-binary decision rule (ILAC-G8:2019) a result near a limit is a
 /// [`ConditionalPass`](Verdict::ConditionalPass) or [`ConditionalFail`](Verdict::ConditionalFail).
 ///
 /// Serialised in kebab case: `"pass"`, `"fail"`, `"incomplete"`, `"conditional-pass"`,
@@ -30,9 +30,9 @@ pub enum Verdict {
     Fail,
     /// Not all required tests could be judged.
     Incomplete,
-    /// Inside the tolerance but within the guard band of a limit (ILAC-G8 §4.2.3).
+    /// Inside the tolerance but within the guard band of a limit (ILAC-G8:2019).
     ConditionalPass,
-    /// Outside the tolerance but within the guard band beyond a limit (ILAC-G8 §4.2.3).
+    /// Outside the tolerance but within the guard band beyond a limit (ILAC-G8:2019).
     ConditionalFail,
 }
 

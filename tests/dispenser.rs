@@ -297,7 +297,7 @@ fn mid_small_mmq() {
     assert_relative_eq!(r.limits_pct.upper, 1.6, epsilon = 1e-9);
 }
 
-/// The MMQ defaults to 2 L (MI-005 Table 1) when a nozzle's own is not given.
+/// The MMQ defaults to 2 L (MI-005 ⚠) when a nozzle's own is not given.
 #[test]
 fn mid_default_mmq() {
     let r = judge("mid-mi005", "system", &Draw::new(TestPoint::Max, 2.0, 2.0)).unwrap();

@@ -21,7 +21,7 @@ fn explains_f2_step_by_step() {
         "→ −0.249377 %",
         "→ −0.25 %",
         "−0.3 % ≤ −0.25 % ≤ +0.3 %",
-        "JJG 443-2015 §5: indication error ±0.30 %",
+        "JJG 443-2015: indication error ±0.30 %",
         "→ pass",
         "jjg443-2015 v1.0.0, stage subsequent",
     ] {

@@ -41,7 +41,7 @@ fn gum_h1_end_gauge() {
     assert_relative_eq!(r.standard_uncertainty, 31.66, epsilon = 0.005);
     // ν_eff = 16.7 published. From the unrounded inputs Welch–Satterthwaite gives 16.75
     // (hand check: 1002.57² / 59 997 ≈ 16.75); GUM prints it cut to one decimal, and only its
-    // integer part (16) enters k (G.6.4).
+    // integer part (16) enters k.
     let DegreesOfFreedom::Finite(nu) = r.dof else {
         panic!("{:?}", r.dof)
     };

@@ -86,7 +86,7 @@ impl TaximeterStage {
     /// use verimeter::tolerance::Tolerance;
     /// let p = TaximeterProfile::builtin("nist-hb44-5.54")?;
     /// let stage = p.stage(None)?.clone()
-    ///     .with_tolerance(TestKind::Time, Tolerance::relative(1.0, "local ordinance §7"));
+    ///     .with_tolerance(TestKind::Time, Tolerance::relative(1.0, "local ordinance (illustrative)"));
     /// assert!(stage.tolerance(TestKind::Time).is_ok());
     /// # Ok::<(), verimeter::Error>(())
     /// ```
