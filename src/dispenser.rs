@@ -45,6 +45,7 @@ use crate::profile::{
     AmountAllowance, DispenserProfile, DispenserStage, Expansion, RepeatabilityRule, ThermalRules,
 };
 use crate::tolerance::{judge, PctLimits, ToleranceContext, LIMIT_SLACK_PCT};
+use crate::units::Unit;
 use crate::verdict::Verdict;
 
 /// The flow condition of a draw.
@@ -154,7 +155,8 @@ impl Substance {
 /// The price part of a draw: the unit price and the amount the dispenser showed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PriceReading {
-    /// Unit price, per litre.
+    /// Unit price, per litre, or per the unit of the draw's [`Draw::price_volume`] where one
+    /// is given (a US log prices per gallon).
     pub unit_price: Decimal,
     /// The indicated amount.
     pub amount: Decimal,
@@ -184,6 +186,24 @@ pub struct Draw {
     pub mmq_l: Option<f64>,
     /// The unit price and indicated amount, for the amount check.
     pub price: Option<PriceReading>,
+    /// The unit the price is quoted per and V_J as read in it, where that unit is not the
+    /// litre (`None`: the price is per litre). The amount check multiplies the unit price by
+    /// this reading as given, so no rounding of a litre conversion can move an amount across
+    /// a half-cent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_volume: Option<PriceVolume>,
+}
+
+/// The volume unit a unit price is quoted per, with the indication read in that unit: for
+/// logs that read volumes and prices in another unit than the litre (NIST Handbook 44 logs in
+/// US gallons, priced per gallon). "Indicated amount vs unit price × indicated volume" holds
+/// in the price's own unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriceVolume {
+    /// The unit the price is per (e.g. [`Unit::UsGallon`]).
+    pub unit: Unit,
+    /// V_J in `unit`, as read.
+    pub indicated: f64,
 }
 
 impl Draw {
@@ -200,6 +220,7 @@ impl Draw {
             flow_l_min: None,
             mmq_l: None,
             price: None,
+            price_volume: None,
         }
     }
 
@@ -237,6 +258,30 @@ impl Draw {
     /// Sets the unit price and the indicated amount.
     pub fn with_price(mut self, unit_price: Decimal, amount: Decimal) -> Self {
         self.price = Some(PriceReading { unit_price, amount });
+        self
+    }
+
+    /// Says that the unit price is per `unit` (not per litre), and gives V_J as read in that
+    /// unit: the amount check then computes unit price × `indicated` exactly.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use verimeter::dispenser::{evaluate_draw, Draw, TestPoint};
+    /// use verimeter::profile::DispenserProfile;
+    /// use verimeter::units::Unit;
+    ///
+    /// // 5 US gallons at 3.00 $/gal show 15.00 $.
+    /// let gal = Unit::UsGallon.to_base(5.0);
+    /// let draw = Draw::new(TestPoint::Max, gal, gal)
+    ///     .with_price(Decimal::new(300, 2), Decimal::new(1500, 2))
+    ///     .with_price_per(Unit::UsGallon, 5.0);
+    /// let profile = DispenserProfile::builtin("nist-hb44-3.30")?;
+    /// let r = evaluate_draw(&profile, profile.stage(None)?, &draw)?;
+    /// assert_eq!(r.amount.unwrap().computed_amount, Decimal::new(1500, 2));
+    /// # Ok::<(), verimeter::Error>(())
+    /// ```
+    pub fn with_price_per(mut self, unit: Unit, indicated: f64) -> Self {
+        self.price_volume = Some(PriceVolume { unit, indicated });
         self
     }
 }
@@ -278,6 +323,10 @@ pub struct AmountResult {
     pub indicated_amount: Decimal,
     /// Unit price × indicated volume, rounded by the profile's rule.
     pub computed_amount: Decimal,
+    /// The volume unit of the price and V_J in it, where the price is not per litre (the
+    /// draw's [`Draw::price_volume`]); absent: per litre, V_J in litres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_volume: Option<PriceVolume>,
     /// indicated − computed.
     pub difference: Decimal,
     /// The largest difference allowed.
@@ -450,7 +499,13 @@ pub fn evaluate_draw(
         judge(error_pct, limits_pct, stage.result_rounding.as_ref());
 
     let amount = match (&draw.price, &stage.amount) {
-        (Some(p), Some(rule)) => Some(amount_check(rule, p, v_j, &ctx)?),
+        (Some(p), Some(rule)) => Some(amount_check(
+            rule,
+            p,
+            draw.price_volume.as_ref(),
+            v_j,
+            &ctx,
+        )?),
         _ => None,
     };
     let verdict = amount
@@ -593,12 +648,16 @@ pub fn check_amount(
         return Ok(None);
     };
     let ctx = ToleranceContext::new(indicated_l).with_mmq(mmq_l);
-    amount_check(rule, price, indicated_l, &ctx).map(Some)
+    amount_check(rule, price, None, indicated_l, &ctx).map(Some)
 }
 
+/// The amount check: `price_volume` gives the unit the price is per and V_J in it (else
+/// litres and `v_j`). The allowance of a [`AmountAllowance::PriceOfTolerance`] rule is the
+/// price of the tolerance's volume (litres, from the profile) in that same unit.
 fn amount_check(
     rule: &crate::profile::AmountRule,
     price: &PriceReading,
+    price_volume: Option<&PriceVolume>,
     v_j: f64,
     ctx: &ToleranceContext,
 ) -> Result<AmountResult> {
@@ -613,7 +672,11 @@ fn amount_check(
     if price.amount < Decimal::ZERO {
         return Err(money_err("amount", price.amount, "must be >= 0"));
     }
-    let volume = decimal_from_f64("indicated_l", v_j)?;
+    let volume = match price_volume {
+        Some(p) => decimal_from_f64("price volume", positive("price volume", p.indicated)?)?,
+        None => decimal_from_f64("indicated_l", v_j)?,
+    };
+    let litres_per_unit = price_volume.map_or(1.0, |p| p.unit.factor());
     let product = price.unit_price.checked_mul(volume).ok_or_else(|| {
         money_err(
             "unit_price",
@@ -627,7 +690,7 @@ fn amount_check(
         AmountAllowance::PriceOfTolerance { tolerance } => {
             let vol = tolerance
                 .evaluate(&ToleranceContext::new(v_j).with_mmq(ctx.minimum_measured_quantity))?;
-            let vol = decimal_from_f64("amount tolerance volume", vol.over)?;
+            let vol = decimal_from_f64("amount tolerance volume", vol.over / litres_per_unit)?;
             price
                 .unit_price
                 .checked_mul(vol)
@@ -645,6 +708,7 @@ fn amount_check(
         unit_price: price.unit_price,
         indicated_amount: price.amount,
         computed_amount: computed,
+        price_volume: price_volume.copied(),
         difference,
         allowance,
         verdict,

@@ -167,14 +167,28 @@ pub fn explain_draw(r: &DrawResult) -> Vec<Step> {
         "positive: the dispenser indicates more than it delivers",
     ));
     if let Some(a) = &r.amount {
+        // V_J in the unit the price is per: litres, or as read (e.g. US gallons).
+        let (formula, v_j) = match &a.price_volume {
+            Some(p) => (
+                format!(
+                    "|amount − round(unit price × V_J)| ≤ allowance (price per {0}, V_J in {0})",
+                    p.unit.symbol()
+                ),
+                n(p.indicated),
+            ),
+            None => (
+                "|amount − round(unit price × V_J)| ≤ allowance".to_string(),
+                n(r.indicated_l),
+            ),
+        };
         steps.push(step(
             "amount",
-            "|amount − round(unit price × V_J)| ≤ allowance",
+            &formula,
             format!(
                 "|{} − round({} × {})| = |{} − {}| = {} ≤ {}",
                 a.indicated_amount,
                 a.unit_price,
-                n(r.indicated_l),
+                v_j,
                 a.indicated_amount,
                 a.computed_amount,
                 a.difference.abs(),

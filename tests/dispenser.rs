@@ -437,6 +437,46 @@ fn amount_check_mid_price_of_emin() {
     );
 }
 
+/// A US log prices per gallon: "indicated amount vs unit price × indicated volume" in
+/// gallons. 5.000 gal at 2.999 $/gal: 14.995 → 15.00 $ (nearest cent); a reading of the
+/// price per litre would compute 2.999 × 18.927 L = 56.76 $ and fail every draw.
+#[test]
+fn amount_check_per_gallon() {
+    let gal = Unit::UsGallon.to_base(5.0);
+    let draw = |amount: &str| {
+        Draw::new(TestPoint::Max, gal, gal)
+            .with_price(d("2.999"), d(amount))
+            .with_price_per(Unit::UsGallon, 5.0)
+    };
+    let r = judge("nist-hb44-3.30", "maintenance", &draw("15.00")).unwrap();
+    let a = r.amount.as_ref().unwrap();
+    assert_eq!(a.computed_amount, d("15.00"));
+    assert_eq!(a.price_volume.unwrap().indicated, 5.0);
+    assert_eq!(r.verdict, Verdict::Pass);
+    let r = judge("nist-hb44-3.30", "maintenance", &draw("14.98")).unwrap();
+    assert_eq!(r.amount.unwrap().difference, d("-0.02"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    // Without the price's unit the same price is read per litre.
+    let per_litre = Draw::new(TestPoint::Max, gal, gal).with_price(d("2.999"), d("15.00"));
+    let r = judge("nist-hb44-3.30", "maintenance", &per_litre).unwrap();
+    assert_eq!(r.amount.unwrap().computed_amount, d("56.76"));
+}
+
+/// MID's allowance, the price of E_min, in the price's unit: E_min = 0.02 L at MMQ 2 L is
+/// 0.02 / 3.785411784 gal; at 1.80 €/L = 6.8137412112 €/gal it is the same 0.036 €.
+#[test]
+fn amount_check_mid_price_of_emin_per_gallon() {
+    let gal = Unit::UsGallon.from_base(20.0);
+    let draw = Draw::new(TestPoint::Max, 20.0, 20.0)
+        .with_price(d("6.8137412112"), d("36.00"))
+        .with_price_per(Unit::UsGallon, gal);
+    let r = judge("mid-mi005", "system", &draw).unwrap();
+    let a = r.amount.as_ref().unwrap();
+    assert_eq!(a.allowance, d("0.036"));
+    assert_eq!(a.computed_amount, d("36.00"));
+    assert_eq!(r.verdict, Verdict::Pass);
+}
+
 // ---------------------------------------------------------------- nozzle verdicts
 
 fn jjg_full_nozzle(max_err: [f64; 3]) -> Vec<Draw> {

@@ -95,7 +95,8 @@ case-insensitive, other columns echoed to the output.
   optional   fuel, can_material        (a name of the profile, or a coefficient per °C)
              dispenser_temp_c, can_temp_c   (t_J at the meter, t_B in the can)
              flow_l_min, mmq_l (the nozzle's minimum measured quantity, litres)
-             unit_price, amount        (exact decimals; the amount check needs both)
+             unit_price, amount        (exact decimals; the amount check needs both;
+                                        the price is per litre, per gallon in a gallon log)
 An empty cell is an absent value.
 JSON input (--input-format, or by extension: .jsonl/.ndjson JSON Lines, one object per
 line; .json one array of objects): the keys are the column names above (case-insensitive;

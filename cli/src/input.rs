@@ -289,8 +289,8 @@ fn parse_draw(f: &[String], cols: &Columns) -> Result<Draw, Error> {
     })?;
     let test_point = TestPoint::parse(tp)?;
     let (vi, vs) = volume_names(cols.unit);
-    let mut indicated = required_number(f, vi, cols.indicated)?;
-    let mut standard = required_number(f, vs, cols.standard)?;
+    let read_indicated = required_number(f, vi, cols.indicated)?;
+    let (mut indicated, mut standard) = (read_indicated, required_number(f, vs, cols.standard)?);
     if cols.unit == VolumeUnit::UsGallon {
         indicated = Unit::UsGallon.to_base(indicated);
         standard = Unit::UsGallon.to_base(standard);
@@ -303,6 +303,10 @@ fn parse_draw(f: &[String], cols: &Columns) -> Result<Draw, Error> {
     draw.flow_l_min = number(f, "flow_l_min", cols.flow_l_min)?;
     draw.mmq_l = number(f, "mmq_l", cols.mmq_l)?;
     draw.price = price(f, cols)?;
+    if cols.unit == VolumeUnit::UsGallon && draw.price.is_some() {
+        // A gallon log prices per gallon: the amount is unit price × the gallons as read.
+        draw = draw.with_price_per(Unit::UsGallon, read_indicated);
+    }
     Ok(draw)
 }
 

@@ -646,8 +646,15 @@ fn litre_and_gallon_columns_together_are_refused() {
 
 /// Runs `verimeter dispenser --format json -` on `input`.
 fn json_from_stdin(input: &[u8]) -> (i32, Value) {
+    json_from_stdin_with(&[], input)
+}
+
+/// Runs `verimeter dispenser FLAGS --format json -` on `input`.
+fn json_from_stdin_with(flags: &[&str], input: &[u8]) -> (i32, Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verimeter"))
-        .args(["dispenser", "--format", "json", "-"])
+        .arg("dispenser")
+        .args(flags)
+        .args(["--format", "json", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -693,6 +700,24 @@ fn gallon_errors_name_the_gallon_column_and_text() {
         row(&doc, 3)["error"],
         "line 3: standard_gal: not a number: \"x\""
     );
+}
+
+/// A gallon log prices per gallon: 5.000 gal at 2.999 $/gal is 15.00 $ (14.995 to the cent),
+/// judged against the gallons as read, not the litres (which would compute 56.76 $).
+#[test]
+fn gallon_logs_price_per_gallon() {
+    let (status, doc) = json_from_stdin_with(
+        &["--profile", "nist-hb44-3.30"],
+        b"nozzle,test_point,indicated_gal,standard_gal,unit_price,amount\n\
+          A,max,5.000,5.000,2.999,15.00\nA,min,5.000,5.000,2.999,14.98\n",
+    );
+    let a = &row(&doc, 2)["amount_check"];
+    assert_eq!(a["computed_amount"], "15.00");
+    assert_eq!(a["price_volume"]["unit"], "us_gallon");
+    assert_eq!(a["verdict"], "pass");
+    assert_eq!(row(&doc, 3)["amount_check"]["difference"], "-0.02");
+    assert_eq!(row(&doc, 3)["verdict"], "fail");
+    assert_eq!(status, 1);
 }
 
 #[test]
