@@ -269,61 +269,100 @@ fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
     k
 }
 
-/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal of at most 15
-/// digits. Its value is [`parse_f64`]'s of the cell's text (the same formula).
+/// The digits of `line` from `p` on: (their value, wrapping past 19 digits; where they end).
 #[inline]
-fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
+fn digits(line: &[u8], mut p: usize) -> (u64, usize) {
+    let mut m = 0u64;
+    while let Some(&c) = line.get(p) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        p += 1;
+    }
+    (m, p)
+}
+
+/// Whether a cell may end at `p` of `line`: a comma, a line end or the end of `line`.
+#[inline]
+fn cell_end(line: &[u8], p: usize) -> bool {
+    matches!(line.get(p), None | Some(b',' | b'\n' | b'\r'))
+}
+
+/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal
+/// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
+/// [`parse_f64`]'s of the cell's text (the same formula). The digits before and after the
+/// point are read by two tight loops ([`digits`]), counted by where they end.
+#[inline]
+fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let neg = match line.get(p) {
+    let (neg, q) = match line.get(p) {
         None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
-        Some(b'-') => true,
-        _ => false,
+        Some(b'-') => (true, p + 1),
+        Some(b'+') => (false, p + 1),
+        _ => (false, p),
     };
-    if matches!(line[p], b'-' | b'+') {
-        p += 1;
-    }
-    let (mut m, mut nd, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
-    while let Some(&c) = line.get(p) {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            if nd == 15 {
-                return None;
-            }
-            m = m * 10 + u64::from(d);
-            nd += 1;
-            frac += usize::from(dot);
-        } else if c == b'.' && !dot {
-            dot = true;
-        } else if matches!(c, b',' | b'\n' | b'\r') {
-            break;
-        } else {
+    let (int, mut e) = digits(line, q);
+    let mut nd = e - q;
+    let (mut m, mut frac) = (int, 0);
+    if line.get(e) == Some(&b'.') {
+        let (f, fe) = digits(line, e + 1);
+        frac = fe - e - 1;
+        nd += frac;
+        if frac > 15 {
             return None;
         }
-        p += 1;
+        m = int.wrapping_mul(POW10_U64[frac]).wrapping_add(f);
+        e = fe;
     }
-    if nd == 0 {
+    if nd == 0 || nd > 15 || !cell_end(line, e) {
         return None;
     }
     let x = m as f64 / POW10[frac];
-    Some((Some(if neg { -x } else { x }), p))
+    Some((Some(if neg { -x } else { x }), e))
 }
+
+/// 10^k as integers, k ≤ 18.
+const POW10_U64: [u64; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
 
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
 /// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in.
 #[inline]
 fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
     while let Some(&c) = line.get(p) {
-        match c {
-            b',' | b'\n' | b'\r' => break,
-            b'"' => return None,
-            _ => {
-                *high |= c;
-                p += 1;
+        // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
+        if c <= b',' && matches!(c, b',' | b'\n' | b'\r' | b'"') {
+            if c == b'"' {
+                return None;
             }
+            break;
         }
+        *high |= c;
+        p += 1;
     }
     Some(p)
 }
@@ -366,39 +405,33 @@ fn companions(
 }
 
 /// The money cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]` with at most 18
-/// digits; then [`parse_money`] decides. Its value is [`parse_money`]'s, scale included
-/// (the mantissa is the digits, the scale the number of decimals, as `Decimal::from_str`
-/// reads them; unit test).
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]`
+/// with at most 18 digits; then [`parse_money`] decides. Its value is [`parse_money`]'s,
+/// scale included (the mantissa is the digits, the scale the number of decimals, as
+/// `Decimal::from_str` reads them; unit test).
 #[inline]
-fn plain_money(line: &[u8], mut p: usize) -> Option<(Option<Money>, usize)> {
-    let (mut m, mut nd, mut frac, mut dot) = (0i64, 0u32, 0u32, false);
-    let start = p;
-    while let Some(&c) = line.get(p) {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            if nd == 18 {
-                return None;
-            }
-            m = m * 10 + i64::from(d);
-            nd += 1;
-            frac += u32::from(dot);
-        } else if c == b'.' && !dot && p > start {
-            dot = true;
-        } else if matches!(c, b',' | b'\n' | b'\r') {
-            break;
-        } else {
+fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
+    let (int, mut e) = digits(line, p);
+    let mut nd = e - p;
+    let (mut m, mut frac) = (int, 0);
+    if nd > 0 && line.get(e) == Some(&b'.') {
+        let (f, fe) = digits(line, e + 1);
+        frac = fe - e - 1;
+        nd += frac;
+        if frac == 0 || frac > 18 {
             return None;
         }
-        p += 1;
+        m = int.wrapping_mul(POW10_U64[frac]).wrapping_add(f);
+        e = fe;
     }
-    if p == start {
-        return Some((None, p));
-    }
-    if dot && frac == 0 {
+    if !cell_end(line, e) || nd > 18 {
         return None;
     }
-    Some((Some(Money::new(m, frac)), p))
+    if nd == 0 {
+        return Some((None, p));
+    }
+    // nd ≤ 18: m < 10^18 < 2^63, and frac ≤ 18.
+    Some((Some(Money::new(m as i64, frac as u32)), e))
 }
 
 /// A record of a block that the fast path reads.
@@ -518,6 +551,8 @@ struct Fast<'p, 'c> {
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
+    /// The group of the last row read by [`Fast::plain`], whose key `gkey` holds.
+    glast: Option<usize>,
 
     nums: NumCache,
     amounts: AmountMemo,
@@ -547,6 +582,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
+            glast: None,
             nums: NumCache::new(),
             amounts: AmountMemo::new(),
         }
@@ -724,7 +760,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             std::str::from_utf8(b).ok()?;
         }
         let bytes = |k: usize| &b[spans[k].0..spans[k].1];
-        let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
         let nozzle = spans[0];
         if nozzle.0 == nozzle.1 || spans[1].0 == spans[1].1 {
             return None;
@@ -733,15 +768,67 @@ impl<'p, 'c> Fast<'p, 'c> {
         let (vj, vb) = (vj?, vb?);
         let [unit_price, amount] = money;
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
-        // The group, by the texts that make it (a direct-mapped cache of `group`).
+        // The group, by the texts that make it: the last row's group when they are the same
+        // (rows come nozzle by nozzle, test point by test point), else a direct-mapped cache
+        // of `group`. `gkey` holds the key of the last row whose group was found.
+        let tail = {
+            let mut t = [0u8; 9];
+            t[..8].copy_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+            t[8] = u8::from(mmq.is_some()) | u8::from(temps) << 1;
+            t
+        };
+        let key = &self.gkey[..];
+        let same = self.glast.is_some() && {
+            let mut at = 0;
+            let mut same = true;
+            for k in 1..4 {
+                let t = bytes(k);
+                let n = t.len();
+                same &= key.get(at..at + n) == Some(t) && key.get(at + n) == Some(&0xff);
+                at += n + 1;
+            }
+            same && key.get(at..) == Some(&tail[..])
+        };
+        let group = match self.glast {
+            Some(g) if same => g,
+            _ => self.group_by_key(b, &spans, mmq, temps, &tail)?,
+        };
+        let row = RowVals {
+            nozzle: (start + nozzle.0, start + nozzle.1),
+            group,
+            vj,
+            vb,
+            tj,
+            tb,
+            flow,
+            price,
+            ..RowVals::UNJUDGED
+        };
+        Some((row, start + end, start + stop))
+    }
+
+    /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
+    /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
+    /// the group cache, else [`group`](Self::group). Its key is left in `gkey` and the group
+    /// in `glast`.
+    fn group_by_key(
+        &mut self,
+        line: &[u8],
+        spans: &[(usize, usize); 4],
+        mmq: Option<f64>,
+        temps: bool,
+        tail: &[u8; 9],
+    ) -> Option<usize> {
+        let bytes = |k: usize| &line[spans[k].0..spans[k].1];
+        let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
+        self.glast = None;
         let key = &mut self.gkey;
         key.clear();
         for k in 1..4 {
             key.extend_from_slice(bytes(k));
             key.push(0xff); // never in UTF-8 text
         }
-        key.extend_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
-        key.push(u8::from(mmq.is_some()) | u8::from(temps) << 1);
+        key.extend_from_slice(tail);
         let mut h = FxHasher::default();
         h.write(key);
         let slot = (h.finish() as usize) % GROUP_SLOTS;
@@ -760,18 +847,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             entry.1 = g;
             g
         };
-        let row = RowVals {
-            nozzle: (start + nozzle.0, start + nozzle.1),
-            group,
-            vj,
-            vb,
-            tj,
-            tb,
-            flow,
-            price,
-            ..RowVals::UNJUDGED
-        };
-        Some((row, start + end, start + stop))
+        self.glast = Some(group);
+        Some(group)
     }
 
     /// The values of a plain row, or `None` for the general path.
@@ -1607,6 +1684,58 @@ mod tests {
             }
             check(&t);
             check(&format!("{}", rng.uniform(-100.0, 100.0)));
+        }
+    }
+
+    #[test]
+    fn plain_num_is_parse_f64() {
+        let mut rng = Rng::new(13);
+        let check = |t: &str| {
+            for end in ["", ",x", "\n", "\r\n", "\r"] {
+                let cell = format!("{t}{end}");
+                let got = plain_num(cell.as_bytes(), 0);
+                let plain = t.bytes().filter(u8::is_ascii_digit).count() <= 15
+                    && t.strip_prefix(['+', '-']).unwrap_or(t).bytes().all(|c| c.is_ascii_digit() || c == b'.')
+                    && t.bytes().filter(|&c| c == b'.').count() <= 1
+                    && t.bytes().any(|c| c.is_ascii_digit());
+                match got {
+                    Some((Some(x), at)) => {
+                        assert_eq!(at, t.len(), "{t:?}");
+                        assert_eq!(Some(x.to_bits()), parse_f64(t).map(f64::to_bits), "{t:?}");
+                        assert!(plain, "{t:?} read, not plain");
+                    }
+                    Some((None, at)) => assert!(t.is_empty() && at == 0, "{t:?}"),
+                    None => assert!(!plain && !t.is_empty(), "{t:?} not read"),
+                }
+            }
+        };
+        for t in [
+            "", "0", "-0", "+0", "1", "1.", ".5", "-.5", ".", "-", "+", "1..2", "1.2.3", "1e3",
+            "--1", "+-1", "12a", "a", "1 ", " 1", "\"1\"", "123456789012345",
+            "1234567890123456", "12345678.1234567", "12345678.12345678", "0.000000000000001",
+            "0.0000000000000001", "000000000000001", "99999999999999999999999",
+            "1.99999999999999999999",
+        ] {
+            check(t);
+        }
+        for _ in 0..300_000 {
+            let digits = rng.int(0, 18) as usize;
+            let mut t = String::new();
+            match rng.int(0, 3) {
+                0 => t.push('-'),
+                1 => t.push('+'),
+                _ => {}
+            }
+            let dot = rng.int(0, digits as i64 + 1) as usize;
+            for i in 0..=digits {
+                if i == dot && rng.int(0, 4) > 0 {
+                    t.push('.');
+                }
+                if i < digits {
+                    t.push(char::from(b'0' + rng.int(0, 9) as u8));
+                }
+            }
+            check(&t);
         }
     }
 
