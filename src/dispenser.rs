@@ -1032,7 +1032,11 @@ impl NozzleAccumulator {
         }
         if let Some(p) = self.first.as_mut().filter(|p| p.test_point == r.test_point) {
             p.push(r);
-        } else if let Some(p) = self.second.as_mut().filter(|p| p.test_point == r.test_point) {
+        } else if let Some(p) = self
+            .second
+            .as_mut()
+            .filter(|p| p.test_point == r.test_point)
+        {
             p.push(r);
         } else if let Some(p) = self
             .points

@@ -322,7 +322,8 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
     if nd == 0 || nd > 15 || !cell_end(line, e) {
         return None;
     }
-    let x = m as f64 / POW10[frac];
+    // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
+    let x = m as i64 as f64 / POW10[frac];
     Some((Some(if neg { -x } else { x }), e))
 }
 
@@ -409,8 +410,18 @@ fn companions(
 /// with at most 18 digits; then [`parse_money`] decides. Its value is [`parse_money`]'s,
 /// scale included (the mantissa is the digits, the scale the number of decimals, as
 /// `Decimal::from_str` reads them; unit test).
-#[inline]
+#[cfg(test)]
 fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
+    let (m, scale, e) = plain_money_raw(line, p)?;
+    Some((money_of(m, scale), e))
+}
+
+/// The money cell of `line` that starts at `p` as [`plain_money`] reads it, without making
+/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends).
+/// (Plain integers: a `Money` handed through the reader's loop was written and read back
+/// in pieces of different sizes, which stalls the CPU's store forwarding.)
+#[inline]
+fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
     let (int, mut e) = digits(line, p);
     let mut nd = e - p;
     let (mut m, mut frac) = (int, 0);
@@ -428,10 +439,18 @@ fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
         return None;
     }
     if nd == 0 {
-        return Some((None, p));
+        return Some((0, NO_MONEY, p));
     }
     // nd ≤ 18: m < 10^18 < 2^63, and frac ≤ 18.
-    Some((Some(Money::new(m as i64, frac as u32)), e))
+    Some((m, frac as u32, e))
+}
+
+/// The scale of an empty money cell in [`plain_money_raw`].
+const NO_MONEY: u32 = u32::MAX;
+
+/// The `Money` of [`plain_money_raw`]'s mantissa and scale.
+fn money_of(m: u64, scale: u32) -> Option<Money> {
+    (scale != NO_MONEY).then(|| Money::new(m as i64, scale))
 }
 
 /// A record of a block that the fast path reads.
@@ -712,7 +731,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         // Spans of nozzle, test point, fuel, can material.
         let mut spans = [(0usize, 0usize); 4];
         // Unit price, amount.
-        let mut money = [None; 2];
+        let mut money = [(0, NO_MONEY); 2];
         // V_J, V_B, t_J, t_B, flow, MMQ.
         let mut nums = [None; 6];
         for (c, kind) in self.kinds.iter().enumerate() {
@@ -737,8 +756,8 @@ impl<'p, 'c> Fast<'p, 'c> {
                     p = q;
                 }
                 Kind::Money(k) => {
-                    let (x, q) = plain_money(b, p)?;
-                    money[usize::from(k)] = x;
+                    let (m, scale, q) = plain_money_raw(b, p)?;
+                    money[usize::from(k)] = (m, scale);
                     p = q;
                 }
                 Kind::Echo => p = plain_text(b, p, &mut high)?,
@@ -766,7 +785,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         }
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
-        let [unit_price, amount] = money;
+        let [unit_price, amount] = money.map(|(m, scale)| money_of(m, scale));
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         // The group, by the texts that make it: the last row's group when they are the same
         // (rows come nozzle by nozzle, test point by test point), else a direct-mapped cache
@@ -1695,7 +1714,10 @@ mod tests {
                 let cell = format!("{t}{end}");
                 let got = plain_num(cell.as_bytes(), 0);
                 let plain = t.bytes().filter(u8::is_ascii_digit).count() <= 15
-                    && t.strip_prefix(['+', '-']).unwrap_or(t).bytes().all(|c| c.is_ascii_digit() || c == b'.')
+                    && t.strip_prefix(['+', '-'])
+                        .unwrap_or(t)
+                        .bytes()
+                        .all(|c| c.is_ascii_digit() || c == b'.')
                     && t.bytes().filter(|&c| c == b'.').count() <= 1
                     && t.bytes().any(|c| c.is_ascii_digit());
                 match got {
@@ -1710,10 +1732,35 @@ mod tests {
             }
         };
         for t in [
-            "", "0", "-0", "+0", "1", "1.", ".5", "-.5", ".", "-", "+", "1..2", "1.2.3", "1e3",
-            "--1", "+-1", "12a", "a", "1 ", " 1", "\"1\"", "123456789012345",
-            "1234567890123456", "12345678.1234567", "12345678.12345678", "0.000000000000001",
-            "0.0000000000000001", "000000000000001", "99999999999999999999999",
+            "",
+            "0",
+            "-0",
+            "+0",
+            "1",
+            "1.",
+            ".5",
+            "-.5",
+            ".",
+            "-",
+            "+",
+            "1..2",
+            "1.2.3",
+            "1e3",
+            "--1",
+            "+-1",
+            "12a",
+            "a",
+            "1 ",
+            " 1",
+            "\"1\"",
+            "123456789012345",
+            "1234567890123456",
+            "12345678.1234567",
+            "12345678.12345678",
+            "0.000000000000001",
+            "0.0000000000000001",
+            "000000000000001",
+            "99999999999999999999999",
             "1.99999999999999999999",
         ] {
             check(t);
