@@ -959,10 +959,12 @@ pub fn summarize_nozzle<'a, L: AsRef<str> + 'a>(
 pub struct NozzleAccumulator {
     /// The worst indication verdict of the usable draws.
     worst: Verdict,
-    /// Per test point, in first-draw order (sorted when finished): the first test point
-    /// held inline (no allocation for a nozzle with one test point, one instead of two —
-    /// allocation and growth — with two), the others after it.
+    /// Per test point, in first-draw order (sorted when finished): the first two test
+    /// points held inline (no allocation for a nozzle with one or two test points, the
+    /// common case: a log holds one accumulator per nozzle until its end), the others
+    /// after them.
     first: Option<PointStats>,
+    second: Option<PointStats>,
     points: Vec<PointStats>,
     /// The reasons found so far; `None` until there is one (most nozzles have none).
     reasons: Option<Box<Reasons>>,
@@ -994,6 +996,7 @@ impl NozzleAccumulator {
         Self {
             worst: Verdict::Pass,
             first: None,
+            second: None,
             points: Vec::new(),
             reasons: None,
             texts: true,
@@ -1094,6 +1097,12 @@ impl NozzleAccumulator {
         if let Some(p) = self.first.as_mut().filter(|p| p.test_point == r.test_point) {
             p.push(r);
         } else if let Some(p) = self
+            .second
+            .as_mut()
+            .filter(|p| p.test_point == r.test_point)
+        {
+            p.push(r);
+        } else if let Some(p) = self
             .points
             .iter_mut()
             .find(|p| p.test_point == r.test_point)
@@ -1104,8 +1113,10 @@ impl NozzleAccumulator {
             p.push(r);
             if self.first.is_none() {
                 self.first = Some(p);
+            } else if self.second.is_none() {
+                self.second = Some(p);
             } else {
-                // One slot per further test point seen (at most three), not the default
+                // One slot per further test point seen, not the default
                 // growth (four slots at once): a log holds one accumulator per nozzle until
                 // its end.
                 self.points.reserve_exact(1);
@@ -1124,7 +1135,7 @@ impl NozzleAccumulator {
         let mut worst = self.worst;
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;
-        for p in self.first.iter().chain(&self.points) {
+        for p in self.first.iter().chain(&self.second).chain(&self.points) {
             match p.repeatability_figures(profile, stage) {
                 Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
                     fails = true;
@@ -1141,6 +1152,7 @@ impl NozzleAccumulator {
             !self
                 .first
                 .iter()
+                .chain(&self.second)
                 .chain(&self.points)
                 .any(|p| p.test_point == *tp)
         }) {
@@ -1164,7 +1176,10 @@ impl NozzleAccumulator {
         } = self.reasons.map(|r| *r).unwrap_or_default();
         let texts = self.texts;
         let mut worst = self.worst;
-        let mut by_point: Vec<PointStats> = self.first.into_iter().chain(self.points).collect();
+        let mut by_point: Vec<PointStats> = (self.first.into_iter())
+            .chain(self.second)
+            .chain(self.points)
+            .collect();
         by_point.sort_by_key(|p| p.test_point);
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;

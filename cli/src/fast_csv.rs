@@ -27,7 +27,7 @@
 //!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one. Debug
 //!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
-//!   [`push_f64`] (`ryu`, with `Display`'s own formatting where `ryu` could differ; repeated
+//!   [`push_f64`] (`zmij`, with `Display`'s own formatting where `zmij` could differ; repeated
 //!   ones from [`NumCache`]), and a block's rows go out as one write.
 //!
 //! Anything unusual falls back to the general path, so the rules live in one place:
@@ -269,61 +269,101 @@ fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
     k
 }
 
-/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal of at most 15
-/// digits. Its value is [`parse_f64`]'s of the cell's text (the same formula).
+/// The digits of `line` from `p` on: (their value, wrapping past 19 digits; where they end).
 #[inline]
-fn plain_num(line: &[u8], mut p: usize) -> Option<(Option<f64>, usize)> {
+fn digits(line: &[u8], mut p: usize) -> (u64, usize) {
+    let mut m = 0u64;
+    while let Some(&c) = line.get(p) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        p += 1;
+    }
+    (m, p)
+}
+
+/// Whether a cell may end at `p` of `line`: a comma, a line end or the end of `line`.
+#[inline]
+fn cell_end(line: &[u8], p: usize) -> bool {
+    matches!(line.get(p), None | Some(b',' | b'\n' | b'\r'))
+}
+
+/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal
+/// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
+/// [`parse_f64`]'s of the cell's text (the same formula). The digits before and after the
+/// point are read by two tight loops ([`digits`]), counted by where they end.
+#[inline]
+fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
     const POW10: [f64; 16] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
-    let neg = match line.get(p) {
+    let (neg, q) = match line.get(p) {
         None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
-        Some(b'-') => true,
-        _ => false,
+        Some(b'-') => (true, p + 1),
+        Some(b'+') => (false, p + 1),
+        _ => (false, p),
     };
-    if matches!(line[p], b'-' | b'+') {
-        p += 1;
-    }
-    let (mut m, mut nd, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
-    while let Some(&c) = line.get(p) {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            if nd == 15 {
-                return None;
-            }
-            m = m * 10 + u64::from(d);
-            nd += 1;
-            frac += usize::from(dot);
-        } else if c == b'.' && !dot {
-            dot = true;
-        } else if matches!(c, b',' | b'\n' | b'\r') {
-            break;
-        } else {
+    let (int, mut e) = digits(line, q);
+    let mut nd = e - q;
+    let (mut m, mut frac) = (int, 0);
+    if line.get(e) == Some(&b'.') {
+        let (f, fe) = digits(line, e + 1);
+        frac = fe - e - 1;
+        nd += frac;
+        if frac > 15 {
             return None;
         }
-        p += 1;
+        m = int.wrapping_mul(POW10_U64[frac]).wrapping_add(f);
+        e = fe;
     }
-    if nd == 0 {
+    if nd == 0 || nd > 15 || !cell_end(line, e) {
         return None;
     }
-    let x = m as f64 / POW10[frac];
-    Some((Some(if neg { -x } else { x }), p))
+    // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
+    let x = m as i64 as f64 / POW10[frac];
+    Some((Some(if neg { -x } else { x }), e))
 }
+
+/// 10^k as integers, k ≤ 18.
+const POW10_U64: [u64; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
 
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
 /// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in.
 #[inline]
 fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
     while let Some(&c) = line.get(p) {
-        match c {
-            b',' | b'\n' | b'\r' => break,
-            b'"' => return None,
-            _ => {
-                *high |= c;
-                p += 1;
+        // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
+        if c <= b',' && matches!(c, b',' | b'\n' | b'\r' | b'"') {
+            if c == b'"' {
+                return None;
             }
+            break;
         }
+        *high |= c;
+        p += 1;
     }
     Some(p)
 }
@@ -366,39 +406,51 @@ fn companions(
 }
 
 /// The money cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]` with at most 18
-/// digits; then [`parse_money`] decides. Its value is [`parse_money`]'s, scale included
-/// (the mantissa is the digits, the scale the number of decimals, as `Decimal::from_str`
-/// reads them; unit test).
+/// ends (at a comma, a line end or the end of `line`). `None` when it is not `digits[.digits]`
+/// with at most 18 digits; then [`parse_money`] decides. Its value is [`parse_money`]'s,
+/// scale included (the mantissa is the digits, the scale the number of decimals, as
+/// `Decimal::from_str` reads them; unit test).
+#[cfg(test)]
+fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
+    let (m, scale, e) = plain_money_raw(line, p)?;
+    Some((money_of(m, scale), e))
+}
+
+/// The money cell of `line` that starts at `p` as [`plain_money`] reads it, without making
+/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends).
+/// (Plain integers: a `Money` handed through the reader's loop was written and read back
+/// in pieces of different sizes, which stalls the CPU's store forwarding.)
 #[inline]
-fn plain_money(line: &[u8], mut p: usize) -> Option<(Option<Money>, usize)> {
-    let (mut m, mut nd, mut frac, mut dot) = (0i64, 0u32, 0u32, false);
-    let start = p;
-    while let Some(&c) = line.get(p) {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            if nd == 18 {
-                return None;
-            }
-            m = m * 10 + i64::from(d);
-            nd += 1;
-            frac += u32::from(dot);
-        } else if c == b'.' && !dot && p > start {
-            dot = true;
-        } else if matches!(c, b',' | b'\n' | b'\r') {
-            break;
-        } else {
+fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
+    let (int, mut e) = digits(line, p);
+    let mut nd = e - p;
+    let (mut m, mut frac) = (int, 0);
+    if nd > 0 && line.get(e) == Some(&b'.') {
+        let (f, fe) = digits(line, e + 1);
+        frac = fe - e - 1;
+        nd += frac;
+        if frac == 0 || frac > 18 {
             return None;
         }
-        p += 1;
+        m = int.wrapping_mul(POW10_U64[frac]).wrapping_add(f);
+        e = fe;
     }
-    if p == start {
-        return Some((None, p));
-    }
-    if dot && frac == 0 {
+    if !cell_end(line, e) || nd > 18 {
         return None;
     }
-    Some((Some(Money::new(m, frac)), p))
+    if nd == 0 {
+        return Some((0, NO_MONEY, p));
+    }
+    // nd ≤ 18: m < 10^18 < 2^63, and frac ≤ 18.
+    Some((m, frac as u32, e))
+}
+
+/// The scale of an empty money cell in [`plain_money_raw`].
+const NO_MONEY: u32 = u32::MAX;
+
+/// The `Money` of [`plain_money_raw`]'s mantissa and scale.
+fn money_of(m: u64, scale: u32) -> Option<Money> {
+    (scale != NO_MONEY).then(|| Money::new(m as i64, scale))
 }
 
 /// A record of a block that the fast path reads.
@@ -518,6 +570,8 @@ struct Fast<'p, 'c> {
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
+    /// The group of the last row read by [`Fast::plain`], whose key `gkey` holds.
+    glast: Option<usize>,
 
     nums: NumCache,
     amounts: AmountMemo,
@@ -547,6 +601,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
+            glast: None,
             nums: NumCache::new(),
             amounts: AmountMemo::new(),
         }
@@ -676,7 +731,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         // Spans of nozzle, test point, fuel, can material.
         let mut spans = [(0usize, 0usize); 4];
         // Unit price, amount.
-        let mut money = [None; 2];
+        let mut money = [(0, NO_MONEY); 2];
         // V_J, V_B, t_J, t_B, flow, MMQ.
         let mut nums = [None; 6];
         for (c, kind) in self.kinds.iter().enumerate() {
@@ -701,8 +756,8 @@ impl<'p, 'c> Fast<'p, 'c> {
                     p = q;
                 }
                 Kind::Money(k) => {
-                    let (x, q) = plain_money(b, p)?;
-                    money[usize::from(k)] = x;
+                    let (m, scale, q) = plain_money_raw(b, p)?;
+                    money[usize::from(k)] = (m, scale);
                     p = q;
                 }
                 Kind::Echo => p = plain_text(b, p, &mut high)?,
@@ -724,24 +779,75 @@ impl<'p, 'c> Fast<'p, 'c> {
             std::str::from_utf8(b).ok()?;
         }
         let bytes = |k: usize| &b[spans[k].0..spans[k].1];
-        let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
         let nozzle = spans[0];
         if nozzle.0 == nozzle.1 || spans[1].0 == spans[1].1 {
             return None;
         }
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
-        let [unit_price, amount] = money;
+        let [unit_price, amount] = money.map(|(m, scale)| money_of(m, scale));
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
-        // The group, by the texts that make it (a direct-mapped cache of `group`).
+        // The group, by the texts that make it: the last row's group when they are the same
+        // (rows come nozzle by nozzle, test point by test point), else a direct-mapped cache
+        // of `group`. `gkey` holds the key of the last row whose group was found.
+        let tail = {
+            let mut t = [0u8; 9];
+            t[..8].copy_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+            t[8] = u8::from(mmq.is_some()) | u8::from(temps) << 1;
+            t
+        };
+        let key = &self.gkey[..];
+        let same = self.glast.is_some() && {
+            let mut at = 0;
+            let mut same = true;
+            for k in 1..4 {
+                let t = bytes(k);
+                let n = t.len();
+                same &= key.get(at..at + n) == Some(t) && key.get(at + n) == Some(&0xff);
+                at += n + 1;
+            }
+            same && key.get(at..) == Some(&tail[..])
+        };
+        let group = match self.glast {
+            Some(g) if same => g,
+            _ => self.group_by_key(b, &spans, mmq, temps, &tail)?,
+        };
+        let row = RowVals {
+            nozzle: (start + nozzle.0, start + nozzle.1),
+            group,
+            vj,
+            vb,
+            tj,
+            tb,
+            flow,
+            price,
+            ..RowVals::UNJUDGED
+        };
+        Some((row, start + end, start + stop))
+    }
+
+    /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
+    /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
+    /// the group cache, else [`group`](Self::group). Its key is left in `gkey` and the group
+    /// in `glast`.
+    fn group_by_key(
+        &mut self,
+        line: &[u8],
+        spans: &[(usize, usize); 4],
+        mmq: Option<f64>,
+        temps: bool,
+        tail: &[u8; 9],
+    ) -> Option<usize> {
+        let bytes = |k: usize| &line[spans[k].0..spans[k].1];
+        let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
+        self.glast = None;
         let key = &mut self.gkey;
         key.clear();
         for k in 1..4 {
             key.extend_from_slice(bytes(k));
             key.push(0xff); // never in UTF-8 text
         }
-        key.extend_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
-        key.push(u8::from(mmq.is_some()) | u8::from(temps) << 1);
+        key.extend_from_slice(tail);
         let mut h = FxHasher::default();
         h.write(key);
         let slot = (h.finish() as usize) % GROUP_SLOTS;
@@ -760,18 +866,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             entry.1 = g;
             g
         };
-        let row = RowVals {
-            nozzle: (start + nozzle.0, start + nozzle.1),
-            group,
-            vj,
-            vb,
-            tj,
-            tb,
-            flow,
-            price,
-            ..RowVals::UNJUDGED
-        };
-        Some((row, start + end, start + stop))
+        self.glast = Some(group);
+        Some(group)
     }
 
     /// The values of a plain row, or `None` for the general path.
@@ -1349,24 +1445,24 @@ pub fn parse_f64(t: &str) -> Option<f64> {
 
 /// Appends `x` as `Display` writes it (`x.to_string()`), without a string per number.
 ///
-/// `ryu` and `Display` both write the shortest digits that read back as `x`, the closest
-/// to `x` among them; they may differ only where two candidates are equally close (`ryu`
-/// breaks the tie to even, `Display` rounds half up: 2051402825097015.25 is `…015.2` in
-/// `ryu`, `…015.3` in `Display`) or where a candidate lies exactly on the boundary of
-/// `x`'s rounding interval (`ryu` accepts it for an even mantissa). In both cases the exact
-/// binary value of `x` has at most one fractional decimal digit more than the output (an
-/// odd mantissa m·2^e has exactly −e fractional digits, a midpoint between outputs of d
-/// fractional digits has d + 1, a boundary x ± 2^(e−1) has 1 − e). So `ryu`'s text is used
-/// where x·2^(−e) with m odd has −e > d + 1 (every result of the error formula in practice)
-/// or x is an integer below 2^53 (exact digits, no tie); elsewhere, and for an exponent
-/// layout, NaN and ±inf, `Display` itself writes it. `ryu`'s trailing `.0` for integers is
-/// dropped.
+/// `zmij` (as `ryu` before it, with the same digits and layout, ~2× faster) and `Display`
+/// both write the shortest digits that read back as `x`, the closest to `x` among them;
+/// they may differ only where two candidates are equally close (`zmij` breaks the tie to
+/// even, `Display` rounds half up: 2051402825097015.25 is `…015.2` in `zmij`, `…015.3` in
+/// `Display`) or where a candidate lies exactly on the boundary of `x`'s rounding interval
+/// (`zmij` accepts it for an even mantissa). In both cases the exact binary value of `x`
+/// has at most one fractional decimal digit more than the output (an odd mantissa m·2^e
+/// has exactly −e fractional digits, a midpoint between outputs of d fractional digits has
+/// d + 1, a boundary x ± 2^(e−1) has 1 − e). So `zmij`'s text is used where x·2^(−e) with
+/// m odd has −e > d + 1 (every result of the error formula in practice) or x is an integer
+/// below 2^53 (exact digits, no tie); elsewhere, and for an exponent layout, NaN and ±inf,
+/// `Display` itself writes it. `zmij`'s trailing `.0` for integers is dropped.
 pub fn push_f64(out: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
-        let mut b = ryu::Buffer::new();
+        let mut b = zmij::Buffer::new();
         let s = b.format_finite(x);
         let s = s.strip_suffix(".0").unwrap_or(s);
-        if safe_for_ryu(x, s) {
+        if safe_for_shortest(x, s) {
             out.extend_from_slice(s.as_bytes());
             return;
         }
@@ -1376,8 +1472,8 @@ pub fn push_f64(out: &mut Vec<u8>, x: f64) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Whether `ryu`'s text `s` of the finite `x` is `Display`'s (see [`push_f64`]).
-fn safe_for_ryu(x: f64, s: &str) -> bool {
+/// Whether `zmij`'s text `s` of the finite `x` is `Display`'s (see [`push_f64`]).
+fn safe_for_shortest(x: f64, s: &str) -> bool {
     if x == 0.0 {
         return true;
     }
@@ -1391,7 +1487,7 @@ fn safe_for_ryu(x: f64, s: &str) -> bool {
     };
     let e = e + i64::from(m.trailing_zeros());
     // Without reading the text: 1e-4 ≤ |x| < 1e15 is written without an exponent (its
-    // decimal exponent is within ryu's and Display's plain range) and with at most 17
+    // decimal exponent is within zmij's and Display's plain range) and with at most 17
     // significant digits after at most 3 zeros, so d ≤ 20 decimals: −e > 21 is enough.
     let a = x.abs();
     if (1e-4..1e15).contains(&a) && -e > 21 {
@@ -1505,6 +1601,45 @@ mod tests {
         check(8_205_611_300_388_061.0 / 4.0); // 2051402825097015.25, a tie at 17 digits
         check(-2.0514028250970153e15);
         check(52429.0 / 262144.0);
+        check(5.444310685350916e14); // an exact half-ulp tie at the integer digit
+                                     // Every power of ten (where the layouts change: 1e-5, 1e16) and its neighbours,
+                                     // subnormals, integers around 2^53, the smallest and largest binary exponents.
+        for k in -324..=308 {
+            let p: f64 = format!("1e{k}").parse().unwrap_or(0.0);
+            for x in [
+                p,
+                p.next_up(),
+                p.next_down(),
+                3.0 * p,
+                9.999_999_999_999_999 * p,
+            ] {
+                check(x);
+                check(-x);
+            }
+        }
+        for bits in (0u64..2000).chain((1u64 << 52) - 1000..(1u64 << 52) + 1000) {
+            check(f64::from_bits(bits));
+        }
+        for k in 0..=1100i32 {
+            check(2f64.powi(k - 1074));
+            check(2f64.powi(k - 1074) * 1.5);
+        }
+        for i in (1u64 << 53) - 100..(1u64 << 53) + 100 {
+            check(i as f64);
+        }
+        for e in 0..=18 {
+            for x in [1e-5, 1e-4, 1e15, 1e16] {
+                check(x * (1.0 + f64::from(e) * f64::EPSILON));
+            }
+        }
+        // Numbers of the shapes of the log: E, V_Bt, limits, with 1 to 17 digits.
+        for _ in 0..300_000 {
+            let digits = rng.int(1, 17) as u32;
+            let m = rng.int(0, 10i64.pow(digits) - 1) as f64;
+            check(m / 10f64.powi(rng.int(0, 20) as i32));
+            check(m * 10f64.powi(rng.int(0, 20) as i32));
+            check(f64::from_bits(rng.next_u64() & 0x000f_ffff_ffff_ffff)); // subnormal
+        }
     }
 
     #[test]
@@ -1568,6 +1703,86 @@ mod tests {
             }
             check(&t);
             check(&format!("{}", rng.uniform(-100.0, 100.0)));
+        }
+    }
+
+    #[test]
+    fn plain_num_is_parse_f64() {
+        let mut rng = Rng::new(13);
+        let check = |t: &str| {
+            for end in ["", ",x", "\n", "\r\n", "\r"] {
+                let cell = format!("{t}{end}");
+                let got = plain_num(cell.as_bytes(), 0);
+                let plain = t.bytes().filter(u8::is_ascii_digit).count() <= 15
+                    && t.strip_prefix(['+', '-'])
+                        .unwrap_or(t)
+                        .bytes()
+                        .all(|c| c.is_ascii_digit() || c == b'.')
+                    && t.bytes().filter(|&c| c == b'.').count() <= 1
+                    && t.bytes().any(|c| c.is_ascii_digit());
+                match got {
+                    Some((Some(x), at)) => {
+                        assert_eq!(at, t.len(), "{t:?}");
+                        assert_eq!(Some(x.to_bits()), parse_f64(t).map(f64::to_bits), "{t:?}");
+                        assert!(plain, "{t:?} read, not plain");
+                    }
+                    Some((None, at)) => assert!(t.is_empty() && at == 0, "{t:?}"),
+                    None => assert!(!plain && !t.is_empty(), "{t:?} not read"),
+                }
+            }
+        };
+        for t in [
+            "",
+            "0",
+            "-0",
+            "+0",
+            "1",
+            "1.",
+            ".5",
+            "-.5",
+            ".",
+            "-",
+            "+",
+            "1..2",
+            "1.2.3",
+            "1e3",
+            "--1",
+            "+-1",
+            "12a",
+            "a",
+            "1 ",
+            " 1",
+            "\"1\"",
+            "123456789012345",
+            "1234567890123456",
+            "12345678.1234567",
+            "12345678.12345678",
+            "0.000000000000001",
+            "0.0000000000000001",
+            "000000000000001",
+            "99999999999999999999999",
+            "1.99999999999999999999",
+        ] {
+            check(t);
+        }
+        for _ in 0..300_000 {
+            let digits = rng.int(0, 18) as usize;
+            let mut t = String::new();
+            match rng.int(0, 3) {
+                0 => t.push('-'),
+                1 => t.push('+'),
+                _ => {}
+            }
+            let dot = rng.int(0, digits as i64 + 1) as usize;
+            for i in 0..=digits {
+                if i == dot && rng.int(0, 4) > 0 {
+                    t.push('.');
+                }
+                if i < digits {
+                    t.push(char::from(b'0' + rng.int(0, 9) as u8));
+                }
+            }
+            check(&t);
         }
     }
 

@@ -1,6 +1,8 @@
 //! The nozzle ids of a log, numbered in first-appearance order: one arena for every id's
-//! bytes (no `String` per id) and a hash table of numbers into it.
+//! bytes (no `String` per id), looked up without hashing while the log is sorted by nozzle,
+//! and through a hash table of numbers into the arena from the first id out of order on.
 
+use std::cmp::Ordering;
 use std::hash::Hasher;
 
 use hashbrown::HashTable;
@@ -8,6 +10,14 @@ use hashbrown::HashTable;
 use crate::fast_csv::FxHasher;
 
 /// Nozzle ids numbered 0, 1, 2, … in first-appearance order.
+///
+/// Logs usually come sorted by nozzle (a station's nozzles one after the other, each
+/// nozzle's draws together; `verimeter generate` writes them so). While every new id is
+/// greater (bytewise) than all the ids before it, the arena is sorted: a new id is known to
+/// be new by one comparison with the last one, and an id seen before is found by binary
+/// search, so no hash is computed and no table (which does not fit in the CPU caches for
+/// millions of nozzles) is probed. The first new id that is not the greatest so far builds
+/// the hash table from the arena, and the table is used from then on.
 #[derive(Default)]
 pub(crate) struct NozzleIndex {
     /// Every id's bytes, one after the other (each id is UTF-8 text: see
@@ -15,17 +25,29 @@ pub(crate) struct NozzleIndex {
     arena: Vec<u8>,
     /// Where id k ends in `arena` (it starts where id k − 1 ends).
     ends: Vec<usize>,
-    /// The numbers of the ids with their hashes (kept so that growing the table does not
-    /// read the arena: (hash, number)).
-    table: HashTable<(u64, usize)>,
-    /// The last id looked up (logs come nozzle by nozzle: no hash then).
+    /// `None` while the ids are sorted (see above); then the numbers of the ids with their
+    /// hashes (kept so that growing the table does not read the arena: (hash, number)).
+    table: Option<HashTable<(u64, usize)>>,
+    /// The last id looked up (logs come nozzle by nozzle: one comparison then).
     last: Option<usize>,
+    /// Binary searches made while sorted.
+    searches: usize,
 }
+
+/// Binary searches allowed while sorted, besides one per 16 ids (so that they cost at most
+/// a few comparisons per id in all; then the table is built).
+const MAX_SEARCHES: usize = 4096;
 
 fn hash(id: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(id);
     h.finish()
+}
+
+/// Id `k` of `arena` (see [`NozzleIndex::ends`]).
+fn text<'a>(arena: &'a [u8], ends: &[usize], k: usize) -> &'a [u8] {
+    let start = if k == 0 { 0 } else { ends[k - 1] };
+    &arena[start..ends[k]]
 }
 
 impl NozzleIndex {
@@ -35,20 +57,67 @@ impl NozzleIndex {
         self.ends.len()
     }
 
+    /// Whether the ids are still looked up without the hash table (tests).
+    #[cfg(test)]
+    fn sorted(&self) -> bool {
+        self.table.is_none()
+    }
+
     /// Id number `k` (`k < len()`).
     pub(crate) fn id(&self, k: usize) -> std::borrow::Cow<'_, str> {
-        let start = if k == 0 { 0 } else { self.ends[k - 1] };
         // The ids were given as UTF-8 text: the lossy conversion changes nothing.
-        String::from_utf8_lossy(&self.arena[start..self.ends[k]])
+        String::from_utf8_lossy(text(&self.arena, &self.ends, k))
     }
 
     /// The number of `id`, and whether it is new (numbered `len()` before the call).
     /// `id` is UTF-8 text (a `&str`'s bytes, or bytes the caller has checked), taken as
     /// bytes so that a caller holding checked bytes need not check them again.
     pub(crate) fn number(&mut self, id: &[u8]) -> (usize, bool) {
-        if let Some(k) = self.last {
-            let start = if k == 0 { 0 } else { self.ends[k - 1] };
-            if &self.arena[start..self.ends[k]] == id {
+        let n = self.ends.len();
+        if self.table.is_none() {
+            // Sorted: the common case is the last id again, or a new one after it.
+            let last = self.last.unwrap_or(0);
+            let order = if n == 0 {
+                Ordering::Less
+            } else {
+                text(&self.arena, &self.ends, last).cmp(id)
+            };
+            match order {
+                Ordering::Equal => return (last, false),
+                Ordering::Less if last + 1 == n || n == 0 => return self.push(id),
+                _ => {}
+            }
+            if text(&self.arena, &self.ends, n - 1) < id {
+                return self.push(id);
+            }
+            // The id after the last one, or the first after the greatest (a log that goes
+            // through its nozzles again in the same order, e.g. one test point after the
+            // other), else a binary search, as
+            // long as searches stay rare: each reads ~log2(n) ids from all over the arena,
+            // where the table reads one or two.
+            let next = if last + 1 < n { last + 1 } else { 0 };
+            if text(&self.arena, &self.ends, next) == id {
+                self.last = Some(next);
+                return (next, false);
+            }
+            self.searches += 1;
+            if self.searches <= MAX_SEARCHES + n / 16 {
+                let (arena, ends) = (&self.arena, &self.ends);
+                if let Some(k) = binary_search(n, |k| text(arena, ends, k).cmp(id)) {
+                    self.last = Some(k);
+                    return (k, false);
+                }
+            }
+            // A new id before the greatest (the arena is no longer sorted), or too many
+            // searches: the table from now on.
+            let mut table = HashTable::with_capacity(n + 1);
+            for k in 0..n {
+                let h = hash(text(&self.arena, &self.ends, k));
+                table.insert_unique(h, (h, k), |&(hj, _)| hj);
+            }
+            self.table = Some(table);
+        } else if let Some(k) = self.last {
+            if text(&self.arena, &self.ends, k) == id {
                 return (k, false);
             }
         }
@@ -56,61 +125,177 @@ impl NozzleIndex {
         let Self {
             arena, ends, table, ..
         } = self;
-        let text = |k: usize| {
-            let start = if k == 0 { 0 } else { ends[k - 1] };
-            &arena[start..ends[k]]
+        let Some(table) = table else {
+            return self.push(id);
         };
         // One probe for both: found, or the slot to fill (a new id is common: a log holds
         // ~6 rows per nozzle, and the table of a big log does not fit in the caches).
-        let k = match table.entry(h, |&(hk, k)| hk == h && text(k) == id, |&(hj, _)| hj) {
+        match table.entry(
+            h,
+            |&(hk, k)| hk == h && text(arena, ends, k) == id,
+            |&(hj, _)| hj,
+        ) {
             hashbrown::hash_table::Entry::Occupied(e) => {
                 let k = e.get().1;
                 self.last = Some(k);
-                return (k, false);
+                (k, false)
             }
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let k = ends.len();
-                e.insert((h, k));
-                k
+                e.insert((h, n));
+                self.push(id)
             }
-        };
-        arena.extend_from_slice(id);
-        ends.push(arena.len());
+        }
+    }
+
+    /// Appends `id` as number `len()` (already in the table, if there is one).
+    fn push(&mut self, id: &[u8]) -> (usize, bool) {
+        let k = self.ends.len();
+        self.arena.extend_from_slice(id);
+        self.ends.push(self.arena.len());
         self.last = Some(k);
         (k, true)
     }
+}
+
+/// The k in 0..n with `cmp(k) == Equal`, where `cmp` is ascending in k.
+fn binary_search(n: usize, cmp: impl Fn(usize) -> Ordering) -> Option<usize> {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match cmp(mid) {
+            Ordering::Equal => return Some(mid),
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn numbers_in_first_appearance_order() {
+    /// Numbers `ids` with a [`NozzleIndex`] and with a `HashMap`, and compares them, and
+    /// the ids in number order; whether the index stayed sorted.
+    fn check(ids: &[&[u8]]) -> bool {
         let mut ix = NozzleIndex::default();
         let mut want = std::collections::HashMap::new();
-        let mut order = Vec::new();
-        let mut s = 7u64;
-        for _ in 0..20_000 {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let id = format!("N{}", s % 3000);
+        let mut order: Vec<&[u8]> = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
             let next = want.len();
-            let k = *want.entry(id.clone()).or_insert(next);
+            let k = *want.entry(id.to_vec()).or_insert(next);
             if k == next {
-                order.push(id.clone());
+                order.push(id);
             }
-            assert_eq!(ix.number(id.as_bytes()), (k, k == next));
+            assert_eq!(ix.number(id), (k, k == next), "row {i}: {id:?}");
         }
-        assert_eq!(ix.number(b""), (order.len(), true));
-        assert_eq!(ix.number("é".as_bytes()), (order.len() + 1, true));
-        assert_eq!(ix.number(b""), (order.len(), false));
-        order.push(String::new());
-        order.push("é".into());
         assert_eq!(ix.len(), order.len());
         for (k, id) in order.iter().enumerate() {
-            assert_eq!(ix.id(k), id.as_str());
+            assert_eq!(ix.id(k).as_bytes(), *id);
+        }
+        ix.sorted()
+    }
+
+    fn xorshift(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    #[test]
+    fn numbers_in_first_appearance_order() {
+        let mut s = 7u64;
+        let mut ids: Vec<String> = (0..20_000)
+            .map(|_| format!("N{}", xorshift(&mut s) % 3000))
+            .collect();
+        ids.extend(["".into(), "é".into(), "".into()]);
+        let ids: Vec<&[u8]> = ids.iter().map(|s| s.as_bytes()).collect();
+        assert!(!check(&ids));
+    }
+
+    #[test]
+    fn sorted_logs_need_no_table() {
+        // Nozzle by nozzle, as generated: six rows each.
+        let ids: Vec<String> = (0..5000)
+            .flat_map(|n| std::iter::repeat_n(format!("S{:06}-N{:02}", n / 12, n % 12), 6))
+            .collect();
+        let ids: Vec<&[u8]> = ids.iter().map(|s| s.as_bytes()).collect();
+        assert!(check(&ids));
+        // Ids that are prefixes of each other, an empty id first, earlier ids again (found
+        // by binary search, the index stays sorted), interleaved nozzles.
+        let ids: [&[u8]; 17] = [
+            b"",
+            b"",
+            b"N",
+            b"N1",
+            b"N1",
+            b"N10",
+            b"N1",
+            b"N10",
+            b"N100",
+            b"N",
+            b"N1",
+            b"N100",
+            b"N2",
+            b"N10",
+            b"N2",
+            b"\xc3\xa9",
+            b"",
+        ];
+        assert!(check(&ids));
+    }
+
+    #[test]
+    fn an_id_out_of_order_switches_to_the_table() {
+        // A new id before the greatest, at every position, then more ids of both kinds.
+        let base: [&[u8]; 8] = [b"A", b"B", b"B1", b"C", b"A", b"D", b"B", b"E"];
+        for at in 0..=base.len() {
+            for new in [&b"0"[..], b"A0", b"B0", b"Bz", b"C0", b"", b"AA"] {
+                let mut ids = base.to_vec();
+                ids.insert(at, new);
+                ids.extend_from_slice(&[b"F", new, b"A", b"B0", b"C", b"C0", b"G", b"AA"]);
+                check(&ids);
+            }
+        }
+        // Sorted for a long time, then not: every id before the switch is still found.
+        let mut ids: Vec<String> = (0..3000).map(|n| format!("N{n:05}")).collect();
+        ids.push("M".into());
+        ids.extend((0..3000).rev().map(|n| format!("N{n:05}")));
+        ids.push("M".into());
+        ids.push("N99999".into());
+        let ids: Vec<&[u8]> = ids.iter().map(|s| s.as_bytes()).collect();
+        assert!(!check(&ids));
+        // Every id again in the same order (the next one after the last: no search), then
+        // in another order: searches, until there are too many.
+        let once: Vec<String> = (0..20_000).map(|n| format!("N{n:05}")).collect();
+        let mut ids: Vec<&[u8]> = once.iter().map(|s| s.as_bytes()).collect();
+        ids.extend(once.iter().map(|s| s.as_bytes()));
+        let mut ix = NozzleIndex::default();
+        for id in &ids {
+            ix.number(id);
+        }
+        assert!(ix.sorted() && ix.searches == 0);
+        for _ in 0..3 {
+            ids.extend(once.iter().step_by(7).map(|s| s.as_bytes()));
+        }
+        assert!(check(&ids[..40_000 + 100]));
+        assert!(!check(&ids));
+        // Random ids from a small set, sorted runs among them.
+        let mut s = 99u64;
+        for _ in 0..200 {
+            let ids: Vec<String> = (0..200)
+                .map(|_| {
+                    let r = xorshift(&mut s);
+                    match r % 3 {
+                        0 => format!("N{}", r % 7),
+                        1 => format!("N{}", r % 70),
+                        _ => format!("N{}", r % 700),
+                    }
+                })
+                .collect();
+            let ids: Vec<&[u8]> = ids.iter().map(|s| s.as_bytes()).collect();
+            check(&ids);
         }
     }
 }

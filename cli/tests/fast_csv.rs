@@ -231,3 +231,55 @@ fn fast_path_matches_on_line_end_edge_cases() {
         let _ = std::fs::remove_file(&file);
     }
 }
+
+/// The group of a row is taken from the row before when its texts are the same (fast
+/// path), and nozzles are numbered without a hash while the log is sorted: rows whose
+/// group texts run into each other (`petro` + `lstainless` vs `petrol` + `stainless`),
+/// nozzle ids that are prefixes of each other, nozzles interleaved and out of order.
+#[test]
+fn fast_path_matches_when_groups_and_nozzles_interleave() {
+    let log = mutated_log(720, 21, 1_000_000, false);
+    let text = String::from_utf8(log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (head, rows) = (lines[0], &lines[1..]);
+    let mut cases: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    for (i, r) in texts.iter_mut().enumerate() {
+        match i % 7 {
+            1 => *r = r.replacen(",petrol,", ",petro,", 1),
+            2 => *r = r.replacen(",stainless,", ",lstainless,", 1),
+            3 => *r = r.replacen(",max,", ",min,", 1),
+            4 => *r = r.replacen("-N0", "-N", 1),
+            5 => *r = r.replacen("-N1", "-N10", 1),
+            _ => {}
+        }
+    }
+    cases.push(("group-texts", texts));
+    // Nozzles out of order: the log in reverse, and rows interleaved from two halves.
+    cases.push((
+        "reversed",
+        rows.iter().rev().map(|r| r.to_string()).collect(),
+    ));
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let mixed = a
+        .iter()
+        .zip(b)
+        .flat_map(|(x, y)| [x.to_string(), y.to_string()]);
+    cases.push(("interleaved", mixed.collect()));
+    // Sorted for a while, then an earlier nozzle again and a new one before the last.
+    let mut late: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+    late.insert(400, rows[3].to_string());
+    late.insert(500, rows[100].replacen("S000", "R000", 1));
+    cases.push(("late", late));
+    for (name, body) in cases {
+        let mut s = format!("{head}\n");
+        for r in &body {
+            s.push_str(r);
+            s.push('\n');
+        }
+        let file = write_temp(name, s.as_bytes());
+        assert_same(&file, &[]);
+        assert_same(&file, &["--profile", "oiml-r117-1"]);
+        let _ = std::fs::remove_file(&file);
+    }
+}
