@@ -673,7 +673,16 @@ fn amount_check(
         return Err(money_err("amount", price.amount, "must be >= 0"));
     }
     let volume = match price_volume {
-        Some(p) => decimal_from_f64("price volume", positive("price volume", p.indicated)?)?,
+        Some(p) => {
+            if p.unit.dimension() != crate::units::Dimension::Volume {
+                return Err(Error::WrongUnit {
+                    field: "price volume unit",
+                    unit: p.unit.symbol(),
+                    expected: "volume (L, mL, gal, in³)",
+                });
+            }
+            decimal_from_f64("price volume", positive("price volume", p.indicated)?)?
+        }
         None => decimal_from_f64("indicated_l", v_j)?,
     };
     let litres_per_unit = price_volume.map_or(1.0, |p| p.unit.factor());

@@ -456,6 +456,15 @@ fn amount_check_per_gallon() {
     let r = judge("nist-hb44-3.30", "maintenance", &draw("14.98")).unwrap();
     assert_eq!(r.amount.unwrap().difference, d("-0.02"));
     assert_eq!(r.verdict, Verdict::Fail);
+    // A price per metre is refused.
+    let per_metre = draw("15.00").with_price_per(Unit::Metre, 5.0);
+    assert!(matches!(
+        judge("nist-hb44-3.30", "maintenance", &per_metre),
+        Err(Error::WrongUnit {
+            field: "price volume unit",
+            ..
+        })
+    ));
     // Without the price's unit the same price is read per litre.
     let per_litre = Draw::new(TestPoint::Max, gal, gal).with_price(d("2.999"), d("15.00"));
     let r = judge("nist-hb44-3.30", "maintenance", &per_litre).unwrap();
