@@ -553,8 +553,10 @@ impl DaySegments {
     /// the end of its segment as a second of the day.
     #[inline(always)]
     fn index_of_start(&self, s: i64) -> (usize, u32, u32) {
-        let day = s / DAY_S;
-        let sod = (s % DAY_S) as u32;
+        // s ≥ 0: unsigned division, one quotient for both the day and the second of the day.
+        let s = s as u64;
+        let day = s / DAY_S as u64;
+        let sod = (s - day * DAY_S as u64) as u32;
         let j = usize::from(self.by_minute[(sod / 60) as usize]);
         let weekday = ((day + 3) % 7) as usize;
         (weekday * self.count() + j, sod, self.bounds[j + 1])
@@ -944,10 +946,11 @@ impl<'t> FareBatch<'t> {
         // saves work); grouping the two paths keeps their branches predictable.
         // With one distance-only rate for the batch, the rows of a chunk are taken in the
         // order of the kernel's branches (`DistanceKernel::order_rows`).
-        let sorter = match cols.rate {
-            Rates::Same(r) => self.rates.get(r).and_then(|p| p.kernel.as_ref()),
+        let same = match cols.rate {
+            Rates::Same(r) => self.rates.get(r),
             Rates::PerRow(_) => None,
         };
+        let sorter = same.and_then(|p| p.kernel.as_ref());
         let mut pending = [0u16; CHUNK_ROWS];
         let mut order = [0u16; CHUNK_ROWS];
         for c0 in (0..n).step_by(CHUNK_ROWS) {
@@ -965,30 +968,30 @@ impl<'t> FareBatch<'t> {
                     }
                 }
             }
-            let mut np = 0;
-            for &o in &order[..m] {
-                let i = c0 + usize::from(o);
-                let w = cols.waiting_s.map(|w| w[i]);
-                let closed = self.rates.get(cols.rate_of(i)).and_then(|plan| {
-                    self.first_way(
-                        plan,
-                        cols.start_s[i],
-                        cols.distance_m[i],
-                        cols.duration_s[i],
-                        w,
-                    )
-                });
-                match closed {
-                    Some(f) => {
-                        fare[i] = f;
-                        error_code[i] = 0;
-                    }
-                    None => {
-                        pending[np] = (i - c0) as u16;
-                        np += 1;
-                    }
-                }
-            }
+            let rows = &order[..m];
+            let (f, e) = (&mut fare[c0..c1], &mut error_code[c0..c1]);
+            let (s, d, t) = (
+                &cols.start_s[c0..c1],
+                &cols.distance_m[c0..c1],
+                &cols.duration_s[c0..c1],
+            );
+            let w = cols.waiting_s.map(|w| &w[c0..c1]);
+            // One rate for the batch: its plan and its first way are resolved once per
+            // chunk, not per row (the same calls on the same values as the per-row way).
+            let np = match (same, w) {
+                (Some(plan), None) => match &plan.kernel {
+                    Some(k) => first_pass(rows, f, e, &mut pending, |o| {
+                        self.kernel_row::<false>(k, s[o], d[o], t[o], None)
+                    }),
+                    None => first_pass(rows, f, e, &mut pending, |o| {
+                        self.closed_form(plan, s[o], d[o], t[o], None)
+                    }),
+                },
+                _ => first_pass(rows, f, e, &mut pending, |o| {
+                    let plan = self.rates.get(cols.rate_of(c0 + o))?;
+                    self.first_way(plan, s[o], d[o], t[o], w.map(|w| w[o]))
+                }),
+            };
             for &k in &pending[..np] {
                 let i = c0 + usize::from(k);
                 (fare[i], error_code[i]) = match self.kernel_search_row(cols, i) {
@@ -1112,7 +1115,7 @@ impl<'t> FareBatch<'t> {
         let segments = self.segments.as_ref()?;
         let p = plan.prices.as_ref()?;
         // What `summary_inputs` accepts (NaN fails every comparison; -0.0 passes as there).
-        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+        if !(accepts_distance(d) && (0.0..=MAX_HIRE_S).contains(&t)) {
             return None;
         }
         let w_s = match w {
@@ -1188,7 +1191,7 @@ impl<'t> FareBatch<'t> {
     ) -> Option<i64> {
         let segments = self.segments.as_ref()?;
         // What `summary_inputs` accepts (as in `closed_form`; NaN fails every comparison).
-        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+        if !(accepts_distance(d) && (0.0..=MAX_HIRE_S).contains(&t)) {
             return None;
         }
         let w_s = match w {
@@ -1352,6 +1355,43 @@ impl<'t> FareBatch<'t> {
         }
         scaled.to_i64().ok_or(FareRowError::FareOutOfRange)
     }
+}
+
+/// `(0.0..f64::INFINITY).contains(&d)` (what `summary_inputs` accepts of a distance) in a
+/// few instructions: `d + 0.0` is `d` except that −0 becomes +0 (round to nearest), and a
+/// float from +0 to the largest finite value is exactly one whose bits, read as an integer,
+/// are below those of +∞; a negative non-zero value (sign bit set), ±∞ and every NaN are not.
+#[inline(always)]
+fn accepts_distance(d: f64) -> bool {
+    (d + 0.0).to_bits() < f64::INFINITY.to_bits()
+}
+
+/// The first way over the rows `rows` of a chunk (offsets into it, in the order to take
+/// them): the fare of each row `way` prices is written with error code 0; the offsets of
+/// the others are put in `pending`, whose count is returned.
+#[inline(always)]
+fn first_pass(
+    rows: &[u16],
+    fare: &mut [i64],
+    error_code: &mut [u8],
+    pending: &mut [u16; CHUNK_ROWS],
+    mut way: impl FnMut(usize) -> Option<i64>,
+) -> usize {
+    let mut np = 0;
+    for &o in rows {
+        let i = usize::from(o);
+        match way(i) {
+            Some(f) => {
+                fare[i] = f;
+                error_code[i] = 0;
+            }
+            None => {
+                pending[np] = o;
+                np += 1;
+            }
+        }
+    }
+    np
 }
 
 fn unknown_rate(tariff: &Tariff, k: usize) -> Error {
