@@ -980,12 +980,8 @@ impl<'t> FareBatch<'t> {
             // chunk, not per row (the same calls on the same values as the per-row way).
             let np = match (same, w) {
                 (Some(plan), None) => match &plan.kernel {
-                    Some(k) => first_pass(rows, f, e, &mut pending, |o| {
-                        self.kernel_row::<false>(k, s[o], d[o], t[o], None)
-                    }),
-                    None => first_pass(rows, f, e, &mut pending, |o| {
-                        self.closed_form(plan, s[o], d[o], t[o], None)
-                    }),
+                    Some(k) => self.kernel_pass(k, rows, (s, d, t), f, e, &mut pending),
+                    None => self.closed_pass(plan, rows, (s, d, t), f, e, &mut pending),
                 },
                 _ => first_pass(rows, f, e, &mut pending, |o| {
                     let plan = self.rates.get(cols.rate_of(c0 + o))?;
@@ -1021,6 +1017,40 @@ impl<'t> FareBatch<'t> {
                 }
             }
         }
+    }
+
+    /// [`first_pass`] by the distance-only kernel's closed form, rows without waiting times
+    /// (out of line: its own registers, whatever the other ways of `run_serial` need).
+    #[inline(never)]
+    fn kernel_pass(
+        &self,
+        k: &DistanceKernel,
+        rows: &[u16],
+        (s, d, t): (&[i64], &[f64], &[f64]),
+        fare: &mut [i64],
+        error_code: &mut [u8],
+        pending: &mut [u16; CHUNK_ROWS],
+    ) -> usize {
+        first_pass(rows, fare, error_code, pending, |o| {
+            self.kernel_row::<false>(k, s[o], d[o], t[o], None)
+        })
+    }
+
+    /// [`first_pass`] by [`FareBatch::closed_form`], rows without waiting times (out of
+    /// line, as [`FareBatch::kernel_pass`]).
+    #[inline(never)]
+    fn closed_pass(
+        &self,
+        plan: &RatePlan<'_>,
+        rows: &[u16],
+        (s, d, t): (&[i64], &[f64], &[f64]),
+        fare: &mut [i64],
+        error_code: &mut [u8],
+        pending: &mut [u16; CHUNK_ROWS],
+    ) -> usize {
+        first_pass(rows, fare, error_code, pending, |o| {
+            self.closed_form(plan, s[o], d[o], t[o], None)
+        })
     }
 
     /// The verdict code, the difference and the error code of an indicated fare.
@@ -1131,9 +1161,9 @@ impl<'t> FareBatch<'t> {
         if plan.steps.is_timed() && t > f64::from(end - sod - 1) {
             return None;
         }
-        let sp = by_segment[k];
+        let sp = &by_segment[k];
         let mut sink = SegmentSums {
-            sp: &sp,
+            sp,
             band: &p.band,
             rate: plan.rate,
             raw: sp.flag,
