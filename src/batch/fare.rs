@@ -1208,8 +1208,10 @@ impl<'t> FareBatch<'t> {
     /// `SEARCH = false`: the closed form — the conditions of [`FareBatch::closed_form`] (a
     /// start from [`CLOSED_FORM_FIRST_START`], a hire ending at least 1 s before the end of
     /// its day segment where prices depend on the time of day), so no edge search can cut a
-    /// piece and the prices are those of the start's (weekday, segment). `SEARCH = true`:
-    /// any valid start, the edge search and a look-up per charge, as `stepwise_row` does.
+    /// piece and the prices are those of the start's (weekday, segment); a valid hire that
+    /// does not meet them takes the search way at once ([`FareBatch::kernel_search_tail`]).
+    /// `SEARCH = true`: any valid start, the edge search and a look-up per charge, as
+    /// `stepwise_row` does.
     #[inline(always)]
     fn kernel_row<const SEARCH: bool>(
         &self,
@@ -1238,16 +1240,13 @@ impl<'t> FareBatch<'t> {
         let sp = &k.table[i];
         let moving_is_fast = w.is_some();
         let raw = if SEARCH {
-            // The start's segment, from integers: `index_of_start` is the look-up at
-            // `start + 0.0` (the closed form's flag fall and extras).
-            let day = s / DAY_S;
-            let j = usize::from(segments.by_minute[(sod / 60) as usize]);
-            let track = Track::with_index(segments, day, j, i);
-            k.raw::<true>(segments, sp, track, s_abs, d, t, w_s, moving_is_fast)?
+            k.search_raw(segments, s, i, sod, d, t, w_s, moving_is_fast)?
         } else {
             // t is finite here: `>` is `!(<=)`.
             if k.timed && t > f64::from(end - sod - 1) {
-                return None;
+                // Not the closed form: the search way at once, on the values checked and
+                // looked up above (what `kernel_row::<true>` would compute again).
+                return self.kernel_search_tail(k, segments, s, i, sod, d, t, w_s, moving_is_fast);
             }
             let series = if moving_is_fast {
                 None
@@ -1261,6 +1260,27 @@ impl<'t> FareBatch<'t> {
         };
         let extras = sp.extras;
         self.to_minor(i128::from(k.fare(raw, extras)?))
+    }
+
+    /// The end of [`FareBatch::kernel_row`] with the search, out of line: the rows the
+    /// closed form leaves (hires crossing a window edge or midnight) keep the usual rows'
+    /// code small.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn kernel_search_tail(
+        &self,
+        k: &DistanceKernel,
+        segments: &DaySegments,
+        s: i64,
+        i: usize,
+        sod: u32,
+        d: f64,
+        t: f64,
+        w_s: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        let raw = k.search_raw(segments, s, i, sod, d, t, w_s, moving_is_fast)?;
+        self.to_minor(i128::from(k.fare(raw, k.table.get(i)?.extras)?))
     }
 
     /// A fare in price units (flag, steps, rounding, extras) as minor units, `None` when it
@@ -2088,6 +2108,32 @@ impl DistanceKernel {
         (st.t, st.d) = (t1, d);
         self.advance::<SEARCH>(&mut st, segments, fixed, s_abs, moving_is_fast, t - t1, 0.0)?;
         Some(st.raw)
+    }
+
+    /// [`DistanceKernel::raw`] with the search for a hire starting at `s` (from
+    /// [`CLOSED_FORM_FIRST_START`]), whose `DaySegments::index_of_start` is `(i, sod, _)`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn search_raw(
+        &self,
+        segments: &DaySegments,
+        s: i64,
+        i: usize,
+        sod: u32,
+        d: f64,
+        t: f64,
+        w_s: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        // The start's segment, from integers: `index_of_start` is the look-up at
+        // `start + 0.0` (the closed form's flag fall and extras).
+        let day = s / DAY_S;
+        let j = usize::from(segments.by_minute[(sod / 60) as usize]);
+        let track = Track::with_index(segments, day, j, i);
+        // `start.to_seconds() as f64`, as the scalar engine computes it.
+        let s_abs = s as f64;
+        let sp = self.table.get(i)?;
+        self.raw::<true>(segments, sp, track, s_abs, d, t, w_s, moving_is_fast)
     }
 
     /// [`DistanceKernel::raw`] without the edge search for a summary without a waiting time
