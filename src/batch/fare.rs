@@ -945,7 +945,9 @@ impl<'t> FareBatch<'t> {
         // checks. Each row's answer does not depend on the order (the allowance cache only
         // saves work); grouping the two paths keeps their branches predictable.
         // With one distance-only rate for the batch, the rows of a chunk are taken in the
-        // order of the kernel's branches (`DistanceKernel::order_rows`).
+        // order of the kernel's branches (`DistanceKernel::order_rows`), and a row its
+        // closed form does not take goes the kernel's search way in the first pass
+        // (`FareBatch::kernel_search_tail`); only rows the kernel declines are left pending.
         let same = match cols.rate {
             Rates::Same(r) => self.rates.get(r),
             Rates::PerRow(_) => None,
