@@ -553,8 +553,10 @@ impl DaySegments {
     /// the end of its segment as a second of the day.
     #[inline(always)]
     fn index_of_start(&self, s: i64) -> (usize, u32, u32) {
-        let day = s / DAY_S;
-        let sod = (s % DAY_S) as u32;
+        // s ≥ 0: unsigned division, one quotient for both the day and the second of the day.
+        let s = s as u64;
+        let day = s / DAY_S as u64;
+        let sod = (s - day * DAY_S as u64) as u32;
         let j = usize::from(self.by_minute[(sod / 60) as usize]);
         let weekday = ((day + 3) % 7) as usize;
         (weekday * self.count() + j, sod, self.bounds[j + 1])
@@ -943,11 +945,14 @@ impl<'t> FareBatch<'t> {
         // checks. Each row's answer does not depend on the order (the allowance cache only
         // saves work); grouping the two paths keeps their branches predictable.
         // With one distance-only rate for the batch, the rows of a chunk are taken in the
-        // order of the kernel's branches (`DistanceKernel::order_rows`).
-        let sorter = match cols.rate {
-            Rates::Same(r) => self.rates.get(r).and_then(|p| p.kernel.as_ref()),
+        // order of the kernel's branches (`DistanceKernel::order_rows`), and a row its
+        // closed form does not take goes the kernel's search way in the first pass
+        // (`FareBatch::kernel_search_tail`); only rows the kernel declines are left pending.
+        let same = match cols.rate {
+            Rates::Same(r) => self.rates.get(r),
             Rates::PerRow(_) => None,
         };
+        let sorter = same.and_then(|p| p.kernel.as_ref());
         let mut pending = [0u16; CHUNK_ROWS];
         let mut order = [0u16; CHUNK_ROWS];
         for c0 in (0..n).step_by(CHUNK_ROWS) {
@@ -965,30 +970,26 @@ impl<'t> FareBatch<'t> {
                     }
                 }
             }
-            let mut np = 0;
-            for &o in &order[..m] {
-                let i = c0 + usize::from(o);
-                let w = cols.waiting_s.map(|w| w[i]);
-                let closed = self.rates.get(cols.rate_of(i)).and_then(|plan| {
-                    self.first_way(
-                        plan,
-                        cols.start_s[i],
-                        cols.distance_m[i],
-                        cols.duration_s[i],
-                        w,
-                    )
-                });
-                match closed {
-                    Some(f) => {
-                        fare[i] = f;
-                        error_code[i] = 0;
-                    }
-                    None => {
-                        pending[np] = (i - c0) as u16;
-                        np += 1;
-                    }
-                }
-            }
+            let rows = &order[..m];
+            let (f, e) = (&mut fare[c0..c1], &mut error_code[c0..c1]);
+            let (s, d, t) = (
+                &cols.start_s[c0..c1],
+                &cols.distance_m[c0..c1],
+                &cols.duration_s[c0..c1],
+            );
+            let w = cols.waiting_s.map(|w| &w[c0..c1]);
+            // One rate for the batch: its plan and its first way are resolved once per
+            // chunk, not per row (the same calls on the same values as the per-row way).
+            let np = match (same, w) {
+                (Some(plan), None) => match &plan.kernel {
+                    Some(k) => self.kernel_pass(k, rows, (s, d, t), f, e, &mut pending),
+                    None => self.closed_pass(plan, rows, (s, d, t), f, e, &mut pending),
+                },
+                _ => first_pass(rows, f, e, &mut pending, |o| {
+                    let plan = self.rates.get(cols.rate_of(c0 + o))?;
+                    self.first_way(plan, s[o], d[o], t[o], w.map(|w| w[o]))
+                }),
+            };
             for &k in &pending[..np] {
                 let i = c0 + usize::from(k);
                 (fare[i], error_code[i]) = match self.kernel_search_row(cols, i) {
@@ -1018,6 +1019,40 @@ impl<'t> FareBatch<'t> {
                 }
             }
         }
+    }
+
+    /// [`first_pass`] by the distance-only kernel's closed form, rows without waiting times
+    /// (out of line: its own registers, whatever the other ways of `run_serial` need).
+    #[inline(never)]
+    fn kernel_pass(
+        &self,
+        k: &DistanceKernel,
+        rows: &[u16],
+        (s, d, t): (&[i64], &[f64], &[f64]),
+        fare: &mut [i64],
+        error_code: &mut [u8],
+        pending: &mut [u16; CHUNK_ROWS],
+    ) -> usize {
+        first_pass(rows, fare, error_code, pending, |o| {
+            self.kernel_row::<false>(k, s[o], d[o], t[o], None)
+        })
+    }
+
+    /// [`first_pass`] by [`FareBatch::closed_form`], rows without waiting times (out of
+    /// line, as [`FareBatch::kernel_pass`]).
+    #[inline(never)]
+    fn closed_pass(
+        &self,
+        plan: &RatePlan<'_>,
+        rows: &[u16],
+        (s, d, t): (&[i64], &[f64], &[f64]),
+        fare: &mut [i64],
+        error_code: &mut [u8],
+        pending: &mut [u16; CHUNK_ROWS],
+    ) -> usize {
+        first_pass(rows, fare, error_code, pending, |o| {
+            self.closed_form(plan, s[o], d[o], t[o], None)
+        })
     }
 
     /// The verdict code, the difference and the error code of an indicated fare.
@@ -1112,7 +1147,7 @@ impl<'t> FareBatch<'t> {
         let segments = self.segments.as_ref()?;
         let p = plan.prices.as_ref()?;
         // What `summary_inputs` accepts (NaN fails every comparison; -0.0 passes as there).
-        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+        if !(accepts_distance(d) && (0.0..=MAX_HIRE_S).contains(&t)) {
             return None;
         }
         let w_s = match w {
@@ -1128,9 +1163,9 @@ impl<'t> FareBatch<'t> {
         if plan.steps.is_timed() && t > f64::from(end - sod - 1) {
             return None;
         }
-        let sp = by_segment[k];
+        let sp = &by_segment[k];
         let mut sink = SegmentSums {
-            sp: &sp,
+            sp,
             band: &p.band,
             rate: plan.rate,
             raw: sp.flag,
@@ -1175,8 +1210,10 @@ impl<'t> FareBatch<'t> {
     /// `SEARCH = false`: the closed form — the conditions of [`FareBatch::closed_form`] (a
     /// start from [`CLOSED_FORM_FIRST_START`], a hire ending at least 1 s before the end of
     /// its day segment where prices depend on the time of day), so no edge search can cut a
-    /// piece and the prices are those of the start's (weekday, segment). `SEARCH = true`:
-    /// any valid start, the edge search and a look-up per charge, as `stepwise_row` does.
+    /// piece and the prices are those of the start's (weekday, segment); a valid hire that
+    /// does not meet them takes the search way at once ([`FareBatch::kernel_search_tail`]).
+    /// `SEARCH = true`: any valid start, the edge search and a look-up per charge, as
+    /// `stepwise_row` does.
     #[inline(always)]
     fn kernel_row<const SEARCH: bool>(
         &self,
@@ -1188,7 +1225,7 @@ impl<'t> FareBatch<'t> {
     ) -> Option<i64> {
         let segments = self.segments.as_ref()?;
         // What `summary_inputs` accepts (as in `closed_form`; NaN fails every comparison).
-        if !((0.0..f64::INFINITY).contains(&d) && (0.0..=MAX_HIRE_S).contains(&t)) {
+        if !(accepts_distance(d) && (0.0..=MAX_HIRE_S).contains(&t)) {
             return None;
         }
         let w_s = match w {
@@ -1205,16 +1242,13 @@ impl<'t> FareBatch<'t> {
         let sp = &k.table[i];
         let moving_is_fast = w.is_some();
         let raw = if SEARCH {
-            // The start's segment, from integers: `index_of_start` is the look-up at
-            // `start + 0.0` (the closed form's flag fall and extras).
-            let day = s / DAY_S;
-            let j = usize::from(segments.by_minute[(sod / 60) as usize]);
-            let track = Track::with_index(segments, day, j, i);
-            k.raw::<true>(segments, sp, track, s_abs, d, t, w_s, moving_is_fast)?
+            k.search_raw(segments, s, i, sod, d, t, w_s, moving_is_fast)?
         } else {
             // t is finite here: `>` is `!(<=)`.
             if k.timed && t > f64::from(end - sod - 1) {
-                return None;
+                // Not the closed form: the search way at once, on the values checked and
+                // looked up above (what `kernel_row::<true>` would compute again).
+                return self.kernel_search_tail(k, segments, s, i, sod, d, t, w_s, moving_is_fast);
             }
             let series = if moving_is_fast {
                 None
@@ -1228,6 +1262,27 @@ impl<'t> FareBatch<'t> {
         };
         let extras = sp.extras;
         self.to_minor(i128::from(k.fare(raw, extras)?))
+    }
+
+    /// The end of [`FareBatch::kernel_row`] with the search, out of line: the rows the
+    /// closed form leaves (hires crossing a window edge or midnight) keep the usual rows'
+    /// code small.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn kernel_search_tail(
+        &self,
+        k: &DistanceKernel,
+        segments: &DaySegments,
+        s: i64,
+        i: usize,
+        sod: u32,
+        d: f64,
+        t: f64,
+        w_s: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        let raw = k.search_raw(segments, s, i, sod, d, t, w_s, moving_is_fast)?;
+        self.to_minor(i128::from(k.fare(raw, k.table.get(i)?.extras)?))
     }
 
     /// A fare in price units (flag, steps, rounding, extras) as minor units, `None` when it
@@ -1352,6 +1407,43 @@ impl<'t> FareBatch<'t> {
         }
         scaled.to_i64().ok_or(FareRowError::FareOutOfRange)
     }
+}
+
+/// `(0.0..f64::INFINITY).contains(&d)` (what `summary_inputs` accepts of a distance) in a
+/// few instructions: `d + 0.0` is `d` except that −0 becomes +0 (round to nearest), and a
+/// float from +0 to the largest finite value is exactly one whose bits, read as an integer,
+/// are below those of +∞; a negative non-zero value (sign bit set), ±∞ and every NaN are not.
+#[inline(always)]
+fn accepts_distance(d: f64) -> bool {
+    (d + 0.0).to_bits() < f64::INFINITY.to_bits()
+}
+
+/// The first way over the rows `rows` of a chunk (offsets into it, in the order to take
+/// them): the fare of each row `way` prices is written with error code 0; the offsets of
+/// the others are put in `pending`, whose count is returned.
+#[inline(always)]
+fn first_pass(
+    rows: &[u16],
+    fare: &mut [i64],
+    error_code: &mut [u8],
+    pending: &mut [u16; CHUNK_ROWS],
+    mut way: impl FnMut(usize) -> Option<i64>,
+) -> usize {
+    let mut np = 0;
+    for &o in rows {
+        let i = usize::from(o);
+        match way(i) {
+            Some(f) => {
+                fare[i] = f;
+                error_code[i] = 0;
+            }
+            None => {
+                pending[np] = o;
+                np += 1;
+            }
+        }
+    }
+    np
 }
 
 fn unknown_rate(tariff: &Tariff, k: usize) -> Error {
@@ -2018,6 +2110,32 @@ impl DistanceKernel {
         (st.t, st.d) = (t1, d);
         self.advance::<SEARCH>(&mut st, segments, fixed, s_abs, moving_is_fast, t - t1, 0.0)?;
         Some(st.raw)
+    }
+
+    /// [`DistanceKernel::raw`] with the search for a hire starting at `s` (from
+    /// [`CLOSED_FORM_FIRST_START`]), whose `DaySegments::index_of_start` is `(i, sod, _)`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn search_raw(
+        &self,
+        segments: &DaySegments,
+        s: i64,
+        i: usize,
+        sod: u32,
+        d: f64,
+        t: f64,
+        w_s: f64,
+        moving_is_fast: bool,
+    ) -> Option<i64> {
+        // The start's segment, from integers: `index_of_start` is the look-up at
+        // `start + 0.0` (the closed form's flag fall and extras).
+        let day = s / DAY_S;
+        let j = usize::from(segments.by_minute[(sod / 60) as usize]);
+        let track = Track::with_index(segments, day, j, i);
+        // `start.to_seconds() as f64`, as the scalar engine computes it.
+        let s_abs = s as f64;
+        let sp = self.table.get(i)?;
+        self.raw::<true>(segments, sp, track, s_abs, d, t, w_s, moving_is_fast)
     }
 
     /// [`DistanceKernel::raw`] without the edge search for a summary without a waiting time

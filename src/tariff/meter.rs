@@ -491,7 +491,8 @@ fn whole_steps(m: u64, a: Assessment) -> u64 {
 /// (x is not NaN, and |x| = x up to the sign of zero), `round_any(x)` is `round_nonneg(x)`
 /// — `(x + 2⁵²) − 2⁵²`, a tie rounded down moved up — with the sign of x, and a −0 gives
 /// the same 0 steps as +0; a rounded value of 2⁵⁰ and every other x take [`steps`] itself.
-/// Used by the batch's distance-only kernel.
+/// Used by `Steps::accrue` (the scalar engine and the batch's closed form) and the batch's
+/// distance-only kernel.
 #[inline(always)]
 pub(crate) fn steps_fast(u: f64, a: Assessment) -> u64 {
     const TWO_50: f64 = 1_125_899_906_842_624.0;
@@ -872,7 +873,7 @@ impl Steps {
         let (len, dur) = (plan.len, plan.dur);
         if plan.combined {
             self.u_d += cd / len + ct / dur;
-            let n = steps(self.u_d, a);
+            let n = steps_fast(self.u_d, a);
             let new = n.saturating_sub(self.n_d);
             self.n_d = self.n_d.max(n);
             if new > 0 {
@@ -885,7 +886,7 @@ impl Steps {
         } else {
             if cd > 0.0 {
                 self.u_d += cd / len;
-                let n = steps(self.u_d, a);
+                let n = steps_fast(self.u_d, a);
                 let new = n.saturating_sub(self.n_d);
                 self.n_d = self.n_d.max(n);
                 if new > 0 {
@@ -894,7 +895,7 @@ impl Steps {
             }
             if ct > 0.0 {
                 self.u_t += ct / dur;
-                let n = steps(self.u_t, a);
+                let n = steps_fast(self.u_t, a);
                 let new = n.saturating_sub(self.n_t);
                 self.n_t = self.n_t.max(n);
                 if new > 0 {
@@ -906,7 +907,7 @@ impl Steps {
             if v < vw && pt > 0.0 && scenario != Scenario::DistanceOnly {
                 self.wait_s += pt;
                 self.u_w += pt / w.step_s.value;
-                let n = steps(self.u_w, a);
+                let n = steps_fast(self.u_w, a);
                 let new = n.saturating_sub(self.n_w);
                 self.n_w = self.n_w.max(n);
                 if new > 0 {
