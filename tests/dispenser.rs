@@ -465,6 +465,16 @@ fn amount_check_per_gallon() {
             ..
         })
     ));
+    // A price volume of zero or NaN is refused, naming it.
+    for bad in [0.0, f64::NAN] {
+        let e = judge(
+            "nist-hb44-3.30",
+            "maintenance",
+            &draw("15.00").with_price_per(Unit::UsGallon, bad),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("price volume must be"), "{e}");
+    }
     // Without the price's unit the same price is read per litre.
     let per_litre = Draw::new(TestPoint::Max, gal, gal).with_price(d("2.999"), d("15.00"));
     let r = judge("nist-hb44-3.30", "maintenance", &per_litre).unwrap();
