@@ -24,6 +24,7 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
+use verimeter::batch::{store_fence, stream_f64, stream_u8};
 use verimeter::batch::{
     DispenserBatch, DispenserColumns, DispenserOutput, Fuel, KernelPath, TaximeterBatch,
     TaximeterColumns, STREAM_MIN_ROWS,
@@ -38,7 +39,7 @@ use verimeter::units::Unit;
 use verimeter::{Error, Verdict};
 
 mod common;
-use common::{configure, rng, store_fence, stream, Column, SIZES};
+use common::{configure, rng, Column, SIZES};
 
 /// The numpy script's data: 4.9–20.1 L cans, ±0.35 % errors, −10…40 °C, |t_J − t_B| ≲ 2 °C.
 struct DrawData {
@@ -197,8 +198,8 @@ fn read_inputs<const K: usize>(
 
 /// The `same_traffic` baseline: what the dispenser kernel reads and writes, with one
 /// subtraction or comparison per output and the batch's store policy (`streamed`: 512-row
-/// chunks computed into L1 buffers, then written with non-temporal stores and one fence, as
-/// the batch does from `STREAM_MIN_ROWS` rows on; else plain stores).
+/// chunks computed into L1 buffers, then written with the batch's own non-temporal stores
+/// and one fence, as the batch does from `STREAM_MIN_ROWS` rows on; else plain stores).
 fn same_traffic(ins: [&[f64]; 4], o: &mut Outs, streamed: bool) {
     let [vj, vb, tj, tb] = ins;
     let n = vj.len();
@@ -223,10 +224,10 @@ fn same_traffic(ins: [&[f64]; 4], o: &mut Outs, streamed: bool) {
         let end = (start + 512).min(n);
         kernel(start..end, &mut e, &mut m, &mut v, &mut c);
         let k = end - start;
-        stream(&mut o.e[start..end], &e[..k]);
-        stream(&mut o.mpe[start..end], &m[..k]);
-        stream(&mut o.verdict[start..end], &v[..k]);
-        stream(&mut o.code[start..end], &c[..k]);
+        stream_f64(&mut o.e[start..end], &e[..k]);
+        stream_f64(&mut o.mpe[start..end], &m[..k]);
+        stream_u8(&mut o.verdict[start..end], &v[..k]);
+        stream_u8(&mut o.code[start..end], &c[..k]);
     }
     store_fence();
 }

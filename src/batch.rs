@@ -100,6 +100,10 @@ pub mod fare;
 mod simd;
 #[doc(hidden)]
 pub use simd::{avx2_available, avx512_available, KernelPath};
+/// The batch's non-temporal output stores, for the benches' `same_traffic` floor (which must
+/// write exactly as the batch does); not part of the API.
+#[doc(hidden)]
+pub use simd::{store_fence, stream_f64, stream_u8};
 use simd::{Isa, Kernel};
 
 /// Rows per chunk of the inner loops: 512 rows × 8 B = 4 KiB per column, so a chunk's columns

@@ -672,7 +672,8 @@ fn amount_check(
     if price.amount < Decimal::ZERO {
         return Err(money_err("amount", price.amount, "must be >= 0"));
     }
-    let volume = match price_volume {
+    // V_J in the unit the price is per, and the litres in one such unit.
+    let (volume, litres_per_unit) = match price_volume {
         Some(p) => {
             if p.unit.dimension() != crate::units::Dimension::Volume {
                 return Err(Error::WrongUnit {
@@ -681,11 +682,11 @@ fn amount_check(
                     expected: "volume (L, mL, gal, in³)",
                 });
             }
-            decimal_from_f64("price volume", positive("price volume", p.indicated)?)?
+            let v = positive("price volume", p.indicated)?;
+            (decimal_from_f64("price volume", v)?, p.unit.factor())
         }
-        None => decimal_from_f64("indicated_l", v_j)?,
+        None => (decimal_from_f64("indicated_l", v_j)?, 1.0),
     };
-    let litres_per_unit = price_volume.map_or(1.0, |p| p.unit.factor());
     let product = price.unit_price.checked_mul(volume).ok_or_else(|| {
         money_err(
             "unit_price",

@@ -168,18 +168,13 @@ pub fn explain_draw(r: &DrawResult) -> Vec<Step> {
     ));
     if let Some(a) = &r.amount {
         // V_J in the unit the price is per: litres, or as read (e.g. US gallons).
-        let (formula, v_j) = match &a.price_volume {
-            Some(p) => (
-                format!(
-                    "|amount − round(unit price × V_J)| ≤ allowance (price per {0}, V_J in {0})",
-                    p.unit.symbol()
-                ),
-                n(p.indicated),
-            ),
-            None => (
-                "|amount − round(unit price × V_J)| ≤ allowance".to_string(),
-                n(r.indicated_l),
-            ),
+        let mut formula = "|amount − round(unit price × V_J)| ≤ allowance".to_string();
+        let v_j = match &a.price_volume {
+            Some(p) => {
+                formula += &format!(" (price per {0}, V_J in {0})", p.unit.symbol());
+                n(p.indicated)
+            }
+            None => n(r.indicated_l),
         };
         steps.push(step(
             "amount",

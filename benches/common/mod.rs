@@ -78,21 +78,35 @@ pub fn rng(seed: u64) -> impl FnMut() -> f64 {
 /// baselines and the numpy script then all read memory of the same kind; with 4 KiB pages
 /// the 10 M-row batches pay ~0.2 ns per row more in page walks (2026-12-01). The advice is
 /// a hint: where it is refused the column is ordinary memory.
-pub struct Column<T: Copy> {
+pub struct Column<T: Zeroable> {
     ptr: std::ptr::NonNull<T>,
     len: usize,
     layout: std::alloc::Layout,
 }
 
-impl<T: Copy> Column<T> {
-    /// `n` values of `T`'s all-zero bit pattern (`T` is one of `f64`, `u8`, `i64`).
+/// The element types of a [`Column`]: plain numbers whose all-zero bit pattern is a valid
+/// value (zero), so a zeroed allocation is a column of zeros.
+pub trait Zeroable: Copy + private::Sealed {}
+impl Zeroable for f64 {}
+impl Zeroable for u8 {}
+impl Zeroable for i64 {}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for f64 {}
+    impl Sealed for u8 {}
+    impl Sealed for i64 {}
+}
+
+impl<T: Zeroable> Column<T> {
+    /// `n` zeros.
     pub fn zeroed(n: usize) -> Self {
         const HUGE: usize = 2 << 20;
         let bytes = (n.max(1) * std::mem::size_of::<T>()).div_ceil(HUGE) * HUGE;
         let layout = std::alloc::Layout::from_size_align(bytes, HUGE).expect("column layout");
         // SAFETY: `layout` has a non-zero size. The block is advised (a hint on memory we own)
         // and then zeroed over its whole length before any read; all-zero bits are a valid
-        // `f64`, `u8` and `i64`, the only types the benches use.
+        // value of every `Zeroable` type (sealed: `f64`, `u8`, `i64`).
         unsafe {
             let p = std::alloc::alloc(layout);
             let Some(ptr) = std::ptr::NonNull::new(p.cast::<T>()) else {
@@ -119,7 +133,7 @@ impl<T: Copy> Column<T> {
     }
 }
 
-impl<T: Copy> std::ops::Deref for Column<T> {
+impl<T: Zeroable> std::ops::Deref for Column<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         // SAFETY: `ptr` holds `len` initialised values (zeroed, then written as `T`s).
@@ -127,14 +141,14 @@ impl<T: Copy> std::ops::Deref for Column<T> {
     }
 }
 
-impl<T: Copy> std::ops::DerefMut for Column<T> {
+impl<T: Zeroable> std::ops::DerefMut for Column<T> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as in `deref`, and `&mut self` is the only access.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
 
-impl<T: Copy> Drop for Column<T> {
+impl<T: Zeroable> Drop for Column<T> {
     fn drop(&mut self) {
         // SAFETY: allocated in `zeroed` with this layout.
         unsafe { std::alloc::dealloc(self.ptr.as_ptr().cast(), self.layout) }
@@ -142,43 +156,5 @@ impl<T: Copy> Drop for Column<T> {
 }
 
 // SAFETY: a `Column` owns its values as a `Vec` does.
-unsafe impl<T: Copy + Send> Send for Column<T> {}
-unsafe impl<T: Copy + Sync> Sync for Column<T> {}
-
-/// Copies `src` into `dst` (equal lengths, whole 16-byte blocks where `dst` is 16-byte
-/// aligned) with SSE2 non-temporal stores, as the batch core writes its outputs from
-/// `STREAM_MIN_ROWS` rows on; the rest with plain stores. Call [`store_fence`] after the last.
-pub fn stream<T: Copy>(dst: &mut [T], src: &[T]) {
-    let bytes = std::mem::size_of_val(dst);
-    assert_eq!(dst.len(), src.len(), "stream: lengths");
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-        let (d, s) = (dst.as_mut_ptr().cast::<u8>(), src.as_ptr().cast::<u8>());
-        let head = d.align_offset(16).min(bytes);
-        let body = (bytes - head) / 16 * 16;
-        // SAFETY: every offset below is inside the two `bytes`-long slices; the stores at
-        // `head + i` are 16-byte aligned; `T` is plain data (`Copy`), copied bytewise.
-        // SSE2 is part of x86-64.
-        unsafe {
-            std::ptr::copy_nonoverlapping(s, d, head);
-            for i in (head..head + body).step_by(16) {
-                let x = _mm_loadu_si128(s.add(i).cast::<__m128i>());
-                _mm_stream_si128(d.add(i).cast::<__m128i>(), x);
-            }
-            let tail = head + body;
-            std::ptr::copy_nonoverlapping(s.add(tail), d.add(tail), bytes - tail);
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    dst.copy_from_slice(src);
-}
-
-/// `sfence`: orders the non-temporal stores before what follows (see [`stream`]).
-pub fn store_fence() {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: no operands, no preconditions (SSE, part of x86-64).
-    unsafe {
-        std::arch::x86_64::_mm_sfence()
-    };
-}
+unsafe impl<T: Zeroable + Send> Send for Column<T> {}
+unsafe impl<T: Zeroable + Sync> Sync for Column<T> {}

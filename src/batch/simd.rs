@@ -165,7 +165,7 @@ fn portable<K: Kernel>(kernel: K) -> K::Output {
 /// `STREAM_MIN_ROWS` in `batch`. Elsewhere, or on other architectures, a plain copy.
 /// Call [`store_fence`] after the last one.
 #[allow(unsafe_code)]
-pub(super) fn stream_f64(dst: &mut [f64], src: &[f64]) {
+pub fn stream_f64(dst: &mut [f64], src: &[f64]) {
     let n = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..n], &src[..n]);
     #[cfg(target_arch = "x86_64")]
@@ -190,7 +190,7 @@ pub(super) fn stream_f64(dst: &mut [f64], src: &[f64]) {
 
 /// [`stream_f64`] for byte columns (16 bytes per non-temporal store).
 #[allow(unsafe_code)]
-pub(super) fn stream_u8(dst: &mut [u8], src: &[u8]) {
+pub fn stream_u8(dst: &mut [u8], src: &[u8]) {
     let n = dst.len().min(src.len());
     let (dst, src) = (&mut dst[..n], &src[..n]);
     #[cfg(target_arch = "x86_64")]
@@ -219,7 +219,7 @@ pub(super) fn stream_u8(dst: &mut [u8], src: &[u8]) {
 /// Orders the non-temporal stores made so far before every later store (`sfence`), so that
 /// the columns are complete for whoever is handed them next (another thread included).
 #[allow(unsafe_code)]
-pub(super) fn store_fence() {
+pub fn store_fence() {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `sfence` has no operands and no preconditions (SSE, part of x86-64).
     unsafe {
