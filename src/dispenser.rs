@@ -972,15 +972,25 @@ pub struct NozzleAccumulator {
     /// Per test point, in first-draw order (sorted when finished): the first two test
     /// points held inline (no allocation for a nozzle with one or two test points, the
     /// common case: a log holds one accumulator per nozzle until its end), the others
-    /// after them.
+    /// in `more`.
     first: Option<PointStats>,
     second: Option<PointStats>,
-    points: Vec<PointStats>,
-    /// The reasons found so far; `None` until there is one (most nozzles have none).
-    reasons: Option<Box<Reasons>>,
+    /// Further test points and the reasons found so far; `None` until there is one of
+    /// either (most nozzles have neither): one pointer instead of an empty `Vec` and an
+    /// empty `Option<Box<_>>`.
+    more: Option<Box<More>>,
     /// False: the reasons of single draws are recorded without their text (see
     /// [`NozzleAccumulator::verdict_only`]).
     texts: bool,
+}
+
+/// What a [`NozzleAccumulator`] holds beyond its first two test points.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct More {
+    /// The third and further test points, in first-draw order.
+    points: Vec<PointStats>,
+    /// The reasons found so far.
+    reasons: Reasons,
 }
 
 /// The reasons of a nozzle, by kind, in draw order.
@@ -1007,8 +1017,7 @@ impl NozzleAccumulator {
             worst: Verdict::Pass,
             first: None,
             second: None,
-            points: Vec::new(),
-            reasons: None,
+            more: None,
             texts: true,
         }
     }
@@ -1026,27 +1035,47 @@ impl NozzleAccumulator {
         }
     }
 
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Box::default)
+    }
+
     fn reasons(&mut self) -> &mut Reasons {
-        self.reasons.get_or_insert_with(Box::default)
+        &mut self.more().reasons
+    }
+
+    /// The test points after the first two.
+    fn further_points(&self) -> &[PointStats] {
+        self.more.as_deref().map_or(&[], |m| &m.points)
     }
 
     /// Adds one draw's outcome; `label` (e.g. `line 7`) names it in the reasons, and is only
     /// formatted when the draw gives a reason.
     pub fn push(&mut self, label: impl std::fmt::Display, outcome: &Result<DrawResult>) {
-        let texts = self.texts;
         let r = match outcome {
             Ok(r) => r,
             Err(e) => {
-                let text = if texts {
-                    format!("{label}: draw not usable: {e}")
-                } else {
-                    String::new()
-                };
+                let text = word(self.texts, || format!("{label}: draw not usable: {e}"));
                 self.reasons().gaps.push(text);
                 return;
             }
         };
         self.worst = self.worst.worst(r.indication_verdict);
+        // Most draws pass, with their amount: no reason to word, only the running figures.
+        if r.indication_verdict != Verdict::Pass
+            || r.amount
+                .as_ref()
+                .is_some_and(|a| a.verdict != Verdict::Pass)
+        {
+            self.push_reasons(label, r);
+        }
+        self.stats_for(r.test_point).push(r);
+    }
+
+    /// The reasons a usable draw gives: a failed or conditional indication, a failed amount.
+    #[cold]
+    #[inline(never)]
+    fn push_reasons(&mut self, label: impl std::fmt::Display, r: &DrawResult) {
+        let texts = self.texts;
         let judged = || {
             if r.judged_error_pct == r.error_pct {
                 String::new()
@@ -1055,9 +1084,7 @@ impl NozzleAccumulator {
             }
         };
         if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
-            let text = if !texts {
-                String::new()
-            } else {
+            let text = word(texts, || {
                 format!(
                 "{label}: {} error {:+.3} %{} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
                 r.test_point,
@@ -1071,16 +1098,14 @@ impl NozzleAccumulator {
                 d.guard_band_pct,
                 r.clause
             )
-            };
+            });
             if r.indication_verdict == Verdict::Fail {
                 self.reasons().fails.push(text);
             } else {
                 self.reasons().conditional.push(text);
             }
         } else if r.indication_verdict != Verdict::Pass {
-            let text = if !texts {
-                String::new()
-            } else {
+            let text = word(texts, || {
                 format!(
                     "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
                     r.test_point,
@@ -1090,47 +1115,44 @@ impl NozzleAccumulator {
                     pct(r.limits_pct.upper),
                     r.clause
                 )
-            };
+            });
             self.reasons().fails.push(text);
         }
         if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
-            let text = if !texts {
-                String::new()
-            } else {
+            let text = word(texts, || {
                 format!(
                     "{label}: amount {} differs from {} by {} (allowed {}; {})",
                     a.indicated_amount, a.computed_amount, a.difference, a.allowance, a.clause
                 )
-            };
+            });
             self.reasons().fails.push(text);
         }
-        if let Some(p) = self.first.as_mut().filter(|p| p.test_point == r.test_point) {
-            p.push(r);
-        } else if let Some(p) = self
-            .second
-            .as_mut()
-            .filter(|p| p.test_point == r.test_point)
-        {
-            p.push(r);
-        } else if let Some(p) = self
-            .points
-            .iter_mut()
-            .find(|p| p.test_point == r.test_point)
-        {
-            p.push(r);
-        } else {
-            let mut p = PointStats::new(r.test_point);
-            p.push(r);
-            if self.first.is_none() {
-                self.first = Some(p);
-            } else if self.second.is_none() {
-                self.second = Some(p);
-            } else {
-                // One slot per further test point seen, not the default
-                // growth (four slots at once): a log holds one accumulator per nozzle until
-                // its end.
-                self.points.reserve_exact(1);
-                self.points.push(p);
+    }
+
+    /// The running figures of test point `tp`, made on its first draw.
+    fn stats_for(&mut self, tp: TestPoint) -> &mut PointStats {
+        if self.first.as_ref().is_some_and(|p| p.test_point == tp) {
+            return self.first.get_or_insert_with(|| PointStats::new(tp));
+        }
+        if self.first.is_none() {
+            return self.first.insert(PointStats::new(tp));
+        }
+        if self.second.as_ref().is_some_and(|p| p.test_point == tp) {
+            return self.second.get_or_insert_with(|| PointStats::new(tp));
+        }
+        if self.second.is_none() {
+            return self.second.insert(PointStats::new(tp));
+        }
+        let points = &mut self.more().points;
+        match points.iter().position(|p| p.test_point == tp) {
+            Some(k) => &mut points[k],
+            None => {
+                // One slot per further test point seen, not the default growth (four slots
+                // at once): a log holds one accumulator per nozzle until its end.
+                points.reserve_exact(1);
+                points.push(PointStats::new(tp));
+                let last = points.len() - 1;
+                &mut points[last]
             }
         }
     }
@@ -1139,13 +1161,18 @@ impl NozzleAccumulator {
     /// reason, test point list or clause text): for an output that shows only the nozzle
     /// counts. The same rules as `finish`, read off the same running figures.
     pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
-        let reasons = self.reasons.as_deref();
+        let reasons = self.more.as_deref().map(|m| &m.reasons);
         let mut fails = reasons.is_some_and(|r| !r.fails.is_empty());
         let mut gaps = reasons.is_some_and(|r| !r.gaps.is_empty());
         let mut worst = self.worst;
         let required = &stage.required_test_points.value;
         let need = stage.draws_per_test_point.value as usize;
-        for p in self.first.iter().chain(&self.second).chain(&self.points) {
+        for p in self
+            .first
+            .iter()
+            .chain(&self.second)
+            .chain(self.further_points())
+        {
             match p.repeatability_figures(profile, stage) {
                 Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
                     fails = true;
@@ -1163,7 +1190,7 @@ impl NozzleAccumulator {
                 .first
                 .iter()
                 .chain(&self.second)
-                .chain(&self.points)
+                .chain(self.further_points())
                 .any(|p| p.test_point == *tp)
         }) {
             gaps = true;
@@ -1179,16 +1206,20 @@ impl NozzleAccumulator {
 
     /// The nozzle's summary (see [`summarize_nozzle`] for the verdict and the reasons).
     pub fn finish(self, profile: &DispenserProfile, stage: &DispenserStage) -> NozzleSummary {
-        let Reasons {
-            mut fails,
-            conditional,
-            mut gaps,
-        } = self.reasons.map(|r| *r).unwrap_or_default();
+        let More {
+            points,
+            reasons:
+                Reasons {
+                    mut fails,
+                    conditional,
+                    mut gaps,
+                },
+        } = self.more.map(|m| *m).unwrap_or_default();
         let texts = self.texts;
         let mut worst = self.worst;
         let mut by_point: Vec<PointStats> = (self.first.into_iter())
             .chain(self.second)
-            .chain(self.points)
+            .chain(points)
             .collect();
         by_point.sort_by_key(|p| p.test_point);
         let required = &stage.required_test_points.value;
