@@ -290,22 +290,48 @@ fn cell_end(line: &[u8], p: usize) -> bool {
     matches!(line.get(p), None | Some(b',' | b'\n' | b'\r'))
 }
 
+/// 10^k as doubles, k ≤ 15 (all exact).
+const POW10_F64: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Whether `c` may end a cell: a comma or a line end.
+#[inline(always)]
+fn ends_cell(c: u8) -> bool {
+    matches!(c, b',' | b'\n' | b'\r')
+}
+
 /// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
 /// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal
 /// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
-/// [`parse_f64`]'s of the cell's text (the same formula). The digits before and after the
-/// point are read by two tight loops ([`digits`]), counted by where they end.
+/// [`parse_f64`]'s of the cell's text (the same formula). A cell that ends within the 8
+/// bytes after its sign is read at once ([`short_decimal`]); any other by
+/// [`plain_num_bytes`] (which reads the short ones the same: unit test).
 #[inline]
 fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     let (neg, q) = match line.get(p) {
         None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
         Some(b'-') => (true, p + 1),
         Some(b'+') => (false, p + 1),
         _ => (false, p),
     };
+    if let Some(w) = word(line, q) {
+        if let Some((m, _, frac, _, end)) = short_decimal(w) {
+            if ends_cell((w >> (8 * end)) as u8) {
+                // m < 10^7, frac ≤ 6.
+                let x = m as i64 as f64 / POW10_F64[frac];
+                return Some((Some(if neg { -x } else { x }), q + end));
+            }
+        }
+    }
+    plain_num_bytes(line, neg, q)
+}
+
+/// [`plain_num`] a byte at a time, from `q` (after the sign, `neg` when it is `-`): the
+/// digits before and after the point are read by two tight loops ([`digits`]), counted by
+/// where they end.
+#[inline]
+fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize)> {
     let (int, mut e) = digits(line, q);
     let mut nd = e - q;
     let (mut m, mut frac) = (int, 0);
@@ -323,7 +349,7 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
         return None;
     }
     // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
-    let x = m as i64 as f64 / POW10[frac];
+    let x = m as i64 as f64 / POW10_F64[frac];
     Some((Some(if neg { -x } else { x }), e))
 }
 
@@ -350,10 +376,63 @@ const POW10_U64: [u64; 19] = [
     1_000_000_000_000_000_000,
 ];
 
+/// Bytes 0x01 and 0x80 in every lane of a word (the SWAR constants).
+const LANES_01: u64 = 0x0101_0101_0101_0101;
+const LANES_80: u64 = 0x8080_8080_8080_8080;
+
+/// The 8 bytes of `line` from `p` as a little-endian word (byte `p` lowest), when there are
+/// 8 (`None` near the end of the block: the byte loops read those bytes).
+#[inline(always)]
+fn word(line: &[u8], p: usize) -> Option<u64> {
+    line.get(p..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// The bytes of `w` that are at most `,` flagged (0x80 of their lane), exact up to the first
+/// flagged byte (the lowest): a byte above it may be flagged by the borrow of the
+/// subtraction, a byte below it never is. `,` `"` `\n` `\r` are all below `-`; bytes ≥ 0x80
+/// are never flagged.
+#[inline(always)]
+fn at_most_comma(w: u64) -> u64 {
+    w.wrapping_sub(LANES_01 * u64::from(b',' + 1)) & !w & LANES_80
+}
+
+/// The lowest `n` bytes of a word (`n` < 8).
+#[inline(always)]
+fn low_bytes(n: usize) -> u64 {
+    (1u64 << (8 * n)) - 1
+}
+
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
-/// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in.
+/// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in (a lane's 0x80 bit set
+/// when a byte is not ASCII). A word at a time ([`at_most_comma`]) while 8 bytes are left,
+/// then [`plain_text_bytes`].
 #[inline]
-fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
+fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
+    while let Some(w) = word(line, p) {
+        let f = at_most_comma(w);
+        if f == 0 {
+            *high |= w;
+            p += 8;
+            continue;
+        }
+        let i = (f.trailing_zeros() / 8) as usize;
+        *high |= w & low_bytes(i);
+        p += i;
+        match (w >> (8 * i)) as u8 {
+            b',' | b'\n' | b'\r' => return Some(p),
+            b'"' => return None,
+            // Another byte below `-` (a space, `!` … `+`): part of the cell.
+            _ => p += 1,
+        }
+    }
+    plain_text_bytes(line, p, high)
+}
+
+/// [`plain_text`] a byte at a time.
+#[inline]
+fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
     while let Some(&c) = line.get(p) {
         // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
         if c <= b',' && matches!(c, b',' | b'\n' | b'\r' | b'"') {
@@ -362,10 +441,57 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
             }
             break;
         }
-        *high |= c;
+        *high |= u64::from(c);
         p += 1;
     }
     Some(p)
+}
+
+/// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
+/// its first digit or point), read at once: (its digits as an integer, their number, the
+/// number of them after the point, whether there is a point, where it ends — the first
+/// byte that is neither a digit nor the first point), when it ends within the word
+/// (at most 7 bytes) and has a digit; else `None` (the byte loops decide).
+///
+/// Digits are the lanes `b - '0'` < 10; the point is dropped by shifting the fraction's
+/// lanes down by one, the digits are moved to the top lanes (leading zero lanes) and
+/// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled`.
+#[inline(always)]
+fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
+    let t = w ^ (LANES_01 * u64::from(b'0'));
+    // 0x80 of each lane that is not a digit: t > 9 (no carries between lanes).
+    let other = (((t & !LANES_80) + LANES_01 * 0x76) | t) & LANES_80;
+    if other == 0 {
+        return None;
+    }
+    let i = (other.trailing_zeros() / 8) as usize;
+    let point = (w >> (8 * i)) as u8 == b'.';
+    let end = if point {
+        let rest = other & (other - 1);
+        if rest == 0 {
+            return None;
+        }
+        (rest.trailing_zeros() / 8) as usize
+    } else {
+        i
+    };
+    let nd = end - usize::from(point);
+    if nd == 0 {
+        return None;
+    }
+    // nd ≤ 7, i ≤ 7: the shifts are below 64.
+    let low = low_bytes(i);
+    let packed = (t & low) | ((t >> 8) & !low & low_bytes(nd));
+    let v = packed << (8 * (8 - nd));
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const MASK: u64 = 0x0000_00ff_0000_00ff;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let m = ((v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32;
+    Some((m & 0xffff_ffff, nd, end - i - usize::from(point), point, end))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -422,6 +548,20 @@ fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
 /// in pieces of different sizes, which stalls the CPU's store forwarding.)
 #[inline]
 fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
+    if let Some(w) = word(line, p) {
+        if let Some((m, nd, frac, point, end)) = short_decimal(w) {
+            // A digit before the point, and one after it when there is one.
+            if nd > frac && (frac > 0 || !point) && ends_cell((w >> (8 * end)) as u8) {
+                return Some((m, frac as u32, p + end));
+            }
+        }
+    }
+    plain_money_raw_bytes(line, p)
+}
+
+/// [`plain_money_raw`] a byte at a time.
+#[inline]
+fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
     let (int, mut e) = digits(line, p);
     let mut nd = e - p;
     let (mut m, mut frac) = (int, 0);
@@ -726,8 +866,8 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
         let mut p = 0;
-        // The bytes of the text cells or'ed: ≥ 0x80 when one is not ASCII.
-        let mut high = 0u8;
+        // The bytes of the text cells or'ed: a lane's 0x80 set when one is not ASCII.
+        let mut high = 0u64;
         // Spans of nozzle, test point, fuel, can material.
         let mut spans = [(0usize, 0usize); 4];
         // Unit price, amount.
@@ -775,7 +915,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let b = &b[..end];
         // Number and money cells are ASCII; the rest is checked here when it is not (an
         // ASCII line is UTF-8).
-        if high >= 0x80 {
+        if high & LANES_80 != 0 {
             std::str::from_utf8(b).ok()?;
         }
         let bytes = |k: usize| &b[spans[k].0..spans[k].1];
@@ -1837,6 +1977,165 @@ mod tests {
                 t.push(char::from(b'0' + rng.int(0, 9) as u8));
             }
             check(&t);
+        }
+    }
+
+    /// Cells of the bytes of `alphabet`, 0–`max` of them, followed by a random tail of 0–12
+    /// bytes (so that cells end before, at and after the last full word of the line).
+    fn random_lines(seed: u64, alphabet: &[u8], max: i64, mut f: impl FnMut(&[u8], usize)) {
+        let mut rng = Rng::new(seed);
+        let pick = |rng: &mut Rng| alphabet[rng.int(0, alphabet.len() as i64 - 1) as usize];
+        for _ in 0..400_000 {
+            let mut line = Vec::new();
+            let p = rng.int(0, 9) as usize;
+            for _ in 0..p {
+                line.push(pick(&mut rng));
+            }
+            for _ in 0..rng.int(0, max) {
+                line.push(pick(&mut rng));
+            }
+            if rng.int(0, 1) == 0 {
+                line.push([b',', b'\n', b'\r', b'"', b'.'][rng.int(0, 4) as usize]);
+            }
+            for _ in 0..rng.int(0, 12) {
+                line.push(pick(&mut rng));
+            }
+            f(&line, p);
+        }
+    }
+
+    #[test]
+    fn swar_text_is_the_byte_loop() {
+        let check = |line: &[u8], p: usize| {
+            let (mut h1, mut h2) = (0u64, 0u64);
+            let got = plain_text(line, p, &mut h1);
+            let want = plain_text_bytes(line, p, &mut h2);
+            assert_eq!(got, want, "{line:?} {p}");
+            if want.is_some() {
+                assert_eq!(h1 & LANES_80 != 0, h2 >= 0x80, "{line:?} {p}");
+            }
+        };
+        for t in [
+            &b""[..],
+            b"a",
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefghi",
+            b"abcdefgh,",
+            b"abcdefg,",
+            b"S000000-N00,max",
+            b"stainless\r\n",
+            b"sta\"inless",
+            b"st\xc3\xa9el,abcdefghijk\xff",
+            b"a b!c#d$e%f&g'h(i)j*k+l,",
+            b"\x80\x80\x80\x80\x80\x80\x80\x80\x80",
+            b"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a",
+        ] {
+            for p in 0..=t.len() {
+                check(t, p);
+            }
+        }
+        let alphabet = b"aZ09-_. !#+*\t\x00\x7f\x80\xc3\xa9\xff,\"\n\r";
+        random_lines(17, alphabet, 20, check);
+    }
+
+    /// [`plain_num`] by the byte loops only.
+    fn plain_num_by_bytes(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
+        match line.get(p) {
+            None | Some(b',' | b'\n' | b'\r') => Some((None, p)),
+            Some(b'-') => plain_num_bytes(line, true, p + 1),
+            Some(b'+') => plain_num_bytes(line, false, p + 1),
+            _ => plain_num_bytes(line, false, p),
+        }
+    }
+
+    #[test]
+    fn swar_numbers_are_the_byte_loops() {
+        let check = |line: &[u8], p: usize| {
+            let bits = |r: Option<(Option<f64>, usize)>| r.map(|(x, e)| (x.map(f64::to_bits), e));
+            assert_eq!(
+                bits(plain_num(line, p)),
+                bits(plain_num_by_bytes(line, p)),
+                "{:?} {p}",
+                String::from_utf8_lossy(line)
+            );
+            assert_eq!(
+                plain_money_raw(line, p),
+                plain_money_raw_bytes(line, p),
+                "{:?} {p}",
+                String::from_utf8_lossy(line)
+            );
+        };
+        for t in [
+            "",
+            "0,",
+            "20.07,19.984,20.4",
+            "147.51\n",
+            "147.51",
+            "147.51\r\n",
+            "1234567,",
+            "12345678,",
+            "1234567.,",
+            "123456.7,",
+            ".1234567,",
+            "1.234567,",
+            "-1.23456,",
+            "+1234567,",
+            "-12345678,",
+            "1.,",
+            ".5,",
+            ".,",
+            "-.,",
+            "-,",
+            "+,",
+            "1..2,",
+            "1.2.3,",
+            "1e3,",
+            "1 ,",
+            " 1,",
+            "\"1\",",
+            "123456789012345,",
+            "1234567890123456,",
+            "0.000000000000001,",
+            "0.0000000000000001,",
+            "12345678.1234567,",
+            "1\u{ff},",
+            "1/,",
+            "1:,",
+            "/,",
+            ":,",
+        ] {
+            let b = t.as_bytes();
+            for p in 0..=b.len() {
+                check(b, p);
+            }
+        }
+        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80 ";
+        random_lines(23, alphabet, 18, check);
+        // Plain decimals of every length and point position, at the end of the line too.
+        let mut rng = Rng::new(29);
+        for _ in 0..300_000 {
+            let mut t = String::new();
+            match rng.int(0, 3) {
+                0 => t.push('-'),
+                1 => t.push('+'),
+                _ => {}
+            }
+            let digits = rng.int(0, 17) as usize;
+            let dot = rng.int(0, digits as i64 + 1) as usize;
+            for i in 0..=digits {
+                if i == dot && rng.int(0, 3) > 0 {
+                    t.push('.');
+                }
+                if i < digits {
+                    t.push(char::from(b'0' + rng.int(0, 9) as u8));
+                }
+            }
+            t.push_str(&[",", "\n", "\r\n", "", "x"][rng.int(0, 4) as usize]);
+            for _ in 0..rng.int(0, 9) {
+                t.push('7');
+            }
+            check(t.as_bytes(), 0);
         }
     }
 
