@@ -234,7 +234,7 @@ const CHUNK: usize = 2048;
 const GROUP_SLOTS: usize = 64;
 
 /// What a column of the file is to [`Fast::plain`].
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     /// A number: V_J, V_B, t_J, t_B, flow, MMQ (0–5).
     Num(u8),
@@ -267,6 +267,72 @@ fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
     set(cols.flow_l_min, Kind::Num(4));
     set(cols.mmq_l, Kind::Num(5));
     k
+}
+
+/// The columns of the generated dispenser log (`verimeter generate`, the common layout:
+/// nozzle, test_point, fuel, indicated_l, standard_l, dispenser_temp_c, can_temp_c,
+/// can_material, flow_l_min, unit_price, amount), for which [`Fast::plain`] has a
+/// straight-line reader.
+const LOG_LAYOUT: [Kind; 11] = [
+    Kind::Text(0),
+    Kind::Text(1),
+    Kind::Text(2),
+    Kind::Num(0),
+    Kind::Num(1),
+    Kind::Num(2),
+    Kind::Num(3),
+    Kind::Text(3),
+    Kind::Num(4),
+    Kind::Money(0),
+    Kind::Money(1),
+];
+
+/// The cells of a row as [`Fast::plain`] collects them.
+struct Cells {
+    /// The bytes of the text cells or'ed: a lane's 0x80 set when one is not ASCII.
+    high: u64,
+    /// Spans of nozzle, test point, fuel, can material.
+    spans: [(usize, usize); 4],
+    /// Unit price, amount: (mantissa, scale or [`NO_MONEY`]).
+    money: [(u64, u32); 2],
+    /// V_J, V_B, t_J, t_B, flow, MMQ.
+    nums: [Option<f64>; 6],
+}
+
+/// Reads the cell of column kind `kind` of `b` at `p` (after the comma that ends the
+/// previous cell, unless `first`) into `cells`: where the cell ends, `None` when it is not
+/// plain. Inlined with a constant `kind` for [`LOG_LAYOUT`], in a loop otherwise.
+#[inline(always)]
+fn read_cell(b: &[u8], p: usize, first: bool, kind: Kind, cells: &mut Cells) -> Option<usize> {
+    let p = if first {
+        p
+    } else {
+        if b.get(p) != Some(&b',') {
+            return None;
+        }
+        p + 1
+    };
+    match kind {
+        Kind::Num(k) => {
+            let (x, q) = plain_num(b, p)?;
+            cells.nums[usize::from(k)] = x;
+            Some(q)
+        }
+        Kind::Text(k) => {
+            let q = plain_text(b, p, &mut cells.high)?;
+            if !plain_edges(&b[p..q]) {
+                return None;
+            }
+            cells.spans[usize::from(k)] = (p, q);
+            Some(q)
+        }
+        Kind::Money(k) => {
+            let (m, scale, q) = plain_money_raw(b, p)?;
+            cells.money[usize::from(k)] = (m, scale);
+            Some(q)
+        }
+        Kind::Echo => plain_text(b, p, &mut cells.high),
+    }
 }
 
 /// The digits of `line` from `p` on: (their value, wrapping past 19 digits; where they end).
@@ -307,7 +373,7 @@ fn ends_cell(c: u8) -> bool {
 /// [`parse_f64`]'s of the cell's text (the same formula). A cell that ends within the 8
 /// bytes after its sign is read at once ([`short_decimal`]); any other by
 /// [`plain_num_bytes`] (which reads the short ones the same: unit test).
-#[inline]
+#[inline(always)]
 fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
     let (neg, q) = match line.get(p) {
         None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
@@ -319,7 +385,7 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
         if let Some((m, _, frac, _, end)) = short_decimal(w) {
             if ends_cell((w >> (8 * end)) as u8) {
                 // m < 10^7, frac ≤ 6.
-                let x = m as i64 as f64 / POW10_F64[frac];
+                let x = m as i64 as f64 / POW10_F64[frac & 15];
                 return Some((Some(if neg { -x } else { x }), q + end));
             }
         }
@@ -330,7 +396,7 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
 /// [`plain_num`] a byte at a time, from `q` (after the sign, `neg` when it is `-`): the
 /// digits before and after the point are read by two tight loops ([`digits`]), counted by
 /// where they end.
-#[inline]
+#[inline(never)]
 fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize)> {
     let (int, mut e) = digits(line, q);
     let mut nd = e - q;
@@ -404,11 +470,37 @@ fn low_bytes(n: usize) -> u64 {
     (1u64 << (8 * n)) - 1
 }
 
+/// Whether `block[a..a + n]` and `block[c..c + n]` are the same bytes (both within
+/// `block`): as two 16-byte little-endian integers when the cells are at most 16 bytes long
+/// and 16 bytes are left in the block from both, else as slices.
+#[inline(always)]
+fn same_bytes(block: &[u8], a: usize, c: usize, n: usize) -> bool {
+    let sixteen = |p: usize| {
+        block
+            .get(p..)
+            .and_then(<[u8]>::first_chunk::<16>)
+            .map(|w| u128::from_le_bytes(*w))
+    };
+    if n <= 16 {
+        if let (Some(x), Some(y)) = (sixteen(a), sixteen(c)) {
+            let mask = u128::MAX.checked_shr((128 - 8 * n) as u32).unwrap_or(0);
+            return (x ^ y) & mask == 0;
+        }
+    }
+    block.get(a..a + n) == block.get(c..c + n)
+}
+
+/// Whether the cells of `block` at the spans `x` and `y` are the same bytes.
+#[inline(always)]
+fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
+    x.1 - x.0 == y.1 - y.0 && same_bytes(block, x.0, y.0, x.1 - x.0)
+}
+
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
 /// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in (a lane's 0x80 bit set
 /// when a byte is not ASCII). A word at a time ([`at_most_comma`]) while 8 bytes are left,
 /// then [`plain_text_bytes`].
-#[inline]
+#[inline(always)]
 fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
     while let Some(w) = word(line, p) {
         let f = at_most_comma(w);
@@ -431,7 +523,7 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
 }
 
 /// [`plain_text`] a byte at a time.
-#[inline]
+#[inline(never)]
 fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
     while let Some(&c) = line.get(p) {
         // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
@@ -479,9 +571,11 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
     if nd == 0 {
         return None;
     }
-    // nd ≤ 7, i ≤ 7: the shifts are below 64.
+    // The digit lanes below the point as they are, those after it one lane down; then the
+    // nd digits to the top lanes (lanes from nd on, the point and what follows the cell,
+    // are shifted out). nd ≤ 7, i ≤ 7: the shifts are below 64.
     let low = low_bytes(i);
-    let packed = (t & low) | ((t >> 8) & !low & low_bytes(nd));
+    let packed = (t & low) | ((t >> 8) & !low);
     let v = packed << (8 * (8 - nd));
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     const MASK: u64 = 0x0000_00ff_0000_00ff;
@@ -546,7 +640,7 @@ fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
 /// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends).
 /// (Plain integers: a `Money` handed through the reader's loop was written and read back
 /// in pieces of different sizes, which stalls the CPU's store forwarding.)
-#[inline]
+#[inline(always)]
 fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
     if let Some(w) = word(line, p) {
         if let Some((m, nd, frac, point, end)) = short_decimal(w) {
@@ -560,7 +654,7 @@ fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
 }
 
 /// [`plain_money_raw`] a byte at a time.
-#[inline]
+#[inline(never)]
 fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
     let (int, mut e) = digits(line, p);
     let mut nd = e - p;
@@ -707,11 +801,14 @@ struct Fast<'p, 'c> {
     last_tp: (String, Option<TestPoint>),
     /// What each column is ([`Fast::plain`]).
     kinds: Vec<Kind>,
+    /// Whether `kinds` is [`LOG_LAYOUT`].
+    log_layout: bool,
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
-    /// The group of the last row read by [`Fast::plain`], whose key `gkey` holds.
-    glast: Option<usize>,
+    /// The group of the last row of this block whose group [`Fast::plain`] looked up, the
+    /// spans (in the block) of its test point, fuel and can material, and its key's tail.
+    gprev: Option<(usize, [(usize, usize); 3], [u8; 9])>,
 
     nums: NumCache,
     amounts: AmountMemo,
@@ -738,10 +835,11 @@ impl<'p, 'c> Fast<'p, 'c> {
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
             kinds: kinds(cols, width),
+            log_layout: kinds(cols, width) == LOG_LAYOUT,
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
-            glast: None,
+            gprev: None,
             nums: NumCache::new(),
             amounts: AmountMemo::new(),
         }
@@ -750,6 +848,8 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// Splits, judges and writes the complete records of `block`, [`CHUNK`] records at a
     /// time (so that a chunk's records stay in the CPU caches from splitting to writing).
     fn block(&mut self, block: &[u8], newlines: u64, sink: &mut impl FastSink) -> Step {
+        // The last row's spans are in the last block.
+        self.gprev = None;
         self.recs.clear();
         for g in &mut self.groups {
             g.rows.clear();
@@ -865,44 +965,37 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
+        let mut cells = Cells {
+            high: 0,
+            spans: [(0, 0); 4],
+            money: [(0, NO_MONEY); 2],
+            nums: [None; 6],
+        };
         let mut p = 0;
-        // The bytes of the text cells or'ed: a lane's 0x80 set when one is not ASCII.
-        let mut high = 0u64;
-        // Spans of nozzle, test point, fuel, can material.
-        let mut spans = [(0usize, 0usize); 4];
-        // Unit price, amount.
-        let mut money = [(0, NO_MONEY); 2];
-        // V_J, V_B, t_J, t_B, flow, MMQ.
-        let mut nums = [None; 6];
-        for (c, kind) in self.kinds.iter().enumerate() {
-            if c > 0 {
-                if b.get(p) != Some(&b',') {
-                    return None;
-                }
-                p += 1;
-            }
-            match *kind {
-                Kind::Num(k) => {
-                    let (x, q) = plain_num(b, p)?;
-                    nums[usize::from(k)] = x;
-                    p = q;
-                }
-                Kind::Text(k) => {
-                    let q = plain_text(b, p, &mut high)?;
-                    if !plain_edges(&b[p..q]) {
-                        return None;
-                    }
-                    spans[usize::from(k)] = (p, q);
-                    p = q;
-                }
-                Kind::Money(k) => {
-                    let (m, scale, q) = plain_money_raw(b, p)?;
-                    money[usize::from(k)] = (m, scale);
-                    p = q;
-                }
-                Kind::Echo => p = plain_text(b, p, &mut high)?,
+        if self.log_layout {
+            // Written out: every cell's kind a constant.
+            p = read_cell(b, p, true, LOG_LAYOUT[0], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[1], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[2], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[3], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[4], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[5], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[6], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[7], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[8], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[9], &mut cells)?;
+            p = read_cell(b, p, false, LOG_LAYOUT[10], &mut cells)?;
+        } else {
+            for (c, &kind) in self.kinds.iter().enumerate() {
+                p = read_cell(b, p, c == 0, kind, &mut cells)?;
             }
         }
+        let Cells {
+            high,
+            spans,
+            money,
+            nums,
+        } = cells;
         // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
         // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
         let (end, stop) = match (b.get(p), b.get(p + 1)) {
@@ -918,39 +1011,43 @@ impl<'p, 'c> Fast<'p, 'c> {
         if high & LANES_80 != 0 {
             std::str::from_utf8(b).ok()?;
         }
-        let bytes = |k: usize| &b[spans[k].0..spans[k].1];
         let nozzle = spans[0];
         if nozzle.0 == nozzle.1 || spans[1].0 == spans[1].1 {
             return None;
         }
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
-        let [unit_price, amount] = money.map(|(m, scale)| money_of(m, scale));
+        let unit_price = money_of(money[0].0, money[0].1);
+        let amount = money_of(money[1].0, money[1].1);
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         // The group, by the texts that make it: the last row's group when they are the same
-        // (rows come nozzle by nozzle, test point by test point), else a direct-mapped cache
-        // of `group`. `gkey` holds the key of the last row whose group was found.
+        // (rows come nozzle by nozzle, test point by test point; compared a word at a time
+        // with that row's cells in the block), else a direct-mapped cache of `group`.
         let tail = {
             let mut t = [0u8; 9];
             t[..8].copy_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
             t[8] = u8::from(mmq.is_some()) | u8::from(temps) << 1;
             t
         };
-        let key = &self.gkey[..];
-        let same = self.glast.is_some() && {
-            let mut at = 0;
-            let mut same = true;
-            for k in 1..4 {
-                let t = bytes(k);
-                let n = t.len();
-                same &= key.get(at..at + n) == Some(t) && key.get(at + n) == Some(&0xff);
-                at += n + 1;
+        let at = |k: usize| (start + spans[k].0, start + spans[k].1);
+        let same = match &self.gprev {
+            Some((g, prev, prev_tail))
+                if *prev_tail == tail
+                    && same_cell(block, at(1), prev[0])
+                    && same_cell(block, at(2), prev[1])
+                    && same_cell(block, at(3), prev[2]) =>
+            {
+                Some(*g)
             }
-            same && key.get(at..) == Some(&tail[..])
+            _ => None,
         };
-        let group = match self.glast {
-            Some(g) if same => g,
-            _ => self.group_by_key(b, &spans, mmq, temps, &tail)?,
+        let group = match same {
+            Some(g) => g,
+            None => {
+                let g = self.group_by_key(b, &spans, mmq, temps, &tail)?;
+                self.gprev = Some((g, [at(1), at(2), at(3)], tail));
+                g
+            }
         };
         let row = RowVals {
             nozzle: (start + nozzle.0, start + nozzle.1),
@@ -968,8 +1065,7 @@ impl<'p, 'c> Fast<'p, 'c> {
 
     /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
     /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
-    /// the group cache, else [`group`](Self::group). Its key is left in `gkey` and the group
-    /// in `glast`.
+    /// the group cache, else [`group`](Self::group). Its key is left in `gkey`.
     fn group_by_key(
         &mut self,
         line: &[u8],
@@ -980,7 +1076,6 @@ impl<'p, 'c> Fast<'p, 'c> {
     ) -> Option<usize> {
         let bytes = |k: usize| &line[spans[k].0..spans[k].1];
         let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
-        self.glast = None;
         let key = &mut self.gkey;
         key.clear();
         for k in 1..4 {
@@ -1006,7 +1101,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             entry.1 = g;
             g
         };
-        self.glast = Some(group);
         Some(group)
     }
 
