@@ -633,7 +633,7 @@ fn companions(
 #[cfg(test)]
 fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
     let (m, scale, e) = plain_money_raw(line, p)?;
-    Some((money_of(m, scale), e))
+    Some((money_of(m, scale)?, e))
 }
 
 /// The money cell of `line` that starts at `p` as [`plain_money`] reads it, without making
@@ -683,8 +683,15 @@ fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
 const NO_MONEY: u32 = u32::MAX;
 
 /// The `Money` of [`plain_money_raw`]'s mantissa and scale.
-fn money_of(m: u64, scale: u32) -> Option<Money> {
-    (scale != NO_MONEY).then(|| Money::new(m as i64, scale))
+/// `Some(None)` for an empty cell; `None` where `Money` cannot hold it (never: the scale is
+/// at most 18 and `m` < 10^18). (`try_new` rather than `new`: it is inlined, `new` is a
+/// call.)
+#[inline(always)]
+fn money_of(m: u64, scale: u32) -> Option<Option<Money>> {
+    if scale == NO_MONEY {
+        return Some(None);
+    }
+    Money::try_new(m as i64, scale).ok().map(Some)
 }
 
 /// A record of a block that the fast path reads.
@@ -1017,8 +1024,8 @@ impl<'p, 'c> Fast<'p, 'c> {
         }
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
-        let unit_price = money_of(money[0].0, money[0].1);
-        let amount = money_of(money[1].0, money[1].1);
+        let unit_price = money_of(money[0].0, money[0].1)?;
+        let amount = money_of(money[1].0, money[1].1)?;
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         // The group, by the texts that make it: the last row's group when they are the same
         // (rows come nozzle by nozzle, test point by test point; compared a word at a time
