@@ -299,40 +299,49 @@ struct Cells {
     nums: [Option<f64>; 6],
 }
 
-/// Reads the cell of column kind `kind` of `b` at `p` (after the comma that ends the
-/// previous cell, unless `first`) into `cells`: where the cell ends, `None` when it is not
-/// plain. Inlined with a constant `kind` for [`LOG_LAYOUT`], in a loop otherwise.
+/// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
+/// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
+/// is not plain. Inlined with a constant `kind` for [`LOG_LAYOUT`], in a loop otherwise.
 #[inline(always)]
-fn read_cell(b: &[u8], p: usize, first: bool, kind: Kind, cells: &mut Cells) -> Option<usize> {
-    let p = if first {
-        p
-    } else {
-        if b.get(p) != Some(&b',') {
-            return None;
-        }
-        p + 1
-    };
+fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
-            let (x, q) = plain_num(b, p)?;
+            let (x, q, t) = plain_num(b, p)?;
             cells.nums[usize::from(k)] = x;
-            Some(q)
+            Some((q, t))
         }
         Kind::Text(k) => {
-            let q = plain_text(b, p, &mut cells.high)?;
+            let (q, t) = plain_text(b, p, &mut cells.high)?;
             if !plain_edges(&b[p..q]) {
                 return None;
             }
             cells.spans[usize::from(k)] = (p, q);
-            Some(q)
+            Some((q, t))
         }
         Kind::Money(k) => {
-            let (m, scale, q) = plain_money_raw(b, p)?;
+            let (m, scale, q, t) = plain_money_raw(b, p)?;
             cells.money[usize::from(k)] = (m, scale);
-            Some(q)
+            Some((q, t))
         }
         Kind::Echo => plain_text(b, p, &mut cells.high),
     }
+}
+
+/// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
+/// (`None` when it is not a comma), as [`read_cell`].
+#[inline(always)]
+fn next_cell(b: &[u8], p: usize, t: u8, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
+    if t != b',' {
+        return None;
+    }
+    read_cell(b, p + 1, kind, cells)
+}
+
+/// The byte of `line` at `p`, 0 at its end (where the readers stop: a cell ends at a comma,
+/// a line end or the end of `line`, never at a 0 byte).
+#[inline(always)]
+fn byte_at(line: &[u8], p: usize) -> u8 {
+    line.get(p).copied().unwrap_or(0)
 }
 
 /// The digits of `line` from `p` on: (their value, wrapping past 19 digits; where they end).
@@ -367,26 +376,28 @@ fn ends_cell(c: u8) -> bool {
     matches!(c, b',' | b'\n' | b'\r')
 }
 
-/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal
+/// The number cell of `line` that starts at `p`: its value (`None` when empty), where it
+/// ends (at a comma, a line end or the end of `line`) and the byte there ([`byte_at`]). `None` when it is not a plain decimal
 /// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
 /// [`parse_f64`]'s of the cell's text (the same formula). A cell that ends within the 8
 /// bytes after its sign is read at once ([`short_decimal`]); any other by
 /// [`plain_num_bytes`] (which reads the short ones the same: unit test).
 #[inline(always)]
-fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
+fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
     let (neg, q) = match line.get(p) {
-        None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
+        None => return Some((None, p, 0)),
+        Some(&c @ (b',' | b'\n' | b'\r')) => return Some((None, p, c)),
         Some(b'-') => (true, p + 1),
         Some(b'+') => (false, p + 1),
         _ => (false, p),
     };
     if let Some(w) = word(line, q) {
         if let Some((m, _, frac, _, end)) = short_decimal(w) {
-            if ends_cell((w >> (8 * end)) as u8) {
+            let t = (w >> (8 * end)) as u8;
+            if ends_cell(t) {
                 // m < 10^7, frac ≤ 6.
                 let x = m as i64 as f64 / POW10_F64[frac & 15];
-                return Some((Some(if neg { -x } else { x }), q + end));
+                return Some((Some(if neg { -x } else { x }), q + end, t));
             }
         }
     }
@@ -397,7 +408,7 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
 /// digits before and after the point are read by two tight loops ([`digits`]), counted by
 /// where they end.
 #[inline(never)]
-fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize)> {
+fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize, u8)> {
     let (int, mut e) = digits(line, q);
     let mut nd = e - q;
     let (mut m, mut frac) = (int, 0);
@@ -416,7 +427,7 @@ fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usi
     }
     // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
     let x = m as i64 as f64 / POW10_F64[frac];
-    Some((Some(if neg { -x } else { x }), e))
+    Some((Some(if neg { -x } else { x }), e, byte_at(line, e)))
 }
 
 /// 10^k as integers, k ≤ 18.
@@ -497,11 +508,11 @@ fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
 }
 
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
-/// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in (a lane's 0x80 bit set
+/// `line`) and the byte there ([`byte_at`]); `None` at a quote. `high` gets the cell's bytes or'ed in (a lane's 0x80 bit set
 /// when a byte is not ASCII). A word at a time ([`at_most_comma`]) while 8 bytes are left,
 /// then [`plain_text_bytes`].
 #[inline(always)]
-fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
+fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
     while let Some(w) = word(line, p) {
         let f = at_most_comma(w);
         if f == 0 {
@@ -513,7 +524,7 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
         *high |= w & low_bytes(i);
         p += i;
         match (w >> (8 * i)) as u8 {
-            b',' | b'\n' | b'\r' => return Some(p),
+            t @ (b',' | b'\n' | b'\r') => return Some((p, t)),
             b'"' => return None,
             // Another byte below `-` (a space, `!` … `+`): part of the cell.
             _ => p += 1,
@@ -524,7 +535,7 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
 
 /// [`plain_text`] a byte at a time.
 #[inline(never)]
-fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> {
+fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
     while let Some(&c) = line.get(p) {
         // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
         if c <= b',' && matches!(c, b',' | b'\n' | b'\r' | b'"') {
@@ -536,7 +547,7 @@ fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<usize> 
         *high |= u64::from(c);
         p += 1;
     }
-    Some(p)
+    Some((p, byte_at(line, p)))
 }
 
 /// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
@@ -632,21 +643,23 @@ fn companions(
 /// `Decimal::from_str` reads them; unit test).
 #[cfg(test)]
 fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
-    let (m, scale, e) = plain_money_raw(line, p)?;
+    let (m, scale, e, _) = plain_money_raw(line, p)?;
     Some((money_of(m, scale)?, e))
 }
 
 /// The money cell of `line` that starts at `p` as [`plain_money`] reads it, without making
-/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends).
+/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends,
+/// the byte there ([`byte_at`])).
 /// (Plain integers: a `Money` handed through the reader's loop was written and read back
 /// in pieces of different sizes, which stalls the CPU's store forwarding.)
 #[inline(always)]
-fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
+fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
     if let Some(w) = word(line, p) {
         if let Some((m, nd, frac, point, end)) = short_decimal(w) {
             // A digit before the point, and one after it when there is one.
-            if nd > frac && (frac > 0 || !point) && ends_cell((w >> (8 * end)) as u8) {
-                return Some((m, frac as u32, p + end));
+            let t = (w >> (8 * end)) as u8;
+            if nd > frac && (frac > 0 || !point) && ends_cell(t) {
+                return Some((m, frac as u32, p + end, t));
             }
         }
     }
@@ -655,7 +668,7 @@ fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
 
 /// [`plain_money_raw`] a byte at a time.
 #[inline(never)]
-fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
+fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
     let (int, mut e) = digits(line, p);
     let mut nd = e - p;
     let (mut m, mut frac) = (int, 0);
@@ -673,10 +686,10 @@ fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
         return None;
     }
     if nd == 0 {
-        return Some((0, NO_MONEY, p));
+        return Some((0, NO_MONEY, p, byte_at(line, p)));
     }
     // nd ≤ 18: m < 10^18 < 2^63, and frac ≤ 18.
-    Some((m, frac as u32, e))
+    Some((m, frac as u32, e, byte_at(line, e)))
 }
 
 /// The scale of an empty money cell in [`plain_money_raw`].
@@ -978,25 +991,32 @@ impl<'p, 'c> Fast<'p, 'c> {
             money: [(0, NO_MONEY); 2],
             nums: [None; 6],
         };
-        let mut p = 0;
-        if self.log_layout {
+        // Each cell after a comma: the byte where the last one ended (`t`) must be one.
+        let (p, t) = if self.log_layout {
             // Written out: every cell's kind a constant.
-            p = read_cell(b, p, true, LOG_LAYOUT[0], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[1], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[2], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[3], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[4], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[5], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[6], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[7], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[8], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[9], &mut cells)?;
-            p = read_cell(b, p, false, LOG_LAYOUT[10], &mut cells)?;
+            let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], &mut cells)?;
+            (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], &mut cells)?;
+            (p, t)
         } else {
-            for (c, &kind) in self.kinds.iter().enumerate() {
-                p = read_cell(b, p, c == 0, kind, &mut cells)?;
+            let mut at = None;
+            for &kind in &self.kinds {
+                at = Some(match at {
+                    None => read_cell(b, 0, kind, &mut cells)?,
+                    Some((p, t)) => next_cell(b, p, t, kind, &mut cells)?,
+                });
             }
-        }
+            at.unwrap_or((0, byte_at(b, 0)))
+        };
+        debug_assert_eq!(t, byte_at(b, p));
         let Cells {
             high,
             spans,
@@ -1005,11 +1025,13 @@ impl<'p, 'c> Fast<'p, 'c> {
         } = cells;
         // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
         // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
-        let (end, stop) = match (b.get(p), b.get(p + 1)) {
-            (None, _) => (p, p),
-            (Some(b'\n'), _) => (p, p),
-            (Some(b'\r'), Some(b'\n')) => (p, p + 1),
-            (Some(b'\r'), None) => (p, p + 1),
+        // `t` is 0 only at the end of the block: no cell ends at a 0 byte.
+        let (end, stop) = match t {
+            0 | b'\n' => (p, p),
+            b'\r' => match b.get(p + 1) {
+                None | Some(b'\n') => (p, p + 1),
+                Some(_) => return None,
+            },
             _ => return None,
         };
         let b = &b[..end];
@@ -1961,7 +1983,10 @@ mod tests {
                         .all(|c| c.is_ascii_digit() || c == b'.')
                     && t.bytes().filter(|&c| c == b'.').count() <= 1
                     && t.bytes().any(|c| c.is_ascii_digit());
-                match got {
+                if let Some((_, at, term)) = got {
+                    assert_eq!(term, byte_at(cell.as_bytes(), at), "{t:?}");
+                }
+                match got.map(|(x, at, _)| (x, at)) {
                     Some((Some(x), at)) => {
                         assert_eq!(at, t.len(), "{t:?}");
                         assert_eq!(Some(x.to_bits()), parse_f64(t).map(f64::to_bits), "{t:?}");
@@ -2141,9 +2166,9 @@ mod tests {
     }
 
     /// [`plain_num`] by the byte loops only.
-    fn plain_num_by_bytes(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
+    fn plain_num_by_bytes(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
         match line.get(p) {
-            None | Some(b',' | b'\n' | b'\r') => Some((None, p)),
+            None | Some(b',' | b'\n' | b'\r') => Some((None, p, byte_at(line, p))),
             Some(b'-') => plain_num_bytes(line, true, p + 1),
             Some(b'+') => plain_num_bytes(line, false, p + 1),
             _ => plain_num_bytes(line, false, p),
@@ -2153,7 +2178,9 @@ mod tests {
     #[test]
     fn swar_numbers_are_the_byte_loops() {
         let check = |line: &[u8], p: usize| {
-            let bits = |r: Option<(Option<f64>, usize)>| r.map(|(x, e)| (x.map(f64::to_bits), e));
+            let bits = |r: Option<(Option<f64>, usize, u8)>| {
+                r.map(|(x, e, t)| (x.map(f64::to_bits), e, t))
+            };
             assert_eq!(
                 bits(plain_num(line, p)),
                 bits(plain_num_by_bytes(line, p)),
