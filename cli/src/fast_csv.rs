@@ -299,19 +299,44 @@ struct Cells {
     nums: [Option<f64>; 6],
 }
 
+impl Cells {
+    const EMPTY: Cells = Cells {
+        high: 0,
+        spans: [(0, 0); 4],
+        money: [(0, NO_MONEY); 2],
+        nums: [None; 6],
+    };
+}
+
 /// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
 /// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
-/// is not plain. Inlined with a constant `kind` for [`LOG_LAYOUT`], in a loop otherwise.
+/// is not plain. With `words`, only a cell that the word readers read
+/// ([`plain_num_word`], [`plain_money_word`], [`plain_text_words`]); `None` then means
+/// "not read", not "not plain". Inlined with constant `kind` and `words`.
 #[inline(always)]
-fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
+fn read_cell(
+    b: &[u8],
+    p: usize,
+    kind: Kind,
+    words: bool,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
-            let (x, q, t) = plain_num(b, p)?;
+            let (x, q, t) = if words {
+                plain_num_word(b, p)?
+            } else {
+                plain_num(b, p)?
+            };
             cells.nums[usize::from(k)] = x;
             Some((q, t))
         }
         Kind::Text(k) => {
-            let (q, t) = plain_text(b, p, &mut cells.high)?;
+            let (q, t) = if words {
+                plain_text_words(b, p, &mut cells.high)?
+            } else {
+                plain_text(b, p, &mut cells.high)?
+            };
             if !plain_edges(&b[p..q]) {
                 return None;
             }
@@ -319,22 +344,66 @@ fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize
             Some((q, t))
         }
         Kind::Money(k) => {
-            let (m, scale, q, t) = plain_money_raw(b, p)?;
+            let (m, scale, q, t) = if words {
+                plain_money_word(b, p)?
+            } else {
+                plain_money_raw(b, p)?
+            };
             cells.money[usize::from(k)] = (m, scale);
             Some((q, t))
         }
+        Kind::Echo if words => plain_text_words(b, p, &mut cells.high),
         Kind::Echo => plain_text(b, p, &mut cells.high),
     }
+}
+
+/// Reads the cells of the record at the start of `b`, of the kinds `kinds`, into `cells`:
+/// where the last one ends and the byte there, `None` when a cell is not plain or a cell
+/// but the last does not end at a comma.
+fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> {
+    let mut at = None;
+    for &kind in kinds {
+        at = Some(match at {
+            None => read_cell(b, 0, kind, false, cells)?,
+            Some((p, t)) => next_cell(b, p, t, kind, false, cells)?,
+        });
+    }
+    Some(at.unwrap_or((0, byte_at(b, 0))))
+}
+
+/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only, written out (every kind a
+/// constant); `None` when a cell is not read so ([`read_row`] decides then).
+#[inline(always)]
+fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
+    let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], true, cells)?;
+    Some((p, t))
 }
 
 /// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
 /// (`None` when it is not a comma), as [`read_cell`].
 #[inline(always)]
-fn next_cell(b: &[u8], p: usize, t: u8, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
+fn next_cell(
+    b: &[u8],
+    p: usize,
+    t: u8,
+    kind: Kind,
+    words: bool,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
     if t != b',' {
         return None;
     }
-    read_cell(b, p + 1, kind, cells)
+    read_cell(b, p + 1, kind, words, cells)
 }
 
 /// The byte of `line` at `p`, 0 at its end (where the readers stop: a cell ends at a comma,
@@ -379,35 +448,61 @@ fn ends_cell(c: u8) -> bool {
 /// The number cell of `line` that starts at `p`: its value (`None` when empty), where it
 /// ends (at a comma, a line end or the end of `line`) and the byte there ([`byte_at`]). `None` when it is not a plain decimal
 /// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
-/// [`parse_f64`]'s of the cell's text (the same formula). A cell that ends within the 8
-/// bytes after its sign is read at once ([`short_decimal`]); any other by
-/// [`plain_num_bytes`] (which reads the short ones the same: unit test).
+/// [`parse_f64`]'s of the cell's text (the same formula). A short cell is read at once
+/// ([`plain_num_word`]); any other by [`plain_num_slow`] (which reads the short ones the
+/// same: unit test).
 #[inline(always)]
 fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
-    let (neg, q) = match line.get(p) {
-        None => return Some((None, p, 0)),
-        Some(&c @ (b',' | b'\n' | b'\r')) => return Some((None, p, c)),
-        Some(b'-') => (true, p + 1),
-        Some(b'+') => (false, p + 1),
-        _ => (false, p),
-    };
-    if let Some(w) = word(line, q) {
-        if let Some((m, _, frac, _, end)) = short_decimal(w) {
-            let t = (w >> (8 * end)) as u8;
-            if ends_cell(t) {
-                // m < 10^7, frac ≤ 6.
-                let x = m as i64 as f64 / POW10_F64[frac & 15];
-                return Some((Some(if neg { -x } else { x }), q + end, t));
-            }
-        }
+    match plain_num_word(line, p) {
+        Some(cell) => Some(cell),
+        None => plain_num_slow(line, p),
     }
-    plain_num_bytes(line, neg, q)
 }
 
-/// [`plain_num`] a byte at a time, from `q` (after the sign, `neg` when it is `-`): the
+/// [`plain_num`] of a cell with 8 bytes left in `line` from its start that is empty or
+/// ends within those 8 bytes (7 after a sign): the sign, the digits, the point and the
+/// byte after the cell from one word ([`short_decimal`]). `None` otherwise (the cell may
+/// be plain all the same: [`plain_num_slow`] decides).
+#[inline(always)]
+fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
+    let w = word(line, p)?;
+    // `.` and the digits are above `-` `,` `+`.
+    let c = w as u8;
+    let (neg, w, q) = if c >= b'.' {
+        (false, w, p)
+    } else if c == b'-' || c == b'+' {
+        // The top lane 0 then, which ends no cell.
+        (c == b'-', w >> 8, p + 1)
+    } else if ends_cell(c) {
+        return Some((None, p, c));
+    } else {
+        return None;
+    };
+    let (m, _, frac, _, end) = short_decimal(w)?;
+    let t = (w >> (8 * end)) as u8;
+    if !ends_cell(t) {
+        return None;
+    }
+    // m < 10^7, frac ≤ 6.
+    let x = m as i64 as f64 / POW10_F64[frac & 15];
+    Some((Some(if neg { -x } else { x }), q + end, t))
+}
+
+/// [`plain_num`] a byte at a time.
+#[inline(never)]
+fn plain_num_slow(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
+    match line.get(p) {
+        None | Some(b',' | b'\n' | b'\r') => Some((None, p, byte_at(line, p))),
+        Some(b'-') => plain_num_bytes(line, true, p + 1),
+        Some(b'+') => plain_num_bytes(line, false, p + 1),
+        _ => plain_num_bytes(line, false, p),
+    }
+}
+
+/// [`plain_num_slow`] from `q` (after the sign, `neg` when it is `-`): the
 /// digits before and after the point are read by two tight loops ([`digits`]), counted by
 /// where they end.
-#[inline(never)]
+#[inline]
 fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize, u8)> {
     let (int, mut e) = digits(line, q);
     let mut nd = e - q;
@@ -533,6 +628,32 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> 
     plain_text_bytes(line, p, high)
 }
 
+/// [`plain_text`] of a cell with 8 bytes left in `line` from each word it is read by;
+/// `None` otherwise and at a quote ([`plain_text`] decides then).
+#[inline(always)]
+fn plain_text_words(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
+    loop {
+        let w = word(line, p)?;
+        let f = at_most_comma(w);
+        if f == 0 {
+            *high |= w;
+            p += 8;
+            continue;
+        }
+        let i = (f.trailing_zeros() / 8) as usize;
+        *high |= w & low_bytes(i);
+        p += i;
+        let t = (w >> (8 * i)) as u8;
+        if ends_cell(t) {
+            return Some((p, t));
+        }
+        if t == b'"' {
+            return None;
+        }
+        p += 1;
+    }
+}
+
 /// [`plain_text`] a byte at a time.
 #[inline(never)]
 fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
@@ -654,16 +775,22 @@ fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
 /// in pieces of different sizes, which stalls the CPU's store forwarding.)
 #[inline(always)]
 fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
-    if let Some(w) = word(line, p) {
-        if let Some((m, nd, frac, point, end)) = short_decimal(w) {
-            // A digit before the point, and one after it when there is one.
-            let t = (w >> (8 * end)) as u8;
-            if nd > frac && (frac > 0 || !point) && ends_cell(t) {
-                return Some((m, frac as u32, p + end, t));
-            }
-        }
+    match plain_money_word(line, p) {
+        Some(cell) => Some(cell),
+        None => plain_money_raw_bytes(line, p),
     }
-    plain_money_raw_bytes(line, p)
+}
+
+/// [`plain_money_raw`] of a cell with 8 bytes left in `line` from its start that ends
+/// within them, read from one word ([`short_decimal`]); `None` otherwise (the cell may be
+/// plain all the same: [`plain_money_raw_bytes`] decides).
+#[inline(always)]
+fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
+    let w = word(line, p)?;
+    let (m, nd, frac, point, end) = short_decimal(w)?;
+    let t = (w >> (8 * end)) as u8;
+    // A digit before the point, and one after it when there is one.
+    (nd > frac && (frac > 0 || !point) && ends_cell(t)).then_some((m, frac as u32, p + end, t))
 }
 
 /// [`plain_money_raw`] a byte at a time.
@@ -985,36 +1112,21 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
-        let mut cells = Cells {
-            high: 0,
-            spans: [(0, 0); 4],
-            money: [(0, NO_MONEY); 2],
-            nums: [None; 6],
-        };
+        let mut cells = Cells::EMPTY;
         // Each cell after a comma: the byte where the last one ended (`t`) must be one.
-        let (p, t) = if self.log_layout {
-            // Written out: every cell's kind a constant.
-            let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], &mut cells)?;
-            (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], &mut cells)?;
-            (p, t)
+        // The generated log's layout a word at a time first (every cell short, 8 bytes left
+        // after each); the cell readers for anything else.
+        let words = if self.log_layout {
+            read_log_words(b, &mut cells)
         } else {
-            let mut at = None;
-            for &kind in &self.kinds {
-                at = Some(match at {
-                    None => read_cell(b, 0, kind, &mut cells)?,
-                    Some((p, t)) => next_cell(b, p, t, kind, &mut cells)?,
-                });
+            None
+        };
+        let (p, t) = match words {
+            Some(end) => end,
+            None => {
+                cells = Cells::EMPTY;
+                read_row(b, &self.kinds, &mut cells)?
             }
-            at.unwrap_or((0, byte_at(b, 0)))
         };
         debug_assert_eq!(t, byte_at(b, p));
         let Cells {
@@ -2165,16 +2277,6 @@ mod tests {
         random_lines(17, alphabet, 20, check);
     }
 
-    /// [`plain_num`] by the byte loops only.
-    fn plain_num_by_bytes(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
-        match line.get(p) {
-            None | Some(b',' | b'\n' | b'\r') => Some((None, p, byte_at(line, p))),
-            Some(b'-') => plain_num_bytes(line, true, p + 1),
-            Some(b'+') => plain_num_bytes(line, false, p + 1),
-            _ => plain_num_bytes(line, false, p),
-        }
-    }
-
     #[test]
     fn swar_numbers_are_the_byte_loops() {
         let check = |line: &[u8], p: usize| {
@@ -2183,7 +2285,7 @@ mod tests {
             };
             assert_eq!(
                 bits(plain_num(line, p)),
-                bits(plain_num_by_bytes(line, p)),
+                bits(plain_num_slow(line, p)),
                 "{:?} {p}",
                 String::from_utf8_lossy(line)
             );
