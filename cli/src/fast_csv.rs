@@ -312,7 +312,8 @@ impl Cells {
 /// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
 /// is not plain. With `words`, only a cell that the word readers read
 /// ([`plain_num_word`], [`plain_money_word`], [`plain_text_words`]); `None` then means
-/// "not read", not "not plain". Inlined with constant `kind` and `words`.
+/// "not read", not "not plain", and the byte after the cell may be any: the caller checks
+/// it. Inlined with constant `kind` and `words`.
 #[inline(always)]
 fn read_cell(
     b: &[u8],
@@ -372,7 +373,8 @@ fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> 
 }
 
 /// [`read_row`] for [`LOG_LAYOUT`] by the word readers only, written out (every kind a
-/// constant); `None` when a cell is not read so ([`read_row`] decides then).
+/// constant), up to a line end (`\n` or `\r`); `None` when a cell is not read so or the
+/// line does not end there ([`read_row`] decides then).
 #[inline(always)]
 fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
     let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], true, cells)?;
@@ -386,7 +388,7 @@ fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
     (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], true, cells)?;
     (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], true, cells)?;
     (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], true, cells)?;
-    Some((p, t))
+    matches!(t, b'\n' | b'\r').then_some((p, t))
 }
 
 /// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
@@ -454,15 +456,16 @@ fn ends_cell(c: u8) -> bool {
 #[inline(always)]
 fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
     match plain_num_word(line, p) {
-        Some(cell) => Some(cell),
-        None => plain_num_slow(line, p),
+        Some(cell) if ends_cell(cell.2) => Some(cell),
+        _ => plain_num_slow(line, p),
     }
 }
 
 /// [`plain_num`] of a cell with 8 bytes left in `line` from its start that is empty or
 /// ends within those 8 bytes (7 after a sign): the sign, the digits, the point and the
 /// byte after the cell from one word ([`short_decimal`]). `None` otherwise (the cell may
-/// be plain all the same: [`plain_num_slow`] decides).
+/// be plain all the same: [`plain_num_slow`] decides). The cell is this one only where
+/// the byte after it ends a cell: the caller checks ([`ends_cell`], or a comma).
 #[inline(always)]
 fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
     let w = word(line, p)?;
@@ -480,9 +483,6 @@ fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
     };
     let (m, _, frac, _, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
-    if !ends_cell(t) {
-        return None;
-    }
     // m < 10^7, frac ≤ 6.
     let x = m as i64 as f64 / POW10_F64[frac & 15];
     Some((Some(if neg { -x } else { x }), q + end, t))
@@ -776,21 +776,22 @@ fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
 #[inline(always)]
 fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
     match plain_money_word(line, p) {
-        Some(cell) => Some(cell),
-        None => plain_money_raw_bytes(line, p),
+        Some(cell) if ends_cell(cell.3) => Some(cell),
+        _ => plain_money_raw_bytes(line, p),
     }
 }
 
 /// [`plain_money_raw`] of a cell with 8 bytes left in `line` from its start that ends
 /// within them, read from one word ([`short_decimal`]); `None` otherwise (the cell may be
-/// plain all the same: [`plain_money_raw_bytes`] decides).
+/// plain all the same: [`plain_money_raw_bytes`] decides). As in [`plain_num_word`], the
+/// caller checks the byte after the cell.
 #[inline(always)]
 fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
     let w = word(line, p)?;
     let (m, nd, frac, point, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
     // A digit before the point, and one after it when there is one.
-    (nd > frac && (frac > 0 || !point) && ends_cell(t)).then_some((m, frac as u32, p + end, t))
+    (nd > frac && (frac > 0 || !point)).then_some((m, frac as u32, p + end, t))
 }
 
 /// [`plain_money_raw`] a byte at a time.
@@ -2367,6 +2368,64 @@ mod tests {
             }
             check(t.as_bytes(), 0);
         }
+    }
+
+    #[test]
+    fn log_words_are_read_row() {
+        let mut rng = Rng::new(31);
+        let cells: [&[&str]; 11] = [
+            &["S000000-N00", "S1-N2", "", " x", "a b", "n\u{e9}", "abcdefghijklmnopq", "a\"b"],
+            &["max", "min", "", "mid", "max "],
+            &["petrol", "diesel", "", "p\u{e9}trol", "ethanol-blend-e85"],
+            &["20.07", "-3.5", "+1.25", "", "1234567", "-1234567", "12345678.9", "1e3", "1.2.3"],
+            &["19.984", "0", ".5", "5.", "-", "", "-.5"],
+            &["20.4", "-0.0", "1\u{0}", "", " 1"],
+            &["18.5", "999999999999999", "1.", ""],
+            &["stainless", "", "glass", "mild steel", "x,y"],
+            &["51.6", "", "0", "-1", "inf"],
+            &["7.35", "", "007.35", "1.", ".5", "-1", "12345678"],
+            &["147.51", "", "148.10", "1.234567", "99999999"],
+        ];
+        let ends = ["\n", "\r\n", "", "\r", ",", ",x\n", "\rx"];
+        let mut read = 0;
+        for _ in 0..200_000 {
+            let mut line = String::new();
+            for (c, choices) in cells.iter().enumerate() {
+                if c > 0 {
+                    line.push(',');
+                }
+                // Mostly the first (the generated log's), sometimes any.
+                let k = if rng.int(0, 3) == 0 {
+                    rng.int(0, choices.len() as i64 - 1) as usize
+                } else {
+                    0
+                };
+                line.push_str(choices[k]);
+            }
+            line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
+            for _ in 0..rng.int(0, 10) {
+                line.push('7');
+            }
+            let b = line.as_bytes();
+            let mut words = Cells::EMPTY;
+            let Some(got) = read_log_words(b, &mut words) else {
+                continue;
+            };
+            read += 1;
+            let mut bytes = Cells::EMPTY;
+            let want = read_row(b, &LOG_LAYOUT, &mut bytes);
+            assert_eq!(Some(got), want, "{line:?}");
+            assert_eq!(words.spans, bytes.spans, "{line:?}");
+            assert_eq!(words.money, bytes.money, "{line:?}");
+            let bits = |c: &Cells| c.nums.map(|x| x.map(f64::to_bits));
+            assert_eq!(bits(&words), bits(&bytes), "{line:?}");
+            assert_eq!(
+                words.high & LANES_80 != 0,
+                bytes.high & LANES_80 != 0,
+                "{line:?}"
+            );
+        }
+        assert!(read > 20_000, "{read}");
     }
 
     #[test]
