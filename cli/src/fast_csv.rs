@@ -300,12 +300,17 @@ struct Cells {
 }
 
 impl Cells {
-    const EMPTY: Cells = Cells {
-        high: 0,
-        spans: [(0, 0); 4],
-        money: [(0, NO_MONEY); 2],
-        nums: [None; 6],
-    };
+    /// No cells read yet. (A function, not a constant: a constant this large is copied by
+    /// a `memcpy` call, the literal by a few stores.)
+    #[inline(always)]
+    fn empty() -> Cells {
+        Cells {
+            high: 0,
+            spans: [(0, 0); 4],
+            money: [(0, NO_MONEY); 2],
+            nums: [None; 6],
+        }
+    }
 }
 
 /// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
@@ -1113,7 +1118,7 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
-        let mut cells = Cells::EMPTY;
+        let mut cells = Cells::empty();
         // Each cell after a comma: the byte where the last one ended (`t`) must be one.
         // The generated log's layout a word at a time first (every cell short, 8 bytes left
         // after each); the cell readers for anything else.
@@ -1125,7 +1130,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let (p, t) = match words {
             Some(end) => end,
             None => {
-                cells = Cells::EMPTY;
+                cells = Cells::empty();
                 read_row(b, &self.kinds, &mut cells)?
             }
         };
@@ -2407,12 +2412,12 @@ mod tests {
                 line.push('7');
             }
             let b = line.as_bytes();
-            let mut words = Cells::EMPTY;
+            let mut words = Cells::empty();
             let Some(got) = read_log_words(b, &mut words) else {
                 continue;
             };
             read += 1;
-            let mut bytes = Cells::EMPTY;
+            let mut bytes = Cells::empty();
             let want = read_row(b, &LOG_LAYOUT, &mut bytes);
             assert_eq!(Some(got), want, "{line:?}");
             assert_eq!(words.spans, bytes.spans, "{line:?}");
