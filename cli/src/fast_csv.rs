@@ -752,7 +752,8 @@ fn companions(
         (None, None) => None,
         _ => return None,
     };
-    if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+    // Finite and > 0: 0 < f ≤ MAX (NaN fails both).
+    if flow.is_some_and(|f| !(f > 0.0 && f <= f64::MAX)) {
         return None;
     }
     match (tj, tb) {
