@@ -341,11 +341,12 @@ fn read_cell(
             let (q, t) = if words {
                 plain_text_words(b, p, &mut cells.high)?
             } else {
-                plain_text(b, p, &mut cells.high)?
+                let (q, t) = plain_text(b, p, &mut cells.high)?;
+                if !plain_edges(&b[p..q]) {
+                    return None;
+                }
+                (q, t)
             };
-            if !plain_edges(&b[p..q]) {
-                return None;
-            }
             cells.spans[usize::from(k)] = (p, q);
             Some((q, t))
         }
@@ -358,7 +359,7 @@ fn read_cell(
             cells.money[usize::from(k)] = (m, scale);
             Some((q, t))
         }
-        Kind::Echo if words => plain_text_words(b, p, &mut cells.high),
+        // (Not in [`LOG_LAYOUT`]: the words are not needed.)
         Kind::Echo => plain_text(b, p, &mut cells.high),
     }
 }
@@ -633,29 +634,44 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> 
     plain_text_bytes(line, p, high)
 }
 
-/// [`plain_text`] of a cell with 8 bytes left in `line` from each word it is read by;
-/// `None` otherwise and at a quote ([`plain_text`] decides then).
+/// [`plain_text`] of a cell with 8 bytes left in `line` from each word it is read by,
+/// and [`plain_edges`] too (from the words: the first byte of the first, the last byte
+/// read); `None` otherwise, at a quote and where the edges are not plain ([`plain_text`]
+/// and [`plain_edges`] decide then).
 #[inline(always)]
-fn plain_text_words(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
+fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize, u8)> {
+    // The bytes that stop a cell, all ≤ `,`: the first flagged byte is one of them or
+    // another byte below `-`.
+    const STOP: u64 = 1 << b',' | 1 << b'\n' | 1 << b'\r' | 1 << b'"';
+    let mut p = start;
+    let mut w = word(line, p)?;
+    let first = w as u8;
+    let mut last = 0;
     loop {
-        let w = word(line, p)?;
         let f = at_most_comma(w);
         if f == 0 {
             *high |= w;
+            last = (w >> 56) as u8;
             p += 8;
-            continue;
+        } else {
+            let i = (f.trailing_zeros() / 8) as usize;
+            let before = w & low_bytes(i);
+            *high |= before;
+            if i > 0 {
+                last = (before >> (8 * (i - 1))) as u8;
+            }
+            p += i;
+            let t = (w >> (8 * i)) as u8;
+            // t ≤ `,` < 64.
+            if (STOP >> t) & 1 != 0 {
+                let edge = |c: u8| (0x21..0x80).contains(&c);
+                let plain = p == start || (edge(first) && edge(last));
+                return (t != b'"' && plain).then_some((p, t));
+            }
+            last = t;
+            p += 1;
         }
-        let i = (f.trailing_zeros() / 8) as usize;
-        *high |= w & low_bytes(i);
-        p += i;
-        let t = (w >> (8 * i)) as u8;
-        if ends_cell(t) {
-            return Some((p, t));
-        }
-        if t == b'"' {
-            return None;
-        }
-        p += 1;
+        w = word(line, p)?;
     }
 }
 
@@ -2258,6 +2274,16 @@ mod tests {
             assert_eq!(got, want, "{line:?} {p}");
             if want.is_some() {
                 assert_eq!(h1 & LANES_80 != 0, h2 >= 0x80, "{line:?} {p}");
+            }
+            // The word reader reads a cell as these do, where it reads one, edges included.
+            let mut h3 = 0u64;
+            if let Some(words) = plain_text_words(line, p, &mut h3) {
+                assert_eq!(Some(words), want, "{line:?} {p}");
+                assert!(plain_edges(&line[p..words.0]), "{line:?} {p}");
+                assert_eq!(h3 & LANES_80 != 0, h2 >= 0x80, "{line:?} {p}");
+            } else if let Some((end, _)) = want {
+                // Not read: too near the end of the line, or edges not plain.
+                assert!(line.len() - p < 8 + end - p || !plain_edges(&line[p..end]));
             }
         };
         for t in [
