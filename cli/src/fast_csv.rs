@@ -738,7 +738,13 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
         .wrapping_mul(MUL1)
         .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
         >> 32;
-    Some((m & 0xffff_ffff, nd, end - i - usize::from(point), point, end))
+    Some((
+        m & 0xffff_ffff,
+        nd,
+        end - i - usize::from(point),
+        point,
+        end,
+    ))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -951,6 +957,10 @@ impl Group<'_> {
     }
 }
 
+/// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
+/// the row's test point, fuel and can material, and its key's tail (MMQ bits, flags).
+type PrevGroup = (usize, [(usize, usize); 3], [u8; 9]);
+
 /// The fast path's state across blocks.
 struct Fast<'p, 'c> {
     profile: &'p DispenserProfile,
@@ -976,9 +986,8 @@ struct Fast<'p, 'c> {
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
-    /// The group of the last row of this block whose group [`Fast::plain`] looked up, the
-    /// spans (in the block) of its test point, fuel and can material, and its key's tail.
-    gprev: Option<(usize, [(usize, usize); 3], [u8; 9])>,
+    /// The group of the last row of this block whose group [`Fast::plain`] looked up.
+    gprev: Option<PrevGroup>,
 
     nums: NumCache,
     amounts: AmountMemo,
@@ -2394,7 +2403,7 @@ mod tests {
                     t.push(char::from(b'0' + rng.int(0, 9) as u8));
                 }
             }
-            t.push_str(&[",", "\n", "\r\n", "", "x"][rng.int(0, 4) as usize]);
+            t.push_str([",", "\n", "\r\n", "", "x"][rng.int(0, 4) as usize]);
             for _ in 0..rng.int(0, 9) {
                 t.push('7');
             }
@@ -2406,10 +2415,29 @@ mod tests {
     fn log_words_are_read_row() {
         let mut rng = Rng::new(31);
         let cells: [&[&str]; 11] = [
-            &["S000000-N00", "S1-N2", "", " x", "a b", "n\u{e9}", "abcdefghijklmnopq", "a\"b"],
+            &[
+                "S000000-N00",
+                "S1-N2",
+                "",
+                " x",
+                "a b",
+                "n\u{e9}",
+                "abcdefghijklmnopq",
+                "a\"b",
+            ],
             &["max", "min", "", "mid", "max "],
             &["petrol", "diesel", "", "p\u{e9}trol", "ethanol-blend-e85"],
-            &["20.07", "-3.5", "+1.25", "", "1234567", "-1234567", "12345678.9", "1e3", "1.2.3"],
+            &[
+                "20.07",
+                "-3.5",
+                "+1.25",
+                "",
+                "1234567",
+                "-1234567",
+                "12345678.9",
+                "1e3",
+                "1.2.3",
+            ],
             &["19.984", "0", ".5", "5.", "-", "", "-.5"],
             &["20.4", "-0.0", "1\u{0}", "", " 1"],
             &["18.5", "999999999999999", "1.", ""],
