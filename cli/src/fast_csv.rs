@@ -11,6 +11,26 @@
 //!   stray `\r`) and read cell by cell as `&str` slices of the block ([`Fast::parse`]);
 //!   UTF-8 is checked only where a text cell is not ASCII; line numbers are counted as the
 //!   block is split; rows are judged and written [`CHUNK`] records at a time;
+//! - **cells a word at a time** (SWAR, plain `u64` arithmetic): a text cell is scanned 8
+//!   bytes at once for the first byte ≤ `,` ([`at_most_comma`], exact for the first such
+//!   byte), which is then told apart (`,` `\n` `\r` end the cell, `"` gives up, another
+//!   byte is part of the cell); the non-ASCII check ors the cell's own bytes. A number or
+//!   money cell that ends within the 8 bytes from its first digit (after the sign) is read
+//!   from one word ([`short_decimal`]): a digit mask finds the point and the end, the point
+//!   lane is dropped, the digits are combined by the multiply-and-shift of simdjson's
+//!   `parse_eight_digits_unrolled`, and the value is the same `mantissa / 10^frac` as
+//!   [`parse_f64`]'s. A cell near the end of the block or a longer one is read by the byte
+//!   loops as before ([`plain_text_bytes`], [`plain_num_slow`], [`plain_money_raw_bytes`];
+//!   unit tests: the word readers give exactly what the byte loops give). The readers
+//!   return the byte they stopped at, so the comma between cells and the line end are
+//!   checked without another load;
+//! - **the generated log's layout** ([`LOG_LAYOUT`]) is read by straight-line code with
+//!   word-only readers ([`read_log_words`]); when one of them declines a cell (too near the
+//!   end of the block, a long or unusual cell), the row is read again by the general cell
+//!   loop ([`read_row`]), which decides; other layouts take the cell loop directly. The
+//!   group of a row is the last row's when its test point, fuel and can material are the
+//!   same bytes as that row's in the block (compared as 16-byte integers) and the MMQ and
+//!   flags are the same; else the group cache ([`Fast::group_by_key`]);
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
