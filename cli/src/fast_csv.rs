@@ -1164,20 +1164,22 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
-        let mut cells = Cells::empty();
         // Each cell after a comma: the byte where the last one ended (`t`) must be one.
         // The generated log's layout a word at a time first (every cell short, 8 bytes left
-        // after each); the cell readers for anything else.
+        // after each); the cell readers for anything else. (Two `Cells`: the word reader's
+        // never has its address taken, so its fields can stay in registers.)
         let words = if self.log_layout {
-            read_log_words(b, &mut cells)
+            let mut cells = Cells::empty();
+            read_log_words(b, &mut cells).map(|end| (cells, end))
         } else {
             None
         };
-        let (p, t) = match words {
-            Some(end) => end,
+        let (cells, (p, t)) = match words {
+            Some(read) => read,
             None => {
-                cells = Cells::empty();
-                read_row(b, &self.kinds, &mut cells)?
+                let mut cells = Cells::empty();
+                let end = read_row(b, &self.kinds, &mut cells)?;
+                (cells, end)
             }
         };
         debug_assert_eq!(t, byte_at(b, p));
