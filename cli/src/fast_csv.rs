@@ -1239,7 +1239,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let group = match same {
             Some(g) => g,
             None => {
-                let g = self.group_by_key(b, &spans, mmq, temps, &tail)?;
+                let g = self.group_by_key(b, spans, mmq, temps, tail)?;
                 self.gprev = Some((g, [at(1), at(2), at(3)], tail));
                 g
             }
@@ -1264,10 +1264,10 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn group_by_key(
         &mut self,
         line: &[u8],
-        spans: &[(usize, usize); 4],
+        spans: [(usize, usize); 4],
         mmq: Option<f64>,
         temps: bool,
-        tail: &[u8; 9],
+        tail: [u8; 9],
     ) -> Option<usize> {
         let bytes = |k: usize| &line[spans[k].0..spans[k].1];
         let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
@@ -1277,7 +1277,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             key.extend_from_slice(bytes(k));
             key.push(0xff); // never in UTF-8 text
         }
-        key.extend_from_slice(tail);
+        key.extend_from_slice(&tail);
         let mut h = FxHasher::default();
         h.write(key);
         let slot = (h.finish() as usize) % GROUP_SLOTS;
