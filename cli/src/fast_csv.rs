@@ -11,6 +11,26 @@
 //!   stray `\r`) and read cell by cell as `&str` slices of the block ([`Fast::parse`]);
 //!   UTF-8 is checked only where a text cell is not ASCII; line numbers are counted as the
 //!   block is split; rows are judged and written [`CHUNK`] records at a time;
+//! - **cells a word at a time** (SWAR, plain `u64` arithmetic): a text cell is scanned 8
+//!   bytes at once for the first byte ≤ `,` ([`at_most_comma`], exact for the first such
+//!   byte), which is then told apart (`,` `\n` `\r` end the cell, `"` gives up, another
+//!   byte is part of the cell); the non-ASCII check ors the cell's own bytes. A number or
+//!   money cell that ends within the 8 bytes from its first digit (after the sign) is read
+//!   from one word ([`short_decimal`]): a digit mask finds the point and the end, the point
+//!   lane is dropped, the digits are combined by the multiply-and-shift of simdjson's
+//!   `parse_eight_digits_unrolled`, and the value is the same `mantissa / 10^frac` as
+//!   [`parse_f64`]'s. A cell near the end of the block or a longer one is read by the byte
+//!   loops as before ([`plain_text_bytes`], [`plain_num_slow`], [`plain_money_raw_bytes`];
+//!   unit tests: the word readers give exactly what the byte loops give). The readers
+//!   return the byte they stopped at, so the comma between cells and the line end are
+//!   checked without another load;
+//! - **the generated log's layout** ([`LOG_LAYOUT`]) is read by straight-line code with
+//!   word-only readers ([`read_log_words`]); when one of them declines a cell (too near the
+//!   end of the block, a long or unusual cell), the row is read again by the general cell
+//!   loop ([`read_row`]), which decides; other layouts take the cell loop directly. The
+//!   group of a row is the last row's when its test point, fuel and can material are the
+//!   same bytes as that row's in the block (compared as 16-byte integers) and the MMQ and
+//!   flags are the same; else the group cache ([`Fast::group_by_key`]);
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
@@ -234,7 +254,7 @@ const CHUNK: usize = 2048;
 const GROUP_SLOTS: usize = 64;
 
 /// What a column of the file is to [`Fast::plain`].
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     /// A number: V_J, V_B, t_J, t_B, flow, MMQ (0–5).
     Num(u8),
@@ -269,6 +289,158 @@ fn kinds(cols: &Columns, width: usize) -> Vec<Kind> {
     k
 }
 
+/// The columns of the generated dispenser log (`verimeter generate`, the common layout:
+/// nozzle, test_point, fuel, indicated_l, standard_l, dispenser_temp_c, can_temp_c,
+/// can_material, flow_l_min, unit_price, amount), for which [`Fast::plain`] has a
+/// straight-line reader.
+const LOG_LAYOUT: [Kind; 11] = [
+    Kind::Text(0),
+    Kind::Text(1),
+    Kind::Text(2),
+    Kind::Num(0),
+    Kind::Num(1),
+    Kind::Num(2),
+    Kind::Num(3),
+    Kind::Text(3),
+    Kind::Num(4),
+    Kind::Money(0),
+    Kind::Money(1),
+];
+
+/// The cells of a row as [`Fast::plain`] collects them.
+struct Cells {
+    /// The bytes of the text cells or'ed: a lane's 0x80 set when one is not ASCII.
+    high: u64,
+    /// Spans of nozzle, test point, fuel, can material.
+    spans: [(usize, usize); 4],
+    /// Unit price, amount: (mantissa, scale or [`NO_MONEY`]).
+    money: [(u64, u32); 2],
+    /// V_J, V_B, t_J, t_B, flow, MMQ.
+    nums: [Option<f64>; 6],
+}
+
+impl Cells {
+    /// No cells read yet. (A function, not a constant: a constant this large is copied by
+    /// a `memcpy` call, the literal by a few stores.)
+    #[inline(always)]
+    fn empty() -> Cells {
+        Cells {
+            high: 0,
+            spans: [(0, 0); 4],
+            money: [(0, NO_MONEY); 2],
+            nums: [None; 6],
+        }
+    }
+}
+
+/// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
+/// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
+/// is not plain. With `words`, only a cell that the word readers read
+/// ([`plain_num_word`], [`plain_money_word`], [`plain_text_words`]); `None` then means
+/// "not read", not "not plain", and the byte after the cell may be any: the caller checks
+/// it. Inlined with constant `kind` and `words`.
+#[inline(always)]
+fn read_cell(
+    b: &[u8],
+    p: usize,
+    kind: Kind,
+    words: bool,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
+    match kind {
+        Kind::Num(k) => {
+            let (x, q, t) = if words {
+                plain_num_word(b, p)?
+            } else {
+                plain_num(b, p)?
+            };
+            cells.nums[usize::from(k)] = x;
+            Some((q, t))
+        }
+        Kind::Text(k) => {
+            let (q, t) = if words {
+                plain_text_words(b, p, &mut cells.high)?
+            } else {
+                let (q, t) = plain_text(b, p, &mut cells.high)?;
+                if !plain_edges(&b[p..q]) {
+                    return None;
+                }
+                (q, t)
+            };
+            cells.spans[usize::from(k)] = (p, q);
+            Some((q, t))
+        }
+        Kind::Money(k) => {
+            let (m, scale, q, t) = if words {
+                plain_money_word(b, p)?
+            } else {
+                plain_money_raw(b, p)?
+            };
+            cells.money[usize::from(k)] = (m, scale);
+            Some((q, t))
+        }
+        // (Not in [`LOG_LAYOUT`]: the words are not needed.)
+        Kind::Echo => plain_text(b, p, &mut cells.high),
+    }
+}
+
+/// Reads the cells of the record at the start of `b`, of the kinds `kinds`, into `cells`:
+/// where the last one ends and the byte there, `None` when a cell is not plain or a cell
+/// but the last does not end at a comma.
+fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> {
+    let mut at = None;
+    for &kind in kinds {
+        at = Some(match at {
+            None => read_cell(b, 0, kind, false, cells)?,
+            Some((p, t)) => next_cell(b, p, t, kind, false, cells)?,
+        });
+    }
+    Some(at.unwrap_or((0, byte_at(b, 0))))
+}
+
+/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only, written out (every kind a
+/// constant), up to a line end (`\n` or `\r`); `None` when a cell is not read so or the
+/// line does not end there ([`read_row`] decides then).
+#[inline(always)]
+fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
+    let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], true, cells)?;
+    (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], true, cells)?;
+    matches!(t, b'\n' | b'\r').then_some((p, t))
+}
+
+/// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
+/// (`None` when it is not a comma), as [`read_cell`].
+#[inline(always)]
+fn next_cell(
+    b: &[u8],
+    p: usize,
+    t: u8,
+    kind: Kind,
+    words: bool,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
+    if t != b',' {
+        return None;
+    }
+    read_cell(b, p + 1, kind, words, cells)
+}
+
+/// The byte of `line` at `p`, 0 at its end (where the readers stop: a cell ends at a comma,
+/// a line end or the end of `line`, never at a 0 byte).
+#[inline(always)]
+fn byte_at(line: &[u8], p: usize) -> u8 {
+    line.get(p).copied().unwrap_or(0)
+}
+
 /// The digits of `line` from `p` on: (their value, wrapping past 19 digits; where they end).
 #[inline]
 fn digits(line: &[u8], mut p: usize) -> (u64, usize) {
@@ -290,22 +462,74 @@ fn cell_end(line: &[u8], p: usize) -> bool {
     matches!(line.get(p), None | Some(b',' | b'\n' | b'\r'))
 }
 
-/// The number cell of `line` that starts at `p`: its value (`None` when empty) and where it
-/// ends (at a comma, a line end or the end of `line`). `None` when it is not a plain decimal
+/// 10^k as doubles, k ≤ 15 (all exact).
+const POW10_F64: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Whether `c` may end a cell: a comma or a line end.
+#[inline(always)]
+fn ends_cell(c: u8) -> bool {
+    matches!(c, b',' | b'\n' | b'\r')
+}
+
+/// The number cell of `line` that starts at `p`: its value (`None` when empty), where it
+/// ends (at a comma, a line end or the end of `line`) and the byte there ([`byte_at`]). `None` when it is not a plain decimal
 /// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
-/// [`parse_f64`]'s of the cell's text (the same formula). The digits before and after the
-/// point are read by two tight loops ([`digits`]), counted by where they end.
-#[inline]
-fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let (neg, q) = match line.get(p) {
-        None | Some(b',' | b'\n' | b'\r') => return Some((None, p)),
-        Some(b'-') => (true, p + 1),
-        Some(b'+') => (false, p + 1),
-        _ => (false, p),
+/// [`parse_f64`]'s of the cell's text (the same formula). A short cell is read at once
+/// ([`plain_num_word`]); any other by [`plain_num_slow`] (which reads the short ones the
+/// same: unit test).
+#[inline(always)]
+fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
+    match plain_num_word(line, p) {
+        Some(cell) if ends_cell(cell.2) => Some(cell),
+        _ => plain_num_slow(line, p),
+    }
+}
+
+/// [`plain_num`] of a cell with 8 bytes left in `line` from its start that is empty or
+/// ends within those 8 bytes (7 after a sign): the sign, the digits, the point and the
+/// byte after the cell from one word ([`short_decimal`]). `None` otherwise (the cell may
+/// be plain all the same: [`plain_num_slow`] decides). The cell is this one only where
+/// the byte after it ends a cell: the caller checks ([`ends_cell`], or a comma).
+#[inline(always)]
+fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
+    let w = word(line, p)?;
+    // `.` and the digits are above `-` `,` `+`.
+    let c = w as u8;
+    let (neg, w, q) = if c >= b'.' {
+        (false, w, p)
+    } else if c == b'-' || c == b'+' {
+        // The top lane 0 then, which ends no cell.
+        (c == b'-', w >> 8, p + 1)
+    } else if ends_cell(c) {
+        return Some((None, p, c));
+    } else {
+        return None;
     };
+    let (m, _, frac, _, end) = short_decimal(w)?;
+    let t = (w >> (8 * end)) as u8;
+    // m < 10^7, frac ≤ 6.
+    let x = m as i64 as f64 / POW10_F64[frac & 15];
+    Some((Some(if neg { -x } else { x }), q + end, t))
+}
+
+/// [`plain_num`] a byte at a time.
+#[inline(never)]
+fn plain_num_slow(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
+    match line.get(p) {
+        None | Some(b',' | b'\n' | b'\r') => Some((None, p, byte_at(line, p))),
+        Some(b'-') => plain_num_bytes(line, true, p + 1),
+        Some(b'+') => plain_num_bytes(line, false, p + 1),
+        _ => plain_num_bytes(line, false, p),
+    }
+}
+
+/// [`plain_num_slow`] from `q` (after the sign, `neg` when it is `-`): the
+/// digits before and after the point are read by two tight loops ([`digits`]), counted by
+/// where they end.
+#[inline]
+fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usize, u8)> {
     let (int, mut e) = digits(line, q);
     let mut nd = e - q;
     let (mut m, mut frac) = (int, 0);
@@ -323,8 +547,8 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize)> {
         return None;
     }
     // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
-    let x = m as i64 as f64 / POW10[frac];
-    Some((Some(if neg { -x } else { x }), e))
+    let x = m as i64 as f64 / POW10_F64[frac];
+    Some((Some(if neg { -x } else { x }), e, byte_at(line, e)))
 }
 
 /// 10^k as integers, k ≤ 18.
@@ -350,10 +574,130 @@ const POW10_U64: [u64; 19] = [
     1_000_000_000_000_000_000,
 ];
 
+/// Bytes 0x01 and 0x80 in every lane of a word (the SWAR constants).
+const LANES_01: u64 = 0x0101_0101_0101_0101;
+const LANES_80: u64 = 0x8080_8080_8080_8080;
+
+/// The 8 bytes of `line` from `p` as a little-endian word (byte `p` lowest), when there are
+/// 8 (`None` near the end of the block: the byte loops read those bytes).
+#[inline(always)]
+fn word(line: &[u8], p: usize) -> Option<u64> {
+    line.get(p..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// The bytes of `w` that are at most `,` flagged (0x80 of their lane), exact up to the first
+/// flagged byte (the lowest): a byte above it may be flagged by the borrow of the
+/// subtraction, a byte below it never is. `,` `"` `\n` `\r` are all below `-`; bytes ≥ 0x80
+/// are never flagged.
+#[inline(always)]
+fn at_most_comma(w: u64) -> u64 {
+    w.wrapping_sub(LANES_01 * u64::from(b',' + 1)) & !w & LANES_80
+}
+
+/// The lowest `n` bytes of a word (`n` < 8).
+#[inline(always)]
+fn low_bytes(n: usize) -> u64 {
+    (1u64 << (8 * n)) - 1
+}
+
+/// Whether `block[a..a + n]` and `block[c..c + n]` are the same bytes (both within
+/// `block`): as two 16-byte little-endian integers when the cells are at most 16 bytes long
+/// and 16 bytes are left in the block from both, else as slices.
+#[inline(always)]
+fn same_bytes(block: &[u8], a: usize, c: usize, n: usize) -> bool {
+    let sixteen = |p: usize| {
+        block
+            .get(p..)
+            .and_then(<[u8]>::first_chunk::<16>)
+            .map(|w| u128::from_le_bytes(*w))
+    };
+    if n <= 16 {
+        if let (Some(x), Some(y)) = (sixteen(a), sixteen(c)) {
+            let mask = u128::MAX.checked_shr((128 - 8 * n) as u32).unwrap_or(0);
+            return (x ^ y) & mask == 0;
+        }
+    }
+    block.get(a..a + n) == block.get(c..c + n)
+}
+
+/// Whether the cells of `block` at the spans `x` and `y` are the same bytes.
+#[inline(always)]
+fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
+    x.1 - x.0 == y.1 - y.0 && same_bytes(block, x.0, y.0, x.1 - x.0)
+}
+
 /// Where the text cell of `line` that starts at `p` ends (a comma, a line end or the end of
-/// `line`); `None` at a quote. `high` gets the cell's bytes or'ed in.
-#[inline]
-fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
+/// `line`) and the byte there ([`byte_at`]); `None` at a quote. `high` gets the cell's bytes or'ed in (a lane's 0x80 bit set
+/// when a byte is not ASCII). A word at a time ([`at_most_comma`]) while 8 bytes are left,
+/// then [`plain_text_bytes`].
+#[inline(always)]
+fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
+    while let Some(w) = word(line, p) {
+        let f = at_most_comma(w);
+        if f == 0 {
+            *high |= w;
+            p += 8;
+            continue;
+        }
+        let i = (f.trailing_zeros() / 8) as usize;
+        *high |= w & low_bytes(i);
+        p += i;
+        match (w >> (8 * i)) as u8 {
+            t @ (b',' | b'\n' | b'\r') => return Some((p, t)),
+            b'"' => return None,
+            // Another byte below `-` (a space, `!` … `+`): part of the cell.
+            _ => p += 1,
+        }
+    }
+    plain_text_bytes(line, p, high)
+}
+
+/// [`plain_text`] of a cell with 8 bytes left in `line` from each word it is read by,
+/// and [`plain_edges`] too (from the words: the first byte of the first, the last byte
+/// read); `None` otherwise, at a quote and where the edges are not plain ([`plain_text`]
+/// and [`plain_edges`] decide then).
+#[inline(always)]
+fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize, u8)> {
+    // The bytes that stop a cell, all ≤ `,`: the first flagged byte is one of them or
+    // another byte below `-`.
+    const STOP: u64 = 1 << b',' | 1 << b'\n' | 1 << b'\r' | 1 << b'"';
+    let mut p = start;
+    let mut w = word(line, p)?;
+    let first = w as u8;
+    let mut last = 0;
+    loop {
+        let f = at_most_comma(w);
+        if f == 0 {
+            *high |= w;
+            last = (w >> 56) as u8;
+            p += 8;
+        } else {
+            let i = (f.trailing_zeros() / 8) as usize;
+            let before = w & low_bytes(i);
+            *high |= before;
+            if i > 0 {
+                last = (before >> (8 * (i - 1))) as u8;
+            }
+            p += i;
+            let t = (w >> (8 * i)) as u8;
+            // t ≤ `,` < 64.
+            if (STOP >> t) & 1 != 0 {
+                let edge = |c: u8| (0x21..0x80).contains(&c);
+                let plain = p == start || (edge(first) && edge(last));
+                return (t != b'"' && plain).then_some((p, t));
+            }
+            last = t;
+            p += 1;
+        }
+        w = word(line, p)?;
+    }
+}
+
+/// [`plain_text`] a byte at a time.
+#[inline(never)]
+fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> {
     while let Some(&c) = line.get(p) {
         // `,` `"` `\n` `\r` are all below `-`: letters, digits and `-` take one comparison.
         if c <= b',' && matches!(c, b',' | b'\n' | b'\r' | b'"') {
@@ -362,10 +706,65 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u8) -> Option<usize> {
             }
             break;
         }
-        *high |= c;
+        *high |= u64::from(c);
         p += 1;
     }
-    Some(p)
+    Some((p, byte_at(line, p)))
+}
+
+/// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
+/// its first digit or point), read at once: (its digits as an integer, their number, the
+/// number of them after the point, whether there is a point, where it ends — the first
+/// byte that is neither a digit nor the first point), when it ends within the word
+/// (at most 7 bytes) and has a digit; else `None` (the byte loops decide).
+///
+/// Digits are the lanes `b - '0'` < 10; the point is dropped by shifting the fraction's
+/// lanes down by one, the digits are moved to the top lanes (leading zero lanes) and
+/// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled`.
+#[inline(always)]
+fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
+    let t = w ^ (LANES_01 * u64::from(b'0'));
+    // 0x80 of each lane that is not a digit: t > 9 (no carries between lanes).
+    let other = (((t & !LANES_80) + LANES_01 * 0x76) | t) & LANES_80;
+    if other == 0 {
+        return None;
+    }
+    let i = (other.trailing_zeros() / 8) as usize;
+    let point = (w >> (8 * i)) as u8 == b'.';
+    let end = if point {
+        let rest = other & (other - 1);
+        if rest == 0 {
+            return None;
+        }
+        (rest.trailing_zeros() / 8) as usize
+    } else {
+        i
+    };
+    let nd = end - usize::from(point);
+    if nd == 0 {
+        return None;
+    }
+    // The digit lanes below the point as they are, those after it one lane down; then the
+    // nd digits to the top lanes (lanes from nd on, the point and what follows the cell,
+    // are shifted out). nd ≤ 7, i ≤ 7: the shifts are below 64.
+    let low = low_bytes(i);
+    let packed = (t & low) | ((t >> 8) & !low);
+    let v = packed << (8 * (8 - nd));
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const MASK: u64 = 0x0000_00ff_0000_00ff;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let m = ((v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
+        >> 32;
+    Some((
+        m & 0xffff_ffff,
+        nd,
+        end - i - usize::from(point),
+        point,
+        end,
+    ))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -395,7 +794,8 @@ fn companions(
         (None, None) => None,
         _ => return None,
     };
-    if flow.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+    // Finite and > 0: 0 < f ≤ MAX (NaN fails both).
+    if flow.is_some_and(|f| !(f > 0.0 && f <= f64::MAX)) {
         return None;
     }
     match (tj, tb) {
@@ -412,16 +812,39 @@ fn companions(
 /// `Decimal::from_str` reads them; unit test).
 #[cfg(test)]
 fn plain_money(line: &[u8], p: usize) -> Option<(Option<Money>, usize)> {
-    let (m, scale, e) = plain_money_raw(line, p)?;
-    Some((money_of(m, scale), e))
+    let (m, scale, e, _) = plain_money_raw(line, p)?;
+    Some((money_of(m, scale)?, e))
 }
 
 /// The money cell of `line` that starts at `p` as [`plain_money`] reads it, without making
-/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends).
+/// the `Money` yet: (mantissa, scale or [`NO_MONEY`] when the cell is empty, where it ends,
+/// the byte there ([`byte_at`])).
 /// (Plain integers: a `Money` handed through the reader's loop was written and read back
 /// in pieces of different sizes, which stalls the CPU's store forwarding.)
-#[inline]
-fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
+#[inline(always)]
+fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
+    match plain_money_word(line, p) {
+        Some(cell) if ends_cell(cell.3) => Some(cell),
+        _ => plain_money_raw_bytes(line, p),
+    }
+}
+
+/// [`plain_money_raw`] of a cell with 8 bytes left in `line` from its start that ends
+/// within them, read from one word ([`short_decimal`]); `None` otherwise (the cell may be
+/// plain all the same: [`plain_money_raw_bytes`] decides). As in [`plain_num_word`], the
+/// caller checks the byte after the cell.
+#[inline(always)]
+fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
+    let w = word(line, p)?;
+    let (m, nd, frac, point, end) = short_decimal(w)?;
+    let t = (w >> (8 * end)) as u8;
+    // A digit before the point, and one after it when there is one.
+    (nd > frac && (frac > 0 || !point)).then_some((m, frac as u32, p + end, t))
+}
+
+/// [`plain_money_raw`] a byte at a time.
+#[inline(never)]
+fn plain_money_raw_bytes(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
     let (int, mut e) = digits(line, p);
     let mut nd = e - p;
     let (mut m, mut frac) = (int, 0);
@@ -439,18 +862,25 @@ fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize)> {
         return None;
     }
     if nd == 0 {
-        return Some((0, NO_MONEY, p));
+        return Some((0, NO_MONEY, p, byte_at(line, p)));
     }
     // nd ≤ 18: m < 10^18 < 2^63, and frac ≤ 18.
-    Some((m, frac as u32, e))
+    Some((m, frac as u32, e, byte_at(line, e)))
 }
 
 /// The scale of an empty money cell in [`plain_money_raw`].
 const NO_MONEY: u32 = u32::MAX;
 
 /// The `Money` of [`plain_money_raw`]'s mantissa and scale.
-fn money_of(m: u64, scale: u32) -> Option<Money> {
-    (scale != NO_MONEY).then(|| Money::new(m as i64, scale))
+/// `Some(None)` for an empty cell; `None` where `Money` cannot hold it (never: the scale is
+/// at most 18 and `m` < 10^18). (`try_new` rather than `new`: it is inlined, `new` is a
+/// call.)
+#[inline(always)]
+fn money_of(m: u64, scale: u32) -> Option<Option<Money>> {
+    if scale == NO_MONEY {
+        return Some(None);
+    }
+    Money::try_new(m as i64, scale).ok().map(Some)
 }
 
 /// A record of a block that the fast path reads.
@@ -547,6 +977,10 @@ impl Group<'_> {
     }
 }
 
+/// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
+/// the row's test point, fuel and can material, and its key's tail (MMQ bits, flags).
+type PrevGroup = (usize, [(usize, usize); 3], [u8; 9]);
+
 /// The fast path's state across blocks.
 struct Fast<'p, 'c> {
     profile: &'p DispenserProfile,
@@ -567,11 +1001,13 @@ struct Fast<'p, 'c> {
     last_tp: (String, Option<TestPoint>),
     /// What each column is ([`Fast::plain`]).
     kinds: Vec<Kind>,
+    /// Whether `kinds` is [`LOG_LAYOUT`].
+    log_layout: bool,
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
-    /// The group of the last row read by [`Fast::plain`], whose key `gkey` holds.
-    glast: Option<usize>,
+    /// The group of the last row of this block whose group [`Fast::plain`] looked up.
+    gprev: Option<PrevGroup>,
 
     nums: NumCache,
     amounts: AmountMemo,
@@ -598,10 +1034,11 @@ impl<'p, 'c> Fast<'p, 'c> {
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
             kinds: kinds(cols, width),
+            log_layout: kinds(cols, width) == LOG_LAYOUT,
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
-            glast: None,
+            gprev: None,
             nums: NumCache::new(),
             amounts: AmountMemo::new(),
         }
@@ -610,6 +1047,8 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// Splits, judges and writes the complete records of `block`, [`CHUNK`] records at a
     /// time (so that a chunk's records stay in the CPU caches from splitting to writing).
     fn block(&mut self, block: &[u8], newlines: u64, sink: &mut impl FastSink) -> Step {
+        // The last row's spans are in the last block.
+        self.gprev = None;
         self.recs.clear();
         for g in &mut self.groups {
             g.rows.clear();
@@ -725,92 +1164,85 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
-        let mut p = 0;
-        // The bytes of the text cells or'ed: ≥ 0x80 when one is not ASCII.
-        let mut high = 0u8;
-        // Spans of nozzle, test point, fuel, can material.
-        let mut spans = [(0usize, 0usize); 4];
-        // Unit price, amount.
-        let mut money = [(0, NO_MONEY); 2];
-        // V_J, V_B, t_J, t_B, flow, MMQ.
-        let mut nums = [None; 6];
-        for (c, kind) in self.kinds.iter().enumerate() {
-            if c > 0 {
-                if b.get(p) != Some(&b',') {
-                    return None;
-                }
-                p += 1;
+        // Each cell after a comma: the byte where the last one ended (`t`) must be one.
+        // The generated log's layout a word at a time first (every cell short, 8 bytes left
+        // after each); the cell readers for anything else. (Two `Cells`: the word reader's
+        // never has its address taken, so its fields can stay in registers.)
+        let words = if self.log_layout {
+            let mut cells = Cells::empty();
+            read_log_words(b, &mut cells).map(|end| (cells, end))
+        } else {
+            None
+        };
+        let (cells, (p, t)) = match words {
+            Some(read) => read,
+            None => {
+                let mut cells = Cells::empty();
+                let end = read_row(b, &self.kinds, &mut cells)?;
+                (cells, end)
             }
-            match *kind {
-                Kind::Num(k) => {
-                    let (x, q) = plain_num(b, p)?;
-                    nums[usize::from(k)] = x;
-                    p = q;
-                }
-                Kind::Text(k) => {
-                    let q = plain_text(b, p, &mut high)?;
-                    if !plain_edges(&b[p..q]) {
-                        return None;
-                    }
-                    spans[usize::from(k)] = (p, q);
-                    p = q;
-                }
-                Kind::Money(k) => {
-                    let (m, scale, q) = plain_money_raw(b, p)?;
-                    money[usize::from(k)] = (m, scale);
-                    p = q;
-                }
-                Kind::Echo => p = plain_text(b, p, &mut high)?,
-            }
-        }
+        };
+        debug_assert_eq!(t, byte_at(b, p));
+        let Cells {
+            high,
+            spans,
+            money,
+            nums,
+        } = cells;
         // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
         // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
-        let (end, stop) = match (b.get(p), b.get(p + 1)) {
-            (None, _) => (p, p),
-            (Some(b'\n'), _) => (p, p),
-            (Some(b'\r'), Some(b'\n')) => (p, p + 1),
-            (Some(b'\r'), None) => (p, p + 1),
+        // `t` is 0 only at the end of the block: no cell ends at a 0 byte.
+        let (end, stop) = match t {
+            0 | b'\n' => (p, p),
+            b'\r' => match b.get(p + 1) {
+                None | Some(b'\n') => (p, p + 1),
+                Some(_) => return None,
+            },
             _ => return None,
         };
         let b = &b[..end];
         // Number and money cells are ASCII; the rest is checked here when it is not (an
         // ASCII line is UTF-8).
-        if high >= 0x80 {
+        if high & LANES_80 != 0 {
             std::str::from_utf8(b).ok()?;
         }
-        let bytes = |k: usize| &b[spans[k].0..spans[k].1];
         let nozzle = spans[0];
         if nozzle.0 == nozzle.1 || spans[1].0 == spans[1].1 {
             return None;
         }
         let [vj, vb, tj, tb, flow, mmq] = nums;
         let (vj, vb) = (vj?, vb?);
-        let [unit_price, amount] = money.map(|(m, scale)| money_of(m, scale));
+        let unit_price = money_of(money[0].0, money[0].1)?;
+        let amount = money_of(money[1].0, money[1].1)?;
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
         // The group, by the texts that make it: the last row's group when they are the same
-        // (rows come nozzle by nozzle, test point by test point), else a direct-mapped cache
-        // of `group`. `gkey` holds the key of the last row whose group was found.
+        // (rows come nozzle by nozzle, test point by test point; compared a word at a time
+        // with that row's cells in the block), else a direct-mapped cache of `group`.
         let tail = {
             let mut t = [0u8; 9];
             t[..8].copy_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
             t[8] = u8::from(mmq.is_some()) | u8::from(temps) << 1;
             t
         };
-        let key = &self.gkey[..];
-        let same = self.glast.is_some() && {
-            let mut at = 0;
-            let mut same = true;
-            for k in 1..4 {
-                let t = bytes(k);
-                let n = t.len();
-                same &= key.get(at..at + n) == Some(t) && key.get(at + n) == Some(&0xff);
-                at += n + 1;
+        let at = |k: usize| (start + spans[k].0, start + spans[k].1);
+        let same = match &self.gprev {
+            Some((g, prev, prev_tail))
+                if *prev_tail == tail
+                    && same_cell(block, at(1), prev[0])
+                    && same_cell(block, at(2), prev[1])
+                    && same_cell(block, at(3), prev[2]) =>
+            {
+                Some(*g)
             }
-            same && key.get(at..) == Some(&tail[..])
+            _ => None,
         };
-        let group = match self.glast {
-            Some(g) if same => g,
-            _ => self.group_by_key(b, &spans, mmq, temps, &tail)?,
+        let group = match same {
+            Some(g) => g,
+            None => {
+                let g = self.group_by_key(b, spans, mmq, temps, tail)?;
+                self.gprev = Some((g, [at(1), at(2), at(3)], tail));
+                g
+            }
         };
         let row = RowVals {
             nozzle: (start + nozzle.0, start + nozzle.1),
@@ -828,26 +1260,24 @@ impl<'p, 'c> Fast<'p, 'c> {
 
     /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
     /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
-    /// the group cache, else [`group`](Self::group). Its key is left in `gkey` and the group
-    /// in `glast`.
+    /// the group cache, else [`group`](Self::group). Its key is left in `gkey`.
     fn group_by_key(
         &mut self,
         line: &[u8],
-        spans: &[(usize, usize); 4],
+        spans: [(usize, usize); 4],
         mmq: Option<f64>,
         temps: bool,
-        tail: &[u8; 9],
+        tail: [u8; 9],
     ) -> Option<usize> {
         let bytes = |k: usize| &line[spans[k].0..spans[k].1];
         let cell = |k: usize| std::str::from_utf8(bytes(k)).ok();
-        self.glast = None;
         let key = &mut self.gkey;
         key.clear();
         for k in 1..4 {
             key.extend_from_slice(bytes(k));
             key.push(0xff); // never in UTF-8 text
         }
-        key.extend_from_slice(tail);
+        key.extend_from_slice(&tail);
         let mut h = FxHasher::default();
         h.write(key);
         let slot = (h.finish() as usize) % GROUP_SLOTS;
@@ -866,7 +1296,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             entry.1 = g;
             g
         };
-        self.glast = Some(group);
         Some(group)
     }
 
@@ -1720,7 +2149,10 @@ mod tests {
                         .all(|c| c.is_ascii_digit() || c == b'.')
                     && t.bytes().filter(|&c| c == b'.').count() <= 1
                     && t.bytes().any(|c| c.is_ascii_digit());
-                match got {
+                if let Some((_, at, term)) = got {
+                    assert_eq!(term, byte_at(cell.as_bytes(), at), "{t:?}");
+                }
+                match got.map(|(x, at, _)| (x, at)) {
                     Some((Some(x), at)) => {
                         assert_eq!(at, t.len(), "{t:?}");
                         assert_eq!(Some(x.to_bits()), parse_f64(t).map(f64::to_bits), "{t:?}");
@@ -1838,6 +2270,244 @@ mod tests {
             }
             check(&t);
         }
+    }
+
+    /// Cells of the bytes of `alphabet`, 0–`max` of them, followed by a random tail of 0–12
+    /// bytes (so that cells end before, at and after the last full word of the line).
+    fn random_lines(seed: u64, alphabet: &[u8], max: i64, mut f: impl FnMut(&[u8], usize)) {
+        let mut rng = Rng::new(seed);
+        let pick = |rng: &mut Rng| alphabet[rng.int(0, alphabet.len() as i64 - 1) as usize];
+        for _ in 0..400_000 {
+            let mut line = Vec::new();
+            let p = rng.int(0, 9) as usize;
+            for _ in 0..p {
+                line.push(pick(&mut rng));
+            }
+            for _ in 0..rng.int(0, max) {
+                line.push(pick(&mut rng));
+            }
+            if rng.int(0, 1) == 0 {
+                line.push([b',', b'\n', b'\r', b'"', b'.'][rng.int(0, 4) as usize]);
+            }
+            for _ in 0..rng.int(0, 12) {
+                line.push(pick(&mut rng));
+            }
+            f(&line, p);
+        }
+    }
+
+    #[test]
+    fn swar_text_is_the_byte_loop() {
+        let check = |line: &[u8], p: usize| {
+            let (mut h1, mut h2) = (0u64, 0u64);
+            let got = plain_text(line, p, &mut h1);
+            let want = plain_text_bytes(line, p, &mut h2);
+            assert_eq!(got, want, "{line:?} {p}");
+            if want.is_some() {
+                assert_eq!(h1 & LANES_80 != 0, h2 >= 0x80, "{line:?} {p}");
+            }
+            // The word reader reads a cell as these do, where it reads one, edges included.
+            let mut h3 = 0u64;
+            if let Some(words) = plain_text_words(line, p, &mut h3) {
+                assert_eq!(Some(words), want, "{line:?} {p}");
+                assert!(plain_edges(&line[p..words.0]), "{line:?} {p}");
+                assert_eq!(h3 & LANES_80 != 0, h2 >= 0x80, "{line:?} {p}");
+            } else if let Some((end, _)) = want {
+                // Not read: too near the end of the line, or edges not plain.
+                assert!(line.len() - p < 8 + end - p || !plain_edges(&line[p..end]));
+            }
+        };
+        for t in [
+            &b""[..],
+            b"a",
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefghi",
+            b"abcdefgh,",
+            b"abcdefg,",
+            b"S000000-N00,max",
+            b"stainless\r\n",
+            b"sta\"inless",
+            b"st\xc3\xa9el,abcdefghijk\xff",
+            b"a b!c#d$e%f&g'h(i)j*k+l,",
+            b"\x80\x80\x80\x80\x80\x80\x80\x80\x80",
+            b"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a",
+        ] {
+            for p in 0..=t.len() {
+                check(t, p);
+            }
+        }
+        let alphabet = b"aZ09-_. !#+*\t\x00\x7f\x80\xc3\xa9\xff,\"\n\r";
+        random_lines(17, alphabet, 20, check);
+    }
+
+    #[test]
+    fn swar_numbers_are_the_byte_loops() {
+        let check = |line: &[u8], p: usize| {
+            let bits = |r: Option<(Option<f64>, usize, u8)>| {
+                r.map(|(x, e, t)| (x.map(f64::to_bits), e, t))
+            };
+            assert_eq!(
+                bits(plain_num(line, p)),
+                bits(plain_num_slow(line, p)),
+                "{:?} {p}",
+                String::from_utf8_lossy(line)
+            );
+            assert_eq!(
+                plain_money_raw(line, p),
+                plain_money_raw_bytes(line, p),
+                "{:?} {p}",
+                String::from_utf8_lossy(line)
+            );
+        };
+        for t in [
+            "",
+            "0,",
+            "20.07,19.984,20.4",
+            "147.51\n",
+            "147.51",
+            "147.51\r\n",
+            "1234567,",
+            "12345678,",
+            "1234567.,",
+            "123456.7,",
+            ".1234567,",
+            "1.234567,",
+            "-1.23456,",
+            "+1234567,",
+            "-12345678,",
+            "1.,",
+            ".5,",
+            ".,",
+            "-.,",
+            "-,",
+            "+,",
+            "1..2,",
+            "1.2.3,",
+            "1e3,",
+            "1 ,",
+            " 1,",
+            "\"1\",",
+            "123456789012345,",
+            "1234567890123456,",
+            "0.000000000000001,",
+            "0.0000000000000001,",
+            "12345678.1234567,",
+            "1\u{ff},",
+            "1/,",
+            "1:,",
+            "/,",
+            ":,",
+        ] {
+            let b = t.as_bytes();
+            for p in 0..=b.len() {
+                check(b, p);
+            }
+        }
+        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80 ";
+        random_lines(23, alphabet, 18, check);
+        // Plain decimals of every length and point position, at the end of the line too.
+        let mut rng = Rng::new(29);
+        for _ in 0..300_000 {
+            let mut t = String::new();
+            match rng.int(0, 3) {
+                0 => t.push('-'),
+                1 => t.push('+'),
+                _ => {}
+            }
+            let digits = rng.int(0, 17) as usize;
+            let dot = rng.int(0, digits as i64 + 1) as usize;
+            for i in 0..=digits {
+                if i == dot && rng.int(0, 3) > 0 {
+                    t.push('.');
+                }
+                if i < digits {
+                    t.push(char::from(b'0' + rng.int(0, 9) as u8));
+                }
+            }
+            t.push_str([",", "\n", "\r\n", "", "x"][rng.int(0, 4) as usize]);
+            for _ in 0..rng.int(0, 9) {
+                t.push('7');
+            }
+            check(t.as_bytes(), 0);
+        }
+    }
+
+    #[test]
+    fn log_words_are_read_row() {
+        let mut rng = Rng::new(31);
+        let cells: [&[&str]; 11] = [
+            &[
+                "S000000-N00",
+                "S1-N2",
+                "",
+                " x",
+                "a b",
+                "n\u{e9}",
+                "abcdefghijklmnopq",
+                "a\"b",
+            ],
+            &["max", "min", "", "mid", "max "],
+            &["petrol", "diesel", "", "p\u{e9}trol", "ethanol-blend-e85"],
+            &[
+                "20.07",
+                "-3.5",
+                "+1.25",
+                "",
+                "1234567",
+                "-1234567",
+                "12345678.9",
+                "1e3",
+                "1.2.3",
+            ],
+            &["19.984", "0", ".5", "5.", "-", "", "-.5"],
+            &["20.4", "-0.0", "1\u{0}", "", " 1"],
+            &["18.5", "999999999999999", "1.", ""],
+            &["stainless", "", "glass", "mild steel", "x,y"],
+            &["51.6", "", "0", "-1", "inf"],
+            &["7.35", "", "007.35", "1.", ".5", "-1", "12345678"],
+            &["147.51", "", "148.10", "1.234567", "99999999"],
+        ];
+        let ends = ["\n", "\r\n", "", "\r", ",", ",x\n", "\rx"];
+        let mut read = 0;
+        for _ in 0..200_000 {
+            let mut line = String::new();
+            for (c, choices) in cells.iter().enumerate() {
+                if c > 0 {
+                    line.push(',');
+                }
+                // Mostly the first (the generated log's), sometimes any.
+                let k = if rng.int(0, 3) == 0 {
+                    rng.int(0, choices.len() as i64 - 1) as usize
+                } else {
+                    0
+                };
+                line.push_str(choices[k]);
+            }
+            line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
+            for _ in 0..rng.int(0, 10) {
+                line.push('7');
+            }
+            let b = line.as_bytes();
+            let mut words = Cells::empty();
+            let Some(got) = read_log_words(b, &mut words) else {
+                continue;
+            };
+            read += 1;
+            let mut bytes = Cells::empty();
+            let want = read_row(b, &LOG_LAYOUT, &mut bytes);
+            assert_eq!(Some(got), want, "{line:?}");
+            assert_eq!(words.spans, bytes.spans, "{line:?}");
+            assert_eq!(words.money, bytes.money, "{line:?}");
+            let bits = |c: &Cells| c.nums.map(|x| x.map(f64::to_bits));
+            assert_eq!(bits(&words), bits(&bytes), "{line:?}");
+            assert_eq!(
+                words.high & LANES_80 != 0,
+                bytes.high & LANES_80 != 0,
+                "{line:?}"
+            );
+        }
+        assert!(read > 20_000, "{read}");
     }
 
     #[test]
