@@ -764,6 +764,10 @@ pub fn repeatability(
     stats.repeatability(profile, stage)
 }
 
+/// A test point's repeatability verdict: `Ok(None)` where none is judged (no rule, fewer
+/// than two draws), `Err` where it cannot be evaluated (e.g. no range coefficient for n).
+type RepeatabilityVerdict = std::result::Result<Option<Verdict>, ()>;
+
 /// The running statistics of one test point's usable draws: everything the repeatability
 /// and the test point's summary need, so that a nozzle can be summarised draw by draw
 /// ([`NozzleAccumulator`]) without keeping its draws.
@@ -818,6 +822,18 @@ impl PointStats {
             self.mmq_l = r.mmq_l;
         }
         self.verdict = self.verdict.worst(r.verdict);
+    }
+
+    /// The verdict of [`repeatability`](Self::repeatability) alone.
+    fn repeatability_verdict(
+        &self,
+        profile: &DispenserProfile,
+        stage: &DispenserStage,
+    ) -> RepeatabilityVerdict {
+        match self.repeatability_figures(profile, stage) {
+            Ok(f) => Ok(f.map(|(.., verdict)| verdict)),
+            Err(_) => Err(()),
+        }
     }
 
     /// See [`repeatability`].
@@ -1161,6 +1177,16 @@ impl NozzleAccumulator {
     /// reason, test point list or clause text): for an output that shows only the nozzle
     /// counts. The same rules as `finish`, read off the same running figures.
     pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        self.verdict_by(stage, |p| p.repeatability_verdict(profile, stage))
+    }
+
+    /// [`verdict`](Self::verdict) with each test point's repeatability verdict from
+    /// `repeatability` (see [`PointStats::repeatability_verdict`]).
+    fn verdict_by(
+        &self,
+        stage: &DispenserStage,
+        mut repeatability: impl FnMut(&PointStats) -> RepeatabilityVerdict,
+    ) -> Verdict {
         let reasons = self.more.as_deref().map(|m| &m.reasons);
         let mut fails = reasons.is_some_and(|r| !r.fails.is_empty());
         let mut gaps = reasons.is_some_and(|r| !r.gaps.is_empty());
@@ -1173,8 +1199,8 @@ impl NozzleAccumulator {
             .chain(&self.second)
             .chain(self.further_points())
         {
-            match p.repeatability_figures(profile, stage) {
-                Ok(Some((.., verdict))) if verdict != Verdict::Pass => {
+            match repeatability(p) {
+                Ok(Some(verdict)) if verdict != Verdict::Pass => {
                     fails = true;
                     worst = worst.worst(Verdict::Fail);
                 }
@@ -1298,6 +1324,86 @@ impl NozzleAccumulator {
             test_points,
             reasons: fails,
         }
+    }
+}
+
+/// The verdicts of many nozzles against one profile stage, each the same as
+/// [`NozzleAccumulator::verdict`]'s, for a caller that needs only the verdicts of a whole
+/// log's nozzles (e.g. the counts of an output without nozzle lines).
+///
+/// A range-over-coefficient repeatability (JJG 443) is a function of the test point, the
+/// number of draws and the range of the judged errors alone; a log's nozzles repeat a few
+/// such triples (the judged errors are rounded), and each costs a chain of divisions and a
+/// rounding, so their verdicts are remembered here (a small table, exact keys). Other rules
+/// (a fraction of the tolerance at the draws' mean volume) are evaluated each time.
+///
+/// ```
+/// use verimeter::dispenser::{evaluate_draw, Draw, NozzleAccumulator, NozzleVerdicts, TestPoint};
+/// use verimeter::profile::DispenserProfile;
+/// let p = DispenserProfile::builtin("jjg443-2015")?;
+/// let stage = p.stage(None)?;
+/// let mut acc = NozzleAccumulator::verdict_only();
+/// for (k, v) in [20.01, 20.02, 20.0].into_iter().enumerate() {
+///     acc.push(k + 1, &evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, v, 20.0)));
+/// }
+/// let mut verdicts = NozzleVerdicts::new(&p, stage);
+/// assert_eq!(verdicts.verdict(&acc), acc.verdict(&p, stage));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+pub struct NozzleVerdicts<'p> {
+    profile: &'p DispenserProfile,
+    stage: &'p DispenserStage,
+    /// Direct-mapped: ((test point, draws), range bits, the repeatability verdict).
+    memo: Vec<Option<RepeatabilityMemo>>,
+}
+
+/// An entry of [`NozzleVerdicts`]' table.
+#[derive(Clone, Copy)]
+struct RepeatabilityMemo {
+    point: (TestPoint, usize),
+    range_bits: u64,
+    verdict: RepeatabilityVerdict,
+}
+
+impl<'p> NozzleVerdicts<'p> {
+    const SLOTS: usize = 1024;
+
+    /// Verdicts against `stage` of `profile`.
+    pub fn new(profile: &'p DispenserProfile, stage: &'p DispenserStage) -> Self {
+        Self {
+            profile,
+            stage,
+            memo: vec![None; Self::SLOTS],
+        }
+    }
+
+    /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
+    pub fn verdict(&mut self, acc: &NozzleAccumulator) -> Verdict {
+        let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
+        acc.verdict_by(stage, |p| {
+            if !matches!(
+                stage.repeatability_for(p.test_point),
+                Some(RepeatabilityRule::RangeOverCoefficient { .. })
+            ) || p.draws < 2
+            {
+                return p.repeatability_verdict(profile, stage);
+            }
+            let point = (p.test_point, p.draws);
+            let range_bits = (p.hi_judged_pct - p.lo_judged_pct).to_bits();
+            let h = (range_bits ^ (p.draws as u64) << 48 ^ (p.test_point as u64) << 56)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let slot = &mut memo[(h >> 54) as usize % Self::SLOTS];
+            if let Some(m) = slot.filter(|m| m.point == point && m.range_bits == range_bits) {
+                return m.verdict;
+            }
+            let verdict = p.repeatability_verdict(profile, stage);
+            *slot = Some(RepeatabilityMemo {
+                point,
+                range_bits,
+                verdict,
+            });
+            verdict
+        })
     }
 }
 

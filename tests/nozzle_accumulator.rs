@@ -275,4 +275,25 @@ proptest! {
         prop_assert_eq!(q.reasons.len(), s.reasons.len());
         prop_assert!(q.reasons.iter().all(String::is_empty), "{:?}", q.reasons);
     }
+
+    /// `NozzleVerdicts` (one table for a whole log's nozzles) gives each nozzle
+    /// `NozzleAccumulator::verdict`'s verdict, remembered repeatabilities included.
+    #[test]
+    fn nozzle_verdicts_equal_each_verdict(
+        pi in 0usize..4,
+        si in 0usize..3,
+        nozzles in prop::collection::vec(prop::collection::vec(draw_spec(), 0..8), 1..40),
+    ) {
+        let p = DispenserProfile::builtin(BUILTIN_DISPENSER_PROFILES[pi]).unwrap();
+        let stage = &p.stages[si % p.stages.len()];
+        let mut verdicts = verimeter::dispenser::NozzleVerdicts::new(&p, stage);
+        // Each nozzle twice: the second time its repeatabilities come from the table.
+        for specs in nozzles.iter().chain(&nozzles) {
+            let mut acc = NozzleAccumulator::verdict_only();
+            for (i, s) in specs.iter().enumerate() {
+                acc.push(format_args!("line {}", i + 2), &outcome(&p, stage, *s));
+            }
+            prop_assert_eq!(verdicts.verdict(&acc), acc.verdict(&p, stage));
+        }
+    }
 }

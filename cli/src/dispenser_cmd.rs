@@ -7,7 +7,8 @@ use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 
 use verimeter::dispenser::{
-    apply_decision, evaluate_draw, Draw, DrawResult, NozzleAccumulator, NozzleSummary, Substance,
+    apply_decision, evaluate_draw, Draw, DrawResult, NozzleAccumulator, NozzleSummary,
+    NozzleVerdicts, Substance,
 };
 use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::uncertainty::{DispenserBudgetSpec, Expanded};
@@ -526,10 +527,11 @@ fn judge<O: Out>(
     let mut nozzle_tally = Tally::default();
     // The ids are numbered in first-appearance order, as the accumulators are kept.
     let shows = out.shows_nozzles();
+    let mut verdicts = NozzleVerdicts::new(profile, stage);
     for (k, acc) in nozzles.into_iter().flatten().enumerate() {
         if !shows {
             // The verdict alone (the same as the summary's), without building the summary.
-            nozzle_tally.add(Some(acc.verdict(profile, stage)));
+            nozzle_tally.add(Some(verdicts.verdict(&acc)));
             continue;
         }
         let summary = acc.finish(profile, stage);
