@@ -43,9 +43,8 @@
 //!
 //! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hasher;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -1228,21 +1227,34 @@ fn finish(
 
 /// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
 /// function of these four (the stage is fixed), and the key holds each decimal's exact
-/// representation (scale included, so `7.35` and `7.350` are different keys). Logs repeat
-/// them a lot (a station's price, volumes to 0.01 L: 12 783 different keys in the 13.85 M
-/// rows of the generated 1 GB log). A hash map of at most [`AmountMemo::CAP`] entries,
-/// emptied when full: constant memory. (It was a direct-mapped table of 16 Ki slots, whose
-/// colliding keys evicted each other: 1.4 M misses on that log, 12 783 now.)
+/// representation (mantissa, scale and sign, so `7.35` and `7.350` are different keys),
+/// V_J's bits and the MMQ's bits (or its absence). Logs repeat them a lot (a station's
+/// price, volumes to 0.01 L: 12 783 different keys in the 13.85 M rows of the generated
+/// 1 GB log).
+///
+/// An open-addressed table of [`AmountMemo::SLOTS`] slots of 88 bytes, the key hashed with
+/// two multiplies; a key is looked for in the [`AmountMemo::WAYS`] slots from its home slot
+/// on, and a new key that finds none of them free replaces one of them in turn: constant
+/// memory, and an evicted key costs one more [`check_amount`]. Slots are never emptied, so
+/// a free slot ends a search. A decimal whose mantissa needs more than 64 bits is not
+/// memoised (the key keeps 64). (A `HashMap` keyed by the decimals' 16-byte forms before it;
+/// before that a direct-mapped table of 16 Ki slots, whose colliding keys evicted each
+/// other: 1.4 M misses on that log.)
 struct AmountMemo {
-    map: HashMap<AmountKey, AmountNums, BuildHasherDefault<FxHasher>>,
+    slots: Vec<AmountSlot>,
+    /// The next way a new key replaces when its slots are full.
+    victim: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct AmountKey {
-    unit_price: [u8; 16],
-    amount: [u8; 16],
-    vj: u64,
-    mmq: Option<u64>,
+/// A slot of [`AmountMemo`].
+#[derive(Clone, Copy)]
+struct AmountSlot {
+    /// The unit price's and the amount's mantissas, V_J's bits, the MMQ's bits (0 without).
+    key: [u64; 4],
+    /// Scales and signs of the two decimals, whether there is an MMQ, and [`AmountMemo::USED`]
+    /// (0: a free slot); see [`AmountMemo::key`].
+    meta: u32,
+    nums: AmountNums,
 }
 
 /// The per-draw figures of an [`AmountResult`] (its clause is the stage's).
@@ -1255,12 +1267,52 @@ struct AmountNums {
 }
 
 impl AmountMemo {
-    const CAP: usize = 1 << 16;
+    /// A power of two: 16 Ki slots, 1.4 MB.
+    const SLOTS: usize = 1 << 14;
+    const WAYS: usize = 8;
+    const USED: u32 = 1 << 9;
 
     fn new() -> Self {
+        let free = AmountSlot {
+            key: [0; 4],
+            meta: 0,
+            nums: AmountNums {
+                computed: Money::ZERO,
+                difference: Money::ZERO,
+                allowance: Money::ZERO,
+                verdict: Verdict::Pass,
+            },
+        };
         Self {
-            map: HashMap::default(),
+            slots: vec![free; Self::SLOTS],
+            victim: 0,
         }
+    }
+
+    /// The exact key of a draw (words and meta) and its home slot; `None` when a decimal's
+    /// mantissa needs more than 64 bits.
+    ///
+    /// A decimal's 16 bytes are its flags (bits 16–23 the scale, bit 31 the sign, the
+    /// others zero), then the mantissa's low, middle and high 32 bits. The meta word holds
+    /// the price's flags shifted down by 16 (bits 0–7 and 15), the amount's in place (bits
+    /// 16–23 and 31), bit 8 for an MMQ and bit 9 ([`Self::USED`]).
+    fn key(p: &PriceReading, vj: f64, mmq: Option<f64>) -> Option<([u64; 4], u32, usize)> {
+        let parts = |m: &Money| {
+            let b = m.serialize();
+            let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let (flags, lo, mid, hi) = (w(0), w(4), w(8), w(12));
+            (hi == 0 && flags & 0xffff == 0)
+                .then_some((flags, u64::from(lo) | u64::from(mid) << 32))
+        };
+        let (pf, pm) = parts(&p.unit_price)?;
+        let (af, am) = parts(&p.amount)?;
+        let meta = (pf >> 16) | af | u32::from(mmq.is_some()) << 8 | Self::USED;
+        let key = [pm, am, vj.to_bits(), mmq.map_or(0, f64::to_bits)];
+        let h = (pm ^ am.rotate_left(23) ^ key[3].rotate_left(41) ^ u64::from(meta) << 40)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ key[2].wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let h = (h ^ (h >> 29)).wrapping_mul(0x2545_F491_4F6C_DD1D);
+        Some((key, meta, (h >> 40) as usize % Self::SLOTS))
     }
 
     /// Puts the amount check of a draw into `into` (reusing its clause) and returns its
@@ -1273,20 +1325,31 @@ impl AmountMemo {
         mmq: Option<f64>,
         into: &mut Option<AmountResult>,
     ) -> Option<Verdict> {
-        let key = AmountKey {
-            unit_price: p.unit_price.serialize(),
-            amount: p.amount.serialize(),
-            vj: vj.to_bits(),
-            mmq: mmq.map(f64::to_bits),
-        };
-        if let (Some(nums), Some(a)) = (self.map.get(&key), into.as_mut()) {
-            a.unit_price = p.unit_price;
-            a.indicated_amount = p.amount;
-            a.computed_amount = nums.computed;
-            a.difference = nums.difference;
-            a.allowance = nums.allowance;
-            a.verdict = nums.verdict;
-            return Some(nums.verdict);
+        let found = Self::key(p, vj, mmq);
+        let mut free = None;
+        if let Some((key, meta, home)) = found {
+            for i in 0..Self::WAYS {
+                let k = (home + i) % Self::SLOTS;
+                let s = &self.slots[k];
+                if s.meta == 0 {
+                    free = Some(k);
+                    break;
+                }
+                if s.meta == meta && s.key == key {
+                    if let Some(a) = into.as_mut() {
+                        let nums = s.nums;
+                        a.unit_price = p.unit_price;
+                        a.indicated_amount = p.amount;
+                        a.computed_amount = nums.computed;
+                        a.difference = nums.difference;
+                        a.allowance = nums.allowance;
+                        a.verdict = nums.verdict;
+                        return Some(nums.verdict);
+                    }
+                    free = Some(k);
+                    break;
+                }
+            }
         }
         let a = check_amount(stage, p, vj, mmq).ok()??;
         let nums = AmountNums {
@@ -1295,10 +1358,13 @@ impl AmountMemo {
             allowance: a.allowance,
             verdict: a.verdict,
         };
-        if self.map.len() >= Self::CAP {
-            self.map.clear();
+        if let Some((key, meta, home)) = found {
+            let k = free.unwrap_or_else(|| {
+                self.victim = (self.victim + 1) % Self::WAYS;
+                (home + self.victim) % Self::SLOTS
+            });
+            self.slots[k] = AmountSlot { key, meta, nums };
         }
-        self.map.insert(key, nums);
         *into = Some(a);
         Some(nums.verdict)
     }
@@ -1551,6 +1617,103 @@ impl NumCache {
 mod tests {
     use super::*;
     use crate::generate::Rng;
+
+    /// The memo answers as [`check_amount`] itself, hit or miss: random keys (prices of
+    /// several scales, the same value at two scales, negative, zero, mantissas wider than
+    /// 64 bits, exact and wrong amounts, MMQ absent or present) many more than the table
+    /// holds, so keys are evicted and asked again; its memory does not grow.
+    #[test]
+    fn amount_memo_is_check_amount() {
+        let mut rng = Rng::new(17);
+        let prices = [
+            Money::new(735, 2),
+            Money::new(7350, 3),
+            Money::new(8, 0),
+            Money::new(8000, 3),
+            Money::new(1, 2),
+            Money::new(0, 2),
+            Money::new(-735, 2),
+            Money::from_i128_with_scale(1 << 70, 20),
+            Money::from_i128_with_scale(3 << 66, 2),
+        ];
+        let mmqs = [None, Some(2.0), Some(5.0), Some(-0.0), Some(0.0)];
+        let mut hits = 0;
+        for name in ["jjg443-2015", "mid-mi005", "oiml-r117-1", "nist-hb44-3.30"] {
+            let profile = DispenserProfile::builtin(name).unwrap();
+            for stage in profile.stage_names() {
+                let stage = profile.stage(Some(stage)).unwrap();
+                let mut memo = AmountMemo::new();
+                let mut into = None;
+                for _ in 0..40_000 {
+                    let r = rng.next_u64();
+                    let unit_price = prices[(r % 9) as usize];
+                    let cl = 50 + (r >> 8) % 3000;
+                    let vj = cl as f64 / 100.0;
+                    let mmq = mmqs[((r >> 24) % 5) as usize];
+                    let exact = unit_price
+                        .checked_mul(Money::new(cl as i64, 2))
+                        .map_or(Money::new(1, 2), |x| x.round_dp(2));
+                    let amount = match (r >> 32) % 5 {
+                        0 => exact,
+                        1 => Money::try_from_i128_with_scale(
+                            exact.mantissa().saturating_mul(10),
+                            exact.scale() + 1,
+                        )
+                        .unwrap_or(exact),
+                        2 => exact + Money::new(1, 2),
+                        3 => exact - Money::new(3, 2),
+                        _ => Money::new(((r >> 40) % 30_000) as i64, 2),
+                    };
+                    let p = PriceReading { unit_price, amount };
+                    let want = check_amount(stage, &p, vj, mmq).ok().flatten();
+                    let got = memo.check(stage, &p, vj, mmq, &mut into);
+                    assert_eq!(got, want.as_ref().map(|a| a.verdict), "{p:?} {vj} {mmq:?}");
+                    if got.is_some() {
+                        assert_eq!(into.as_ref(), want.as_ref(), "{p:?} {vj} {mmq:?}");
+                        // Asked again: a hit, the same answer.
+                        let again = memo.check(stage, &p, vj, mmq, &mut into);
+                        assert_eq!(again, got);
+                        assert_eq!(into.as_ref(), want.as_ref());
+                        hits += 1;
+                    }
+                }
+                assert_eq!(memo.slots.len(), AmountMemo::SLOTS);
+            }
+        }
+        assert!(hits > 100_000, "{hits}");
+    }
+
+    /// Keys that differ only in one part (scale, sign, MMQ present as 0.0 or absent) are
+    /// different keys; a price wider than 64 bits is not memoised.
+    #[test]
+    fn amount_memo_keys_are_exact() {
+        let p = |price: Money, amount: Money| PriceReading {
+            unit_price: price,
+            amount,
+        };
+        let key = |r: &PriceReading, mmq| AmountMemo::key(r, 20.07, mmq).map(|k| (k.0, k.1));
+        let a = p(Money::new(735, 2), Money::new(14751, 2));
+        let b = p(Money::new(7350, 3), Money::new(14751, 2));
+        let c = p(Money::new(735, 2), Money::new(147510, 3));
+        let d = p(Money::new(-735, 2), Money::new(14751, 2));
+        let keys = [
+            key(&a, None),
+            key(&b, None),
+            key(&c, None),
+            key(&d, None),
+            key(&a, Some(0.0)),
+            key(&a, Some(-0.0)),
+        ];
+        for (i, x) in keys.iter().enumerate() {
+            assert!(x.is_some());
+            for y in &keys[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+        let wide = p(Money::from_i128_with_scale(1 << 64, 2), Money::new(1, 2));
+        assert_eq!(key(&wide, None), None);
+        assert_eq!(key(&p(Money::new(1, 2), wide.unit_price), None), None);
+    }
 
     #[test]
     fn push_f64_is_display() {
