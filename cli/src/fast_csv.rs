@@ -519,10 +519,12 @@ struct Group<'p> {
     batch: Option<DispenserBatch<'p>>,
     /// A result of this group from `evaluate_draw`, whose per-row numbers are overwritten.
     template: Option<Result<DrawResult, Error>>,
-    /// The clause as a csv field.
+    /// The clause as a csv field, and the end of a row of this group that passes and of
+    /// one that fails: `,pass,,{clause}\n` and `,fail,,{clause}\n` ([`Group::set_clause`]).
     clause_csv: Vec<u8>,
+    tails: [Vec<u8>; 2],
     /// The bits of the last row's MPE, lower and upper limit, and their text (each after a
-    /// comma).
+    /// comma, and a comma after them).
     lims: ([u64; 3], Vec<u8>),
     /// (β fuel, β can, t_ref) of the template's correction.
     betas: (f64, f64, f64),
@@ -531,6 +533,19 @@ struct Group<'p> {
 }
 
 impl Group<'_> {
+    /// Sets the clause of the group's rows (and the row ends made with it).
+    fn set_clause(&mut self, clause: &str) {
+        self.clause_csv = csv_field(clause);
+        for (t, v) in self.tails.iter_mut().zip([Verdict::Pass, Verdict::Fail]) {
+            t.clear();
+            t.push(b',');
+            t.extend_from_slice(v.as_str().as_bytes());
+            t.extend_from_slice(b",,");
+            t.extend_from_slice(&self.clause_csv);
+            t.push(b'\n');
+        }
+    }
+
     fn draw(&self, v: &RowVals) -> Draw {
         let mut d = Draw::new(self.test_point, v.vj, v.vb);
         if self.temps {
@@ -573,6 +588,7 @@ struct Fast<'p, 'c> {
     glast: Option<usize>,
 
     nums: NumCache,
+    lines: LineText,
     amounts: AmountMemo,
 }
 
@@ -602,6 +618,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
             glast: None,
             nums: NumCache::new(),
+            lines: LineText::new(),
             amounts: AmountMemo::new(),
         }
     }
@@ -994,6 +1011,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             batch,
             template: None,
             clause_csv: Vec::new(),
+            tails: [Vec::new(), Vec::new()],
             // No text yet: the first row writes it.
             lims: ([0; 3], Vec::new()),
             betas: (0.0, 0.0, 0.0),
@@ -1102,7 +1120,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             let o = &mut self.out;
             o.extend_from_slice(&block[r.start..r.end]);
             o.push(b',');
-            o.extend_from_slice(itoa::Buffer::new().format(r.line).as_bytes());
+            self.lines.push(o, r.line);
             o.push(b',');
             push_f64(o, d.error_pct);
             o.push(b',');
@@ -1117,15 +1135,22 @@ impl<'p, 'c> Fast<'p, 'c> {
                     g.lims.1.push(b',');
                     self.nums.push(&mut g.lims.1, x);
                 }
+                g.lims.1.push(b',');
             }
             o.extend_from_slice(&g.lims.1);
-            o.push(b',');
             push_f64(o, d.corrected_standard_l);
-            o.push(b',');
-            o.extend_from_slice(d.verdict.as_str().as_bytes());
-            o.extend_from_slice(b",,");
-            o.extend_from_slice(&g.clause_csv);
-            o.push(b'\n');
+            // The row's end: made once per group for a pass and a fail.
+            match d.verdict {
+                Verdict::Pass => o.extend_from_slice(&g.tails[0]),
+                Verdict::Fail => o.extend_from_slice(&g.tails[1]),
+                v => {
+                    o.push(b',');
+                    o.extend_from_slice(v.as_str().as_bytes());
+                    o.extend_from_slice(b",,");
+                    o.extend_from_slice(&g.clause_csv);
+                    o.push(b'\n');
+                }
+            }
         }
         if !self.out.is_empty() {
             sink.raw(&self.out)?;
@@ -1157,7 +1182,7 @@ fn finish(
     if g.batch.is_none() {
         // Limits that depend on the quantity: the scalar API per row.
         let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
-        g.clause_csv = csv_field(&r.clause);
+        g.set_clause(&r.clause);
         g.template = Some(Ok(r));
         return Some(());
     }
@@ -1174,7 +1199,7 @@ fn finish(
                 c.reference_temperature_c,
             );
         }
-        g.clause_csv = csv_field(&r.clause);
+        g.set_clause(&r.clause);
         g.template = Some(Ok(r));
     }
     let mmq = mmq_of(profile, g, v);
@@ -1575,6 +1600,51 @@ fn safe_for_shortest(x: f64, s: &str) -> bool {
     -e > d + 1
 }
 
+/// The text of the line numbers written, which mostly go up by one: the next one is the
+/// last text with one added to its digits in place, any other (or one with more digits)
+/// is formatted by `itoa`; written with a fixed-size copy.
+struct LineText {
+    last: u64,
+    len: usize,
+    digits: [u8; 24],
+}
+
+impl LineText {
+    fn new() -> Self {
+        Self {
+            last: 0,
+            len: 1,
+            digits: [b'0'; 24],
+        }
+    }
+
+    fn push(&mut self, out: &mut Vec<u8>, line: u64) {
+        if self.last.checked_add(1) != Some(line) || !self.bump() {
+            let mut b = itoa::Buffer::new();
+            let s = b.format(line).as_bytes();
+            self.digits[..s.len()].copy_from_slice(s);
+            self.len = s.len();
+        }
+        self.last = line;
+        let at = out.len();
+        out.extend_from_slice(&self.digits);
+        out.truncate(at + self.len);
+    }
+
+    /// Adds one to the text in place; false when the sum needs one more digit.
+    fn bump(&mut self) -> bool {
+        for c in self.digits[..self.len].iter_mut().rev() {
+            if *c == b'9' {
+                *c = b'0';
+            } else {
+                *c += 1;
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// Formatted numbers that repeat (limits, MPEs, rounded errors): a small direct-mapped
 /// cache of [`push_f64`]'s text by bit pattern.
 struct NumCache {
@@ -1713,6 +1783,24 @@ mod tests {
         let wide = p(Money::from_i128_with_scale(1 << 64, 2), Money::new(1, 2));
         assert_eq!(key(&wide, None), None);
         assert_eq!(key(&p(Money::new(1, 2), wide.unit_price), None), None);
+    }
+
+    #[test]
+    fn line_text_is_itoa() {
+        let mut t = LineText::new();
+        let mut out = Vec::new();
+        let mut check = |n: u64| {
+            out.clear();
+            out.push(b'x');
+            t.push(&mut out, n);
+            assert_eq!(out, format!("x{n}").as_bytes());
+        };
+        for n in (1..12_345).chain([7, 9, 10, 99, 100, 100, 1, 999_999, 1_000_000]) {
+            check(n);
+        }
+        for n in [u64::MAX - 2, u64::MAX - 1, u64::MAX, 0, 1, 9_999_999_999_999_999_999] {
+            check(n);
+        }
     }
 
     #[test]
