@@ -1127,8 +1127,11 @@ impl<'p, 'c> Fast<'p, 'c> {
             self.nums.push(o, d.judged_error_pct);
             // MPE and limits: the same for every row of a group with constant limits; their
             // text is kept with the bits it was made from.
+            // (Compared word by word: an array compare loads the three words just stored as
+            // one vector, a store-forwarding stall per row.)
             let lims = [d.mpe_pct, d.limits_pct.lower, d.limits_pct.upper].map(f64::to_bits);
-            if g.lims.0 != lims || g.lims.1.is_empty() {
+            let [x, y, z] = g.lims.0;
+            if (x ^ lims[0]) | (y ^ lims[1]) | (z ^ lims[2]) != 0 || g.lims.1.is_empty() {
                 g.lims.0 = lims;
                 g.lims.1.clear();
                 for x in lims.map(f64::from_bits) {
@@ -1360,7 +1363,11 @@ impl AmountMemo {
                     free = Some(k);
                     break;
                 }
-                if s.meta == meta && s.key == key {
+                // Word by word (an array compare loads the key just built as vectors: a
+                // store-forwarding stall).
+                let [k0, k1, k2, k3] = s.key;
+                let diff = (k0 ^ key[0]) | (k1 ^ key[1]) | (k2 ^ key[2]) | (k3 ^ key[3]);
+                if s.meta == meta && diff == 0 {
                     if let Some(a) = into.as_mut() {
                         let nums = s.nums;
                         a.unit_price = p.unit_price;
@@ -1601,47 +1608,69 @@ fn safe_for_shortest(x: f64, s: &str) -> bool {
 }
 
 /// The text of the line numbers written, which mostly go up by one: the next one is the
-/// last text with one added to its digits in place, any other (or one with more digits)
-/// is formatted by `itoa`; written with a fixed-size copy.
+/// last text with one added to its digits (carried) in a register, any other (or one with
+/// more digits) is formatted by `itoa`; written with a fixed-size copy. (Digits kept in a
+/// byte array and incremented in place cost a store-forwarding stall per row: byte stores,
+/// then a 16-byte load of the same bytes.)
 struct LineText {
     last: u64,
-    len: usize,
-    digits: [u8; 24],
+    /// The digits of `last`, the first in the lowest byte, when it has at most 16 (`len`);
+    /// `len` 0: none.
+    text: u128,
+    len: u32,
 }
 
 impl LineText {
     fn new() -> Self {
         Self {
             last: 0,
-            len: 1,
-            digits: [b'0'; 24],
+            text: 0,
+            len: 0,
         }
     }
 
     fn push(&mut self, out: &mut Vec<u8>, line: u64) {
-        if self.last.checked_add(1) != Some(line) || !self.bump() {
-            let mut b = itoa::Buffer::new();
-            let s = b.format(line).as_bytes();
-            self.digits[..s.len()].copy_from_slice(s);
-            self.len = s.len();
-        }
+        let next = match self.last.checked_add(1) == Some(line) {
+            true => self.bump(),
+            false => None,
+        };
         self.last = line;
+        let text = match next {
+            Some(t) => t,
+            None => {
+                let mut b = itoa::Buffer::new();
+                let s = b.format(line).as_bytes();
+                if s.len() > 16 {
+                    self.len = 0;
+                    out.extend_from_slice(s);
+                    return;
+                }
+                let mut w = [0u8; 16];
+                w[..s.len()].copy_from_slice(s);
+                self.len = s.len() as u32;
+                u128::from_le_bytes(w)
+            }
+        };
+        self.text = text;
         let at = out.len();
-        out.extend_from_slice(&self.digits);
-        out.truncate(at + self.len);
+        out.extend_from_slice(&text.to_le_bytes());
+        out.truncate(at + self.len as usize);
     }
 
-    /// Adds one to the text in place; false when the sum needs one more digit.
-    fn bump(&mut self) -> bool {
-        for c in self.digits[..self.len].iter_mut().rev() {
-            if *c == b'9' {
-                *c = b'0';
+    /// The text plus one, `None` when the sum needs one more digit (or there is no text).
+    fn bump(&self) -> Option<u128> {
+        let mut t = self.text;
+        let mut i = self.len;
+        while i > 0 {
+            i -= 1;
+            let sh = 8 * i;
+            if (t >> sh) as u8 == b'9' {
+                t -= 9 << sh;
             } else {
-                *c += 1;
-                return true;
+                return Some(t + (1 << sh));
             }
         }
-        false
+        None
     }
 }
 
