@@ -19,7 +19,9 @@
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
-//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]). Each group
+//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]: an
+//!   open-addressed table of constant size keyed by the decimals' mantissas, scales and
+//!   signs and the bits of V_J and the MMQ). Each group
 //!   keeps one [`DrawResult`]
 //!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
 //!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
@@ -28,7 +30,9 @@
 //!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
 //!   [`push_f64`] (`zmij`, with `Display`'s own formatting where `zmij` could differ; repeated
-//!   ones from [`NumCache`]), and a block's rows go out as one write.
+//!   ones from [`NumCache`]), the line numbers counted up as text ([`LineText`]), the texts
+//!   that are constant in a group made once (the limits, and the row's end with its verdict
+//!   and clause, [`Group::set_clause`]), and a chunk's rows go out as one write.
 //!
 //! Anything unusual falls back to the general path, so the rules live in one place:
 //! - **a row** that is not plainly valid (wrong column count, an unreadable or invalid cell,
