@@ -1831,7 +1831,21 @@ mod tests {
         for n in (1..12_345).chain([7, 9, 10, 99, 100, 100, 1, 999_999, 1_000_000]) {
             check(n);
         }
-        for n in [u64::MAX - 2, u64::MAX - 1, u64::MAX, 0, 1, 9_999_999_999_999_999_999] {
+        for n in [
+            u64::MAX - 2,
+            u64::MAX - 1,
+            u64::MAX,
+            0,
+            1,
+            9_999_999_999_999_999_999,
+        ] {
+            check(n);
+        }
+        // Across 16 digits (the text kept in a register) to 17 (written by itoa) and on.
+        for n in 9_999_999_999_999_990..10_000_000_000_000_010 {
+            check(n);
+        }
+        for n in (99_999_999_999_999_990..100_000_000_000_000_010).chain(5..200) {
             check(n);
         }
     }
