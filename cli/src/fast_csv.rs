@@ -1050,12 +1050,12 @@ impl<'p, 'c> Fast<'p, 'c> {
                 self.col[2].push(v.2);
                 self.col[3].push(v.3);
             }
+            // The batch writes every row of every output column (`Output`'s contract): the
+            // columns are only given the length, not zeroed first.
             for c in &mut self.res {
-                c.clear();
                 c.resize(n, 0.0);
             }
             for c in &mut self.codes {
-                c.clear();
                 c.resize(n, 0);
             }
             let fuel = match &g.fuel_sub {
