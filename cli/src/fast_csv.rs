@@ -1037,18 +1037,18 @@ impl<'p, 'c> Fast<'p, 'c> {
                 continue;
             }
             let n = g.rows.len();
+            // Gathered by zipped iterators: no capacity or bounds check per value.
             for c in &mut self.col {
-                c.clear();
+                c.resize(n, 0.0);
             }
-            for &k in &g.rows {
-                let v = self.recs[k]
-                    .row
-                    .as_ref()
+            let [c0, c1, c2, c3] = &mut self.col;
+            let cells = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut().zip(c3));
+            for (&k, ((vj, vb), (tj, tb))) in g.rows.iter().zip(cells) {
+                (*vj, *vb, *tj, *tb) = self
+                    .recs
+                    .get(k)
+                    .and_then(|r| r.row.as_ref())
                     .map_or((0.0, 0.0, 0.0, 0.0), |v| (v.vj, v.vb, v.tj, v.tb));
-                self.col[0].push(v.0);
-                self.col[1].push(v.1);
-                self.col[2].push(v.2);
-                self.col[3].push(v.3);
             }
             // The batch writes every row of every output column (`Output`'s contract): the
             // columns are only given the length, not zeroed first.
@@ -1080,16 +1080,22 @@ impl<'p, 'c> Fast<'p, 'c> {
             if batch.evaluate_serial(&cols, &mut out).is_err() {
                 continue;
             }
-            for (i, &k) in g.rows.iter().enumerate() {
-                if let Some(v) = &mut self.recs[k].row {
-                    if self.codes[1][i] == 0 {
+            let [e, mpe, judged, lower, upper] = &self.res;
+            let [verdict, code] = &self.codes;
+            let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
+            let codes = verdict.iter().zip(code);
+            for ((&k, ((e, mpe), ((judged, lower), upper))), (&verdict, &code)) in
+                g.rows.iter().zip(nums).zip(codes)
+            {
+                if let Some(v) = self.recs.get_mut(k).and_then(|r| r.row.as_mut()) {
+                    if code == 0 {
                         v.ok = true;
-                        v.e = self.res[0][i];
-                        v.mpe = self.res[1][i];
-                        v.judged = self.res[2][i];
-                        v.lower = self.res[3][i];
-                        v.upper = self.res[4][i];
-                        v.verdict = self.codes[0][i];
+                        v.e = *e;
+                        v.mpe = *mpe;
+                        v.judged = *judged;
+                        v.lower = *lower;
+                        v.upper = *upper;
+                        v.verdict = verdict;
                     }
                 }
             }
