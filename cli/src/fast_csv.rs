@@ -39,7 +39,9 @@
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
-//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]). Each group
+//!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]: an
+//!   open-addressed table of constant size keyed by the decimals' mantissas, scales and
+//!   signs and the bits of V_J and the MMQ). Each group
 //!   keeps one [`DrawResult`]
 //!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
 //!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
@@ -48,7 +50,9 @@
 //!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
 //!   [`push_f64`] (`zmij`, with `Display`'s own formatting where `zmij` could differ; repeated
-//!   ones from [`NumCache`]), and a block's rows go out as one write.
+//!   ones from [`NumCache`]), the line numbers counted up as text ([`LineText`]), the texts
+//!   that are constant in a group made once (the limits, and the row's end with its verdict
+//!   and clause, [`Group::set_clause`]), and a chunk's rows go out as one write.
 //!
 //! Anything unusual falls back to the general path, so the rules live in one place:
 //! - **a row** that is not plainly valid (wrong column count, an unreadable or invalid cell,
@@ -63,9 +67,8 @@
 //!
 //! `verimeter dispenser --no-fast-path` (hidden) forces the general path, for comparisons.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hasher;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -950,10 +953,12 @@ struct Group<'p> {
     batch: Option<DispenserBatch<'p>>,
     /// A result of this group from `evaluate_draw`, whose per-row numbers are overwritten.
     template: Option<Result<DrawResult, Error>>,
-    /// The clause as a csv field.
+    /// The clause as a csv field, and the end of a row of this group that passes and of
+    /// one that fails: `,pass,,{clause}\n` and `,fail,,{clause}\n` ([`Group::set_clause`]).
     clause_csv: Vec<u8>,
+    tails: [Vec<u8>; 2],
     /// The bits of the last row's MPE, lower and upper limit, and their text (each after a
-    /// comma).
+    /// comma, and a comma after them).
     lims: ([u64; 3], Vec<u8>),
     /// (β fuel, β can, t_ref) of the template's correction.
     betas: (f64, f64, f64),
@@ -962,6 +967,19 @@ struct Group<'p> {
 }
 
 impl Group<'_> {
+    /// Sets the clause of the group's rows (and the row ends made with it).
+    fn set_clause(&mut self, clause: &str) {
+        self.clause_csv = csv_field(clause);
+        for (t, v) in self.tails.iter_mut().zip([Verdict::Pass, Verdict::Fail]) {
+            t.clear();
+            t.push(b',');
+            t.extend_from_slice(v.as_str().as_bytes());
+            t.extend_from_slice(b",,");
+            t.extend_from_slice(&self.clause_csv);
+            t.push(b'\n');
+        }
+    }
+
     fn draw(&self, v: &RowVals) -> Draw {
         let mut d = Draw::new(self.test_point, v.vj, v.vb);
         if self.temps {
@@ -1010,6 +1028,7 @@ struct Fast<'p, 'c> {
     gprev: Option<PrevGroup>,
 
     nums: NumCache,
+    lines: LineText,
     amounts: AmountMemo,
 }
 
@@ -1040,6 +1059,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
             gprev: None,
             nums: NumCache::new(),
+            lines: LineText::new(),
             amounts: AmountMemo::new(),
         }
     }
@@ -1424,6 +1444,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             batch,
             template: None,
             clause_csv: Vec::new(),
+            tails: [Vec::new(), Vec::new()],
             // No text yet: the first row writes it.
             lims: ([0; 3], Vec::new()),
             betas: (0.0, 0.0, 0.0),
@@ -1445,25 +1466,25 @@ impl<'p, 'c> Fast<'p, 'c> {
                 continue;
             }
             let n = g.rows.len();
+            // Gathered by zipped iterators: no capacity or bounds check per value.
             for c in &mut self.col {
-                c.clear();
+                c.resize(n, 0.0);
             }
-            for &k in &g.rows {
-                let v = self.recs[k]
-                    .row
-                    .as_ref()
+            let [c0, c1, c2, c3] = &mut self.col;
+            let cells = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut().zip(c3));
+            for (&k, ((vj, vb), (tj, tb))) in g.rows.iter().zip(cells) {
+                (*vj, *vb, *tj, *tb) = self
+                    .recs
+                    .get(k)
+                    .and_then(|r| r.row.as_ref())
                     .map_or((0.0, 0.0, 0.0, 0.0), |v| (v.vj, v.vb, v.tj, v.tb));
-                self.col[0].push(v.0);
-                self.col[1].push(v.1);
-                self.col[2].push(v.2);
-                self.col[3].push(v.3);
             }
+            // The batch writes every row of every output column (`Output`'s contract): the
+            // columns are only given the length, not zeroed first.
             for c in &mut self.res {
-                c.clear();
                 c.resize(n, 0.0);
             }
             for c in &mut self.codes {
-                c.clear();
                 c.resize(n, 0);
             }
             let fuel = match &g.fuel_sub {
@@ -1488,16 +1509,22 @@ impl<'p, 'c> Fast<'p, 'c> {
             if batch.evaluate_serial(&cols, &mut out).is_err() {
                 continue;
             }
-            for (i, &k) in g.rows.iter().enumerate() {
-                if let Some(v) = &mut self.recs[k].row {
-                    if self.codes[1][i] == 0 {
+            let [e, mpe, judged, lower, upper] = &self.res;
+            let [verdict, code] = &self.codes;
+            let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
+            let codes = verdict.iter().zip(code);
+            for ((&k, ((e, mpe), ((judged, lower), upper))), (&verdict, &code)) in
+                g.rows.iter().zip(nums).zip(codes)
+            {
+                if let Some(v) = self.recs.get_mut(k).and_then(|r| r.row.as_mut()) {
+                    if code == 0 {
                         v.ok = true;
-                        v.e = self.res[0][i];
-                        v.mpe = self.res[1][i];
-                        v.judged = self.res[2][i];
-                        v.lower = self.res[3][i];
-                        v.upper = self.res[4][i];
-                        v.verdict = self.codes[0][i];
+                        v.e = *e;
+                        v.mpe = *mpe;
+                        v.judged = *judged;
+                        v.lower = *lower;
+                        v.upper = *upper;
+                        v.verdict = verdict;
                     }
                 }
             }
@@ -1532,30 +1559,40 @@ impl<'p, 'c> Fast<'p, 'c> {
             let o = &mut self.out;
             o.extend_from_slice(&block[r.start..r.end]);
             o.push(b',');
-            o.extend_from_slice(itoa::Buffer::new().format(r.line).as_bytes());
+            self.lines.push(o, r.line);
             o.push(b',');
             push_f64(o, d.error_pct);
             o.push(b',');
             self.nums.push(o, d.judged_error_pct);
             // MPE and limits: the same for every row of a group with constant limits; their
             // text is kept with the bits it was made from.
+            // (Compared word by word: an array compare loads the three words just stored as
+            // one vector, a store-forwarding stall per row.)
             let lims = [d.mpe_pct, d.limits_pct.lower, d.limits_pct.upper].map(f64::to_bits);
-            if g.lims.0 != lims || g.lims.1.is_empty() {
+            let [x, y, z] = g.lims.0;
+            if (x ^ lims[0]) | (y ^ lims[1]) | (z ^ lims[2]) != 0 || g.lims.1.is_empty() {
                 g.lims.0 = lims;
                 g.lims.1.clear();
                 for x in lims.map(f64::from_bits) {
                     g.lims.1.push(b',');
                     self.nums.push(&mut g.lims.1, x);
                 }
+                g.lims.1.push(b',');
             }
             o.extend_from_slice(&g.lims.1);
-            o.push(b',');
             push_f64(o, d.corrected_standard_l);
-            o.push(b',');
-            o.extend_from_slice(d.verdict.as_str().as_bytes());
-            o.extend_from_slice(b",,");
-            o.extend_from_slice(&g.clause_csv);
-            o.push(b'\n');
+            // The row's end: made once per group for a pass and a fail.
+            match d.verdict {
+                Verdict::Pass => o.extend_from_slice(&g.tails[0]),
+                Verdict::Fail => o.extend_from_slice(&g.tails[1]),
+                v => {
+                    o.push(b',');
+                    o.extend_from_slice(v.as_str().as_bytes());
+                    o.extend_from_slice(b",,");
+                    o.extend_from_slice(&g.clause_csv);
+                    o.push(b'\n');
+                }
+            }
         }
         if !self.out.is_empty() {
             sink.raw(&self.out)?;
@@ -1587,7 +1624,7 @@ fn finish(
     if g.batch.is_none() {
         // Limits that depend on the quantity: the scalar API per row.
         let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
-        g.clause_csv = csv_field(&r.clause);
+        g.set_clause(&r.clause);
         g.template = Some(Ok(r));
         return Some(());
     }
@@ -1604,7 +1641,7 @@ fn finish(
                 c.reference_temperature_c,
             );
         }
-        g.clause_csv = csv_field(&r.clause);
+        g.set_clause(&r.clause);
         g.template = Some(Ok(r));
     }
     let mmq = mmq_of(profile, g, v);
@@ -1657,21 +1694,34 @@ fn finish(
 
 /// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
 /// function of these four (the stage is fixed), and the key holds each decimal's exact
-/// representation (scale included, so `7.35` and `7.350` are different keys). Logs repeat
-/// them a lot (a station's price, volumes to 0.01 L: 12 783 different keys in the 13.85 M
-/// rows of the generated 1 GB log). A hash map of at most [`AmountMemo::CAP`] entries,
-/// emptied when full: constant memory. (It was a direct-mapped table of 16 Ki slots, whose
-/// colliding keys evicted each other: 1.4 M misses on that log, 12 783 now.)
+/// representation (mantissa, scale and sign, so `7.35` and `7.350` are different keys),
+/// V_J's bits and the MMQ's bits (or its absence). Logs repeat them a lot (a station's
+/// price, volumes to 0.01 L: 12 783 different keys in the 13.85 M rows of the generated
+/// 1 GB log).
+///
+/// An open-addressed table of [`AmountMemo::SLOTS`] slots of 88 bytes, the key hashed with
+/// two multiplies; a key is looked for in the [`AmountMemo::WAYS`] slots from its home slot
+/// on, and a new key that finds none of them free replaces one of them in turn: constant
+/// memory, and an evicted key costs one more [`check_amount`]. Slots are never emptied, so
+/// a free slot ends a search. A decimal whose mantissa needs more than 64 bits is not
+/// memoised (the key keeps 64). (A `HashMap` keyed by the decimals' 16-byte forms before it;
+/// before that a direct-mapped table of 16 Ki slots, whose colliding keys evicted each
+/// other: 1.4 M misses on that log.)
 struct AmountMemo {
-    map: HashMap<AmountKey, AmountNums, BuildHasherDefault<FxHasher>>,
+    slots: Vec<AmountSlot>,
+    /// The next way a new key replaces when its slots are full.
+    victim: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct AmountKey {
-    unit_price: [u8; 16],
-    amount: [u8; 16],
-    vj: u64,
-    mmq: Option<u64>,
+/// A slot of [`AmountMemo`].
+#[derive(Clone, Copy)]
+struct AmountSlot {
+    /// The unit price's and the amount's mantissas, V_J's bits, the MMQ's bits (0 without).
+    key: [u64; 4],
+    /// Scales and signs of the two decimals, whether there is an MMQ, and [`AmountMemo::USED`]
+    /// (0: a free slot); see [`AmountMemo::key`].
+    meta: u32,
+    nums: AmountNums,
 }
 
 /// The per-draw figures of an [`AmountResult`] (its clause is the stage's).
@@ -1684,12 +1734,52 @@ struct AmountNums {
 }
 
 impl AmountMemo {
-    const CAP: usize = 1 << 16;
+    /// A power of two: 16 Ki slots, 1.4 MB.
+    const SLOTS: usize = 1 << 14;
+    const WAYS: usize = 8;
+    const USED: u32 = 1 << 9;
 
     fn new() -> Self {
+        let free = AmountSlot {
+            key: [0; 4],
+            meta: 0,
+            nums: AmountNums {
+                computed: Money::ZERO,
+                difference: Money::ZERO,
+                allowance: Money::ZERO,
+                verdict: Verdict::Pass,
+            },
+        };
         Self {
-            map: HashMap::default(),
+            slots: vec![free; Self::SLOTS],
+            victim: 0,
         }
+    }
+
+    /// The exact key of a draw (words and meta) and its home slot; `None` when a decimal's
+    /// mantissa needs more than 64 bits.
+    ///
+    /// A decimal's 16 bytes are its flags (bits 16–23 the scale, bit 31 the sign, the
+    /// others zero), then the mantissa's low, middle and high 32 bits. The meta word holds
+    /// the price's flags shifted down by 16 (bits 0–7 and 15), the amount's in place (bits
+    /// 16–23 and 31), bit 8 for an MMQ and bit 9 ([`Self::USED`]).
+    fn key(p: &PriceReading, vj: f64, mmq: Option<f64>) -> Option<([u64; 4], u32, usize)> {
+        let parts = |m: &Money| {
+            let b = m.serialize();
+            let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let (flags, lo, mid, hi) = (w(0), w(4), w(8), w(12));
+            (hi == 0 && flags & 0xffff == 0)
+                .then_some((flags, u64::from(lo) | u64::from(mid) << 32))
+        };
+        let (pf, pm) = parts(&p.unit_price)?;
+        let (af, am) = parts(&p.amount)?;
+        let meta = (pf >> 16) | af | u32::from(mmq.is_some()) << 8 | Self::USED;
+        let key = [pm, am, vj.to_bits(), mmq.map_or(0, f64::to_bits)];
+        let h = (pm ^ am.rotate_left(23) ^ key[3].rotate_left(41) ^ u64::from(meta) << 40)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ key[2].wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let h = (h ^ (h >> 29)).wrapping_mul(0x2545_F491_4F6C_DD1D);
+        Some((key, meta, (h >> 40) as usize % Self::SLOTS))
     }
 
     /// Puts the amount check of a draw into `into` (reusing its clause) and returns its
@@ -1702,20 +1792,35 @@ impl AmountMemo {
         mmq: Option<f64>,
         into: &mut Option<AmountResult>,
     ) -> Option<Verdict> {
-        let key = AmountKey {
-            unit_price: p.unit_price.serialize(),
-            amount: p.amount.serialize(),
-            vj: vj.to_bits(),
-            mmq: mmq.map(f64::to_bits),
-        };
-        if let (Some(nums), Some(a)) = (self.map.get(&key), into.as_mut()) {
-            a.unit_price = p.unit_price;
-            a.indicated_amount = p.amount;
-            a.computed_amount = nums.computed;
-            a.difference = nums.difference;
-            a.allowance = nums.allowance;
-            a.verdict = nums.verdict;
-            return Some(nums.verdict);
+        let found = Self::key(p, vj, mmq);
+        let mut free = None;
+        if let Some((key, meta, home)) = found {
+            for i in 0..Self::WAYS {
+                let k = (home + i) % Self::SLOTS;
+                let s = &self.slots[k];
+                if s.meta == 0 {
+                    free = Some(k);
+                    break;
+                }
+                // Word by word (an array compare loads the key just built as vectors: a
+                // store-forwarding stall).
+                let [k0, k1, k2, k3] = s.key;
+                let diff = (k0 ^ key[0]) | (k1 ^ key[1]) | (k2 ^ key[2]) | (k3 ^ key[3]);
+                if s.meta == meta && diff == 0 {
+                    if let Some(a) = into.as_mut() {
+                        let nums = s.nums;
+                        a.unit_price = p.unit_price;
+                        a.indicated_amount = p.amount;
+                        a.computed_amount = nums.computed;
+                        a.difference = nums.difference;
+                        a.allowance = nums.allowance;
+                        a.verdict = nums.verdict;
+                        return Some(nums.verdict);
+                    }
+                    free = Some(k);
+                    break;
+                }
+            }
         }
         let a = check_amount(stage, p, vj, mmq).ok()??;
         let nums = AmountNums {
@@ -1724,10 +1829,13 @@ impl AmountMemo {
             allowance: a.allowance,
             verdict: a.verdict,
         };
-        if self.map.len() >= Self::CAP {
-            self.map.clear();
+        if let Some((key, meta, home)) = found {
+            let k = free.unwrap_or_else(|| {
+                self.victim = (self.victim + 1) % Self::WAYS;
+                (home + self.victim) % Self::SLOTS
+            });
+            self.slots[k] = AmountSlot { key, meta, nums };
         }
-        self.map.insert(key, nums);
         *into = Some(a);
         Some(nums.verdict)
     }
@@ -1938,6 +2046,73 @@ fn safe_for_shortest(x: f64, s: &str) -> bool {
     -e > d + 1
 }
 
+/// The text of the line numbers written, which mostly go up by one: the next one is the
+/// last text with one added to its digits (carried) in a register, any other (or one with
+/// more digits) is formatted by `itoa`; written with a fixed-size copy. (Digits kept in a
+/// byte array and incremented in place cost a store-forwarding stall per row: byte stores,
+/// then a 16-byte load of the same bytes.)
+struct LineText {
+    last: u64,
+    /// The digits of `last`, the first in the lowest byte, when it has at most 16 (`len`);
+    /// `len` 0: none.
+    text: u128,
+    len: u32,
+}
+
+impl LineText {
+    fn new() -> Self {
+        Self {
+            last: 0,
+            text: 0,
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, out: &mut Vec<u8>, line: u64) {
+        let next = match self.last.checked_add(1) == Some(line) {
+            true => self.bump(),
+            false => None,
+        };
+        self.last = line;
+        let text = match next {
+            Some(t) => t,
+            None => {
+                let mut b = itoa::Buffer::new();
+                let s = b.format(line).as_bytes();
+                if s.len() > 16 {
+                    self.len = 0;
+                    out.extend_from_slice(s);
+                    return;
+                }
+                let mut w = [0u8; 16];
+                w[..s.len()].copy_from_slice(s);
+                self.len = s.len() as u32;
+                u128::from_le_bytes(w)
+            }
+        };
+        self.text = text;
+        let at = out.len();
+        out.extend_from_slice(&text.to_le_bytes());
+        out.truncate(at + self.len as usize);
+    }
+
+    /// The text plus one, `None` when the sum needs one more digit (or there is no text).
+    fn bump(&self) -> Option<u128> {
+        let mut t = self.text;
+        let mut i = self.len;
+        while i > 0 {
+            i -= 1;
+            let sh = 8 * i;
+            if (t >> sh) as u8 == b'9' {
+                t -= 9 << sh;
+            } else {
+                return Some(t + (1 << sh));
+            }
+        }
+        None
+    }
+}
+
 /// Formatted numbers that repeat (limits, MPEs, rounded errors): a small direct-mapped
 /// cache of [`push_f64`]'s text by bit pattern.
 struct NumCache {
@@ -1980,6 +2155,135 @@ impl NumCache {
 mod tests {
     use super::*;
     use crate::generate::Rng;
+
+    /// The memo answers as [`check_amount`] itself, hit or miss: random keys (prices of
+    /// several scales, the same value at two scales, negative, zero, mantissas wider than
+    /// 64 bits, exact and wrong amounts, MMQ absent or present) many more than the table
+    /// holds, so keys are evicted and asked again; its memory does not grow.
+    #[test]
+    fn amount_memo_is_check_amount() {
+        let mut rng = Rng::new(17);
+        let prices = [
+            Money::new(735, 2),
+            Money::new(7350, 3),
+            Money::new(8, 0),
+            Money::new(8000, 3),
+            Money::new(1, 2),
+            Money::new(0, 2),
+            Money::new(-735, 2),
+            Money::from_i128_with_scale(1 << 70, 20),
+            Money::from_i128_with_scale(3 << 66, 2),
+        ];
+        let mmqs = [None, Some(2.0), Some(5.0), Some(-0.0), Some(0.0)];
+        let mut hits = 0;
+        for name in ["jjg443-2015", "mid-mi005", "oiml-r117-1", "nist-hb44-3.30"] {
+            let profile = DispenserProfile::builtin(name).unwrap();
+            for stage in profile.stage_names() {
+                let stage = profile.stage(Some(stage)).unwrap();
+                let mut memo = AmountMemo::new();
+                let mut into = None;
+                for _ in 0..40_000 {
+                    let r = rng.next_u64();
+                    let unit_price = prices[(r % 9) as usize];
+                    let cl = 50 + (r >> 8) % 3000;
+                    let vj = cl as f64 / 100.0;
+                    let mmq = mmqs[((r >> 24) % 5) as usize];
+                    let exact = unit_price
+                        .checked_mul(Money::new(cl as i64, 2))
+                        .map_or(Money::new(1, 2), |x| x.round_dp(2));
+                    let amount = match (r >> 32) % 5 {
+                        0 => exact,
+                        1 => Money::try_from_i128_with_scale(
+                            exact.mantissa().saturating_mul(10),
+                            exact.scale() + 1,
+                        )
+                        .unwrap_or(exact),
+                        2 => exact + Money::new(1, 2),
+                        3 => exact - Money::new(3, 2),
+                        _ => Money::new(((r >> 40) % 30_000) as i64, 2),
+                    };
+                    let p = PriceReading { unit_price, amount };
+                    let want = check_amount(stage, &p, vj, mmq).ok().flatten();
+                    let got = memo.check(stage, &p, vj, mmq, &mut into);
+                    assert_eq!(got, want.as_ref().map(|a| a.verdict), "{p:?} {vj} {mmq:?}");
+                    if got.is_some() {
+                        assert_eq!(into.as_ref(), want.as_ref(), "{p:?} {vj} {mmq:?}");
+                        // Asked again: a hit, the same answer.
+                        let again = memo.check(stage, &p, vj, mmq, &mut into);
+                        assert_eq!(again, got);
+                        assert_eq!(into.as_ref(), want.as_ref());
+                        hits += 1;
+                    }
+                }
+                assert_eq!(memo.slots.len(), AmountMemo::SLOTS);
+            }
+        }
+        assert!(hits > 100_000, "{hits}");
+    }
+
+    /// Keys that differ only in one part (scale, sign, MMQ present as 0.0 or absent) are
+    /// different keys; a price wider than 64 bits is not memoised.
+    #[test]
+    fn amount_memo_keys_are_exact() {
+        let p = |price: Money, amount: Money| PriceReading {
+            unit_price: price,
+            amount,
+        };
+        let key = |r: &PriceReading, mmq| AmountMemo::key(r, 20.07, mmq).map(|k| (k.0, k.1));
+        let a = p(Money::new(735, 2), Money::new(14751, 2));
+        let b = p(Money::new(7350, 3), Money::new(14751, 2));
+        let c = p(Money::new(735, 2), Money::new(147510, 3));
+        let d = p(Money::new(-735, 2), Money::new(14751, 2));
+        let keys = [
+            key(&a, None),
+            key(&b, None),
+            key(&c, None),
+            key(&d, None),
+            key(&a, Some(0.0)),
+            key(&a, Some(-0.0)),
+        ];
+        for (i, x) in keys.iter().enumerate() {
+            assert!(x.is_some());
+            for y in &keys[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+        let wide = p(Money::from_i128_with_scale(1 << 64, 2), Money::new(1, 2));
+        assert_eq!(key(&wide, None), None);
+        assert_eq!(key(&p(Money::new(1, 2), wide.unit_price), None), None);
+    }
+
+    #[test]
+    fn line_text_is_itoa() {
+        let mut t = LineText::new();
+        let mut out = Vec::new();
+        let mut check = |n: u64| {
+            out.clear();
+            out.push(b'x');
+            t.push(&mut out, n);
+            assert_eq!(out, format!("x{n}").as_bytes());
+        };
+        for n in (1..12_345).chain([7, 9, 10, 99, 100, 100, 1, 999_999, 1_000_000]) {
+            check(n);
+        }
+        for n in [
+            u64::MAX - 2,
+            u64::MAX - 1,
+            u64::MAX,
+            0,
+            1,
+            9_999_999_999_999_999_999,
+        ] {
+            check(n);
+        }
+        // Across 16 digits (the text kept in a register) to 17 (written by itoa) and on.
+        for n in 9_999_999_999_999_990..10_000_000_000_000_010 {
+            check(n);
+        }
+        for n in (99_999_999_999_999_990..100_000_000_000_000_010).chain(5..200) {
+            check(n);
+        }
+    }
 
     #[test]
     fn push_f64_is_display() {
