@@ -338,52 +338,79 @@ impl Cells {
 
 /// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
 /// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
-/// is not plain. With `words`, only a cell that the word readers read
-/// ([`plain_num_word`], [`plain_money_word`], [`plain_text_words`]); `None` then means
-/// "not read", not "not plain", and the byte after the cell may be any: the caller checks
-/// it. Inlined with constant `kind` and `words`.
+/// is not plain. Inlined with constant `kind`.
 #[inline(always)]
-fn read_cell(
-    b: &[u8],
-    p: usize,
-    kind: Kind,
-    words: bool,
-    cells: &mut Cells,
-) -> Option<(usize, u8)> {
+fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
-            let (x, q, t) = if words {
-                plain_num_word(b, p)?
-            } else {
-                plain_num(b, p)?
-            };
+            let (x, q, t) = plain_num(b, p)?;
             cells.nums[usize::from(k)] = x;
             Some((q, t))
         }
         Kind::Text(k) => {
-            let (q, t) = if words {
-                plain_text_words(b, p, &mut cells.high)?
-            } else {
-                let (q, t) = plain_text(b, p, &mut cells.high)?;
-                if !plain_edges(&b[p..q]) {
-                    return None;
-                }
-                (q, t)
-            };
+            let (q, t) = plain_text(b, p, &mut cells.high)?;
+            if !plain_edges(&b[p..q]) {
+                return None;
+            }
             cells.spans[usize::from(k)] = (p, q);
             Some((q, t))
         }
         Kind::Money(k) => {
-            let (m, scale, q, t) = if words {
-                plain_money_word(b, p)?
-            } else {
-                plain_money_raw(b, p)?
-            };
+            let (m, scale, q, t) = plain_money_raw(b, p)?;
             cells.money[usize::from(k)] = (m, scale);
             Some((q, t))
         }
-        // (Not in [`LOG_LAYOUT`]: the words are not needed.)
         Kind::Echo => plain_text(b, p, &mut cells.high),
+    }
+}
+
+/// Bytes of a row that [`read_log_words`] reads: the words are loaded from a window of
+/// this many bytes and 8 more at the start of the row, each with one bounds check (a
+/// constant), and a row that does not end within them is read by [`read_row`].
+const WINDOW: usize = 128;
+
+/// The word of `win` at `p` (as [`word`]) when `p` is within the first [`WINDOW`] bytes.
+#[inline(always)]
+fn window_word(win: &[u8; WINDOW + 8], p: usize) -> Option<u64> {
+    if p >= WINDOW {
+        return None;
+    }
+    // p < WINDOW: the 8 bytes are within `win` (no check left).
+    win.get(p..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// Reads the cell of column kind `kind` at `p` of the row whose first bytes are `win`
+/// into `cells` by the word readers only ([`num_of_word`], [`money_of_word`],
+/// [`text_of_words`], words from [`window_word`]), as [`read_cell`] reads it: where the
+/// cell ends and the byte there. `None` means "not read", not "not plain", and the byte
+/// after the cell may be any: the caller checks it. Inlined with constant `kind`.
+#[inline(always)]
+fn read_word_cell(
+    win: &[u8; WINDOW + 8],
+    p: usize,
+    kind: Kind,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
+    match kind {
+        Kind::Num(k) => {
+            let (x, q, t) = num_of_word(window_word(win, p)?, p)?;
+            cells.nums[usize::from(k)] = x;
+            Some((q, t))
+        }
+        Kind::Text(k) => {
+            let (q, t) = text_of_words(|p| window_word(win, p), p, &mut cells.high)?;
+            cells.spans[usize::from(k)] = (p, q);
+            Some((q, t))
+        }
+        Kind::Money(k) => {
+            let (m, scale, q, t) = money_of_word(window_word(win, p)?, p)?;
+            cells.money[usize::from(k)] = (m, scale);
+            Some((q, t))
+        }
+        // (Not in [`LOG_LAYOUT`].)
+        Kind::Echo => None,
     }
 }
 
@@ -394,47 +421,48 @@ fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> 
     let mut at = None;
     for &kind in kinds {
         at = Some(match at {
-            None => read_cell(b, 0, kind, false, cells)?,
-            Some((p, t)) => next_cell(b, p, t, kind, false, cells)?,
+            None => read_cell(b, 0, kind, cells)?,
+            Some((p, t)) => next_cell(b, p, t, kind, cells)?,
         });
     }
     Some(at.unwrap_or((0, byte_at(b, 0))))
 }
 
-/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only, written out (every kind a
-/// constant), up to a line end (`\n` or `\r`); `None` when a cell is not read so or the
-/// line does not end there ([`read_row`] decides then).
+/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only ([`read_word_cell`]), written
+/// out (every kind a constant), up to a line end (`\n` or `\r`); `None` when a cell is not
+/// read so, the row is not within [`WINDOW`] bytes or fewer than `WINDOW + 8` bytes are
+/// left in `b`, or the line does not end there ([`read_row`] decides then).
 #[inline(always)]
 fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
-    let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], true, cells)?;
-    matches!(t, b'\n' | b'\r').then_some((p, t))
+    let win = b.first_chunk::<{ WINDOW + 8 }>()?;
+    let next = |(p, t): (usize, u8), kind, cells: &mut Cells| {
+        if t != b',' {
+            return None;
+        }
+        read_word_cell(win, p + 1, kind, cells)
+    };
+    let mut at = read_word_cell(win, 0, LOG_LAYOUT[0], cells)?;
+    at = next(at, LOG_LAYOUT[1], cells)?;
+    at = next(at, LOG_LAYOUT[2], cells)?;
+    at = next(at, LOG_LAYOUT[3], cells)?;
+    at = next(at, LOG_LAYOUT[4], cells)?;
+    at = next(at, LOG_LAYOUT[5], cells)?;
+    at = next(at, LOG_LAYOUT[6], cells)?;
+    at = next(at, LOG_LAYOUT[7], cells)?;
+    at = next(at, LOG_LAYOUT[8], cells)?;
+    at = next(at, LOG_LAYOUT[9], cells)?;
+    at = next(at, LOG_LAYOUT[10], cells)?;
+    matches!(at.1, b'\n' | b'\r').then_some(at)
 }
 
 /// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
 /// (`None` when it is not a comma), as [`read_cell`].
 #[inline(always)]
-fn next_cell(
-    b: &[u8],
-    p: usize,
-    t: u8,
-    kind: Kind,
-    words: bool,
-    cells: &mut Cells,
-) -> Option<(usize, u8)> {
+fn next_cell(b: &[u8], p: usize, t: u8, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
     if t != b',' {
         return None;
     }
-    read_cell(b, p + 1, kind, words, cells)
+    read_cell(b, p + 1, kind, cells)
 }
 
 /// The byte of `line` at `p`, 0 at its end (where the readers stop: a cell ends at a comma,
@@ -497,7 +525,13 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
 /// the byte after it ends a cell: the caller checks ([`ends_cell`], or a comma).
 #[inline(always)]
 fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
-    let w = word(line, p)?;
+    num_of_word(word(line, p)?, p)
+}
+
+/// [`plain_num_word`] of the word `w` of the cell's first 8 bytes (the cell starts at
+/// `p`).
+#[inline(always)]
+fn num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
     // `.` and the digits are above `-` `,` `+`.
     let c = w as u8;
     let (neg, w, q) = if c >= b'.' {
@@ -510,7 +544,7 @@ fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
     } else {
         return None;
     };
-    let (m, _, frac, _, end) = short_decimal(w)?;
+    let (m, frac, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
     // m < 10^7, frac ≤ 6.
     let x = m as i64 as f64 / POW10_F64[frac & 15];
@@ -661,13 +695,23 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> 
 /// and [`plain_edges`] too (from the words: the first byte of the first, the last byte
 /// read); `None` otherwise, at a quote and where the edges are not plain ([`plain_text`]
 /// and [`plain_edges`] decide then).
-#[inline(always)]
+#[cfg(test)]
 fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize, u8)> {
+    text_of_words(|p| word(line, p), start, high)
+}
+
+/// [`plain_text_words`] with the words of the line from `load` (`None`: no word there).
+#[inline(always)]
+fn text_of_words(
+    load: impl Fn(usize) -> Option<u64>,
+    start: usize,
+    high: &mut u64,
+) -> Option<(usize, u8)> {
     // The bytes that stop a cell, all ≤ `,`: the first flagged byte is one of them or
     // another byte below `-`.
     const STOP: u64 = 1 << b',' | 1 << b'\n' | 1 << b'\r' | 1 << b'"';
     let mut p = start;
-    let mut w = word(line, p)?;
+    let mut w = load(p)?;
     let first = w as u8;
     let mut last = 0;
     loop {
@@ -694,7 +738,7 @@ fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize,
             last = t;
             p += 1;
         }
-        w = word(line, p)?;
+        w = load(p)?;
     }
 }
 
@@ -716,41 +760,44 @@ fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize,
 }
 
 /// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
-/// its first digit or point), read at once: (its digits as an integer, their number, the
-/// number of them after the point, whether there is a point, where it ends — the first
-/// byte that is neither a digit nor the first point), when it ends within the word
-/// (at most 7 bytes) and has a digit; else `None` (the byte loops decide).
+/// its first digit or point), read at once: (its digits as an integer, the number of them
+/// after the point, where it ends — the first byte that is neither a digit nor the first
+/// point), when it ends within the word (at most 7 bytes) and has a digit; else `None`
+/// (the byte loops decide).
 ///
 /// Digits are the lanes `b - '0'` < 10; the point is dropped by shifting the fraction's
 /// lanes down by one, the digits are moved to the top lanes (leading zero lanes) and
 /// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled`.
 #[inline(always)]
-fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
+fn short_decimal(w: u64) -> Option<(u64, usize, usize)> {
     let t = w ^ (LANES_01 * u64::from(b'0'));
     // 0x80 of each lane that is not a digit: t > 9 (no carries between lanes).
     let other = (((t & !LANES_80) + LANES_01 * 0x76) | t) & LANES_80;
-    if other == 0 {
-        return None;
-    }
+    // (8 when there is none.)
     let i = (other.trailing_zeros() / 8) as usize;
-    let point = (w >> (8 * i)) as u8 == b'.';
-    let end = if point {
-        let rest = other & (other - 1);
-        if rest == 0 {
-            return None;
-        }
-        (rest.trailing_zeros() / 8) as usize
+    // (With no such lane, i = 8: lane 0 is looked at, and then end = 8 all the same.)
+    let point = (t >> ((8 * i) & 63)) as u8 == b'.' ^ b'0';
+    // The cell's end: the first non-digit lane, or the second when the first is the point
+    // (8 when there is none).
+    let pt = usize::from(point);
+    let stop = if point {
+        other & other.wrapping_sub(1)
     } else {
-        i
+        other
     };
-    let nd = end - usize::from(point);
-    if nd == 0 {
+    // The end within the word, and a digit (nd = end − pt ≥ 1).
+    if stop == 0 {
         return None;
     }
+    let end = (stop.trailing_zeros() / 8) as usize;
+    if end <= pt {
+        return None;
+    }
+    let nd = end - pt;
     // The digit lanes below the point as they are, those after it one lane down; then the
     // nd digits to the top lanes (lanes from nd on, the point and what follows the cell,
     // are shifted out). nd ≤ 7, i ≤ 7: the shifts are below 64.
-    let low = low_bytes(i);
+    let low = low_bytes(i & 7);
     let packed = (t & low) | ((t >> 8) & !low);
     let v = packed << (8 * (8 - nd));
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
@@ -761,13 +808,8 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
         .wrapping_mul(MUL1)
         .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
         >> 32;
-    Some((
-        m & 0xffff_ffff,
-        nd,
-        end - i - usize::from(point),
-        point,
-        end,
-    ))
+    // Without a point i = end: no fraction.
+    Some((m & 0xffff_ffff, end - i - pt, end))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -838,11 +880,20 @@ fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
 /// caller checks the byte after the cell.
 #[inline(always)]
 fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
-    let w = word(line, p)?;
-    let (m, nd, frac, point, end) = short_decimal(w)?;
+    money_of_word(word(line, p)?, p)
+}
+
+/// [`plain_money_word`] of the word `w` of the cell's first 8 bytes (the cell starts at
+/// `p`).
+#[inline(always)]
+fn money_of_word(w: u64, p: usize) -> Option<(u64, u32, usize, u8)> {
+    let (m, frac, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
-    // A digit before the point, and one after it when there is one.
-    (nd > frac && (frac > 0 || !point)).then_some((m, frac as u32, p + end, t))
+    // A digit before the point (the first byte is one), and one after the point when there
+    // is one (the last byte is one).
+    let first = (w as u8).wrapping_sub(b'0') < 10;
+    let last = (w >> (8 * (end - 1))) as u8 != b'.';
+    (first && last).then_some((m, frac as u32, p + end, t))
 }
 
 /// [`plain_money_raw`] a byte at a time.
@@ -2750,6 +2801,9 @@ mod tests {
                 "n\u{e9}",
                 "abcdefghijklmnopq",
                 "a\"b",
+                // Rows that end near or beyond the word reader's window.
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
             ],
             &["max", "min", "", "mid", "max "],
             &["petrol", "diesel", "", "p\u{e9}trol", "ethanol-blend-e85"],
@@ -2789,7 +2843,14 @@ mod tests {
                 line.push_str(choices[k]);
             }
             line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
-            for _ in 0..rng.int(0, 10) {
+            // The word reader needs `WINDOW + 8` bytes from the row's start: the rest of
+            // the block mostly long enough, sometimes not.
+            let pad = if rng.int(0, 3) == 0 {
+                (0, 10)
+            } else {
+                (60, 120)
+            };
+            for _ in 0..rng.int(pad.0, pad.1) {
                 line.push('7');
             }
             let b = line.as_bytes();
