@@ -659,6 +659,33 @@ fn same_bytes(block: &[u8], a: usize, c: usize, n: usize) -> bool {
     block.get(a..a + n) == block.get(c..c + n)
 }
 
+/// The group key of a row whose test point, fuel and can material (`spans` 1–3 of `line`)
+/// are at most 16 bytes long each with 16 bytes of `line` from each: the three cells as
+/// 16-byte little-endian integers (zero above the cell's bytes), and their lengths and
+/// `tail` (MMQ bits, flags) in a fourth. Two rows have the same key exactly when their
+/// cells and tails are the same. `None` otherwise.
+#[inline(always)]
+fn short_key(line: &[u8], spans: [(usize, usize); 4], tail: [u8; 9]) -> Option<[u128; 4]> {
+    let cell = |(a, c): (usize, usize)| {
+        let n = c.checked_sub(a)?;
+        if n > 16 {
+            return None;
+        }
+        let x = u128::from_le_bytes(*line.get(a..)?.first_chunk::<16>()?);
+        Some((
+            x & u128::MAX.checked_shr((128 - 8 * n) as u32).unwrap_or(0),
+            n as u8,
+        ))
+    };
+    let (tp, n1) = cell(spans[1])?;
+    let (fuel, n2) = cell(spans[2])?;
+    let (can, n3) = cell(spans[3])?;
+    let mut rest = [0u8; 16];
+    rest[..9].copy_from_slice(&tail);
+    rest[9..12].copy_from_slice(&[n1, n2, n3]);
+    Some([tp, fuel, can, u128::from_le_bytes(rest)])
+}
+
 /// Whether the cells of `block` at the spans `x` and `y` are the same bytes.
 #[inline(always)]
 fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
@@ -1075,6 +1102,8 @@ struct Fast<'p, 'c> {
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
+    /// The group cache for keys of short cells ([`short_key`]): (key, group).
+    gshort: Vec<([u128; 4], usize)>,
     /// The group of the last row of this block whose group [`Fast::plain`] looked up.
     gprev: Option<PrevGroup>,
 
@@ -1108,6 +1137,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
+            // No row's key (a length byte above 16).
+            gshort: vec![([u128::MAX; 4], 0); GROUP_SLOTS],
             gprev: None,
             nums: NumCache::new(),
             lines: LineText::new(),
@@ -1310,7 +1341,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let group = match same {
             Some(g) => g,
             None => {
-                let g = self.group_by_key(b, spans, mmq, temps, tail)?;
+                let g = self.group_by_key(&block[start..], spans, mmq, temps, tail)?;
                 self.gprev = Some((g, [at(1), at(2), at(3)], tail));
                 g
             }
@@ -1331,8 +1362,42 @@ impl<'p, 'c> Fast<'p, 'c> {
 
     /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
     /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
-    /// the group cache, else [`group`](Self::group). Its key is left in `gkey`.
+    /// the group cache, else [`group`](Self::group). (`line` may go on past the line's
+    /// end.) Keys of short cells ([`short_key`]) through a cache of their own, without
+    /// making the key's bytes.
+    #[inline(always)]
     fn group_by_key(
+        &mut self,
+        line: &[u8],
+        spans: [(usize, usize); 4],
+        mmq: Option<f64>,
+        temps: bool,
+        tail: [u8; 9],
+    ) -> Option<usize> {
+        let Some(key) = short_key(line, spans, tail) else {
+            return self.group_by_bytes(line, spans, mmq, temps, tail);
+        };
+        let mut h = 0u64;
+        for x in key {
+            h = (h.rotate_left(5) ^ (x as u64) ^ ((x >> 64) as u64))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        let slot = (h >> 32) as usize % GROUP_SLOTS;
+        if let Some(&(k, g)) = self.gshort.get(slot) {
+            if k == key {
+                return Some(g);
+            }
+        }
+        let g = self.group_by_bytes(line, spans, mmq, temps, tail)?;
+        if let Some(entry) = self.gshort.get_mut(slot) {
+            *entry = (key, g);
+        }
+        Some(g)
+    }
+
+    /// [`group_by_key`](Self::group_by_key) by the key's bytes (left in `gkey`).
+    #[inline(never)]
+    fn group_by_bytes(
         &mut self,
         line: &[u8],
         spans: [(usize, usize); 4],
@@ -2786,6 +2851,62 @@ mod tests {
             }
             check(t.as_bytes(), 0);
         }
+    }
+
+    #[test]
+    fn short_keys_are_the_cells() {
+        // Two rows' keys are equal exactly when their group cells and tails are.
+        let mut rng = Rng::new(37);
+        let mut row = || {
+            let mut line = Vec::new();
+            let mut spans = [(0, 0); 4];
+            for span in spans.iter_mut().skip(1) {
+                let a = line.len();
+                for _ in 0..rng.int(0, 18) {
+                    line.push(b"ab\xff\0"[rng.int(0, 3) as usize]);
+                }
+                *span = (a, line.len());
+                line.push(b',');
+            }
+            for _ in 0..rng.int(0, 20) {
+                line.push(b"ab,"[rng.int(0, 2) as usize]);
+            }
+            let mut tail = [0u8; 9];
+            tail[rng.int(0, 8) as usize] = rng.int(0, 1) as u8;
+            (line, spans, tail)
+        };
+        let (mut keyed, mut equal) = (0, 0);
+        for _ in 0..200_000 {
+            let (l1, s1, t1) = row();
+            let (mut l2, mut s2, mut t2) = row();
+            if l2.len() % 2 == 0 {
+                // The same cells elsewhere in a line, sometimes with a byte or the tail
+                // changed.
+                let shift = l2.len();
+                l2.extend_from_slice(&l1);
+                s2 = s1.map(|(a, c)| (a + shift, c + shift));
+                t2 = t1;
+                match l1.len() % 4 {
+                    0 => {
+                        let (a, c) = s2[1 + l1.len() / 4 % 3];
+                        if a < c {
+                            l2[c - 1] ^= 1;
+                        }
+                    }
+                    1 => t2[l1.len() % 9] ^= 2,
+                    _ => {}
+                }
+            }
+            let cells = |l: &[u8], s: [(usize, usize); 4]| s.map(|(a, c)| l[a..c].to_vec());
+            let same = cells(&l1, s1) == cells(&l2, s2) && t1 == t2;
+            if let (Some(k1), Some(k2)) = (short_key(&l1, s1, t1), short_key(&l2, s2, t2)) {
+                keyed += 1;
+                equal += usize::from(same);
+                assert_eq!(k1 == k2, same, "{l1:?} {s1:?} {t1:?} {l2:?} {s2:?} {t2:?}");
+            }
+            assert_eq!(short_key(&l1, s1, t1), short_key(&l1, s1, t1));
+        }
+        assert!(keyed > 10_000 && equal > 1_000, "{keyed} {equal}");
     }
 
     #[test]
