@@ -30,7 +30,7 @@
 //!   loop ([`read_row`]), which decides; other layouts take the cell loop directly. The
 //!   group of a row is the last row's when its test point, fuel and can material are the
 //!   same bytes as that row's in the block (compared as 16-byte integers) and the MMQ and
-//!   flags are the same; else the group cache ([`Fast::group_by_key`]);
+//!   flags are the same; else the group caches ([`Fast::group_by_short`], [`Fast::group_by_bytes`]);
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
@@ -798,8 +798,10 @@ fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize,
 #[inline(always)]
 fn short_decimal(w: u64) -> Option<(u64, usize, usize)> {
     let t = w ^ (LANES_01 * u64::from(b'0'));
-    // 0x80 of each lane that is not a digit: t > 9 (no carries between lanes).
-    let other = (((t & !LANES_80) + LANES_01 * 0x76) | t) & LANES_80;
+    // 0x80 of each lane that is not a digit (t > 9), exact up to the second such lane: a
+    // lane carries into the next only when t ≥ 0x8a, itself flagged, and the point
+    // (t = 0x1e) does not.
+    let other = ((t.wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
     // (8 when there is none.)
     let i = (other.trailing_zeros() / 8) as usize;
     // (With no such lane, i = 8: lane 0 is looked at, and then end = 8 all the same.)
@@ -1104,8 +1106,11 @@ struct Fast<'p, 'c> {
     gcache: Vec<(Vec<u8>, usize)>,
     /// The group cache for keys of short cells ([`short_key`]): (key, group).
     gshort: Vec<([u128; 4], usize)>,
-    /// The group of the last row of this block whose group [`Fast::plain`] looked up.
+    /// The group of the last row of this block whose group [`Fast::plain`] looked up by
+    /// the cells' bytes.
     gprev: Option<PrevGroup>,
+    /// The [`short_key`] and group of the last row with one.
+    gprev_short: Option<([u128; 4], usize)>,
 
     nums: NumCache,
     lines: LineText,
@@ -1140,6 +1145,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             // No row's key (a length byte above 16).
             gshort: vec![([u128::MAX; 4], 0); GROUP_SLOTS],
             gprev: None,
+            gprev_short: None,
             nums: NumCache::new(),
             lines: LineText::new(),
             amounts: AmountMemo::new(),
@@ -1327,6 +1333,30 @@ impl<'p, 'c> Fast<'p, 'c> {
             t
         };
         let at = |k: usize| (start + spans[k].0, start + spans[k].1);
+        // Short cells: the key as four integers, compared with the last such row's.
+        let row_bytes = &block[start..];
+        if let Some(key) = short_key(row_bytes, spans, tail) {
+            let group = match self.gprev_short {
+                Some((k, g)) if k == key => g,
+                _ => {
+                    let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
+                    self.gprev_short = Some((key, g));
+                    g
+                }
+            };
+            let row = RowVals {
+                nozzle: (start + nozzle.0, start + nozzle.1),
+                group,
+                vj,
+                vb,
+                tj,
+                tb,
+                flow,
+                price,
+                ..RowVals::UNJUDGED
+            };
+            return Some((row, start + end, start + stop));
+        }
         let same = match &self.gprev {
             Some((g, prev, prev_tail))
                 if *prev_tail == tail
@@ -1341,7 +1371,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let group = match same {
             Some(g) => g,
             None => {
-                let g = self.group_by_key(&block[start..], spans, mmq, temps, tail)?;
+                let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
                 self.gprev = Some((g, [at(1), at(2), at(3)], tail));
                 g
             }
@@ -1361,22 +1391,18 @@ impl<'p, 'c> Fast<'p, 'c> {
     }
 
     /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
-    /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
-    /// the group cache, else [`group`](Self::group). (`line` may go on past the line's
-    /// end.) Keys of short cells ([`short_key`]) through a cache of their own, without
-    /// making the key's bytes.
+    /// of `line`, UTF-8) are short and whose [`short_key`] is `key` (`tail`: MMQ bits,
+    /// flags): through a cache of these keys, else [`group_by_bytes`](Self::group_by_bytes).
     #[inline(always)]
-    fn group_by_key(
+    fn group_by_short(
         &mut self,
+        key: [u128; 4],
         line: &[u8],
         spans: [(usize, usize); 4],
         mmq: Option<f64>,
         temps: bool,
         tail: [u8; 9],
     ) -> Option<usize> {
-        let Some(key) = short_key(line, spans, tail) else {
-            return self.group_by_bytes(line, spans, mmq, temps, tail);
-        };
         let mut h = 0u64;
         for x in key {
             h = (h.rotate_left(5) ^ (x as u64) ^ ((x >> 64) as u64))
@@ -1395,7 +1421,10 @@ impl<'p, 'c> Fast<'p, 'c> {
         Some(g)
     }
 
-    /// [`group_by_key`](Self::group_by_key) by the key's bytes (left in `gkey`).
+    /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
+    /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
+    /// the group cache by the key's bytes (left in `gkey`), else [`group`](Self::group).
+    /// (`line` may go on past the line's end.)
     #[inline(never)]
     fn group_by_bytes(
         &mut self,
