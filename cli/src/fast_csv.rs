@@ -2853,7 +2853,32 @@ mod tests {
                 check(b, p);
             }
         }
-        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80 ";
+        // Bytes that carry in the word readers' digit mask (b ^ '0' ≥ 0x8a) next to digits and
+        // points, signs before points, and cells that end just within or past a word.
+        for t in [
+            &b"1\xba5,"[..],
+            b".\xba,",
+            b"1.\xff5,",
+            b"12.3\x8a,",
+            b"1\x8a.5,",
+            b"\xba1.5,",
+            b"-0.0,",
+            b"+.5,",
+            b"-5.,",
+            b"-.,",
+            b"1234.567,",
+            b"123.4567,",
+            b"0.1234567,",
+            b"-123456.7,",
+            b"-1234567\n",
+            b"1.5\x00,",
+            b"7.35\r\n",
+        ] {
+            for p in 0..=t.len() {
+                check(t, p);
+            }
+        }
+        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80\xba ";
         random_lines(23, alphabet, 18, check);
         // Plain decimals of every length and point position, at the end of the line too.
         let mut rng = Rng::new(29);
