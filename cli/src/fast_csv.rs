@@ -529,26 +529,34 @@ fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
 }
 
 /// [`plain_num_word`] of the word `w` of the cell's first 8 bytes (the cell starts at
-/// `p`).
+/// `p`). A cell that starts with a digit or a point is read first; a sign or an empty cell
+/// by [`signed_num_of_word`].
 #[inline(always)]
 fn num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
-    // `.` and the digits are above `-` `,` `+`.
-    let c = w as u8;
-    let (neg, w, q) = if c >= b'.' {
-        (false, w, p)
-    } else if c == b'-' || c == b'+' {
-        // The top lane 0 then, which ends no cell.
-        (c == b'-', w >> 8, p + 1)
-    } else if ends_cell(c) {
-        return Some((None, p, c));
-    } else {
-        return None;
+    // (A sign or a cell end in lane 0: no decimal at the start of `w`.)
+    let Some((m, frac, end)) = short_decimal(w) else {
+        return signed_num_of_word(w, p);
     };
-    let (m, frac, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
     // m < 10^7, frac ≤ 6.
     let x = m as i64 as f64 / POW10_F64[frac & 15];
-    Some((Some(if neg { -x } else { x }), q + end, t))
+    Some((Some(x), p + end, t))
+}
+
+/// [`num_of_word`] of a cell that does not start with a decimal: a sign and one, or an
+/// empty cell (the caller checks the byte after it); `None` otherwise.
+#[inline(never)]
+fn signed_num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
+    let c = w as u8;
+    if c == b'-' || c == b'+' {
+        // The top lane 0 then, which ends no cell.
+        let w = w >> 8;
+        let (m, frac, end) = short_decimal(w)?;
+        let t = (w >> (8 * end)) as u8;
+        let x = m as i64 as f64 / POW10_F64[frac & 15];
+        return Some((Some(if c == b'-' { -x } else { x }), p + 1 + end, t));
+    }
+    ends_cell(c).then_some((None, p, c))
 }
 
 /// [`plain_num`] a byte at a time.
