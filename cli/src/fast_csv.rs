@@ -534,7 +534,7 @@ fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
 #[inline(always)]
 fn num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
     // (A sign or a cell end in lane 0: no decimal at the start of `w`.)
-    let Some((m, frac, end)) = short_decimal(w) else {
+    let Some((m, frac, end, _)) = short_decimal(w) else {
         return signed_num_of_word(w, p);
     };
     let t = (w >> (8 * end)) as u8;
@@ -551,7 +551,7 @@ fn signed_num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
     if c == b'-' || c == b'+' {
         // The top lane 0 then, which ends no cell.
         let w = w >> 8;
-        let (m, frac, end) = short_decimal(w)?;
+        let (m, frac, end, _) = short_decimal(w)?;
         let t = (w >> (8 * end)) as u8;
         let x = m as i64 as f64 / POW10_F64[frac & 15];
         return Some((Some(if c == b'-' { -x } else { x }), p + 1 + end, t));
@@ -797,14 +797,14 @@ fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize,
 /// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
 /// its first digit or point), read at once: (its digits as an integer, the number of them
 /// after the point, where it ends — the first byte that is neither a digit nor the first
-/// point), when it ends within the word (at most 7 bytes) and has a digit; else `None`
-/// (the byte loops decide).
+/// point, and where the digits before the point end), when it ends within the word (at
+/// most 7 bytes) and has a digit; else `None` (the byte loops decide).
 ///
 /// Digits are the lanes `b - '0'` < 10; the point is dropped by shifting the fraction's
 /// lanes down by one, the digits are moved to the top lanes (leading zero lanes) and
 /// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled`.
 #[inline(always)]
-fn short_decimal(w: u64) -> Option<(u64, usize, usize)> {
+fn short_decimal(w: u64) -> Option<(u64, usize, usize, usize)> {
     let t = w ^ (LANES_01 * u64::from(b'0'));
     // 0x80 of each lane that is not a digit (t > 9), exact up to the second such lane: a
     // lane carries into the next only when t ≥ 0x8a, itself flagged, and the point
@@ -846,7 +846,7 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize)> {
         .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
         >> 32;
     // Without a point i = end: no fraction.
-    Some((m & 0xffff_ffff, end - i - pt, end))
+    Some((m & 0xffff_ffff, end - i - pt, end, i))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -924,13 +924,11 @@ fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
 /// `p`).
 #[inline(always)]
 fn money_of_word(w: u64, p: usize) -> Option<(u64, u32, usize, u8)> {
-    let (m, frac, end) = short_decimal(w)?;
+    let (m, frac, end, int) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
-    // A digit before the point (the first byte is one), and one after the point when there
-    // is one (the last byte is one).
-    let first = (w as u8).wrapping_sub(b'0') < 10;
-    let last = (w >> (8 * (end - 1))) as u8 != b'.';
-    (first && last).then_some((m, frac as u32, p + end, t))
+    // A digit before the point, and one after the point when there is one (the cell ends
+    // at the digits before the point without one, two bytes after them or later with one).
+    (int > 0 && end != int + 1).then_some((m, frac as u32, p + end, t))
 }
 
 /// [`plain_money_raw`] a byte at a time.
