@@ -25,12 +25,19 @@
 //!   return the byte they stopped at, so the comma between cells and the line end are
 //!   checked without another load;
 //! - **the generated log's layout** ([`LOG_LAYOUT`]) is read by straight-line code with
-//!   word-only readers ([`read_log_words`]); when one of them declines a cell (too near the
-//!   end of the block, a long or unusual cell), the row is read again by the general cell
-//!   loop ([`read_row`]), which decides; other layouts take the cell loop directly. The
-//!   group of a row is the last row's when its test point, fuel and can material are the
-//!   same bytes as that row's in the block (compared as 16-byte integers) and the MMQ and
-//!   flags are the same; else the group caches ([`Fast::group_by_short`], [`Fast::group_by_bytes`]);
+//!   word-only readers ([`read_log_words`]), their words loaded from a window of
+//!   [`WINDOW`] + 8 bytes at the row's start (one constant bounds check per word); when one
+//!   of them declines a cell (a row longer than the window or too near the end of the
+//!   block, a long or unusual cell), the row is read again by the general cell loop
+//!   ([`read_row`]), which decides; other layouts take the cell loop directly. A number
+//!   cell is read as a decimal first, a sign or an empty cell apart
+//!   ([`signed_num_of_word`]). The group of a row whose test point, fuel and can material
+//!   are at most 16 bytes each is found by its key as four 16-byte integers ([`short_key`]:
+//!   the cells, their lengths, MMQ bits and flags): the last such row's group when the key
+//!   is the same, else a direct-mapped cache of these keys ([`Fast::group_by_short`]); for
+//!   longer cells, the last row's group when the cells are the same bytes as that row's in
+//!   the block and the MMQ and flags are the same, else a cache keyed by the key's bytes
+//!   ([`Fast::group_by_bytes`]);
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
