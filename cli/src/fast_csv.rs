@@ -25,12 +25,19 @@
 //!   return the byte they stopped at, so the comma between cells and the line end are
 //!   checked without another load;
 //! - **the generated log's layout** ([`LOG_LAYOUT`]) is read by straight-line code with
-//!   word-only readers ([`read_log_words`]); when one of them declines a cell (too near the
-//!   end of the block, a long or unusual cell), the row is read again by the general cell
-//!   loop ([`read_row`]), which decides; other layouts take the cell loop directly. The
-//!   group of a row is the last row's when its test point, fuel and can material are the
-//!   same bytes as that row's in the block (compared as 16-byte integers) and the MMQ and
-//!   flags are the same; else the group cache ([`Fast::group_by_key`]);
+//!   word-only readers ([`read_log_words`]), their words loaded from a window of
+//!   [`WINDOW`] + 8 bytes at the row's start (one constant bounds check per word); when one
+//!   of them declines a cell (a row longer than the window or too near the end of the
+//!   block, a long or unusual cell), the row is read again by the general cell loop
+//!   ([`read_row`]), which decides; other layouts take the cell loop directly. A number
+//!   cell is read as a decimal first, a sign or an empty cell apart
+//!   ([`signed_num_of_word`]). The group of a row whose test point, fuel and can material
+//!   are at most 16 bytes each is found by its key as four 16-byte integers ([`short_key`]:
+//!   the cells, their lengths, MMQ bits and flags): the last such row's group when the key
+//!   is the same, else a direct-mapped cache of these keys ([`Fast::group_by_short`]); for
+//!   longer cells, the last row's group when the cells are the same bytes as that row's in
+//!   the block and the MMQ and flags are the same, else a cache keyed by the key's bytes
+//!   ([`Fast::group_by_bytes`]);
 //! - **numbers**: [`parse_f64`] reads plain decimals of at most 15 digits exactly (Clinger's
 //!   fast path: integer mantissa / power of ten, both exact, one correctly rounded
 //!   division — the same bits as `str::parse`, which is correctly rounded); anything else
@@ -338,52 +345,79 @@ impl Cells {
 
 /// Reads the cell of column kind `kind` of `b` at `p` into `cells`: where the cell ends
 /// and the byte there ([`byte_at`]: `,` `\n` `\r`, or 0 at the end of `b`), `None` when it
-/// is not plain. With `words`, only a cell that the word readers read
-/// ([`plain_num_word`], [`plain_money_word`], [`plain_text_words`]); `None` then means
-/// "not read", not "not plain", and the byte after the cell may be any: the caller checks
-/// it. Inlined with constant `kind` and `words`.
+/// is not plain. Inlined with constant `kind`.
 #[inline(always)]
-fn read_cell(
-    b: &[u8],
-    p: usize,
-    kind: Kind,
-    words: bool,
-    cells: &mut Cells,
-) -> Option<(usize, u8)> {
+fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
-            let (x, q, t) = if words {
-                plain_num_word(b, p)?
-            } else {
-                plain_num(b, p)?
-            };
+            let (x, q, t) = plain_num(b, p)?;
             cells.nums[usize::from(k)] = x;
             Some((q, t))
         }
         Kind::Text(k) => {
-            let (q, t) = if words {
-                plain_text_words(b, p, &mut cells.high)?
-            } else {
-                let (q, t) = plain_text(b, p, &mut cells.high)?;
-                if !plain_edges(&b[p..q]) {
-                    return None;
-                }
-                (q, t)
-            };
+            let (q, t) = plain_text(b, p, &mut cells.high)?;
+            if !plain_edges(&b[p..q]) {
+                return None;
+            }
             cells.spans[usize::from(k)] = (p, q);
             Some((q, t))
         }
         Kind::Money(k) => {
-            let (m, scale, q, t) = if words {
-                plain_money_word(b, p)?
-            } else {
-                plain_money_raw(b, p)?
-            };
+            let (m, scale, q, t) = plain_money_raw(b, p)?;
             cells.money[usize::from(k)] = (m, scale);
             Some((q, t))
         }
-        // (Not in [`LOG_LAYOUT`]: the words are not needed.)
         Kind::Echo => plain_text(b, p, &mut cells.high),
+    }
+}
+
+/// Bytes of a row that [`read_log_words`] reads: the words are loaded from a window of
+/// this many bytes and 8 more at the start of the row, each with one bounds check (a
+/// constant), and a row that does not end within them is read by [`read_row`].
+const WINDOW: usize = 128;
+
+/// The word of `win` at `p` (as [`word`]) when `p` is within the first [`WINDOW`] bytes.
+#[inline(always)]
+fn window_word(win: &[u8; WINDOW + 8], p: usize) -> Option<u64> {
+    if p >= WINDOW {
+        return None;
+    }
+    // p < WINDOW: the 8 bytes are within `win` (no check left).
+    win.get(p..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|w| u64::from_le_bytes(*w))
+}
+
+/// Reads the cell of column kind `kind` at `p` of the row whose first bytes are `win`
+/// into `cells` by the word readers only ([`num_of_word`], [`money_of_word`],
+/// [`text_of_words`], words from [`window_word`]), as [`read_cell`] reads it: where the
+/// cell ends and the byte there. `None` means "not read", not "not plain", and the byte
+/// after the cell may be any: the caller checks it. Inlined with constant `kind`.
+#[inline(always)]
+fn read_word_cell(
+    win: &[u8; WINDOW + 8],
+    p: usize,
+    kind: Kind,
+    cells: &mut Cells,
+) -> Option<(usize, u8)> {
+    match kind {
+        Kind::Num(k) => {
+            let (x, q, t) = num_of_word(window_word(win, p)?, p)?;
+            cells.nums[usize::from(k)] = x;
+            Some((q, t))
+        }
+        Kind::Text(k) => {
+            let (q, t) = text_of_words(|p| window_word(win, p), p, &mut cells.high)?;
+            cells.spans[usize::from(k)] = (p, q);
+            Some((q, t))
+        }
+        Kind::Money(k) => {
+            let (m, scale, q, t) = money_of_word(window_word(win, p)?, p)?;
+            cells.money[usize::from(k)] = (m, scale);
+            Some((q, t))
+        }
+        // (Not in [`LOG_LAYOUT`].)
+        Kind::Echo => None,
     }
 }
 
@@ -394,47 +428,48 @@ fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> 
     let mut at = None;
     for &kind in kinds {
         at = Some(match at {
-            None => read_cell(b, 0, kind, false, cells)?,
-            Some((p, t)) => next_cell(b, p, t, kind, false, cells)?,
+            None => read_cell(b, 0, kind, cells)?,
+            Some((p, t)) => next_cell(b, p, t, kind, cells)?,
         });
     }
     Some(at.unwrap_or((0, byte_at(b, 0))))
 }
 
-/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only, written out (every kind a
-/// constant), up to a line end (`\n` or `\r`); `None` when a cell is not read so or the
-/// line does not end there ([`read_row`] decides then).
+/// [`read_row`] for [`LOG_LAYOUT`] by the word readers only ([`read_word_cell`]), written
+/// out (every kind a constant), up to a line end (`\n` or `\r`); `None` when a cell is not
+/// read so, the row is not within [`WINDOW`] bytes or fewer than `WINDOW + 8` bytes are
+/// left in `b`, or the line does not end there ([`read_row`] decides then).
 #[inline(always)]
 fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
-    let (mut p, mut t) = read_cell(b, 0, LOG_LAYOUT[0], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[1], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[2], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[3], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[4], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[5], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[6], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[7], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[8], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[9], true, cells)?;
-    (p, t) = next_cell(b, p, t, LOG_LAYOUT[10], true, cells)?;
-    matches!(t, b'\n' | b'\r').then_some((p, t))
+    let win = b.first_chunk::<{ WINDOW + 8 }>()?;
+    let next = |(p, t): (usize, u8), kind, cells: &mut Cells| {
+        if t != b',' {
+            return None;
+        }
+        read_word_cell(win, p + 1, kind, cells)
+    };
+    let mut at = read_word_cell(win, 0, LOG_LAYOUT[0], cells)?;
+    at = next(at, LOG_LAYOUT[1], cells)?;
+    at = next(at, LOG_LAYOUT[2], cells)?;
+    at = next(at, LOG_LAYOUT[3], cells)?;
+    at = next(at, LOG_LAYOUT[4], cells)?;
+    at = next(at, LOG_LAYOUT[5], cells)?;
+    at = next(at, LOG_LAYOUT[6], cells)?;
+    at = next(at, LOG_LAYOUT[7], cells)?;
+    at = next(at, LOG_LAYOUT[8], cells)?;
+    at = next(at, LOG_LAYOUT[9], cells)?;
+    at = next(at, LOG_LAYOUT[10], cells)?;
+    matches!(at.1, b'\n' | b'\r').then_some(at)
 }
 
 /// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
 /// (`None` when it is not a comma), as [`read_cell`].
 #[inline(always)]
-fn next_cell(
-    b: &[u8],
-    p: usize,
-    t: u8,
-    kind: Kind,
-    words: bool,
-    cells: &mut Cells,
-) -> Option<(usize, u8)> {
+fn next_cell(b: &[u8], p: usize, t: u8, kind: Kind, cells: &mut Cells) -> Option<(usize, u8)> {
     if t != b',' {
         return None;
     }
-    read_cell(b, p + 1, kind, words, cells)
+    read_cell(b, p + 1, kind, cells)
 }
 
 /// The byte of `line` at `p`, 0 at its end (where the readers stop: a cell ends at a comma,
@@ -497,24 +532,38 @@ fn plain_num(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
 /// the byte after it ends a cell: the caller checks ([`ends_cell`], or a comma).
 #[inline(always)]
 fn plain_num_word(line: &[u8], p: usize) -> Option<(Option<f64>, usize, u8)> {
-    let w = word(line, p)?;
-    // `.` and the digits are above `-` `,` `+`.
-    let c = w as u8;
-    let (neg, w, q) = if c >= b'.' {
-        (false, w, p)
-    } else if c == b'-' || c == b'+' {
-        // The top lane 0 then, which ends no cell.
-        (c == b'-', w >> 8, p + 1)
-    } else if ends_cell(c) {
-        return Some((None, p, c));
-    } else {
-        return None;
+    num_of_word(word(line, p)?, p)
+}
+
+/// [`plain_num_word`] of the word `w` of the cell's first 8 bytes (the cell starts at
+/// `p`). A cell that starts with a digit or a point is read first; a sign or an empty cell
+/// by [`signed_num_of_word`].
+#[inline(always)]
+fn num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
+    // (A sign or a cell end in lane 0: no decimal at the start of `w`.)
+    let Some((m, frac, end, _)) = short_decimal(w) else {
+        return signed_num_of_word(w, p);
     };
-    let (m, _, frac, _, end) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
     // m < 10^7, frac ≤ 6.
     let x = m as i64 as f64 / POW10_F64[frac & 15];
-    Some((Some(if neg { -x } else { x }), q + end, t))
+    Some((Some(x), p + end, t))
+}
+
+/// [`num_of_word`] of a cell that does not start with a decimal: a sign and one, or an
+/// empty cell (the caller checks the byte after it); `None` otherwise.
+#[inline(never)]
+fn signed_num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
+    let c = w as u8;
+    if c == b'-' || c == b'+' {
+        // The top lane 0 then, which ends no cell.
+        let w = w >> 8;
+        let (m, frac, end, _) = short_decimal(w)?;
+        let t = (w >> (8 * end)) as u8;
+        let x = m as i64 as f64 / POW10_F64[frac & 15];
+        return Some((Some(if c == b'-' { -x } else { x }), p + 1 + end, t));
+    }
+    ends_cell(c).then_some((None, p, c))
 }
 
 /// [`plain_num`] a byte at a time.
@@ -625,6 +674,33 @@ fn same_bytes(block: &[u8], a: usize, c: usize, n: usize) -> bool {
     block.get(a..a + n) == block.get(c..c + n)
 }
 
+/// The group key of a row whose test point, fuel and can material (`spans` 1–3 of `line`)
+/// are at most 16 bytes long each with 16 bytes of `line` from each: the three cells as
+/// 16-byte little-endian integers (zero above the cell's bytes), and their lengths and
+/// `tail` (MMQ bits, flags) in a fourth. Two rows have the same key exactly when their
+/// cells and tails are the same. `None` otherwise.
+#[inline(always)]
+fn short_key(line: &[u8], spans: [(usize, usize); 4], tail: [u8; 9]) -> Option<[u128; 4]> {
+    let cell = |(a, c): (usize, usize)| {
+        let n = c.checked_sub(a)?;
+        if n > 16 {
+            return None;
+        }
+        let x = u128::from_le_bytes(*line.get(a..)?.first_chunk::<16>()?);
+        Some((
+            x & u128::MAX.checked_shr((128 - 8 * n) as u32).unwrap_or(0),
+            n as u8,
+        ))
+    };
+    let (tp, n1) = cell(spans[1])?;
+    let (fuel, n2) = cell(spans[2])?;
+    let (can, n3) = cell(spans[3])?;
+    let mut rest = [0u8; 16];
+    rest[..9].copy_from_slice(&tail);
+    rest[9..12].copy_from_slice(&[n1, n2, n3]);
+    Some([tp, fuel, can, u128::from_le_bytes(rest)])
+}
+
 /// Whether the cells of `block` at the spans `x` and `y` are the same bytes.
 #[inline(always)]
 fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
@@ -661,13 +737,23 @@ fn plain_text(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize, u8)> 
 /// and [`plain_edges`] too (from the words: the first byte of the first, the last byte
 /// read); `None` otherwise, at a quote and where the edges are not plain ([`plain_text`]
 /// and [`plain_edges`] decide then).
-#[inline(always)]
+#[cfg(test)]
 fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize, u8)> {
+    text_of_words(|p| word(line, p), start, high)
+}
+
+/// [`plain_text_words`] with the words of the line from `load` (`None`: no word there).
+#[inline(always)]
+fn text_of_words(
+    load: impl Fn(usize) -> Option<u64>,
+    start: usize,
+    high: &mut u64,
+) -> Option<(usize, u8)> {
     // The bytes that stop a cell, all ≤ `,`: the first flagged byte is one of them or
     // another byte below `-`.
     const STOP: u64 = 1 << b',' | 1 << b'\n' | 1 << b'\r' | 1 << b'"';
     let mut p = start;
-    let mut w = word(line, p)?;
+    let mut w = load(p)?;
     let first = w as u8;
     let mut last = 0;
     loop {
@@ -694,7 +780,7 @@ fn plain_text_words(line: &[u8], start: usize, high: &mut u64) -> Option<(usize,
             last = t;
             p += 1;
         }
-        w = word(line, p)?;
+        w = load(p)?;
     }
 }
 
@@ -716,41 +802,46 @@ fn plain_text_bytes(line: &[u8], mut p: usize, high: &mut u64) -> Option<(usize,
 }
 
 /// A short decimal `digits[.digits]` at the start of the word `w` (the cell's bytes from
-/// its first digit or point), read at once: (its digits as an integer, their number, the
-/// number of them after the point, whether there is a point, where it ends — the first
-/// byte that is neither a digit nor the first point), when it ends within the word
-/// (at most 7 bytes) and has a digit; else `None` (the byte loops decide).
+/// its first digit or point), read at once: (its digits as an integer, the number of them
+/// after the point, where it ends — the first byte that is neither a digit nor the first
+/// point, and where the digits before the point end), when it ends within the word (at
+/// most 7 bytes) and has a digit; else `None` (the byte loops decide).
 ///
 /// Digits are the lanes `b - '0'` < 10; the point is dropped by shifting the fraction's
 /// lanes down by one, the digits are moved to the top lanes (leading zero lanes) and
 /// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled`.
 #[inline(always)]
-fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
+fn short_decimal(w: u64) -> Option<(u64, usize, usize, usize)> {
     let t = w ^ (LANES_01 * u64::from(b'0'));
-    // 0x80 of each lane that is not a digit: t > 9 (no carries between lanes).
-    let other = (((t & !LANES_80) + LANES_01 * 0x76) | t) & LANES_80;
-    if other == 0 {
-        return None;
-    }
+    // 0x80 of each lane that is not a digit (t > 9), exact up to the second such lane: a
+    // lane carries into the next only when t ≥ 0x8a, itself flagged, and the point
+    // (t = 0x1e) does not.
+    let other = ((t.wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
+    // (8 when there is none.)
     let i = (other.trailing_zeros() / 8) as usize;
-    let point = (w >> (8 * i)) as u8 == b'.';
-    let end = if point {
-        let rest = other & (other - 1);
-        if rest == 0 {
-            return None;
-        }
-        (rest.trailing_zeros() / 8) as usize
+    // (With no such lane, i = 8: lane 0 is looked at, and then end = 8 all the same.)
+    let point = (t >> ((8 * i) & 63)) as u8 == b'.' ^ b'0';
+    // The cell's end: the first non-digit lane, or the second when the first is the point
+    // (8 when there is none).
+    let pt = usize::from(point);
+    let stop = if point {
+        other & other.wrapping_sub(1)
     } else {
-        i
+        other
     };
-    let nd = end - usize::from(point);
-    if nd == 0 {
+    // The end within the word, and a digit (nd = end − pt ≥ 1).
+    if stop == 0 {
         return None;
     }
+    let end = (stop.trailing_zeros() / 8) as usize;
+    if end <= pt {
+        return None;
+    }
+    let nd = end - pt;
     // The digit lanes below the point as they are, those after it one lane down; then the
     // nd digits to the top lanes (lanes from nd on, the point and what follows the cell,
     // are shifted out). nd ≤ 7, i ≤ 7: the shifts are below 64.
-    let low = low_bytes(i);
+    let low = low_bytes(i & 7);
     let packed = (t & low) | ((t >> 8) & !low);
     let v = packed << (8 * (8 - nd));
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
@@ -761,13 +852,8 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, bool, usize)> {
         .wrapping_mul(MUL1)
         .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
         >> 32;
-    Some((
-        m & 0xffff_ffff,
-        nd,
-        end - i - usize::from(point),
-        point,
-        end,
-    ))
+    // Without a point i = end: no fraction.
+    Some((m & 0xffff_ffff, end - i - pt, end, i))
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -838,11 +924,18 @@ fn plain_money_raw(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
 /// caller checks the byte after the cell.
 #[inline(always)]
 fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
-    let w = word(line, p)?;
-    let (m, nd, frac, point, end) = short_decimal(w)?;
+    money_of_word(word(line, p)?, p)
+}
+
+/// [`plain_money_word`] of the word `w` of the cell's first 8 bytes (the cell starts at
+/// `p`).
+#[inline(always)]
+fn money_of_word(w: u64, p: usize) -> Option<(u64, u32, usize, u8)> {
+    let (m, frac, end, int) = short_decimal(w)?;
     let t = (w >> (8 * end)) as u8;
-    // A digit before the point, and one after it when there is one.
-    (nd > frac && (frac > 0 || !point)).then_some((m, frac as u32, p + end, t))
+    // A digit before the point, and one after the point when there is one (the cell ends
+    // at the digits before the point without one, two bytes after them or later with one).
+    (int > 0 && end != int + 1).then_some((m, frac as u32, p + end, t))
 }
 
 /// [`plain_money_raw`] a byte at a time.
@@ -1024,8 +1117,13 @@ struct Fast<'p, 'c> {
     /// The group key of the row being read, and the group cache: (key, group).
     gkey: Vec<u8>,
     gcache: Vec<(Vec<u8>, usize)>,
-    /// The group of the last row of this block whose group [`Fast::plain`] looked up.
+    /// The group cache for keys of short cells ([`short_key`]): (key, group).
+    gshort: Vec<([u128; 4], usize)>,
+    /// The group of the last row of this block whose group [`Fast::plain`] looked up by
+    /// the cells' bytes.
     gprev: Option<PrevGroup>,
+    /// The [`short_key`] and group of the last row with one.
+    gprev_short: Option<([u128; 4], usize)>,
 
     nums: NumCache,
     lines: LineText,
@@ -1057,7 +1155,10 @@ impl<'p, 'c> Fast<'p, 'c> {
             gkey: Vec::new(),
             // An empty key: no row's (each has three 0xff bytes).
             gcache: vec![(Vec::new(), 0); GROUP_SLOTS],
+            // No row's key (a length byte above 16).
+            gshort: vec![([u128::MAX; 4], 0); GROUP_SLOTS],
             gprev: None,
+            gprev_short: None,
             nums: NumCache::new(),
             lines: LineText::new(),
             amounts: AmountMemo::new(),
@@ -1245,6 +1346,30 @@ impl<'p, 'c> Fast<'p, 'c> {
             t
         };
         let at = |k: usize| (start + spans[k].0, start + spans[k].1);
+        // Short cells: the key as four integers, compared with the last such row's.
+        let row_bytes = &block[start..];
+        if let Some(key) = short_key(row_bytes, spans, tail) {
+            let group = match self.gprev_short {
+                Some((k, g)) if k == key => g,
+                _ => {
+                    let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
+                    self.gprev_short = Some((key, g));
+                    g
+                }
+            };
+            let row = RowVals {
+                nozzle: (start + nozzle.0, start + nozzle.1),
+                group,
+                vj,
+                vb,
+                tj,
+                tb,
+                flow,
+                price,
+                ..RowVals::UNJUDGED
+            };
+            return Some((row, start + end, start + stop));
+        }
         let same = match &self.gprev {
             Some((g, prev, prev_tail))
                 if *prev_tail == tail
@@ -1259,7 +1384,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let group = match same {
             Some(g) => g,
             None => {
-                let g = self.group_by_key(b, spans, mmq, temps, tail)?;
+                let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
                 self.gprev = Some((g, [at(1), at(2), at(3)], tail));
                 g
             }
@@ -1279,9 +1404,42 @@ impl<'p, 'c> Fast<'p, 'c> {
     }
 
     /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
+    /// of `line`, UTF-8) are short and whose [`short_key`] is `key` (`tail`: MMQ bits,
+    /// flags): through a cache of these keys, else [`group_by_bytes`](Self::group_by_bytes).
+    #[inline(always)]
+    fn group_by_short(
+        &mut self,
+        key: [u128; 4],
+        line: &[u8],
+        spans: [(usize, usize); 4],
+        mmq: Option<f64>,
+        temps: bool,
+        tail: [u8; 9],
+    ) -> Option<usize> {
+        let mut h = 0u64;
+        for x in key {
+            h = (h.rotate_left(5) ^ (x as u64) ^ ((x >> 64) as u64))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        let slot = (h >> 32) as usize % GROUP_SLOTS;
+        if let Some(&(k, g)) = self.gshort.get(slot) {
+            if k == key {
+                return Some(g);
+            }
+        }
+        let g = self.group_by_bytes(line, spans, mmq, temps, tail)?;
+        if let Some(entry) = self.gshort.get_mut(slot) {
+            *entry = (key, g);
+        }
+        Some(g)
+    }
+
+    /// The group of a row whose group texts (test point, fuel, can material: `spans` 1–3
     /// of `line`, UTF-8) and `tail` (MMQ bits, flags) differ from the last row's: through
-    /// the group cache, else [`group`](Self::group). Its key is left in `gkey`.
-    fn group_by_key(
+    /// the group cache by the key's bytes (left in `gkey`), else [`group`](Self::group).
+    /// (`line` may go on past the line's end.)
+    #[inline(never)]
+    fn group_by_bytes(
         &mut self,
         line: &[u8],
         spans: [(usize, usize); 4],
@@ -2708,7 +2866,32 @@ mod tests {
                 check(b, p);
             }
         }
-        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80 ";
+        // Bytes that carry in the word readers' digit mask (b ^ '0' ≥ 0x8a) next to digits and
+        // points, signs before points, and cells that end just within or past a word.
+        for t in [
+            &b"1\xba5,"[..],
+            b".\xba,",
+            b"1.\xff5,",
+            b"12.3\x8a,",
+            b"1\x8a.5,",
+            b"\xba1.5,",
+            b"-0.0,",
+            b"+.5,",
+            b"-5.,",
+            b"-.,",
+            b"1234.567,",
+            b"123.4567,",
+            b"0.1234567,",
+            b"-123456.7,",
+            b"-1234567\n",
+            b"1.5\x00,",
+            b"7.35\r\n",
+        ] {
+            for p in 0..=t.len() {
+                check(t, p);
+            }
+        }
+        let alphabet = b"0123456789012345678901234567890123456789..--+/:,\n\re\xff\x80\xba ";
         random_lines(23, alphabet, 18, check);
         // Plain decimals of every length and point position, at the end of the line too.
         let mut rng = Rng::new(29);
@@ -2738,6 +2921,62 @@ mod tests {
     }
 
     #[test]
+    fn short_keys_are_the_cells() {
+        // Two rows' keys are equal exactly when their group cells and tails are.
+        let mut rng = Rng::new(37);
+        let mut row = || {
+            let mut line = Vec::new();
+            let mut spans = [(0, 0); 4];
+            for span in spans.iter_mut().skip(1) {
+                let a = line.len();
+                for _ in 0..rng.int(0, 18) {
+                    line.push(b"ab\xff\0"[rng.int(0, 3) as usize]);
+                }
+                *span = (a, line.len());
+                line.push(b',');
+            }
+            for _ in 0..rng.int(0, 20) {
+                line.push(b"ab,"[rng.int(0, 2) as usize]);
+            }
+            let mut tail = [0u8; 9];
+            tail[rng.int(0, 8) as usize] = rng.int(0, 1) as u8;
+            (line, spans, tail)
+        };
+        let (mut keyed, mut equal) = (0, 0);
+        for _ in 0..200_000 {
+            let (l1, s1, t1) = row();
+            let (mut l2, mut s2, mut t2) = row();
+            if l2.len() % 2 == 0 {
+                // The same cells elsewhere in a line, sometimes with a byte or the tail
+                // changed.
+                let shift = l2.len();
+                l2.extend_from_slice(&l1);
+                s2 = s1.map(|(a, c)| (a + shift, c + shift));
+                t2 = t1;
+                match l1.len() % 4 {
+                    0 => {
+                        let (a, c) = s2[1 + l1.len() / 4 % 3];
+                        if a < c {
+                            l2[c - 1] ^= 1;
+                        }
+                    }
+                    1 => t2[l1.len() % 9] ^= 2,
+                    _ => {}
+                }
+            }
+            let cells = |l: &[u8], s: [(usize, usize); 4]| s.map(|(a, c)| l[a..c].to_vec());
+            let same = cells(&l1, s1) == cells(&l2, s2) && t1 == t2;
+            if let (Some(k1), Some(k2)) = (short_key(&l1, s1, t1), short_key(&l2, s2, t2)) {
+                keyed += 1;
+                equal += usize::from(same);
+                assert_eq!(k1 == k2, same, "{l1:?} {s1:?} {t1:?} {l2:?} {s2:?} {t2:?}");
+            }
+            assert_eq!(short_key(&l1, s1, t1), short_key(&l1, s1, t1));
+        }
+        assert!(keyed > 10_000 && equal > 1_000, "{keyed} {equal}");
+    }
+
+    #[test]
     fn log_words_are_read_row() {
         let mut rng = Rng::new(31);
         let cells: [&[&str]; 11] = [
@@ -2750,6 +2989,9 @@ mod tests {
                 "n\u{e9}",
                 "abcdefghijklmnopq",
                 "a\"b",
+                // Rows that end near or beyond the word reader's window.
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
             ],
             &["max", "min", "", "mid", "max "],
             &["petrol", "diesel", "", "p\u{e9}trol", "ethanol-blend-e85"],
@@ -2789,7 +3031,14 @@ mod tests {
                 line.push_str(choices[k]);
             }
             line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
-            for _ in 0..rng.int(0, 10) {
+            // The word reader needs `WINDOW + 8` bytes from the row's start: the rest of
+            // the block mostly long enough, sometimes not.
+            let pad = if rng.int(0, 3) == 0 {
+                (0, 10)
+            } else {
+                (60, 120)
+            };
+            for _ in 0..rng.int(pad.0, pad.1) {
                 line.push('7');
             }
             let b = line.as_bytes();
