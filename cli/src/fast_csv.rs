@@ -41,13 +41,16 @@
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
 //!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]: an
 //!   open-addressed table of constant size keyed by the decimals' mantissas, scales and
-//!   signs and the bits of V_J and the MMQ). Each group
-//!   keeps one [`DrawResult`]
-//!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
-//!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
-//!   result without an allocation. Where the batch cannot express a group (limits that
-//!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one. Debug
-//!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
+//!   signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
+//!   verdicts: [`DrawFigures`]) go to the nozzle accumulator without a [`DrawResult`]
+//!   ([`FastSink::judged_figures`], the library's `NozzleAccumulator::push_figures`). Each
+//!   group keeps one [`DrawResult`] from the scalar [`evaluate_draw`] (profile, clause,
+//!   coefficients and their sources), whose per-row numbers are overwritten only for a row
+//!   whose figures the sink declines (one that gives a reason that the output words; none
+//!   for `--format csv`, whose nozzle accumulators are verdict-only): [`complete`]. Where
+//!   the batch cannot express a group (limits that depend on the quantity) the rows are
+//!   judged by [`evaluate_draw`] one by one. Debug builds (the tests) complete every row's
+//!   result and assert that it equals [`evaluate_draw`]'s, and the figures its figures;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
 //!   [`push_f64`] (`zmij`, with `Display`'s own formatting where `zmij` could differ; repeated
 //!   ones from [`NumCache`]), the line numbers counted up as text ([`LineText`]), the texts
