@@ -811,17 +811,21 @@ impl PointStats {
     }
 
     fn push(&mut self, r: &DrawResult) {
+        self.add(&DrawFigures::of(r));
+    }
+
+    fn add(&mut self, f: &DrawFigures) {
         self.draws += 1;
-        self.sum_error_pct += r.error_pct;
-        self.min_error_pct = self.min_error_pct.min(r.error_pct);
-        self.max_error_pct = self.max_error_pct.max(r.error_pct);
-        self.lo_judged_pct = self.lo_judged_pct.min(r.judged_error_pct);
-        self.hi_judged_pct = self.hi_judged_pct.max(r.judged_error_pct);
-        self.sum_corrected_l += r.corrected_standard_l;
+        self.sum_error_pct += f.error_pct;
+        self.min_error_pct = self.min_error_pct.min(f.error_pct);
+        self.max_error_pct = self.max_error_pct.max(f.error_pct);
+        self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
+        self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
+        self.sum_corrected_l += f.corrected_standard_l;
         if self.mmq_l.is_none() {
-            self.mmq_l = r.mmq_l;
+            self.mmq_l = f.mmq_l;
         }
-        self.verdict = self.verdict.worst(r.verdict);
+        self.verdict = self.verdict.worst(f.verdict);
     }
 
     /// The verdict of [`repeatability`](Self::repeatability) alone.
@@ -916,6 +920,59 @@ impl PointStats {
             Verdict::Fail
         };
         Ok(Some((rule, range, value, limit, judged, verdict)))
+    }
+}
+
+/// The figures of one usable draw that a [`NozzleAccumulator`] keeps, without the rest of
+/// its [`DrawResult`] (volumes, correction, limits, amount figures, clause): for a caller
+/// that judges draws by other means (e.g. in columns, with the [`batch`](crate::batch)
+/// module) and should not have to assemble a whole `DrawResult` per draw only to have five
+/// numbers and a few verdicts read off it. See [`NozzleAccumulator::push_figures`].
+///
+/// [`DrawFigures::of`] takes them from a `DrawResult`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawFigures {
+    /// [`DrawResult::test_point`].
+    pub test_point: TestPoint,
+    /// [`DrawResult::error_pct`].
+    pub error_pct: f64,
+    /// [`DrawResult::judged_error_pct`].
+    pub judged_error_pct: f64,
+    /// [`DrawResult::corrected_standard_l`].
+    pub corrected_standard_l: f64,
+    /// [`DrawResult::mmq_l`].
+    pub mmq_l: Option<f64>,
+    /// [`DrawResult::indication_verdict`].
+    pub indication_verdict: Verdict,
+    /// The verdict of [`DrawResult::amount`], where there is one.
+    pub amount_verdict: Option<Verdict>,
+    /// [`DrawResult::verdict`].
+    pub verdict: Verdict,
+    /// Whether a decision rule was applied ([`DrawResult::decision`] is given).
+    pub decision: bool,
+}
+
+impl DrawFigures {
+    /// The figures of `r`.
+    pub fn of(r: &DrawResult) -> Self {
+        Self {
+            test_point: r.test_point,
+            error_pct: r.error_pct,
+            judged_error_pct: r.judged_error_pct,
+            corrected_standard_l: r.corrected_standard_l,
+            mmq_l: r.mmq_l,
+            indication_verdict: r.indication_verdict,
+            amount_verdict: r.amount.as_ref().map(|a| a.verdict),
+            verdict: r.verdict,
+            decision: r.decision.is_some(),
+        }
+    }
+
+    /// Whether the draw gives a reason in its nozzle's summary: an indication verdict
+    /// other than a pass, or a failed amount.
+    pub fn gives_reason(&self) -> bool {
+        self.indication_verdict != Verdict::Pass
+            || self.amount_verdict.is_some_and(|a| a != Verdict::Pass)
     }
 }
 
@@ -1085,6 +1142,77 @@ impl NozzleAccumulator {
             self.push_reasons(label, r);
         }
         self.stats_for(r.test_point).push(r);
+    }
+
+    /// Adds a usable draw by its figures alone: the same as [`push`](Self::push) with
+    /// `Ok` of the draw's [`DrawResult`] (state, [`finish`](Self::finish) and
+    /// [`verdict`](Self::verdict) bit for bit the same), for a draw that gives no reason
+    /// (an indication that passes and an amount that passes or is absent), or any draw in
+    /// a [`verdict_only`](Self::verdict_only) accumulator, whose reasons have no text.
+    ///
+    /// Returns false, and adds nothing, for a draw that gives a reason in an accumulator
+    /// that words its reasons (the text needs the limits, the clause, the amount's
+    /// figures): push its `DrawResult` then. Most draws pass, so a caller that judges draws
+    /// without building their results (the CLI's fast path judges them in columns) builds
+    /// one only for the few that fail.
+    ///
+    /// ```
+    /// use verimeter::dispenser::{evaluate_draw, Draw, DrawFigures, NozzleAccumulator, TestPoint};
+    /// use verimeter::profile::DispenserProfile;
+    /// use verimeter::Verdict;
+    /// let p = DispenserProfile::builtin("jjg443-2015")?;
+    /// let stage = p.stage(None)?;
+    /// let (mut by_figures, mut by_results) = (NozzleAccumulator::new(), NozzleAccumulator::new());
+    /// for (k, v) in [20.01, 20.02, 20.0, 20.2].into_iter().enumerate() {
+    ///     let r = evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, v, 20.0))?;
+    ///     by_results.push(format_args!("line {}", k + 2), &Ok(r.clone()));
+    ///     // The figures of a draw judged elsewhere (here taken from `r`): the passing
+    ///     // draws go in by figures, the failing one (+1 %) by its result, for its reason.
+    ///     let f = DrawFigures::of(&r);
+    ///     if !by_figures.push_figures(&f) {
+    ///         assert_eq!(f.indication_verdict, Verdict::Fail);
+    ///         by_figures.push(format_args!("line {}", k + 2), &Ok(r));
+    ///     }
+    /// }
+    /// assert_eq!(by_figures, by_results);
+    /// assert_eq!(by_figures.finish(&p, stage), by_results.finish(&p, stage));
+    /// # Ok::<(), verimeter::Error>(())
+    /// ```
+    #[must_use]
+    pub fn push_figures(&mut self, figures: &DrawFigures) -> bool {
+        if figures.gives_reason() {
+            if self.texts {
+                return false;
+            }
+            self.push_unworded_reasons(figures);
+        }
+        self.worst = self.worst.worst(figures.indication_verdict);
+        // The draw's test point is most often the first one's: found here, inline.
+        match &mut self.first {
+            Some(p) if p.test_point == figures.test_point => p.add(figures),
+            _ => self.stats_for(figures.test_point).add(figures),
+        }
+        true
+    }
+
+    /// The reasons of [`push_reasons`](Self::push_reasons), without their text (a
+    /// verdict-only accumulator), from the figures: the same lists get the same number of
+    /// (empty) reasons.
+    #[cold]
+    #[inline(never)]
+    fn push_unworded_reasons(&mut self, f: &DrawFigures) {
+        if f.decision && !f.indication_verdict.is_pass() {
+            if f.indication_verdict == Verdict::Fail {
+                self.reasons().fails.push(String::new());
+            } else {
+                self.reasons().conditional.push(String::new());
+            }
+        } else if f.indication_verdict != Verdict::Pass {
+            self.reasons().fails.push(String::new());
+        }
+        if f.amount_verdict.is_some_and(|a| a != Verdict::Pass) {
+            self.reasons().fails.push(String::new());
+        }
     }
 
     /// The reasons a usable draw gives: a failed or conditional indication, a failed amount.

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use verimeter::decision::DecisionRule;
 use verimeter::dispenser::{
-    apply_decision, evaluate_draw, repeatability, Draw, DrawResult, NozzleAccumulator,
+    apply_decision, evaluate_draw, repeatability, Draw, DrawFigures, DrawResult, NozzleAccumulator,
     PriceReading, TestPoint, TestPointSummary,
 };
 use verimeter::money::parse_money;
@@ -274,6 +274,57 @@ proptest! {
         prop_assert_eq!(&q.test_points, &s.test_points);
         prop_assert_eq!(q.reasons.len(), s.reasons.len());
         prop_assert!(q.reasons.iter().all(String::is_empty), "{:?}", q.reasons);
+    }
+
+    /// Pushing a usable draw's figures (`push_figures`) is pushing its `DrawResult`: the same
+    /// state, `finish` summary and `verdict`, in a wording accumulator (which declines the
+    /// figures of a draw that gives a reason: then the result is pushed) and a verdict-only
+    /// one (which takes every usable draw's figures).
+    #[test]
+    fn pushing_figures_equals_pushing_results(
+        pi in 0usize..4,
+        si in 0usize..3,
+        specs in prop::collection::vec(draw_spec(), 0..14),
+    ) {
+        let p = DispenserProfile::builtin(BUILTIN_DISPENSER_PROFILES[pi]).unwrap();
+        let stage = &p.stages[si % p.stages.len()];
+        let outcomes: Vec<Result<DrawResult>> =
+            specs.into_iter().map(|s| outcome(&p, stage, s)).collect();
+        for verdict_only in [false, true] {
+            let new = || if verdict_only {
+                NozzleAccumulator::verdict_only()
+            } else {
+                NozzleAccumulator::new()
+            };
+            let (mut by_results, mut by_figures) = (new(), new());
+            for (i, o) in outcomes.iter().enumerate() {
+                let label = format_args!("line {}", i + 2);
+                by_results.push(label, o);
+                let taken = match o {
+                    Ok(r) => {
+                        let f = DrawFigures::of(r);
+                        let taken = by_figures.push_figures(&f);
+                        // Declined only by a wording accumulator, only for a draw that
+                        // gives a reason.
+                        prop_assert_eq!(taken, verdict_only || !f.gives_reason());
+                        taken
+                    }
+                    Err(_) => false,
+                };
+                if !taken {
+                    by_figures.push(label, o);
+                }
+                prop_assert_eq!(&by_figures, &by_results);
+            }
+            prop_assert_eq!(by_figures.verdict(&p, stage), by_results.verdict(&p, stage));
+            let (a, b) = (by_figures.finish(&p, stage), by_results.finish(&p, stage));
+            prop_assert_eq!(&a, &b);
+            for (x, y) in a.test_points.iter().zip(&b.test_points) {
+                prop_assert_eq!(x.mean_error_pct.to_bits(), y.mean_error_pct.to_bits());
+                prop_assert_eq!(x.min_error_pct.to_bits(), y.min_error_pct.to_bits());
+                prop_assert_eq!(x.max_error_pct.to_bits(), y.max_error_pct.to_bits());
+            }
+        }
     }
 
     /// `NozzleVerdicts` (one table for a whole log's nozzles) gives each nozzle

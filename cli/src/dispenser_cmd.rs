@@ -7,7 +7,7 @@ use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 
 use verimeter::dispenser::{
-    apply_decision, evaluate_draw, Draw, DrawResult, NozzleAccumulator, NozzleSummary,
+    apply_decision, evaluate_draw, Draw, DrawFigures, DrawResult, NozzleAccumulator, NozzleSummary,
     NozzleVerdicts, Substance,
 };
 use verimeter::profile::{DispenserProfile, DispenserStage};
@@ -638,8 +638,27 @@ impl Acc {
     /// `id` is UTF-8 text (see [`NozzleIndex::number`]).
     fn count(&mut self, id: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.row_tally.add(outcome.as_ref().ok().map(|d| d.verdict));
+        if let Some(acc) = self.nozzle(id) {
+            acc.push(format_args!("line {line}"), outcome);
+        }
+    }
+
+    /// [`Acc::count`] of a usable row by its figures ([`NozzleAccumulator::push_figures`]);
+    /// false, with nothing counted, when its nozzle needs the whole result.
+    fn count_figures(&mut self, id: &[u8], figures: &DrawFigures) -> bool {
+        if let Some(acc) = self.nozzle(id) {
+            if !acc.push_figures(figures) {
+                return false;
+            }
+        }
+        self.row_tally.add(Some(figures.verdict));
+        true
+    }
+
+    /// The accumulator of nozzle `id` (made on its first row); `None` for no id.
+    fn nozzle(&mut self, id: &[u8]) -> Option<&mut NozzleAccumulator> {
         if id.is_empty() {
-            return;
+            return None;
         }
         let (k, new) = self.index.number(id);
         if new {
@@ -654,13 +673,9 @@ impl Acc {
                 });
             }
         }
-        if let Some(acc) = self
-            .nozzles
+        self.nozzles
             .get_mut(k / NOZZLE_CHUNK)
             .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
-        {
-            acc.push(format_args!("line {line}"), outcome);
-        }
     }
 }
 
@@ -670,6 +685,9 @@ impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
     }
     fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.acc.count(nozzle, line, outcome);
+    }
+    fn judged_figures(&mut self, nozzle: &[u8], figures: &DrawFigures) -> bool {
+        self.acc.count_figures(nozzle, figures)
     }
     fn raw(&mut self, bytes: &[u8]) -> Flow {
         self.out

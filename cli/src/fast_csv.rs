@@ -48,13 +48,16 @@
 //!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
 //!   check is the library's [`check_amount`], memoised exactly ([`AmountMemo`]: an
 //!   open-addressed table of constant size keyed by the decimals' mantissas, scales and
-//!   signs and the bits of V_J and the MMQ). Each group
-//!   keeps one [`DrawResult`]
-//!   from the scalar [`evaluate_draw`] (profile, clause, coefficients and their sources) and
-//!   only its per-row numbers are overwritten, so the nozzle accumulator gets the same
-//!   result without an allocation. Where the batch cannot express a group (limits that
-//!   depend on the quantity) the rows are judged by [`evaluate_draw`] one by one. Debug
-//!   builds (the tests) assert on every row that the result equals [`evaluate_draw`]'s;
+//!   signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
+//!   verdicts: [`DrawFigures`]) go to the nozzle accumulator without a [`DrawResult`]
+//!   ([`FastSink::judged_figures`], the library's `NozzleAccumulator::push_figures`). Each
+//!   group keeps one [`DrawResult`] from the scalar [`evaluate_draw`] (profile, clause,
+//!   coefficients and their sources), whose per-row numbers are overwritten only for a row
+//!   whose figures the sink declines (one that gives a reason that the output words; none
+//!   for `--format csv`, whose nozzle accumulators are verdict-only): [`complete`]. Where
+//!   the batch cannot express a group (limits that depend on the quantity) the rows are
+//!   judged by [`evaluate_draw`] one by one. Debug builds (the tests) complete every row's
+//!   result and assert that it equals [`evaluate_draw`]'s, and the figures its figures;
 //! - **writing**: the echoed cells are the record's own bytes, the numbers are formatted by
 //!   [`push_f64`] (`zmij`, with `Display`'s own formatting where `zmij` could differ; repeated
 //!   ones from [`NumCache`]), the line numbers counted up as text ([`LineText`]), the texts
@@ -83,7 +86,7 @@ use memchr::{memchr, memchr2, memrchr};
 use verimeter::batch::{verdict_of, DispenserBatch, DispenserColumns, DispenserOutput, Fuel};
 use verimeter::dispenser::{
     check_amount, corrected_standard_volume, evaluate_draw, thermal_factor, AmountResult, Draw,
-    DrawResult, PriceReading, Substance, TestPoint,
+    DrawFigures, DrawResult, PriceReading, Substance, TestPoint,
 };
 use verimeter::money::{parse_money, Money};
 use verimeter::profile::{DispenserProfile, DispenserStage};
@@ -109,6 +112,10 @@ pub(crate) trait FastSink: DrawSink {
     /// with a row whose outcome is `outcome`, without the output.
     /// `nozzle` is UTF-8 text (checked by the reader).
     fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>);
+    /// A judged row by its figures: the same as [`FastSink::judged`] with `Ok` of the
+    /// row's result when it returns true; false: nothing done (the row gives a reason
+    /// that needs its whole result), call `judged` with it.
+    fn judged_figures(&mut self, nozzle: &[u8], figures: &DrawFigures) -> bool;
     /// Output bytes: whole csv rows, in order.
     fn raw(&mut self, bytes: &[u8]) -> Flow;
 }
@@ -1695,12 +1702,29 @@ impl<'p, 'c> Fast<'p, 'c> {
         self.out.clear();
         let (profile, stage) = (self.profile, self.stage);
         for r in &self.recs {
-            let amounts = &mut self.amounts;
-            let judged = r
-                .row
-                .as_ref()
-                .filter(|v| finish_row(profile, stage, &mut self.groups[v.group], v, amounts));
-            let Some(v) = judged else {
+            let (amounts, groups) = (&mut self.amounts, &mut self.groups);
+            let judged = r.row.as_ref().and_then(|v| {
+                let g = &mut groups[v.group];
+                let (figs, complete_already) = finish(profile, stage, g, v, amounts)?;
+                // A common row goes to the nozzle accumulator by its figures; the group's
+                // result is completed only for a row that needs it (one that gives a
+                // reason the output words).
+                let nozzle = &block[v.nozzle.0..v.nozzle.1];
+                let lims = if complete_already || !sink.judged_figures(nozzle, &figs) {
+                    if !complete_already {
+                        complete(stage, g, v, &figs, amounts)?;
+                    }
+                    let Some(t @ Ok(d)) = &g.template else {
+                        return None;
+                    };
+                    sink.judged(nozzle, r.line, t);
+                    [d.mpe_pct, d.limits_pct.lower, d.limits_pct.upper]
+                } else {
+                    [v.mpe, v.lower, v.upper]
+                };
+                Some((v, figs, lims))
+            });
+            let Some((v, d, lims)) = judged else {
                 // The general path: the csv crate reads the record from its own bytes.
                 if !self.out.is_empty() {
                     sink.raw(&self.out)?;
@@ -1711,9 +1735,6 @@ impl<'p, 'c> Fast<'p, 'c> {
                 continue;
             };
             let g = &mut self.groups[v.group];
-            let Some(result) = &g.template else { continue };
-            sink.judged(&block[v.nozzle.0..v.nozzle.1], r.line, result);
-            let Ok(d) = result else { continue };
             let o = &mut self.out;
             o.extend_from_slice(&block[r.start..r.end]);
             o.push(b',');
@@ -1726,7 +1747,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             // text is kept with the bits it was made from.
             // (Compared word by word: an array compare loads the three words just stored as
             // one vector, a store-forwarding stall per row.)
-            let lims = [d.mpe_pct, d.limits_pct.lower, d.limits_pct.upper].map(f64::to_bits);
+            let lims = lims.map(f64::to_bits);
             let [x, y, z] = g.lims.0;
             if (x ^ lims[0]) | (y ^ lims[1]) | (z ^ lims[2]) != 0 || g.lims.1.is_empty() {
                 g.lims.0 = lims;
@@ -1760,31 +1781,25 @@ impl<'p, 'c> Fast<'p, 'c> {
     }
 }
 
-/// Completes the result of a row in its group's template; `None` sends the row to the
-/// general path (the library rejects it, or it has no result yet).
-fn finish_row(
-    profile: &DispenserProfile,
-    stage: &DispenserStage,
-    g: &mut Group,
-    v: &RowVals,
-    amounts: &mut AmountMemo,
-) -> bool {
-    finish(profile, stage, g, v, amounts).is_some()
-}
-
+/// Judges a row of a group from the batch's numbers (its MPE and limits are the row's
+/// own): its figures, without completing the group's template (see [`complete`]); `None`
+/// sends the row to the general path (the library rejects it, or it has no result yet).
+/// Rows of a group without a batch are judged by [`evaluate_draw`], whose result becomes
+/// the template: then the flag is true (the template holds the row's whole result).
 fn finish(
     profile: &DispenserProfile,
     stage: &DispenserStage,
     g: &mut Group,
     v: &RowVals,
     amounts: &mut AmountMemo,
-) -> Option<()> {
+) -> Option<(DrawFigures, bool)> {
     if g.batch.is_none() {
         // Limits that depend on the quantity: the scalar API per row.
         let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
         g.set_clause(&r.clause);
+        let figs = DrawFigures::of(&r);
         g.template = Some(Ok(r));
-        return Some(());
+        return Some((figs, true));
     }
     if !v.ok {
         return None;
@@ -1803,50 +1818,91 @@ fn finish(
         g.template = Some(Ok(r));
     }
     let mmq = mmq_of(profile, g, v);
-    #[cfg(debug_assertions)]
-    let scalar = evaluate_draw(profile, stage, &g.draw(v)).ok();
-    let Some(Ok(r)) = &mut g.template else {
-        return None;
-    };
-    let amount_verdict = match &v.price {
-        Some(p) => Some(amounts.check(stage, p, v.vj, mmq, &mut r.amount)?),
-        None => {
-            r.amount = None;
-            None
-        }
+    let amount = match &v.price {
+        Some(p) => Some(amounts.check(stage, p, v.vj, mmq)?),
+        None => None,
     };
     let (bf, bc, t_ref) = g.betas;
-    r.indicated_l = v.vj;
-    r.standard_l = v.vb;
-    r.corrected_standard_l = if g.temps {
+    let corrected = if g.temps {
         corrected_standard_volume(v.vb, v.tj, v.tb, bf, bc, t_ref)
     } else {
         v.vb
     };
+    let indication = verdict_of(v.verdict)?;
+    let figs = DrawFigures {
+        test_point: g.test_point,
+        error_pct: v.e,
+        judged_error_pct: v.judged,
+        corrected_standard_l: corrected,
+        mmq_l: mmq,
+        indication_verdict: indication,
+        amount_verdict: amount,
+        verdict: amount.map_or(indication, |a| indication.worst(a)),
+        decision: false,
+    };
+    // Debug builds (the tests) complete the result of every row and check it against the
+    // scalar API, and the figures against the result's.
+    #[cfg(debug_assertions)]
+    {
+        let scalar = evaluate_draw(profile, stage, &g.draw(v)).ok();
+        let done = complete(stage, g, v, &figs, amounts);
+        assert!(done.is_some(), "cannot complete the result");
+        let Some(Ok(r)) = &g.template else {
+            unreachable!("a completed template")
+        };
+        assert_eq!(
+            Some(r),
+            scalar.as_ref(),
+            "the fast path's result differs from evaluate_draw's"
+        );
+        assert_eq!(DrawFigures::of(r), figs, "the fast path's figures differ");
+    }
+    Some((figs, false))
+}
+
+/// Completes the group's template with the row's result (what [`evaluate_draw`] gives for
+/// it): every per-row figure is overwritten. `None` when the library rejects the row's
+/// price (not after [`finish`] accepted it).
+fn complete(
+    stage: &DispenserStage,
+    g: &mut Group,
+    v: &RowVals,
+    f: &DrawFigures,
+    amounts: &mut AmountMemo,
+) -> Option<()> {
+    let (bf, bc, t_ref) = g.betas;
+    let Some(Ok(r)) = &mut g.template else {
+        return None;
+    };
+    match &v.price {
+        Some(p) => amounts.check_nums(stage, p, v.vj, f.mmq_l)?.fill(
+            stage,
+            p,
+            v.vj,
+            f.mmq_l,
+            &mut r.amount,
+        )?,
+        None => r.amount = None,
+    }
+    r.indicated_l = v.vj;
+    r.standard_l = v.vb;
+    r.corrected_standard_l = f.corrected_standard_l;
     if let Some(c) = &mut r.correction {
         c.dispenser_temp_c = v.tj;
         c.can_temp_c = v.tb;
         c.factor = thermal_factor(v.tj, v.tb, bf, bc, t_ref);
     }
-    r.error_pct = v.e;
-    r.judged_error_pct = v.judged;
+    r.error_pct = f.error_pct;
+    r.judged_error_pct = f.judged_error_pct;
     r.limits_pct = PctLimits {
         lower: v.lower,
         upper: v.upper,
     };
     r.mpe_pct = v.mpe;
-    let indication = verdict_of(v.verdict)?;
-    r.indication_verdict = indication;
-    r.verdict = amount_verdict.map_or(indication, |a| indication.worst(a));
+    r.indication_verdict = f.indication_verdict;
+    r.verdict = f.verdict;
     r.flow_l_min = v.flow;
-    r.mmq_l = mmq;
-    // Debug builds (the tests) check every row against the scalar API.
-    #[cfg(debug_assertions)]
-    assert_eq!(
-        Some(&*r),
-        scalar.as_ref(),
-        "the fast path's result differs from evaluate_draw's"
-    );
+    r.mmq_l = f.mmq_l;
     Some(())
 }
 
@@ -1889,6 +1945,34 @@ struct AmountNums {
     difference: Money,
     allowance: Money,
     verdict: Verdict,
+}
+
+impl AmountNums {
+    /// Puts the amount check of a draw whose figures these are ([`AmountMemo::check`] of
+    /// `p`, `vj`, `mmq`) into `into`: its figures into the result there (whose clause is
+    /// the stage's), or [`check_amount`]'s result where there is none yet. `None` when the
+    /// library rejects the price.
+    fn fill(
+        &self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        into: &mut Option<AmountResult>,
+    ) -> Option<()> {
+        match into {
+            Some(a) => {
+                a.unit_price = p.unit_price;
+                a.indicated_amount = p.amount;
+                a.computed_amount = self.computed;
+                a.difference = self.difference;
+                a.allowance = self.allowance;
+                a.verdict = self.verdict;
+            }
+            None => *into = Some(check_amount(stage, p, vj, mmq).ok()??),
+        }
+        Some(())
+    }
 }
 
 impl AmountMemo {
@@ -1940,16 +2024,42 @@ impl AmountMemo {
         Some((key, meta, (h >> 40) as usize % Self::SLOTS))
     }
 
-    /// Puts the amount check of a draw into `into` (reusing its clause) and returns its
-    /// verdict; `None` when the library rejects the draw's price.
+    /// The verdict of the amount check of a draw; `None` when the library rejects the
+    /// draw's price.
+    #[inline]
     fn check(
         &mut self,
         stage: &DispenserStage,
         p: &PriceReading,
         vj: f64,
         mmq: Option<f64>,
-        into: &mut Option<AmountResult>,
     ) -> Option<Verdict> {
+        self.lookup(stage, p, vj, mmq, |n| n.verdict)
+    }
+
+    /// The figures of the amount check of a draw (see [`AmountNums::fill`] for the whole
+    /// result); `None` when the library rejects the draw's price.
+    fn check_nums(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+    ) -> Option<AmountNums> {
+        self.lookup(stage, p, vj, mmq, |n| *n)
+    }
+
+    /// `pick` of the figures of the amount check of a draw (only what it picks is read
+    /// from the slot); `None` when the library rejects the draw's price.
+    #[inline(always)]
+    fn lookup<T>(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        pick: impl Fn(&AmountNums) -> T,
+    ) -> Option<T> {
         let found = Self::key(p, vj, mmq);
         let mut free = None;
         if let Some((key, meta, home)) = found {
@@ -1965,21 +2075,26 @@ impl AmountMemo {
                 let [k0, k1, k2, k3] = s.key;
                 let diff = (k0 ^ key[0]) | (k1 ^ key[1]) | (k2 ^ key[2]) | (k3 ^ key[3]);
                 if s.meta == meta && diff == 0 {
-                    if let Some(a) = into.as_mut() {
-                        let nums = s.nums;
-                        a.unit_price = p.unit_price;
-                        a.indicated_amount = p.amount;
-                        a.computed_amount = nums.computed;
-                        a.difference = nums.difference;
-                        a.allowance = nums.allowance;
-                        a.verdict = nums.verdict;
-                        return Some(nums.verdict);
-                    }
-                    free = Some(k);
-                    break;
+                    return Some(pick(&s.nums));
                 }
             }
         }
+        self.miss(stage, p, vj, mmq, found, free).map(|n| pick(&n))
+    }
+
+    /// A key not in the table ([`Self::lookup`]): [`check_amount`], whose figures go into
+    /// the free slot `free` or replace one of the key's slots.
+    #[cold]
+    #[inline(never)]
+    fn miss(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        found: Option<([u64; 4], u32, usize)>,
+        free: Option<usize>,
+    ) -> Option<AmountNums> {
         let a = check_amount(stage, p, vj, mmq).ok()??;
         let nums = AmountNums {
             computed: a.computed_amount,
@@ -1994,8 +2109,7 @@ impl AmountMemo {
             });
             self.slots[k] = AmountSlot { key, meta, nums };
         }
-        *into = Some(a);
-        Some(nums.verdict)
+        Some(nums)
     }
 }
 
@@ -2362,14 +2476,22 @@ mod tests {
                     };
                     let p = PriceReading { unit_price, amount };
                     let want = check_amount(stage, &p, vj, mmq).ok().flatten();
-                    let got = memo.check(stage, &p, vj, mmq, &mut into);
-                    assert_eq!(got, want.as_ref().map(|a| a.verdict), "{p:?} {vj} {mmq:?}");
-                    if got.is_some() {
+                    let got = memo.check_nums(stage, &p, vj, mmq);
+                    let verdict = got.map(|n| n.verdict);
+                    assert_eq!(
+                        verdict,
+                        want.as_ref().map(|a| a.verdict),
+                        "{p:?} {vj} {mmq:?}"
+                    );
+                    if let Some(nums) = got {
+                        assert_eq!(nums.fill(stage, &p, vj, mmq, &mut into), Some(()));
                         assert_eq!(into.as_ref(), want.as_ref(), "{p:?} {vj} {mmq:?}");
                         // Asked again: a hit, the same answer.
-                        let again = memo.check(stage, &p, vj, mmq, &mut into);
-                        assert_eq!(again, got);
-                        assert_eq!(into.as_ref(), want.as_ref());
+                        let again = memo.check(stage, &p, vj, mmq);
+                        assert_eq!(again, verdict);
+                        let mut into2 = into.clone();
+                        assert_eq!(nums.fill(stage, &p, vj, mmq, &mut into2), Some(()));
+                        assert_eq!(into2.as_ref(), want.as_ref());
                         hits += 1;
                     }
                 }
