@@ -1355,45 +1355,34 @@ impl<'p, 'c> Fast<'p, 'c> {
         let at = |k: usize| (start + spans[k].0, start + spans[k].1);
         // Short cells: the key as four integers, compared with the last such row's.
         let row_bytes = &block[start..];
-        if let Some(key) = short_key(row_bytes, spans, tail) {
-            let group = match self.gprev_short {
+        let group = if let Some(key) = short_key(row_bytes, spans, tail) {
+            match self.gprev_short {
                 Some((k, g)) if k == key => g,
                 _ => {
                     let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
                     self.gprev_short = Some((key, g));
                     g
                 }
-            };
-            let row = RowVals {
-                nozzle: (start + nozzle.0, start + nozzle.1),
-                group,
-                vj,
-                vb,
-                tj,
-                tb,
-                flow,
-                price,
-                ..RowVals::UNJUDGED
-            };
-            return Some((row, start + end, start + stop));
-        }
-        let same = match &self.gprev {
-            Some((g, prev, prev_tail))
-                if *prev_tail == tail
-                    && same_cell(block, at(1), prev[0])
-                    && same_cell(block, at(2), prev[1])
-                    && same_cell(block, at(3), prev[2]) =>
-            {
-                Some(*g)
             }
-            _ => None,
-        };
-        let group = match same {
-            Some(g) => g,
-            None => {
-                let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
-                self.gprev = Some((g, [at(1), at(2), at(3)], tail));
-                g
+        } else {
+            let same = match &self.gprev {
+                Some((g, prev, prev_tail))
+                    if *prev_tail == tail
+                        && same_cell(block, at(1), prev[0])
+                        && same_cell(block, at(2), prev[1])
+                        && same_cell(block, at(3), prev[2]) =>
+                {
+                    Some(*g)
+                }
+                _ => None,
+            };
+            match same {
+                Some(g) => g,
+                None => {
+                    let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
+                    self.gprev = Some((g, [at(1), at(2), at(3)], tail));
+                    g
+                }
             }
         };
         let row = RowVals {
