@@ -1,0 +1,325 @@
+//! The fast path's memo of amount checks (see [`AmountMemo`]).
+
+use verimeter::dispenser::{check_amount, AmountResult, PriceReading};
+use verimeter::money::Money;
+use verimeter::profile::DispenserStage;
+use verimeter::Verdict;
+
+/// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
+/// function of these four (the stage is fixed), and the key holds each decimal's exact
+/// representation (mantissa, scale and sign, so `7.35` and `7.350` are different keys),
+/// V_J's bits and the MMQ's bits (or its absence). Logs repeat them a lot (a station's
+/// price, volumes to 0.01 L: 12 783 different keys in the 13.85 M rows of the generated
+/// 1 GB log).
+///
+/// An open-addressed table of [`AmountMemo::SLOTS`] slots of 88 bytes, the key hashed with
+/// two multiplies; a key is looked for in the [`AmountMemo::WAYS`] slots from its home slot
+/// on, and a new key that finds none of them free replaces one of them in turn: constant
+/// memory, and an evicted key costs one more [`check_amount`]. Slots are never emptied, so
+/// a free slot ends a search. A decimal whose mantissa needs more than 64 bits is not
+/// memoised (the key keeps 64). (A `HashMap` keyed by the decimals' 16-byte forms before it;
+/// before that a direct-mapped table of 16 Ki slots, whose colliding keys evicted each
+/// other: 1.4 M misses on that log.)
+pub(super) struct AmountMemo {
+    slots: Vec<AmountSlot>,
+    /// The next way a new key replaces when its slots are full.
+    victim: usize,
+}
+
+/// A slot of [`AmountMemo`].
+#[derive(Clone, Copy)]
+struct AmountSlot {
+    /// The unit price's and the amount's mantissas, V_J's bits, the MMQ's bits (0 without).
+    key: [u64; 4],
+    /// Scales and signs of the two decimals, whether there is an MMQ, and [`AmountMemo::USED`]
+    /// (0: a free slot); see [`AmountMemo::key`].
+    meta: u32,
+    nums: AmountNums,
+}
+
+/// The per-draw figures of an [`AmountResult`] (its clause is the stage's).
+#[derive(Clone, Copy)]
+pub(super) struct AmountNums {
+    computed: Money,
+    difference: Money,
+    allowance: Money,
+    verdict: Verdict,
+}
+
+impl AmountNums {
+    /// Puts the amount check of a draw whose figures these are ([`AmountMemo::check`] of
+    /// `p`, `vj`, `mmq`) into `into`: its figures into the result there (whose clause is
+    /// the stage's), or [`check_amount`]'s result where there is none yet. `None` when the
+    /// library rejects the price.
+    pub(super) fn fill(
+        &self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        into: &mut Option<AmountResult>,
+    ) -> Option<()> {
+        match into {
+            Some(a) => {
+                a.unit_price = p.unit_price;
+                a.indicated_amount = p.amount;
+                a.computed_amount = self.computed;
+                a.difference = self.difference;
+                a.allowance = self.allowance;
+                a.verdict = self.verdict;
+            }
+            None => *into = Some(check_amount(stage, p, vj, mmq).ok()??),
+        }
+        Some(())
+    }
+}
+
+impl AmountMemo {
+    /// A power of two: 16 Ki slots, 1.4 MB.
+    const SLOTS: usize = 1 << 14;
+    const WAYS: usize = 8;
+    const USED: u32 = 1 << 9;
+
+    pub(super) fn new() -> Self {
+        let free = AmountSlot {
+            key: [0; 4],
+            meta: 0,
+            nums: AmountNums {
+                computed: Money::ZERO,
+                difference: Money::ZERO,
+                allowance: Money::ZERO,
+                verdict: Verdict::Pass,
+            },
+        };
+        Self {
+            slots: vec![free; Self::SLOTS],
+            victim: 0,
+        }
+    }
+
+    /// The exact key of a draw (words and meta) and its home slot; `None` when a decimal's
+    /// mantissa needs more than 64 bits.
+    ///
+    /// A decimal's 16 bytes are its flags (bits 16–23 the scale, bit 31 the sign, the
+    /// others zero), then the mantissa's low, middle and high 32 bits. The meta word holds
+    /// the price's flags shifted down by 16 (bits 0–7 and 15), the amount's in place (bits
+    /// 16–23 and 31), bit 8 for an MMQ and bit 9 ([`Self::USED`]).
+    fn key(p: &PriceReading, vj: f64, mmq: Option<f64>) -> Option<([u64; 4], u32, usize)> {
+        let parts = |m: &Money| {
+            let b = m.serialize();
+            let w = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            let (flags, lo, mid, hi) = (w(0), w(4), w(8), w(12));
+            (hi == 0 && flags & 0xffff == 0)
+                .then_some((flags, u64::from(lo) | u64::from(mid) << 32))
+        };
+        let (pf, pm) = parts(&p.unit_price)?;
+        let (af, am) = parts(&p.amount)?;
+        let meta = (pf >> 16) | af | u32::from(mmq.is_some()) << 8 | Self::USED;
+        let key = [pm, am, vj.to_bits(), mmq.map_or(0, f64::to_bits)];
+        let h = (pm ^ am.rotate_left(23) ^ key[3].rotate_left(41) ^ u64::from(meta) << 40)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ key[2].wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let h = (h ^ (h >> 29)).wrapping_mul(0x2545_F491_4F6C_DD1D);
+        Some((key, meta, (h >> 40) as usize % Self::SLOTS))
+    }
+
+    /// The verdict of the amount check of a draw; `None` when the library rejects the
+    /// draw's price.
+    #[inline]
+    pub(super) fn check(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+    ) -> Option<Verdict> {
+        self.lookup(stage, p, vj, mmq, |n| n.verdict)
+    }
+
+    /// The figures of the amount check of a draw (see [`AmountNums::fill`] for the whole
+    /// result); `None` when the library rejects the draw's price.
+    pub(super) fn check_nums(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+    ) -> Option<AmountNums> {
+        self.lookup(stage, p, vj, mmq, |n| *n)
+    }
+
+    /// `pick` of the figures of the amount check of a draw (only what it picks is read
+    /// from the slot); `None` when the library rejects the draw's price.
+    #[inline(always)]
+    fn lookup<T>(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        pick: impl Fn(&AmountNums) -> T,
+    ) -> Option<T> {
+        let found = Self::key(p, vj, mmq);
+        let mut free = None;
+        if let Some((key, meta, home)) = found {
+            for i in 0..Self::WAYS {
+                let k = (home + i) % Self::SLOTS;
+                let s = &self.slots[k];
+                if s.meta == 0 {
+                    free = Some(k);
+                    break;
+                }
+                // Word by word (an array compare loads the key just built as vectors: a
+                // store-forwarding stall).
+                let [k0, k1, k2, k3] = s.key;
+                let diff = (k0 ^ key[0]) | (k1 ^ key[1]) | (k2 ^ key[2]) | (k3 ^ key[3]);
+                if s.meta == meta && diff == 0 {
+                    return Some(pick(&s.nums));
+                }
+            }
+        }
+        self.miss(stage, p, vj, mmq, found, free).map(|n| pick(&n))
+    }
+
+    /// A key not in the table ([`Self::lookup`]): [`check_amount`], whose figures go into
+    /// the free slot `free` or replace one of the key's slots.
+    #[cold]
+    #[inline(never)]
+    fn miss(
+        &mut self,
+        stage: &DispenserStage,
+        p: &PriceReading,
+        vj: f64,
+        mmq: Option<f64>,
+        found: Option<([u64; 4], u32, usize)>,
+        free: Option<usize>,
+    ) -> Option<AmountNums> {
+        let a = check_amount(stage, p, vj, mmq).ok()??;
+        let nums = AmountNums {
+            computed: a.computed_amount,
+            difference: a.difference,
+            allowance: a.allowance,
+            verdict: a.verdict,
+        };
+        if let Some((key, meta, home)) = found {
+            let k = free.unwrap_or_else(|| {
+                self.victim = (self.victim + 1) % Self::WAYS;
+                (home + self.victim) % Self::SLOTS
+            });
+            self.slots[k] = AmountSlot { key, meta, nums };
+        }
+        Some(nums)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::Rng;
+    use verimeter::profile::DispenserProfile;
+
+    /// The memo answers as [`check_amount`] itself, hit or miss: random keys (prices of
+    /// several scales, the same value at two scales, negative, zero, mantissas wider than
+    /// 64 bits, exact and wrong amounts, MMQ absent or present) many more than the table
+    /// holds, so keys are evicted and asked again; its memory does not grow.
+    #[test]
+    fn amount_memo_is_check_amount() {
+        let mut rng = Rng::new(17);
+        let prices = [
+            Money::new(735, 2),
+            Money::new(7350, 3),
+            Money::new(8, 0),
+            Money::new(8000, 3),
+            Money::new(1, 2),
+            Money::new(0, 2),
+            Money::new(-735, 2),
+            Money::from_i128_with_scale(1 << 70, 20),
+            Money::from_i128_with_scale(3 << 66, 2),
+        ];
+        let mmqs = [None, Some(2.0), Some(5.0), Some(-0.0), Some(0.0)];
+        let mut hits = 0;
+        for name in ["jjg443-2015", "mid-mi005", "oiml-r117-1", "nist-hb44-3.30"] {
+            let profile = DispenserProfile::builtin(name).unwrap();
+            for stage in profile.stage_names() {
+                let stage = profile.stage(Some(stage)).unwrap();
+                let mut memo = AmountMemo::new();
+                let mut into = None;
+                for _ in 0..40_000 {
+                    let r = rng.next_u64();
+                    let unit_price = prices[(r % 9) as usize];
+                    let cl = 50 + (r >> 8) % 3000;
+                    let vj = cl as f64 / 100.0;
+                    let mmq = mmqs[((r >> 24) % 5) as usize];
+                    let exact = unit_price
+                        .checked_mul(Money::new(cl as i64, 2))
+                        .map_or(Money::new(1, 2), |x| x.round_dp(2));
+                    let amount = match (r >> 32) % 5 {
+                        0 => exact,
+                        1 => Money::try_from_i128_with_scale(
+                            exact.mantissa().saturating_mul(10),
+                            exact.scale() + 1,
+                        )
+                        .unwrap_or(exact),
+                        2 => exact + Money::new(1, 2),
+                        3 => exact - Money::new(3, 2),
+                        _ => Money::new(((r >> 40) % 30_000) as i64, 2),
+                    };
+                    let p = PriceReading { unit_price, amount };
+                    let want = check_amount(stage, &p, vj, mmq).ok().flatten();
+                    let got = memo.check_nums(stage, &p, vj, mmq);
+                    let verdict = got.map(|n| n.verdict);
+                    assert_eq!(
+                        verdict,
+                        want.as_ref().map(|a| a.verdict),
+                        "{p:?} {vj} {mmq:?}"
+                    );
+                    if let Some(nums) = got {
+                        assert_eq!(nums.fill(stage, &p, vj, mmq, &mut into), Some(()));
+                        assert_eq!(into.as_ref(), want.as_ref(), "{p:?} {vj} {mmq:?}");
+                        // Asked again: a hit, the same answer.
+                        let again = memo.check(stage, &p, vj, mmq);
+                        assert_eq!(again, verdict);
+                        let mut into2 = into.clone();
+                        assert_eq!(nums.fill(stage, &p, vj, mmq, &mut into2), Some(()));
+                        assert_eq!(into2.as_ref(), want.as_ref());
+                        hits += 1;
+                    }
+                }
+                assert_eq!(memo.slots.len(), AmountMemo::SLOTS);
+            }
+        }
+        assert!(hits > 100_000, "{hits}");
+    }
+
+    /// Keys that differ only in one part (scale, sign, MMQ present as 0.0 or absent) are
+    /// different keys; a price wider than 64 bits is not memoised.
+    #[test]
+    fn amount_memo_keys_are_exact() {
+        let p = |price: Money, amount: Money| PriceReading {
+            unit_price: price,
+            amount,
+        };
+        let key = |r: &PriceReading, mmq| AmountMemo::key(r, 20.07, mmq).map(|k| (k.0, k.1));
+        let a = p(Money::new(735, 2), Money::new(14751, 2));
+        let b = p(Money::new(7350, 3), Money::new(14751, 2));
+        let c = p(Money::new(735, 2), Money::new(147510, 3));
+        let d = p(Money::new(-735, 2), Money::new(14751, 2));
+        let keys = [
+            key(&a, None),
+            key(&b, None),
+            key(&c, None),
+            key(&d, None),
+            key(&a, Some(0.0)),
+            key(&a, Some(-0.0)),
+        ];
+        for (i, x) in keys.iter().enumerate() {
+            assert!(x.is_some());
+            for y in &keys[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+        let wide = p(Money::from_i128_with_scale(1 << 64, 2), Money::new(1, 2));
+        assert_eq!(key(&wide, None), None);
+        assert_eq!(key(&p(Money::new(1, 2), wide.unit_price), None), None);
+    }
+}
