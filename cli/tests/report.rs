@@ -7,20 +7,13 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{code, fixture, run, stderr, stdout, temp_file};
+use common::{code, fixture, run, stderr, stdout, temp_file, Dir};
 
-/// A fresh output directory under the system's temporary directory.
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join(format!("verimeter-report-tests-{}", std::process::id()))
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Runs `verimeter report ARGS --out DIR` and returns the exit status and index.html.
+/// Runs `verimeter report ARGS --out DIR` (DIR in a fresh temporary directory, removed
+/// afterwards) and returns the exit status and index.html.
 fn report(name: &str, args: &[&str]) -> (i32, String, String) {
-    let dir = out_dir(name);
+    let tmp = Dir::new(&format!("report-{name}"));
+    let dir = PathBuf::from(tmp.path("out"));
     let mut a = vec!["report", "--date", "2026-05-12"];
     a.extend_from_slice(args);
     a.extend_from_slice(&["--out", dir.to_str().expect("utf-8")]);

@@ -145,13 +145,39 @@ pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().expect("the binary ends")
 }
 
-/// A file under the system's temporary directory with `text` in it (unique per test name).
-pub fn temp_file(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("verimeter-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+/// A file `name` (unique within the test binary) with `text` in it, in a fresh directory
+/// under the system's temporary directory; both are removed when it is dropped. It reads
+/// as its path (`&file` where a `&str` is wanted).
+pub fn temp_file(name: &str, text: &str) -> TempFile {
+    let dir = Dir::new(&format!("file-{name}"));
+    let path = dir.path(name);
     std::fs::write(&path, text).expect("write temp file");
-    path.to_str().expect("utf-8 path").to_string()
+    TempFile { path, _dir: dir }
+}
+
+/// See [`temp_file`].
+pub struct TempFile {
+    path: String,
+    _dir: Dir,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<std::path::Path> for TempFile {
+    fn as_ref(&self) -> &std::path::Path {
+        self.path.as_ref()
+    }
+}
+
+impl std::fmt::Display for TempFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)
+    }
 }
 
 /// A fresh temporary directory for one test's files, removed when dropped.
