@@ -971,9 +971,35 @@ impl DrawFigures {
     /// Whether the draw gives a reason in its nozzle's summary: an indication verdict
     /// other than a pass, or a failed amount.
     pub fn gives_reason(&self) -> bool {
-        self.indication_verdict != Verdict::Pass
-            || self.amount_verdict.is_some_and(|a| a != Verdict::Pass)
+        self.indication_reason().is_some() || self.amount_fails()
     }
+
+    /// The kind of reason the draw's indication gives, if any: not a pass under a decision
+    /// rule, else outside the limits.
+    fn indication_reason(&self) -> Option<IndicationReason> {
+        if self.decision && !self.indication_verdict.is_pass() {
+            Some(IndicationReason::UnderRule)
+        } else if self.indication_verdict != Verdict::Pass {
+            Some(IndicationReason::Outside)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the draw's amount check failed.
+    fn amount_fails(&self) -> bool {
+        self.amount_verdict.is_some_and(|a| a != Verdict::Pass)
+    }
+}
+
+/// The kind of reason a draw's indication gives in its nozzle's summary (see
+/// [`DrawFigures::indication_reason`]); each is worded differently.
+#[derive(Debug, Clone, Copy)]
+enum IndicationReason {
+    /// A fail or a conditional verdict under a decision rule (with U and the guard band).
+    UnderRule,
+    /// Outside the limits.
+    Outside,
 }
 
 /// The draws of one test point of a nozzle, summarised.
@@ -1077,6 +1103,17 @@ struct Reasons {
     gaps: Vec<String>,
 }
 
+impl Reasons {
+    /// The list for the reason of an indication judged `verdict`: a conditional verdict
+    /// under a decision rule in `conditional`, every other one in `fails`.
+    fn of_indication(&mut self, kind: IndicationReason, verdict: Verdict) -> &mut Vec<String> {
+        match kind {
+            IndicationReason::UnderRule if verdict != Verdict::Fail => &mut self.conditional,
+            _ => &mut self.fails,
+        }
+    }
+}
+
 impl Default for NozzleAccumulator {
     fn default() -> Self {
         Self::new()
@@ -1133,15 +1170,12 @@ impl NozzleAccumulator {
             }
         };
         self.worst = self.worst.worst(r.indication_verdict);
+        let f = DrawFigures::of(r);
         // Most draws pass, with their amount: no reason to word, only the running figures.
-        if r.indication_verdict != Verdict::Pass
-            || r.amount
-                .as_ref()
-                .is_some_and(|a| a.verdict != Verdict::Pass)
-        {
-            self.push_reasons(label, r);
+        if f.gives_reason() {
+            self.push_reasons(label, r, &f);
         }
-        self.stats_for(r.test_point).push(r);
+        self.stats_for(r.test_point).add(&f);
     }
 
     /// Adds a usable draw by its figures alone: the same as [`push`](Self::push) with
@@ -1201,16 +1235,12 @@ impl NozzleAccumulator {
     #[cold]
     #[inline(never)]
     fn push_unworded_reasons(&mut self, f: &DrawFigures) {
-        if f.decision && !f.indication_verdict.is_pass() {
-            if f.indication_verdict == Verdict::Fail {
-                self.reasons().fails.push(String::new());
-            } else {
-                self.reasons().conditional.push(String::new());
-            }
-        } else if f.indication_verdict != Verdict::Pass {
-            self.reasons().fails.push(String::new());
+        if let Some(kind) = f.indication_reason() {
+            self.reasons()
+                .of_indication(kind, f.indication_verdict)
+                .push(String::new());
         }
-        if f.amount_verdict.is_some_and(|a| a != Verdict::Pass) {
+        if f.amount_fails() {
             self.reasons().fails.push(String::new());
         }
     }
@@ -1218,51 +1248,15 @@ impl NozzleAccumulator {
     /// The reasons a usable draw gives: a failed or conditional indication, a failed amount.
     #[cold]
     #[inline(never)]
-    fn push_reasons(&mut self, label: impl std::fmt::Display, r: &DrawResult) {
+    fn push_reasons(&mut self, label: impl std::fmt::Display, r: &DrawResult, f: &DrawFigures) {
         let texts = self.texts;
-        let judged = || {
-            if r.judged_error_pct == r.error_pct {
-                String::new()
-            } else {
-                format!(" (judged {})", pct(r.judged_error_pct))
-            }
-        };
-        if let (Some(d), false) = (&r.decision, r.indication_verdict.is_pass()) {
-            let text = word(texts, || {
-                format!(
-                "{label}: {} error {:+.3} %{} is {} under the {} rule: limits {} % … {} %, U = {:.3} %, guard band {:.3} % ({})",
-                r.test_point,
-                r.error_pct,
-                judged(),
-                r.indication_verdict,
-                d.rule,
-                pct(r.limits_pct.lower),
-                pct(r.limits_pct.upper),
-                d.expanded_uncertainty_pct,
-                d.guard_band_pct,
-                r.clause
-            )
-            });
-            if r.indication_verdict == Verdict::Fail {
-                self.reasons().fails.push(text);
-            } else {
-                self.reasons().conditional.push(text);
-            }
-        } else if r.indication_verdict != Verdict::Pass {
-            let text = word(texts, || {
-                format!(
-                    "{label}: {} error {:+.3} %{} outside {} % … {} % ({})",
-                    r.test_point,
-                    r.error_pct,
-                    judged(),
-                    pct(r.limits_pct.lower),
-                    pct(r.limits_pct.upper),
-                    r.clause
-                )
-            });
-            self.reasons().fails.push(text);
+        if let Some(kind) = f.indication_reason() {
+            let text = word(texts, || indication_text(&label, r, kind));
+            self.reasons()
+                .of_indication(kind, f.indication_verdict)
+                .push(text);
         }
-        if let Some(a) = r.amount.as_ref().filter(|a| a.verdict != Verdict::Pass) {
+        if let Some(a) = r.amount.as_ref().filter(|_| f.amount_fails()) {
             let text = word(texts, || {
                 format!(
                     "{label}: amount {} differs from {} by {} (allowed {}; {})",
@@ -1532,6 +1526,36 @@ impl<'p> NozzleVerdicts<'p> {
             });
             verdict
         })
+    }
+}
+
+/// The reason an indication of kind `kind` gives (see [`NozzleAccumulator::push`]).
+fn indication_text(
+    label: impl std::fmt::Display,
+    r: &DrawResult,
+    kind: IndicationReason,
+) -> String {
+    let judged = if r.judged_error_pct == r.error_pct {
+        String::new()
+    } else {
+        format!(" (judged {})", pct(r.judged_error_pct))
+    };
+    let (lower, upper) = (pct(r.limits_pct.lower), pct(r.limits_pct.upper));
+    match (kind, &r.decision) {
+        (IndicationReason::UnderRule, Some(d)) => format!(
+            "{label}: {} error {:+.3} %{judged} is {} under the {} rule: limits {lower} % … {upper} %, U = {:.3} %, guard band {:.3} % ({})",
+            r.test_point,
+            r.error_pct,
+            r.indication_verdict,
+            d.rule,
+            d.expanded_uncertainty_pct,
+            d.guard_band_pct,
+            r.clause
+        ),
+        _ => format!(
+            "{label}: {} error {:+.3} %{judged} outside {lower} % … {upper} % ({})",
+            r.test_point, r.error_pct, r.clause
+        ),
     }
 }
 

@@ -1072,17 +1072,22 @@ struct Group<'p> {
     rows: Vec<usize>,
 }
 
+/// The end of a csv row after its V_Bt: `,{verdict},,{clause}\n` (the error cell empty).
+fn push_row_end(out: &mut Vec<u8>, verdict: Verdict, clause_csv: &[u8]) {
+    out.push(b',');
+    out.extend_from_slice(verdict.as_str().as_bytes());
+    out.extend_from_slice(b",,");
+    out.extend_from_slice(clause_csv);
+    out.push(b'\n');
+}
+
 impl Group<'_> {
     /// Sets the clause of the group's rows (and the row ends made with it).
     fn set_clause(&mut self, clause: &str) {
         self.clause_csv = csv_field(clause);
         for (t, v) in self.tails.iter_mut().zip([Verdict::Pass, Verdict::Fail]) {
             t.clear();
-            t.push(b',');
-            t.extend_from_slice(v.as_str().as_bytes());
-            t.extend_from_slice(b",,");
-            t.extend_from_slice(&self.clause_csv);
-            t.push(b'\n');
+            push_row_end(t, v, &self.clause_csv);
         }
     }
 
@@ -1759,13 +1764,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             match d.verdict {
                 Verdict::Pass => o.extend_from_slice(&g.tails[0]),
                 Verdict::Fail => o.extend_from_slice(&g.tails[1]),
-                v => {
-                    o.push(b',');
-                    o.extend_from_slice(v.as_str().as_bytes());
-                    o.extend_from_slice(b",,");
-                    o.extend_from_slice(&g.clause_csv);
-                    o.push(b'\n');
-                }
+                v => push_row_end(o, v, &g.clause_csv),
             }
         }
         if !self.out.is_empty() {

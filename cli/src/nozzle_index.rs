@@ -120,7 +120,7 @@ impl NozzleIndex {
             // long as searches stay rare: each reads ~log2(n) ids from all over the arena,
             // where the table reads one or two.
             let next = if last + 1 < n { last + 1 } else { 0 };
-            if text(&self.arena, &self.ends, next) == id {
+            if same(text(&self.arena, &self.ends, next), id) {
                 self.last = Some(next);
                 return (next, false);
             }
