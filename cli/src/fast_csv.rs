@@ -99,6 +99,7 @@ mod amount;
 mod numtext;
 
 use amount::AmountMemo;
+use numtext::decimal_value;
 pub use numtext::{parse_f64, push_f64};
 use numtext::{LineText, NumCache};
 
@@ -513,11 +514,6 @@ fn cell_end(line: &[u8], p: usize) -> bool {
     matches!(line.get(p), None | Some(b',' | b'\n' | b'\r'))
 }
 
-/// 10^k as doubles, k ≤ 15 (all exact).
-const POW10_F64: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
-
 /// Whether `c` may end a cell: a comma or a line end.
 #[inline(always)]
 fn ends_cell(c: u8) -> bool {
@@ -525,8 +521,9 @@ fn ends_cell(c: u8) -> bool {
 }
 
 /// The number cell of `line` that starts at `p`: its value (`None` when empty), where it
-/// ends (at a comma, a line end or the end of `line`) and the byte there ([`byte_at`]). `None` when it is not a plain decimal
-/// (`[+-]digits[.digits]`, a digit at least) of at most 15 digits. Its value is
+/// ends (at a comma, a line end or the end of `line`) and the byte there ([`byte_at`]).
+/// `None` when it is not a plain decimal (`[+-]digits[.digits]`, a digit at least) of at
+/// most 15 digits. Its value is
 /// [`parse_f64`]'s of the cell's text (the same formula). A short cell is read at once
 /// ([`plain_num_word`]); any other by [`plain_num_slow`] (which reads the short ones the
 /// same: unit test).
@@ -559,7 +556,7 @@ fn num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
     };
     let t = (w >> (8 * end)) as u8;
     // m < 10^7, frac ≤ 6.
-    let x = m as i64 as f64 / POW10_F64[frac & 15];
+    let x = decimal_value(m, frac);
     Some((Some(x), p + end, t))
 }
 
@@ -573,7 +570,7 @@ fn signed_num_of_word(w: u64, p: usize) -> Option<(Option<f64>, usize, u8)> {
         let w = w >> 8;
         let (m, frac, end, _) = short_decimal(w)?;
         let t = (w >> (8 * end)) as u8;
-        let x = m as i64 as f64 / POW10_F64[frac & 15];
+        let x = decimal_value(m, frac);
         return Some((Some(if c == b'-' { -x } else { x }), p + 1 + end, t));
     }
     ends_cell(c).then_some((None, p, c))
@@ -611,8 +608,7 @@ fn plain_num_bytes(line: &[u8], neg: bool, q: usize) -> Option<(Option<f64>, usi
     if nd == 0 || nd > 15 || !cell_end(line, e) {
         return None;
     }
-    // m < 10^15: exact as i64 and as f64 (one conversion instruction, not the u64 one's).
-    let x = m as i64 as f64 / POW10_F64[frac];
+    let x = decimal_value(m, frac);
     Some((Some(if neg { -x } else { x }), e, byte_at(line, e)))
 }
 
