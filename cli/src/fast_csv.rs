@@ -710,6 +710,13 @@ fn short_key(line: &[u8], spans: [(usize, usize); 4], tail: [u8; 9]) -> Option<[
     Some([tp, fuel, can, u128::from_le_bytes(rest)])
 }
 
+/// Whether two [`short_key`]s are the same, by integer compares (`==` on the arrays is a
+/// `bcmp` call).
+#[inline(always)]
+fn same_key(a: &[u128; 4], b: &[u128; 4]) -> bool {
+    ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0
+}
+
 /// Whether the cells of `block` at the spans `x` and `y` are the same bytes.
 #[inline(always)]
 fn same_cell(block: &[u8], x: (usize, usize), y: (usize, usize)) -> bool {
@@ -1364,7 +1371,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         let row_bytes = &block[start..];
         let group = if let Some(key) = short_key(row_bytes, spans, tail) {
             match self.gprev_short {
-                Some((k, g)) if k == key => g,
+                Some((k, g)) if same_key(&k, &key) => g,
                 _ => {
                     let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
                     self.gprev_short = Some((key, g));
@@ -1426,7 +1433,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         }
         let slot = (h >> 32) as usize % GROUP_SLOTS;
         if let Some(&(k, g)) = self.gshort.get(slot) {
-            if k == key {
+            if same_key(&k, &key) {
                 return Some(g);
             }
         }
