@@ -26,7 +26,7 @@
 //!   checked without another load;
 //! - **the generated log's layout** ([`LOG_LAYOUT`]) is read by straight-line code with
 //!   word-only readers ([`read_log_words`]), their words loaded from a window of
-//!   [`WINDOW`] + 8 bytes at the row's start (one constant bounds check per word); when one
+//!   [`WINDOW`] + 16 bytes at the row's start (one constant bounds check per word); when one
 //!   of them declines a cell (a row longer than the window or too near the end of the
 //!   block, a long or unusual cell), the row is read again by the general cell loop
 //!   ([`read_row`]), which decides; other layouts take the cell loop directly. A number
@@ -341,6 +341,10 @@ struct Cells {
     money: [(u64, u32); 2],
     /// V_J, V_B, t_J, t_B, flow, MMQ.
     nums: [Option<f64>; 6],
+    /// [`read_log_words`]: bit k set when text cell k was the remembered one ([`Seen`]),
+    /// and when it is remembered now (it was, or it is the one remembered now).
+    hit: u8,
+    held: u8,
 }
 
 impl Cells {
@@ -353,6 +357,8 @@ impl Cells {
             spans: [(0, 0); 4],
             money: [(0, NO_MONEY); 2],
             nums: [None; 6],
+            hit: 0,
+            held: 0,
         }
     }
 }
@@ -386,13 +392,13 @@ fn read_cell(b: &[u8], p: usize, kind: Kind, cells: &mut Cells) -> Option<(usize
 }
 
 /// Bytes of a row that [`read_log_words`] reads: the words are loaded from a window of
-/// this many bytes and 8 more at the start of the row, each with one bounds check (a
+/// this many bytes and 16 more at the start of the row, each with one bounds check (a
 /// constant), and a row that does not end within them is read by [`read_row`].
 const WINDOW: usize = 128;
 
 /// The word of `win` at `p` (as [`word`]) when `p` is within the first [`WINDOW`] bytes.
 #[inline(always)]
-fn window_word(win: &[u8; WINDOW + 8], p: usize) -> Option<u64> {
+fn window_word(win: &[u8; WINDOW + 16], p: usize) -> Option<u64> {
     if p >= WINDOW {
         return None;
     }
@@ -402,6 +408,84 @@ fn window_word(win: &[u8; WINDOW + 8], p: usize) -> Option<u64> {
         .map(|w| u64::from_le_bytes(*w))
 }
 
+/// The 16 bytes of `win` at `p` as a little-endian integer when `p` is within the first
+/// [`WINDOW`] bytes.
+#[inline(always)]
+fn window_16(win: &[u8; WINDOW + 16], p: usize) -> Option<u128> {
+    if p >= WINDOW {
+        return None;
+    }
+    win.get(p..)
+        .and_then(<[u8]>::first_chunk::<16>)
+        .map(|w| u128::from_le_bytes(*w))
+}
+
+/// A text cell that [`read_log_words`] read last in its column: its bytes and the byte
+/// after it (`end`), as the lowest bytes of `bytes`, and their mask (`len` + 1 bytes). A
+/// cell is the same as this one when its 16 bytes masked are `bytes`: then the word
+/// readers would read it as they read this one, which is where it ends, `end` after it,
+/// no byte above 0x7f (only such cells are remembered).
+#[derive(Clone, Copy)]
+struct SeenText {
+    bytes: u128,
+    mask: u128,
+    len: usize,
+    end: u8,
+}
+
+/// A money cell that [`read_log_words`] read last in its column, as [`SeenText`] in a
+/// word: its bytes and the byte after it, their mask, and what [`money_of_word`] read.
+#[derive(Clone, Copy)]
+struct SeenMoney {
+    bytes: u64,
+    mask: u64,
+    len: usize,
+    end: u8,
+    value: (u64, u32),
+}
+
+/// The cells of the generated log's rows that repeat from row to row (the nozzle on every
+/// draw of a nozzle, the test point, fuel and can material of a group, the unit price), as
+/// [`read_log_words`] read them last, and the group of the remembered test point, fuel and
+/// can material: a cell that is the same bytes as the remembered one is taken from the
+/// memo by one compare of its (16 or 8) bytes, and a row whose three group cells are all
+/// the remembered ones takes the remembered group (when its MMQ and flags are the same).
+struct Seen {
+    text: [SeenText; 4],
+    money: [SeenMoney; 2],
+    /// The group of `text[1..4]`, with the MMQ bits and flags of its key ([`short_key`]'s
+    /// tail); `None` when not known (set again by the next row that has those cells).
+    group: Option<(usize, u64, u8)>,
+}
+
+/// Bits of [`Cells::hit`] and [`Cells::held`] of the group's cells (test point, fuel, can
+/// material).
+const GROUP_CELLS: u8 = 0b1110;
+
+impl Seen {
+    fn new() -> Seen {
+        // A mask of 0 and bytes that are not 0: no cell is the same.
+        let text = SeenText {
+            bytes: 1,
+            mask: 0,
+            len: 0,
+            end: 0,
+        };
+        let money = SeenMoney {
+            bytes: 1,
+            mask: 0,
+            len: 0,
+            end: 0,
+            value: (0, 0),
+        };
+        Seen {
+            text: [text; 4],
+            money: [money; 2],
+            group: None,
+        }
+    }
+}
+
 /// Reads the cell of column kind `kind` at `p` of the row whose first bytes are `win`
 /// into `cells` by the word readers only ([`num_of_word`], [`money_of_word`],
 /// [`text_of_words`], words from [`window_word`]), as [`read_cell`] reads it: where the
@@ -409,10 +493,11 @@ fn window_word(win: &[u8; WINDOW + 8], p: usize) -> Option<u64> {
 /// after the cell may be any: the caller checks it. Inlined with constant `kind`.
 #[inline(always)]
 fn read_word_cell(
-    win: &[u8; WINDOW + 8],
+    win: &[u8; WINDOW + 16],
     p: usize,
     kind: Kind,
     cells: &mut Cells,
+    seen: &mut Seen,
 ) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
@@ -421,13 +506,56 @@ fn read_word_cell(
             Some((q, t))
         }
         Kind::Text(k) => {
+            let x = window_16(win, p)?;
+            let bit = 1u8 << k;
+            let memo = seen.text.get_mut(usize::from(k))?;
+            if x & memo.mask == memo.bytes {
+                let q = p + memo.len;
+                cells.spans[usize::from(k)] = (p, q);
+                cells.hit |= bit;
+                cells.held |= bit;
+                return Some((q, memo.end));
+            }
             let (q, t) = text_of_words(|p| window_word(win, p), p, &mut cells.high)?;
             cells.spans[usize::from(k)] = (p, q);
+            // Remembered when it and the byte after it are within 16 bytes, all ASCII.
+            let len = q - p;
+            if len < 16 {
+                let mask = u128::MAX >> (8 * (15 - len));
+                if x & mask & LANES_80_16 == 0 {
+                    *memo = SeenText {
+                        bytes: x & mask,
+                        mask,
+                        len,
+                        end: t,
+                    };
+                    cells.held |= bit;
+                    if bit & GROUP_CELLS != 0 {
+                        seen.group = None;
+                    }
+                }
+            }
             Some((q, t))
         }
         Kind::Money(k) => {
-            let (m, scale, q, t) = money_of_word(window_word(win, p)?, p)?;
+            let w = window_word(win, p)?;
+            let memo = seen.money.get_mut(usize::from(k))?;
+            if w & memo.mask == memo.bytes {
+                cells.money[usize::from(k)] = memo.value;
+                return Some((p + memo.len, memo.end));
+            }
+            let (m, scale, q, t) = money_of_word(w, p)?;
             cells.money[usize::from(k)] = (m, scale);
+            // The cell and the byte after it are within the word (`short_decimal`).
+            let len = q - p;
+            let mask = u64::MAX >> (8 * (7 - (len & 7)));
+            *memo = SeenMoney {
+                bytes: w & mask,
+                mask,
+                len,
+                end: t,
+                value: (m, scale),
+            };
             Some((q, t))
         }
         // (Not in [`LOG_LAYOUT`].)
@@ -451,18 +579,18 @@ fn read_row(b: &[u8], kinds: &[Kind], cells: &mut Cells) -> Option<(usize, u8)> 
 
 /// [`read_row`] for [`LOG_LAYOUT`] by the word readers only ([`read_word_cell`]), written
 /// out (every kind a constant), up to a line end (`\n` or `\r`); `None` when a cell is not
-/// read so, the row is not within [`WINDOW`] bytes or fewer than `WINDOW + 8` bytes are
+/// read so, the row is not within [`WINDOW`] bytes or fewer than `WINDOW + 16` bytes are
 /// left in `b`, or the line does not end there ([`read_row`] decides then).
 #[inline(always)]
-fn read_log_words(b: &[u8], cells: &mut Cells) -> Option<(usize, u8)> {
-    let win = b.first_chunk::<{ WINDOW + 8 }>()?;
-    let next = |(p, t): (usize, u8), kind, cells: &mut Cells| {
+fn read_log_words(b: &[u8], cells: &mut Cells, seen: &mut Seen) -> Option<(usize, u8)> {
+    let win = b.first_chunk::<{ WINDOW + 16 }>()?;
+    let mut at = read_word_cell(win, 0, LOG_LAYOUT[0], cells, seen)?;
+    let mut next = |(p, t): (usize, u8), kind, cells: &mut Cells| {
         if t != b',' {
             return None;
         }
-        read_word_cell(win, p + 1, kind, cells)
+        read_word_cell(win, p + 1, kind, cells, seen)
     };
-    let mut at = read_word_cell(win, 0, LOG_LAYOUT[0], cells)?;
     at = next(at, LOG_LAYOUT[1], cells)?;
     at = next(at, LOG_LAYOUT[2], cells)?;
     at = next(at, LOG_LAYOUT[3], cells)?;
@@ -638,6 +766,8 @@ const POW10_U64: [u64; 19] = [
 /// Bytes 0x01 and 0x80 in every lane of a word (the SWAR constants).
 const LANES_01: u64 = 0x0101_0101_0101_0101;
 const LANES_80: u64 = 0x8080_8080_8080_8080;
+/// 0x80 in every lane of a 16-byte integer.
+const LANES_80_16: u128 = u128::from_le_bytes([0x80; 16]);
 
 /// The 8 bytes of `line` from `p` as a little-endian word (byte `p` lowest), when there are
 /// 8 (`None` near the end of the block: the byte loops read those bytes).
@@ -1145,6 +1275,8 @@ struct Fast<'p, 'c> {
     gprev: Option<PrevGroup>,
     /// The [`short_key`] and group of the last row with one.
     gprev_short: Option<([u128; 4], usize)>,
+    /// The repeating cells of [`LOG_LAYOUT`] rows and their group ([`read_log_words`]).
+    seen: Seen,
 
     nums: NumCache,
     lines: LineText,
@@ -1180,6 +1312,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gshort: vec![([u128::MAX; 4], 0); GROUP_SLOTS],
             gprev: None,
             gprev_short: None,
+            seen: Seen::new(),
             nums: NumCache::new(),
             lines: LineText::new(),
             amounts: AmountMemo::new(),
@@ -1312,7 +1445,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         // never has its address taken, so its fields can stay in registers.)
         let words = if self.log_layout {
             let mut cells = Cells::empty();
-            read_log_words(b, &mut cells).map(|end| (cells, end))
+            read_log_words(b, &mut cells, &mut self.seen).map(|end| (cells, end))
         } else {
             None
         };
@@ -1330,6 +1463,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             spans,
             money,
             nums,
+            hit,
+            held,
         } = cells;
         // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
         // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
@@ -1360,43 +1495,64 @@ impl<'p, 'c> Fast<'p, 'c> {
         // The group, by the texts that make it: the last row's group when they are the same
         // (rows come nozzle by nozzle, test point by test point; compared a word at a time
         // with that row's cells in the block), else a direct-mapped cache of `group`.
-        let tail = {
-            let mut t = [0u8; 9];
-            t[..8].copy_from_slice(&mmq.map_or(u64::MAX, f64::to_bits).to_le_bytes());
-            t[8] = u8::from(mmq.is_some()) | u8::from(temps) << 1;
-            t
-        };
-        let at = |k: usize| (start + spans[k].0, start + spans[k].1);
-        // Short cells: the key as four integers, compared with the last such row's.
-        let row_bytes = &block[start..];
-        let group = if let Some(key) = short_key(row_bytes, spans, tail) {
-            match self.gprev_short {
-                Some((k, g)) if same_key(&k, &key) => g,
-                _ => {
-                    let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
-                    self.gprev_short = Some((key, g));
-                    g
-                }
+        // The group of the remembered group cells when the row's are those (the word
+        // reader compared them; [`Seen`]); else by the cells' bytes.
+        let mmq_bits = mmq.map_or(u64::MAX, f64::to_bits);
+        let flags = u8::from(mmq.is_some()) | u8::from(temps) << 1;
+        let remembered = match self.seen.group {
+            Some((g, bits, f))
+                if hit & GROUP_CELLS == GROUP_CELLS && bits == mmq_bits && f == flags =>
+            {
+                Some(g)
             }
-        } else {
-            let same = match &self.gprev {
-                Some((g, prev, prev_tail))
-                    if *prev_tail == tail
-                        && same_cell(block, at(1), prev[0])
-                        && same_cell(block, at(2), prev[1])
-                        && same_cell(block, at(3), prev[2]) =>
-                {
-                    Some(*g)
+            _ => None,
+        };
+        let group = match remembered {
+            Some(g) => g,
+            None => {
+                let tail = {
+                    let mut t = [0u8; 9];
+                    t[..8].copy_from_slice(&mmq_bits.to_le_bytes());
+                    t[8] = flags;
+                    t
+                };
+                let at = |k: usize| (start + spans[k].0, start + spans[k].1);
+                // Short cells: the key as four integers, compared with the last such row's.
+                let row_bytes = &block[start..];
+                let g = if let Some(key) = short_key(row_bytes, spans, tail) {
+                    match self.gprev_short {
+                        Some((k, g)) if same_key(&k, &key) => g,
+                        _ => {
+                            let g = self.group_by_short(key, row_bytes, spans, mmq, temps, tail)?;
+                            self.gprev_short = Some((key, g));
+                            g
+                        }
+                    }
+                } else {
+                    let same = match &self.gprev {
+                        Some((g, prev, prev_tail))
+                            if *prev_tail == tail
+                                && same_cell(block, at(1), prev[0])
+                                && same_cell(block, at(2), prev[1])
+                                && same_cell(block, at(3), prev[2]) =>
+                        {
+                            Some(*g)
+                        }
+                        _ => None,
+                    };
+                    match same {
+                        Some(g) => g,
+                        None => {
+                            let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
+                            self.gprev = Some((g, [at(1), at(2), at(3)], tail));
+                            g
+                        }
+                    }
+                };
+                if held & GROUP_CELLS == GROUP_CELLS {
+                    self.seen.group = Some((g, mmq_bits, flags));
                 }
-                _ => None,
-            };
-            match same {
-                Some(g) => g,
-                None => {
-                    let g = self.group_by_bytes(row_bytes, spans, mmq, temps, tail)?;
-                    self.gprev = Some((g, [at(1), at(2), at(3)], tail));
-                    g
-                }
+                g
             }
         };
         let row = RowVals {
@@ -2420,7 +2576,9 @@ mod tests {
             &["147.51", "", "148.10", "1.234567", "99999999"],
         ];
         let ends = ["\n", "\r\n", "", "\r", ",", ",x\n", "\rx"];
-        let mut read = 0;
+        let (mut read, mut hits) = (0, 0);
+        // Remembered cells carried from row to row, as in a block.
+        let mut seen = Seen::new();
         for _ in 0..200_000 {
             let mut line = String::new();
             for (c, choices) in cells.iter().enumerate() {
@@ -2436,7 +2594,7 @@ mod tests {
                 line.push_str(choices[k]);
             }
             line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
-            // The word reader needs `WINDOW + 8` bytes from the row's start: the rest of
+            // The word reader needs `WINDOW + 16` bytes from the row's start: the rest of
             // the block mostly long enough, sometimes not.
             let pad = if rng.int(0, 3) == 0 {
                 (0, 10)
@@ -2448,10 +2606,11 @@ mod tests {
             }
             let b = line.as_bytes();
             let mut words = Cells::empty();
-            let Some(got) = read_log_words(b, &mut words) else {
+            let Some(got) = read_log_words(b, &mut words, &mut seen) else {
                 continue;
             };
             read += 1;
+            hits += usize::from(words.hit == 0b1111);
             let mut bytes = Cells::empty();
             let want = read_row(b, &LOG_LAYOUT, &mut bytes);
             assert_eq!(Some(got), want, "{line:?}");
@@ -2465,7 +2624,7 @@ mod tests {
                 "{line:?}"
             );
         }
-        assert!(read > 20_000, "{read}");
+        assert!(read > 20_000 && hits > 1_000, "{read} {hits}");
     }
 
     #[test]
