@@ -452,7 +452,8 @@ struct SeenMoney {
 /// the remembered ones takes the remembered group (when its MMQ and flags are the same).
 struct Seen {
     text: [SeenText; 4],
-    money: [SeenMoney; 2],
+    /// The unit price (money cell 0).
+    price: SeenMoney,
     /// The group of `text[1..4]`, with the MMQ bits and flags of its key ([`short_key`]'s
     /// tail); `None` when not known (set again by the next row that has those cells).
     group: Option<(usize, u64, u8)>,
@@ -480,7 +481,7 @@ impl Seen {
         };
         Seen {
             text: [text; 4],
-            money: [money; 2],
+            price: money,
             group: None,
         }
     }
@@ -539,7 +540,14 @@ fn read_word_cell(
         }
         Kind::Money(k) => {
             let w = window_word(win, p)?;
-            let memo = seen.money.get_mut(usize::from(k))?;
+            // Only the unit price is remembered: it repeats (a grade's price), the amount
+            // seldom does, and a memo that misses costs its compare and its stores.
+            if k != 0 {
+                let (m, scale, q, t) = money_of_word(w, p)?;
+                cells.money[usize::from(k)] = (m, scale);
+                return Some((q, t));
+            }
+            let memo = &mut seen.price;
             if w & memo.mask == memo.bytes {
                 cells.money[usize::from(k)] = memo.value;
                 return Some((p + memo.len, memo.end));
