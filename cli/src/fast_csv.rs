@@ -454,6 +454,8 @@ struct Seen {
     text: [SeenText; 4],
     /// The unit price (money cell 0).
     price: SeenMoney,
+    /// The shapes of the number cells (0–5) and of the amount (6).
+    shapes: [SeenShape; 7],
     /// The group of `text[1..4]`, with the MMQ bits and flags of its key ([`short_key`]'s
     /// tail); `None` when not known (set again by the next row that has those cells).
     group: Option<(usize, u64, u8)>,
@@ -482,6 +484,7 @@ impl Seen {
         Seen {
             text: [text; 4],
             price: money,
+            shapes: [SeenShape::NONE; 7],
             group: None,
         }
     }
@@ -502,9 +505,21 @@ fn read_word_cell(
 ) -> Option<(usize, u8)> {
     match kind {
         Kind::Num(k) => {
-            let (x, q, t) = num_of_word(window_word(win, p)?, p)?;
-            cells.nums[usize::from(k)] = x;
-            Some((q, t))
+            let w = window_word(win, p)?;
+            let shape = seen.shapes.get_mut(usize::from(k))?;
+            if let Some((m, frac, end)) = shape.read(w) {
+                cells.nums[usize::from(k)] = Some(decimal_value(m, frac));
+                return Some((p + end, (w >> (8 * end)) as u8));
+            }
+            // As `num_of_word`, the shape remembered.
+            let Some((m, frac, end, i)) = short_decimal(w) else {
+                let (x, q, t) = signed_num_of_word(w, p)?;
+                cells.nums[usize::from(k)] = x;
+                return Some((q, t));
+            };
+            *shape = SeenShape::of(w, frac, end, i);
+            cells.nums[usize::from(k)] = Some(decimal_value(m, frac));
+            Some((p + end, (w >> (8 * end)) as u8))
         }
         Kind::Text(k) => {
             let x = window_16(win, p)?;
@@ -543,7 +558,15 @@ fn read_word_cell(
             // Only the unit price is remembered: it repeats (a grade's price), the amount
             // seldom does, and a memo that misses costs its compare and its stores.
             if k != 0 {
-                let (m, scale, q, t) = money_of_word(w, p)?;
+                // The amount's shape remembered (as a number cell's).
+                let shape = seen.shapes.get_mut(6)?;
+                if let Some((m, frac, end)) = shape.read(w) {
+                    cells.money[usize::from(k)] = (m, frac as u32);
+                    return Some((p + end, (w >> (8 * end)) as u8));
+                }
+                let (m, frac, end, i) = short_decimal(w)?;
+                let (m, scale, q, t) = money_of_decimal(w, p, (m, frac, end, i))?;
+                *shape = SeenShape::of(w, frac, end, i);
                 cells.money[usize::from(k)] = (m, scale);
                 return Some((q, t));
             }
@@ -995,9 +1018,20 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, usize)> {
     // The digit lanes below the point as they are, those after it one lane down; then the
     // nd digits to the top lanes (lanes from nd on, the point and what follows the cell,
     // are shifted out). nd ≤ 7, i ≤ 7: the shifts are below 64.
-    let low = low_bytes(i & 7);
+    let m = digit_lanes(t, low_bytes(i & 7), 8 * (8 - nd));
+    // Without a point i = end: no fraction.
+    Some((m, end - i - pt, end, i))
+}
+
+/// The value of the digit lanes of `t` (a word's bytes − `0`): the lanes of `low` as they
+/// are and the others one lane down (the point dropped), shifted up by `shift` bits so
+/// that the last digit is in the top lane (the lanes above the digits shifted out),
+/// combined by the multiply-and-shift of simdjson's `parse_eight_digits_unrolled` (at most
+/// 7 digits, `shift` ≥ 8).
+#[inline(always)]
+fn digit_lanes(t: u64, low: u64, shift: usize) -> u64 {
     let packed = (t & low) | ((t >> 8) & !low);
-    let v = packed << (8 * (8 - nd));
+    let v = packed << (shift & 63);
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     const MASK: u64 = 0x0000_00ff_0000_00ff;
     const MUL1: u64 = 100 + (1_000_000 << 32);
@@ -1006,8 +1040,73 @@ fn short_decimal(w: u64) -> Option<(u64, usize, usize, usize)> {
         .wrapping_mul(MUL1)
         .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2)))
         >> 32;
-    // Without a point i = end: no fraction.
-    Some((m & 0xffff_ffff, end - i - pt, end, i))
+    m & 0xffff_ffff
+}
+
+/// The shape of the short decimal ([`short_decimal`]) that a number or money cell of a
+/// column held last: which of the lanes up to the byte after it (`lanes`) are not digits
+/// (`flags`: the point's and the end's), and those lanes' bytes (`bytes` under `bytes_mask`);
+/// and what [`short_decimal`] made of it: the lanes below the point (`low`), the shift of
+/// the digits to the top lanes, the decimals and where the cell ends. A word whose flags
+/// and bytes in those lanes are the same is a decimal of the same shape (the flags of
+/// [`short_decimal`] are exact up to the second non-digit lane, which is `end` here, and
+/// every lane below `end` is then a digit or the point): [`SeenShape::read`] reads it with
+/// these, without finding the point and the end.
+#[derive(Clone, Copy)]
+struct SeenShape {
+    lanes: u64,
+    flags: u64,
+    bytes_mask: u64,
+    bytes: u64,
+    low: u64,
+    shift: usize,
+    frac: usize,
+    end: usize,
+}
+
+impl SeenShape {
+    /// No shape: no word matches (`flags` outside `lanes`).
+    const NONE: SeenShape = SeenShape {
+        lanes: 0,
+        flags: 1,
+        bytes_mask: 0,
+        bytes: 0,
+        low: 0,
+        shift: 0,
+        frac: 0,
+        end: 0,
+    };
+
+    /// The shape of `w`, which [`short_decimal`] read as `(_, frac, end, i)`.
+    #[inline(always)]
+    fn of(w: u64, frac: usize, end: usize, i: usize) -> SeenShape {
+        // end ≤ 7, i ≤ end (i = end without a point).
+        let lane = |k: usize| 0x80u64 << (8 * (k & 7));
+        let byte = |k: usize| 0xffu64 << (8 * (k & 7));
+        let nd = end - usize::from(i < end);
+        SeenShape {
+            lanes: u64::MAX >> (8 * (7 - (end & 7))),
+            flags: lane(i) | lane(end),
+            bytes_mask: byte(i) | byte(end),
+            bytes: w & (byte(i) | byte(end)),
+            low: low_bytes(i & 7),
+            shift: 8 * (8 - nd),
+            frac,
+            end,
+        }
+    }
+
+    /// [`short_decimal`]'s `(m, frac, end)` of `w` when `w` starts with a decimal of this
+    /// shape and the same byte after it; `None` otherwise.
+    #[inline(always)]
+    fn read(&self, w: u64) -> Option<(u64, usize, usize)> {
+        let t = w ^ (LANES_01 * u64::from(b'0'));
+        let other = ((t.wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
+        if ((other & self.lanes) ^ self.flags) | ((w & self.bytes_mask) ^ self.bytes) != 0 {
+            return None;
+        }
+        Some((digit_lanes(t, self.low, self.shift), self.frac, self.end))
+    }
 }
 
 /// Whether `trim` leaves the cell as it is: empty, or first and last bytes ASCII and not
@@ -1085,7 +1184,16 @@ fn plain_money_word(line: &[u8], p: usize) -> Option<(u64, u32, usize, u8)> {
 /// `p`).
 #[inline(always)]
 fn money_of_word(w: u64, p: usize) -> Option<(u64, u32, usize, u8)> {
-    let (m, frac, end, int) = short_decimal(w)?;
+    money_of_decimal(w, p, short_decimal(w)?)
+}
+
+/// [`money_of_word`] of the word `w` that [`short_decimal`] read as `d`.
+#[inline(always)]
+fn money_of_decimal(
+    w: u64,
+    p: usize,
+    (m, frac, end, int): (u64, usize, usize, usize),
+) -> Option<(u64, u32, usize, u8)> {
     let t = (w >> (8 * end)) as u8;
     // A digit before the point, and one after the point when there is one (the cell ends
     // at the digits before the point without one, two bytes after them or later with one).
@@ -2543,6 +2651,61 @@ mod tests {
             assert_eq!(short_key(&l1, s1, t1), short_key(&l1, s1, t1));
         }
         assert!(keyed > 10_000 && equal > 1_000, "{keyed} {equal}");
+    }
+
+    #[test]
+    fn shapes_read_as_short_decimal() {
+        // A word read by a remembered shape is read as `short_decimal` reads it (value,
+        // decimals, end, and the byte after it the same); words of the same shape are read.
+        let mut rng = Rng::new(41);
+        // Digits mostly; points, cell ends, bytes that carry in the digit mask, others.
+        let alphabet = b"0123456789012345678901234567890123456789....,,\n\r-+ /:\x8a\xff\x00a";
+        let mut word = |rng: &mut Rng| {
+            let mut b = [0u8; 8];
+            for x in &mut b {
+                *x = alphabet[rng.int(0, alphabet.len() as i64 - 1) as usize];
+            }
+            u64::from_le_bytes(b)
+        };
+        let (mut read, mut same_shape) = (0, 0);
+        for _ in 0..400_000 {
+            let w = word(&mut rng);
+            let Some((_, frac, end, i)) = short_decimal(w) else {
+                continue;
+            };
+            let shape = SeenShape::of(w, frac, end, i);
+            // The word itself, the word with its digits changed, or another word.
+            let mut b = w.to_le_bytes();
+            match rng.int(0, 2) {
+                0 => {}
+                1 => {
+                    for x in &mut b {
+                        if x.is_ascii_digit() {
+                            *x = b'0' + rng.int(0, 9) as u8;
+                        }
+                    }
+                }
+                _ => b = word(&mut rng).to_le_bytes(),
+            }
+            let v = u64::from_le_bytes(b);
+            let changed_digits_only = b
+                .iter()
+                .zip(w.to_le_bytes())
+                .all(|(x, y)| x == &y || (x.is_ascii_digit() && y.is_ascii_digit()));
+            match shape.read(v) {
+                Some((m, f, e)) => {
+                    read += 1;
+                    let (m2, f2, e2, _) = short_decimal(v).expect("a decimal");
+                    assert_eq!((m, f, e), (m2, f2, e2), "{b:?} {:?}", w.to_le_bytes());
+                    assert_eq!((v >> (8 * e)) as u8, (w >> (8 * end)) as u8);
+                }
+                None => assert!(!changed_digits_only, "{b:?} {:?}", w.to_le_bytes()),
+            }
+            same_shape += usize::from(changed_digits_only);
+        }
+        assert!(read > 10_000 && same_shape > 10_000, "{read} {same_shape}");
+        assert_eq!(SeenShape::NONE.read(0x3030_3030_3030_3030), None);
+        assert_eq!(SeenShape::NONE.read(0), None);
     }
 
     #[test]
