@@ -345,6 +345,8 @@ struct Cells {
     /// and when it is remembered now (it was, or it is the one remembered now).
     hit: u8,
     held: u8,
+    /// The slot ([`Seen::text`]) of a held cell k: bit k.
+    slots: u8,
 }
 
 impl Cells {
@@ -359,6 +361,7 @@ impl Cells {
             nums: [None; 6],
             hit: 0,
             held: 0,
+            slots: 0,
         }
     }
 }
@@ -451,19 +454,32 @@ struct SeenMoney {
 /// memo by one compare of its (16 or 8) bytes, and a row whose three group cells are all
 /// the remembered ones takes the remembered group (when its MMQ and flags are the same).
 struct Seen {
-    text: [SeenText; 4],
+    /// Two cells of each text column (a test point alternates between two), and the slot
+    /// the next new cell of the column replaces (the older one).
+    text: [[SeenText; 2]; 4],
+    next: [u8; 4],
     /// The unit price (money cell 0).
     price: SeenMoney,
     /// The shapes of the number cells (0–5) and of the amount (6).
     shapes: [SeenShape; 7],
-    /// The group of `text[1..4]`, with the MMQ bits and flags of its key ([`short_key`]'s
-    /// tail); `None` when not known (set again by the next row that has those cells).
-    group: Option<(usize, u64, u8)>,
+    /// The groups of the remembered group cells: entry `a | b << 1 | c << 2` is the group
+    /// of the test point in slot `a`, the fuel in slot `b` and the can material in slot
+    /// `c`, with the MMQ bits and flags of its key ([`short_key`]'s tail); `None` when not
+    /// known (set again by the next row that has those cells). An entry is cleared when one
+    /// of its cells is replaced.
+    groups: [Option<(usize, u64, u8)>; 8],
 }
 
 /// Bits of [`Cells::hit`] and [`Cells::held`] of the group's cells (test point, fuel, can
 /// material).
 const GROUP_CELLS: u8 = 0b1110;
+
+/// The entry of [`Seen::groups`] of a row whose group cells are in the slots `slots`
+/// ([`Cells::slots`]).
+#[inline(always)]
+fn group_entry(slots: u8) -> usize {
+    usize::from((slots >> 1) & 7)
+}
 
 impl Seen {
     fn new() -> Seen {
@@ -482,10 +498,11 @@ impl Seen {
             value: (0, 0),
         };
         Seen {
-            text: [text; 4],
+            text: [[text; 2]; 4],
+            next: [0; 4],
             price: money,
             shapes: [SeenShape::NONE; 7],
-            group: None,
+            groups: [None; 8],
         }
     }
 }
@@ -524,30 +541,48 @@ fn read_word_cell(
         Kind::Text(k) => {
             let x = window_16(win, p)?;
             let bit = 1u8 << k;
-            let memo = seen.text.get_mut(usize::from(k))?;
-            if x & memo.mask == memo.bytes {
+            let [m0, m1] = seen.text.get_mut(usize::from(k))?;
+            let hit = if x & m0.mask == m0.bytes {
+                Some((0, *m0))
+            } else if x & m1.mask == m1.bytes {
+                Some((1, *m1))
+            } else {
+                None
+            };
+            if let Some((slot, memo)) = hit {
                 let q = p + memo.len;
                 cells.spans[usize::from(k)] = (p, q);
                 cells.hit |= bit;
                 cells.held |= bit;
+                cells.slots |= slot << k;
                 return Some((q, memo.end));
             }
             let (q, t) = text_of_words(|p| window_word(win, p), p, &mut cells.high)?;
             cells.spans[usize::from(k)] = (p, q);
-            // Remembered when it and the byte after it are within 16 bytes, all ASCII.
+            // Remembered when it and the byte after it are within 16 bytes, all ASCII, in
+            // place of the older of the two.
             let len = q - p;
             if len < 16 {
                 let mask = u128::MAX >> (8 * (15 - len));
                 if x & mask & LANES_80_16 == 0 {
-                    *memo = SeenText {
+                    let next = seen.next.get_mut(usize::from(k))?;
+                    let slot = *next & 1;
+                    *next = slot ^ 1;
+                    *(if slot == 0 { m0 } else { m1 }) = SeenText {
                         bytes: x & mask,
                         mask,
                         len,
                         end: t,
                     };
                     cells.held |= bit;
+                    cells.slots |= slot << k;
                     if bit & GROUP_CELLS != 0 {
-                        seen.group = None;
+                        // The groups of the replaced cell.
+                        for (e, g) in seen.groups.iter_mut().enumerate() {
+                            if (e >> (k - 1)) & 1 == usize::from(slot) {
+                                *g = None;
+                            }
+                        }
                     }
                 }
             }
@@ -1581,6 +1616,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             nums,
             hit,
             held,
+            slots,
         } = cells;
         // The line end, as `block` finds it: `\n`, `\r\n`, or the end of the block (a last
         // line without one; a CR there is dropped too). (end, where the next line starts − 1.)
@@ -1615,7 +1651,8 @@ impl<'p, 'c> Fast<'p, 'c> {
         // reader compared them; [`Seen`]); else by the cells' bytes.
         let mmq_bits = mmq.map_or(u64::MAX, f64::to_bits);
         let flags = u8::from(mmq.is_some()) | u8::from(temps) << 1;
-        let remembered = match self.seen.group {
+        let entry = group_entry(slots);
+        let remembered = match self.seen.groups[entry] {
             Some((g, bits, f))
                 if hit & GROUP_CELLS == GROUP_CELLS && bits == mmq_bits && f == flags =>
             {
@@ -1623,15 +1660,24 @@ impl<'p, 'c> Fast<'p, 'c> {
             }
             _ => None,
         };
+        let tail = || {
+            let mut t = [0u8; 9];
+            t[..8].copy_from_slice(&mmq_bits.to_le_bytes());
+            t[8] = flags;
+            t
+        };
         let group = match remembered {
-            Some(g) => g,
+            Some(g) => {
+                // Debug builds (the tests) check the remembered group against the lookup.
+                #[cfg(debug_assertions)]
+                {
+                    let looked_up = self.group_by_bytes(&block[start..], spans, mmq, temps, tail());
+                    assert_eq!(looked_up, Some(g), "the remembered group differs");
+                }
+                g
+            }
             None => {
-                let tail = {
-                    let mut t = [0u8; 9];
-                    t[..8].copy_from_slice(&mmq_bits.to_le_bytes());
-                    t[8] = flags;
-                    t
-                };
+                let tail = tail();
                 let at = |k: usize| (start + spans[k].0, start + spans[k].1);
                 // Short cells: the key as four integers, compared with the last such row's.
                 let row_bytes = &block[start..];
@@ -1666,7 +1712,7 @@ impl<'p, 'c> Fast<'p, 'c> {
                     }
                 };
                 if held & GROUP_CELLS == GROUP_CELLS {
-                    self.seen.group = Some((g, mmq_bits, flags));
+                    self.seen.groups[entry] = Some((g, mmq_bits, flags));
                 }
                 g
             }
