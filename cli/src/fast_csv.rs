@@ -341,9 +341,8 @@ struct Cells {
     money: [(u64, u32); 2],
     /// V_J, V_B, t_J, t_B, flow, MMQ.
     nums: [Option<f64>; 6],
-    /// [`read_log_words`]: bit k set when text cell k was the remembered one ([`Seen`]),
-    /// and when it is remembered now (it was, or it is the one remembered now).
-    hit: u8,
+    /// [`read_log_words`]: bit k set when text cell k is remembered now ([`Seen`]: it was
+    /// the remembered one, or it is remembered in place of one).
     held: u8,
     /// The slot ([`Seen::text`]) of a held cell k: bit k.
     slots: u8,
@@ -359,7 +358,6 @@ impl Cells {
             spans: [(0, 0); 4],
             money: [(0, NO_MONEY); 2],
             nums: [None; 6],
-            hit: 0,
             held: 0,
             slots: 0,
         }
@@ -552,7 +550,6 @@ fn read_word_cell(
             if let Some((slot, memo)) = hit {
                 let q = p + memo.len;
                 cells.spans[usize::from(k)] = (p, q);
-                cells.hit |= bit;
                 cells.held |= bit;
                 cells.slots |= slot << k;
                 return Some((q, memo.end));
@@ -1273,7 +1270,10 @@ fn money_of(m: u64, scale: u32) -> Option<Option<Money>> {
     if scale == NO_MONEY {
         return Some(None);
     }
-    Money::try_new(m as i64, scale).ok().map(Some)
+    // m < 2^63 (at most 18 digits): said so, the sign's code goes.
+    Money::try_new((m & i64::MAX as u64) as i64, scale)
+        .ok()
+        .map(Some)
 }
 
 /// A record of a block that the fast path reads.
@@ -1614,7 +1614,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             spans,
             money,
             nums,
-            hit,
             held,
             slots,
         } = cells;
@@ -1644,17 +1643,18 @@ impl<'p, 'c> Fast<'p, 'c> {
         let unit_price = money_of(money[0].0, money[0].1)?;
         let amount = money_of(money[1].0, money[1].1)?;
         let (price, temps, tj, tb) = companions(unit_price, amount, flow, tj, tb)?;
-        // The group, by the texts that make it: the last row's group when they are the same
-        // (rows come nozzle by nozzle, test point by test point; compared a word at a time
-        // with that row's cells in the block), else a direct-mapped cache of `group`.
-        // The group of the remembered group cells when the row's are those (the word
-        // reader compared them; [`Seen`]); else by the cells' bytes.
+        // The group, by the texts that make it: the remembered group of the remembered
+        // group cells when the row's are those ([`Seen`]: an entry is cleared when one of
+        // its cells is replaced, so a cell just remembered finds none); else the last row's
+        // group when they are the same (rows come nozzle by nozzle, test point by test
+        // point; compared a word at a time with that row's cells in the block), else a
+        // direct-mapped cache of `group`.
         let mmq_bits = mmq.map_or(u64::MAX, f64::to_bits);
         let flags = u8::from(mmq.is_some()) | u8::from(temps) << 1;
         let entry = group_entry(slots);
         let remembered = match self.seen.groups[entry] {
             Some((g, bits, f))
-                if hit & GROUP_CELLS == GROUP_CELLS && bits == mmq_bits && f == flags =>
+                if held & GROUP_CELLS == GROUP_CELLS && bits == mmq_bits && f == flags =>
             {
                 Some(g)
             }
@@ -2827,7 +2827,14 @@ mod tests {
                 continue;
             };
             read += 1;
-            hits += usize::from(words.hit == 0b1111);
+            // Read again: the same, now from the remembered cells where they are short.
+            let mut again = Cells::empty();
+            assert_eq!(read_log_words(b, &mut again, &mut seen), Some(got));
+            assert_eq!(again.spans, words.spans, "{line:?}");
+            assert_eq!(again.money, words.money, "{line:?}");
+            let bits = |c: &Cells| c.nums.map(|x| x.map(f64::to_bits));
+            assert_eq!(bits(&again), bits(&words), "{line:?}");
+            hits += usize::from(again.held == 0b1111);
             let mut bytes = Cells::empty();
             let want = read_row(b, &LOG_LAYOUT, &mut bytes);
             assert_eq!(Some(got), want, "{line:?}");
