@@ -458,8 +458,8 @@ struct Seen {
     next: [u8; 4],
     /// The unit price (money cell 0).
     price: SeenMoney,
-    /// The shapes of the number cells (0–5) and of the amount (6).
-    shapes: [SeenShape; 7],
+    /// The last two shapes of the number cells (0–5) and of the amount (6).
+    shapes: [SeenShapes; 7],
     /// The groups of the remembered group cells: entry `a | b << 1 | c << 2` is the group
     /// of the test point in slot `a`, the fuel in slot `b` and the can material in slot
     /// `c`, with the MMQ bits and flags of its key ([`short_key`]'s tail); `None` when not
@@ -499,7 +499,7 @@ impl Seen {
             text: [[text; 2]; 4],
             next: [0; 4],
             price: money,
-            shapes: [SeenShape::NONE; 7],
+            shapes: [SeenShapes::NONE; 7],
             groups: [None; 8],
         }
     }
@@ -532,7 +532,7 @@ fn read_word_cell(
                 cells.nums[usize::from(k)] = x;
                 return Some((q, t));
             };
-            *shape = SeenShape::of(w, frac, end, i);
+            shape.remember(SeenShape::of(w, frac, end, i));
             cells.nums[usize::from(k)] = Some(decimal_value(m, frac));
             Some((p + end, (w >> (8 * end)) as u8))
         }
@@ -598,7 +598,7 @@ fn read_word_cell(
                 }
                 let (m, frac, end, i) = short_decimal(w)?;
                 let (m, scale, q, t) = money_of_decimal(w, p, (m, frac, end, i))?;
-                *shape = SeenShape::of(w, frac, end, i);
+                shape.remember(SeenShape::of(w, frac, end, i));
                 cells.money[usize::from(k)] = (m, scale);
                 return Some((q, t));
             }
@@ -1082,7 +1082,7 @@ fn digit_lanes(t: u64, low: u64, shift: usize) -> u64 {
 /// the digits to the top lanes, the decimals and where the cell ends. A word whose flags
 /// and bytes in those lanes are the same is a decimal of the same shape (the flags of
 /// [`short_decimal`] are exact up to the second non-digit lane, which is `end` here, and
-/// every lane below `end` is then a digit or the point): [`SeenShape::read`] reads it with
+/// every lane below `end` is then a digit or the point): [`SeenShapes::read`] reads it with
 /// these, without finding the point and the end.
 #[derive(Clone, Copy)]
 struct SeenShape {
@@ -1130,14 +1130,51 @@ impl SeenShape {
 
     /// [`short_decimal`]'s `(m, frac, end)` of `w` when `w` starts with a decimal of this
     /// shape and the same byte after it; `None` otherwise.
+    #[cfg(test)]
+    fn read(&self, w: u64) -> Option<(u64, usize, usize)> {
+        SeenShapes([*self, *self], 0).read(w)
+    }
+
+    /// Whether the word `w`, whose non-digit lanes are flagged in `other` as
+    /// [`short_decimal`] flags them, has this shape.
+    #[inline(always)]
+    fn fits(&self, w: u64, other: u64) -> bool {
+        ((other & self.lanes) ^ self.flags) | ((w & self.bytes_mask) ^ self.bytes) == 0
+    }
+}
+
+/// The two shapes remembered of a column (temperatures and flow rates take two by turns),
+/// and the slot that the next new one replaces.
+#[derive(Clone, Copy)]
+struct SeenShapes([SeenShape; 2], u8);
+
+impl SeenShapes {
+    const NONE: SeenShapes = SeenShapes([SeenShape::NONE; 2], 0);
+
+    /// [`short_decimal`]'s `(m, frac, end)` of `w` when `w` starts with a decimal of one
+    /// of the two shapes and the same byte after it; `None` otherwise.
     #[inline(always)]
     fn read(&self, w: u64) -> Option<(u64, usize, usize)> {
         let t = w ^ (LANES_01 * u64::from(b'0'));
         let other = ((t.wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
-        if ((other & self.lanes) ^ self.flags) | ((w & self.bytes_mask) ^ self.bytes) != 0 {
+        let [a, b] = &self.0;
+        let s = if a.fits(w, other) {
+            a
+        } else if b.fits(w, other) {
+            b
+        } else {
             return None;
-        }
-        Some((digit_lanes(t, self.low, self.shift), self.frac, self.end))
+        };
+        Some((digit_lanes(t, s.low, s.shift), s.frac, s.end))
+    }
+
+    /// Remembers `shape` in place of the older one.
+    #[inline(always)]
+    fn remember(&mut self, shape: SeenShape) {
+        let slot = self.1 & 1;
+        self.1 = slot ^ 1;
+        let [a, b] = &mut self.0;
+        *(if slot == 0 { a } else { b }) = shape;
     }
 }
 
