@@ -421,27 +421,25 @@ fn window_16(win: &[u8; WINDOW + 16], p: usize) -> Option<u128> {
         .map(|w| u128::from_le_bytes(*w))
 }
 
-/// A text cell that [`read_log_words`] read last in its column: its bytes and the byte
-/// after it (`end`), as the lowest bytes of `bytes`, and their mask (`len` + 1 bytes). A
-/// cell is the same as this one when its 16 bytes masked are `bytes`: then the word
-/// readers would read it as they read this one, which is where it ends, `end` after it,
-/// no byte above 0x7f (only such cells are remembered).
+/// A text cell that [`read_log_words`] read last in its column: its bytes and the comma
+/// after it, as the lowest bytes of `bytes`, and their mask (`len` + 1 bytes). A cell is
+/// the same as this one when its 16 bytes masked are `bytes`: then the word readers would
+/// read it as they read this one, which is where it ends, a comma after it, no byte above
+/// 0x7f (only such cells are remembered).
 #[derive(Clone, Copy)]
 struct SeenText {
     bytes: u128,
     mask: u128,
     len: usize,
-    end: u8,
 }
 
 /// A money cell that [`read_log_words`] read last in its column, as [`SeenText`] in a
-/// word: its bytes and the byte after it, their mask, and what [`money_of_word`] read.
+/// word: its bytes and the comma after it, their mask, and what [`money_of_word`] read.
 #[derive(Clone, Copy)]
 struct SeenMoney {
     bytes: u64,
     mask: u64,
     len: usize,
-    end: u8,
     value: (u64, u32),
 }
 
@@ -486,13 +484,11 @@ impl Seen {
             bytes: 1,
             mask: 0,
             len: 0,
-            end: 0,
         };
         let money = SeenMoney {
             bytes: 1,
             mask: 0,
             len: 0,
-            end: 0,
             value: (0, 0),
         };
         Seen {
@@ -524,7 +520,8 @@ fn read_word_cell(
             let shape = seen.shapes.get_mut(usize::from(k))?;
             if let Some((m, frac, end)) = shape.read(w) {
                 cells.nums[usize::from(k)] = Some(decimal_value(m, frac));
-                return Some((p + end, (w >> (8 * end)) as u8));
+                // Only shapes with a comma after them are remembered.
+                return Some((p + end, b','));
             }
             // As `num_of_word`, the shape remembered.
             let Some((m, frac, end, i)) = short_decimal(w) else {
@@ -532,9 +529,12 @@ fn read_word_cell(
                 cells.nums[usize::from(k)] = x;
                 return Some((q, t));
             };
-            shape.remember(SeenShape::of(w, frac, end, i));
+            let t = (w >> (8 * end)) as u8;
+            if t == b',' {
+                shape.remember(SeenShape::of(w, frac, end, i));
+            }
             cells.nums[usize::from(k)] = Some(decimal_value(m, frac));
-            Some((p + end, (w >> (8 * end)) as u8))
+            Some((p + end, t))
         }
         Kind::Text(k) => {
             let x = window_16(win, p)?;
@@ -552,14 +552,15 @@ fn read_word_cell(
                 cells.spans[usize::from(k)] = (p, q);
                 cells.held |= bit;
                 cells.slots |= slot << k;
-                return Some((q, memo.end));
+                // Only cells with a comma after them are remembered.
+                return Some((q, b','));
             }
             let (q, t) = text_of_words(|p| window_word(win, p), p, &mut cells.high)?;
             cells.spans[usize::from(k)] = (p, q);
-            // Remembered when it and the byte after it are within 16 bytes, all ASCII, in
+            // Remembered when it and the comma after it are within 16 bytes, all ASCII, in
             // place of the older of the two.
             let len = q - p;
-            if len < 16 {
+            if len < 16 && t == b',' {
                 let mask = u128::MAX >> (8 * (15 - len));
                 if x & mask & LANES_80_16 == 0 {
                     let next = seen.next.get_mut(usize::from(k))?;
@@ -569,7 +570,6 @@ fn read_word_cell(
                         bytes: x & mask,
                         mask,
                         len,
-                        end: t,
                     };
                     cells.held |= bit;
                     cells.slots |= slot << k;
@@ -605,20 +605,22 @@ fn read_word_cell(
             let memo = &mut seen.price;
             if w & memo.mask == memo.bytes {
                 cells.money[usize::from(k)] = memo.value;
-                return Some((p + memo.len, memo.end));
+                // Only a price with a comma after it is remembered.
+                return Some((p + memo.len, b','));
             }
             let (m, scale, q, t) = money_of_word(w, p)?;
             cells.money[usize::from(k)] = (m, scale);
             // The cell and the byte after it are within the word (`short_decimal`).
-            let len = q - p;
-            let mask = u64::MAX >> (8 * (7 - (len & 7)));
-            *memo = SeenMoney {
-                bytes: w & mask,
-                mask,
-                len,
-                end: t,
-                value: (m, scale),
-            };
+            if t == b',' {
+                let len = q - p;
+                let mask = u64::MAX >> (8 * (7 - (len & 7)));
+                *memo = SeenMoney {
+                    bytes: w & mask,
+                    mask,
+                    len,
+                    value: (m, scale),
+                };
+            }
             Some((q, t))
         }
         // (Not in [`LOG_LAYOUT`].)
