@@ -31,7 +31,15 @@
 //!   block, a long or unusual cell), the row is read again by the general cell loop
 //!   ([`read_row`]), which decides; other layouts take the cell loop directly. A number
 //!   cell is read as a decimal first, a sign or an empty cell apart
-//!   ([`signed_num_of_word`]). The group of a row whose test point, fuel and can material
+//!   ([`signed_num_of_word`]). **What repeats from row to row is remembered** ([`Seen`]):
+//!   the last two text cells of each text column (bytes and the comma after them, at most
+//!   16, ASCII), the last unit price, and the last two shapes of each number column and of
+//!   the amount ([`SeenShape`]: where the point and the end are, and how the digits are
+//!   packed); a cell that is the same bytes as a remembered text or price is taken from the
+//!   memo by one masked compare, a number of a remembered shape is read without finding
+//!   its point and end, and a row whose group cells are all remembered takes their
+//!   remembered group (a table by the cells' slots, an entry cleared when one of its cells
+//!   is replaced). Otherwise, the group of a row whose test point, fuel and can material
 //!   are at most 16 bytes each is found by its key as four 16-byte integers ([`short_key`]:
 //!   the cells, their lengths, MMQ bits and flags): the last such row's group when the key
 //!   is the same, else a direct-mapped cache of these keys ([`Fast::group_by_short`]); for
@@ -2745,7 +2753,7 @@ mod tests {
         let mut rng = Rng::new(41);
         // Digits mostly; points, cell ends, bytes that carry in the digit mask, others.
         let alphabet = b"0123456789012345678901234567890123456789....,,\n\r-+ /:\x8a\xff\x00a";
-        let mut word = |rng: &mut Rng| {
+        let word = |rng: &mut Rng| {
             let mut b = [0u8; 8];
             for x in &mut b {
                 *x = alphabet[rng.int(0, alphabet.len() as i64 - 1) as usize];
