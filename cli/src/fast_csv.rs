@@ -1175,7 +1175,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gprev_short: None,
             nums: NumCache::new(),
             lines: LineText::new(),
-            amounts: AmountMemo::new(),
+            amounts: AmountMemo::new(stage),
         }
     }
 
