@@ -1474,10 +1474,14 @@ impl NozzleAccumulator {
             self.push_unworded_reasons(figures);
         }
         self.worst = self.worst.worst(figures.indication_verdict);
-        // The draw's test point is most often the first one's: found here, inline.
-        match &mut self.first {
-            Some(p) if p.test_point == figures.test_point => p.add(figures),
-            _ => self.stats_for(figures.test_point).add(figures),
+        // The draw's test point is most often the first or the second one's (a log's
+        // nozzle: max, max, max, min, min, min): found here, inline. (`second` is made
+        // after `first`, so this is `stats_for`'s answer.)
+        let tp = figures.test_point;
+        match (&mut self.first, &mut self.second) {
+            (Some(p), _) if p.test_point == tp => p.add(figures),
+            (Some(_), Some(p)) if p.test_point == tp => p.add(figures),
+            _ => self.stats_for(tp).add(figures),
         }
         true
     }
