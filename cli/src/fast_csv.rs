@@ -1102,6 +1102,20 @@ impl Group<'_> {
     }
 }
 
+/// A group's columns for its batch, for one chunk ([`Fast::judge_groups`]).
+#[derive(Default)]
+struct GroupCols {
+    /// V_J, V_B, t_J, t_B of the chunk's rows of the group, in order.
+    input: [Vec<f64>; 4],
+    /// The batch's E, MPE, judged E, lower and upper limit, and verdict and error codes.
+    res: [Vec<f64>; 5],
+    codes: [Vec<u8>; 2],
+    /// Whether the batch judged the columns (else every row takes the general path).
+    judged: bool,
+    /// The next row's index in the columns, as the results are handed back.
+    next: usize,
+}
+
 /// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
 /// the row's test point, fuel and can material, and its key's tail (MMQ bits, flags).
 type PrevGroup = (usize, [(usize, usize); 3], [u8; 9]);
@@ -1116,10 +1130,8 @@ struct Fast<'p, 'c> {
     recs: Vec<Rec>,
     /// Cell boundaries of the record being split.
     cells: Vec<(usize, usize)>,
-    /// Column scratch for the batch.
-    col: [Vec<f64>; 4],
-    res: [Vec<f64>; 5],
-    codes: [Vec<u8>; 2],
+    /// Each group's columns for the batch (by group index).
+    gcols: Vec<GroupCols>,
     /// The output of the rows since the last write.
     out: Vec<u8>,
     /// The last test point text read and its value.
@@ -1159,9 +1171,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             groups: Vec::new(),
             recs: Vec::new(),
             cells: Vec::with_capacity(width + 1),
-            col: Default::default(),
-            res: Default::default(),
-            codes: Default::default(),
+            gcols: Vec::new(),
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
             kinds: kinds(cols, width),
@@ -1614,45 +1624,52 @@ impl<'p, 'c> Fast<'p, 'c> {
         Some(self.groups.len() - 1)
     }
 
-    /// Judges the indication errors of the block's rows, group by group, in columns.
+    /// Judges the indication errors of the chunk's rows, group by group, in columns: the
+    /// rows' values go into their group's columns in one pass over the chunk in order, each
+    /// group's batch judges its columns, and the results go back in a second pass in order,
+    /// each group's rows taking its results in turn (the rows of a group keep their order).
+    /// (Gathering and scattering by each group's row indices read and wrote the chunk's
+    /// 176-byte records out of order: a stall on each record's line.)
     fn judge_groups(&mut self) {
-        for (k, r) in self.recs.iter().enumerate() {
-            if let Some(v) = &r.row {
-                self.groups[v.group].rows.push(k);
+        if self.gcols.len() < self.groups.len() {
+            self.gcols
+                .resize_with(self.groups.len(), GroupCols::default);
+        }
+        for c in &mut self.gcols {
+            for x in &mut c.input {
+                x.clear();
+            }
+            c.judged = false;
+            c.next = 0;
+        }
+        for v in self.recs.iter().filter_map(|r| r.row.as_ref()) {
+            if let Some(c) = self.gcols.get_mut(v.group) {
+                let [vj, vb, tj, tb] = &mut c.input;
+                vj.push(v.vj);
+                vb.push(v.vb);
+                tj.push(v.tj);
+                tb.push(v.tb);
             }
         }
-        for g in &self.groups {
+        for (g, c) in self.groups.iter().zip(&mut self.gcols) {
             let Some(batch) = &g.batch else { continue };
-            if g.rows.is_empty() {
+            let n = c.input[0].len();
+            if n == 0 {
                 continue;
-            }
-            let n = g.rows.len();
-            // Gathered by zipped iterators: no capacity or bounds check per value.
-            for c in &mut self.col {
-                c.resize(n, 0.0);
-            }
-            let [c0, c1, c2, c3] = &mut self.col;
-            let cells = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut().zip(c3));
-            for (&k, ((vj, vb), (tj, tb))) in g.rows.iter().zip(cells) {
-                (*vj, *vb, *tj, *tb) = self
-                    .recs
-                    .get(k)
-                    .and_then(|r| r.row.as_ref())
-                    .map_or((0.0, 0.0, 0.0, 0.0), |v| (v.vj, v.vb, v.tj, v.tb));
             }
             // The batch writes every row of every output column (`Output`'s contract): the
             // columns are only given the length, not zeroed first.
-            for c in &mut self.res {
-                c.resize(n, 0.0);
+            for x in &mut c.res {
+                x.resize(n, 0.0);
             }
-            for c in &mut self.codes {
-                c.resize(n, 0);
+            for x in &mut c.codes {
+                x.resize(n, 0);
             }
             let fuel = match &g.fuel_sub {
                 Some(s) => Fuel::Same(s),
                 None => Fuel::Absent,
             };
-            let [vj, vb, tj, tb] = &self.col;
+            let [vj, vb, tj, tb] = &c.input;
             let cols = DispenserColumns {
                 indicated_l: vj,
                 standard_l: vb,
@@ -1660,34 +1677,40 @@ impl<'p, 'c> Fast<'p, 'c> {
                 can_temp_c: g.temps.then_some(&tb[..]),
                 fuel,
             };
-            let [e, mpe, judged, lower, upper] = &mut self.res;
-            let [verdict, code] = &mut self.codes;
+            let [e, mpe, judged, lower, upper] = &mut c.res;
+            let [verdict, code] = &mut c.codes;
             let mut out = DispenserOutput::new(e, mpe, verdict, code)
                 .with_judged(judged)
                 .with_limits(lower, upper);
             // A batch the library refuses as a whole (an unknown fuel, temperatures
             // without a fuel, a bad MMQ): every row takes the general path.
-            if batch.evaluate_serial(&cols, &mut out).is_err() {
+            c.judged = batch.evaluate_serial(&cols, &mut out).is_ok();
+        }
+        for v in self.recs.iter_mut().filter_map(|r| r.row.as_mut()) {
+            let Some(c) = self.gcols.get_mut(v.group) else {
+                continue;
+            };
+            let i = c.next;
+            c.next += 1;
+            if !c.judged || c.codes[1].get(i) != Some(&0) {
                 continue;
             }
-            let [e, mpe, judged, lower, upper] = &self.res;
-            let [verdict, code] = &self.codes;
-            let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
-            let codes = verdict.iter().zip(code);
-            for ((&k, ((e, mpe), ((judged, lower), upper))), (&verdict, &code)) in
-                g.rows.iter().zip(nums).zip(codes)
-            {
-                if let Some(v) = self.recs.get_mut(k).and_then(|r| r.row.as_mut()) {
-                    if code == 0 {
-                        v.ok = true;
-                        v.e = *e;
-                        v.mpe = *mpe;
-                        v.judged = *judged;
-                        v.lower = *lower;
-                        v.upper = *upper;
-                        v.verdict = verdict;
-                    }
-                }
+            let [e, mpe, judged, lower, upper] = &c.res;
+            if let (Some(&e), Some(&mpe), Some(&judged), Some(&lower), Some(&upper), Some(&vd)) = (
+                e.get(i),
+                mpe.get(i),
+                judged.get(i),
+                lower.get(i),
+                upper.get(i),
+                c.codes[0].get(i),
+            ) {
+                v.ok = true;
+                v.e = e;
+                v.mpe = mpe;
+                v.judged = judged;
+                v.lower = lower;
+                v.upper = upper;
+                v.verdict = vd;
             }
         }
     }
