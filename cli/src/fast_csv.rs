@@ -1112,8 +1112,6 @@ struct GroupCols {
     codes: [Vec<u8>; 2],
     /// Whether the batch judged the columns (else every row takes the general path).
     judged: bool,
-    /// The next row's index in the columns, as the results are handed back.
-    next: usize,
 }
 
 /// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
@@ -1640,7 +1638,6 @@ impl<'p, 'c> Fast<'p, 'c> {
                 x.clear();
             }
             c.judged = false;
-            c.next = 0;
         }
         for v in self.recs.iter().filter_map(|r| r.row.as_ref()) {
             if let Some(c) = self.gcols.get_mut(v.group) {
@@ -1686,31 +1683,38 @@ impl<'p, 'c> Fast<'p, 'c> {
             // without a fuel, a bad MMQ): every row takes the general path.
             c.judged = batch.evaluate_serial(&cols, &mut out).is_ok();
         }
+        // Each group's results as one iterator (zipped slices: one index check per row);
+        // a group the batch did not judge gives none.
+        let mut results: Vec<_> = self
+            .gcols
+            .iter()
+            .map(|c| {
+                let n = if c.judged { c.input[0].len() } else { 0 };
+                let [e, mpe, judged, lower, upper] = &c.res;
+                let [verdict, code] = &c.codes;
+                let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
+                (n, nums.zip(verdict.iter().zip(code)))
+            })
+            .collect();
         for v in self.recs.iter_mut().filter_map(|r| r.row.as_mut()) {
-            let Some(c) = self.gcols.get_mut(v.group) else {
+            let Some((n, it)) = results.get_mut(v.group) else {
                 continue;
             };
-            let i = c.next;
-            c.next += 1;
-            if !c.judged || c.codes[1].get(i) != Some(&0) {
+            if *n == 0 {
                 continue;
             }
-            let [e, mpe, judged, lower, upper] = &c.res;
-            if let (Some(&e), Some(&mpe), Some(&judged), Some(&lower), Some(&upper), Some(&vd)) = (
-                e.get(i),
-                mpe.get(i),
-                judged.get(i),
-                lower.get(i),
-                upper.get(i),
-                c.codes[0].get(i),
-            ) {
+            *n -= 1;
+            let Some((((e, mpe), ((judged, lower), upper)), (&verdict, &code))) = it.next() else {
+                continue;
+            };
+            if code == 0 {
                 v.ok = true;
-                v.e = e;
-                v.mpe = mpe;
-                v.judged = judged;
-                v.lower = lower;
-                v.upper = upper;
-                v.verdict = vd;
+                v.e = *e;
+                v.mpe = *mpe;
+                v.judged = *judged;
+                v.lower = *lower;
+                v.upper = *upper;
+                v.verdict = verdict;
             }
         }
     }
