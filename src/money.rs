@@ -270,8 +270,8 @@ pub fn decimal_parts_of_f64(x: f64) -> Option<(i64, u32)> {
     let at = |k: u32| {
         let p = POW10[k as usize];
         let t = a * p;
-        // Also false for NaN and ±∞.
-        if !(t < 1e15) {
+        // (Also NaN and ±∞.)
+        if t.partial_cmp(&1e15) != Some(std::cmp::Ordering::Less) {
             return Err(());
         }
         // t is within a few ulps of m when |x| reads back from m × 10^−k: t rounded to an
