@@ -45,10 +45,14 @@
 //!   read as mantissa and scale, the `Decimal` that `parse_money` gives;
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
-//!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
-//!   check is the library's [`check_amount`](verimeter::dispenser::check_amount),
-//!   memoised exactly ([`AmountMemo`], in `fast_csv/amount.rs`: an open-addressed table of constant size keyed by the decimals' mantissas, scales and
-//!   signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
+//!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers; each group's
+//!   values gathered into its own columns and the results handed back in one pass over the
+//!   chunk in order each, [`Fast::judge_groups`]); the amount check's verdict is the
+//!   library's [`AmountKernel`](verimeter::dispenser::AmountKernel) (integer arithmetic on
+//!   the decimals, exactly [`check_amount`](verimeter::dispenser::check_amount)'s verdict)
+//!   where the stage's rule is one it takes, else `check_amount` memoised exactly
+//!   ([`AmountMemo`], in `fast_csv/amount.rs`: an open-addressed table of constant size
+//!   keyed by the decimals' mantissas, scales and signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
 //!   verdicts: [`DrawFigures`]) go to the nozzle accumulator without a [`DrawResult`]
 //!   ([`FastSink::judged_figures`], the library's `NozzleAccumulator::push_figures`). Each
 //!   group keeps one [`DrawResult`] from the scalar [`evaluate_draw`] (profile, clause,
