@@ -807,7 +807,7 @@ impl AmountKernel {
         }
         let vm = mantissa.unsigned_abs();
         let (k, (lm, sl)) = (self.step_scale, self.allowance);
-        let s = ps + scale;
+        let s = ps.checked_add(scale)?;
         let top = sa.max(k).max(sl);
         // The common case in `u64`: every power of ten and product below fits (checked).
         let small = u32::try_from(pm).is_ok()
@@ -875,7 +875,7 @@ impl AmountKernel {
     ) -> Option<bool> {
         let pow = |k: u32| 10u128.checked_pow(k);
         let (k, (lm, sl)) = (self.step_scale, self.allowance);
-        let s = ps + sv;
+        let s = ps.checked_add(sv)?;
         let p = u128::from(pm)
             .checked_mul(u128::from(vm))
             .filter(|&p| p < DECIMAL_HALF && s <= 28)?;

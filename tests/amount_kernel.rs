@@ -184,6 +184,26 @@ fn builtin_stages() {
     }
 }
 
+/// Any scale, any mantissa: no panic (`None` beyond the kernel's range).
+#[test]
+fn any_decimal_input() {
+    let st = stage(RoundingMode::HalfUp, 2, 0, Decimal::new(1, 2));
+    let k = AmountKernel::new(&st).expect("a kernel");
+    let p = PriceReading {
+        unit_price: Decimal::new(735, 2),
+        amount: Decimal::new(14751, 2),
+    };
+    for m in [0, 1, -1, 2007, i64::MAX, i64::MIN] {
+        for scale in [0, 1, 2, 19, 20, 28, 29, 100, u32::MAX - 1, u32::MAX] {
+            let got = k.verdict_decimal(&p, m, scale);
+            if scale > 40 {
+                assert_eq!(got, None);
+            }
+        }
+    }
+    assert_eq!(k.verdict_decimal(&p, 2007, 2), Some(Verdict::Pass));
+}
+
 /// Rules the kernel does not take.
 #[test]
 fn other_rules_have_no_kernel() {
