@@ -52,8 +52,9 @@
 //!   the decimals, exactly [`check_amount`](verimeter::dispenser::check_amount)'s verdict)
 //!   where the stage's rule is one it takes, else `check_amount` memoised exactly
 //!   ([`AmountMemo`], in `fast_csv/amount.rs`: an open-addressed table of constant size
-//!   keyed by the decimals' mantissas, scales and signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
-//!   verdicts: [`DrawFigures`]) go to the nozzle accumulator without a [`DrawResult`]
+//!   keyed by the decimals' mantissas, scales and signs and the bits of V_J and the MMQ).
+//!   A row's figures (E, judged E, V_Bt, MMQ, verdicts: [`DrawFigures`]) go to the nozzle
+//!   accumulator without a [`DrawResult`]
 //!   ([`FastSink::judged_figures`], the library's `NozzleAccumulator::push_figures`). Each
 //!   group keeps one [`DrawResult`] from the scalar [`evaluate_draw`] (profile, clause,
 //!   coefficients and their sources), whose per-row numbers are overwritten only for a row
