@@ -91,19 +91,11 @@ impl AmountMemo {
     /// A memo for the amount checks of `stage` (whose rule decides the kernel; every
     /// look-up must be for this stage).
     pub(super) fn new(stage: &DispenserStage) -> Self {
-        let free = AmountSlot {
-            key: [0; 4],
-            meta: 0,
-            nums: AmountNums {
-                computed: Money::ZERO,
-                difference: Money::ZERO,
-                allowance: Money::ZERO,
-                verdict: Verdict::Pass,
-            },
-        };
         Self {
             kernel: AmountKernel::new(stage),
-            slots: vec![free; Self::SLOTS],
+            // Made on the first look-up: a stage whose amounts the kernel judges may never
+            // need the table (1.4 MB).
+            slots: Vec::new(),
             victim: 0,
         }
     }
@@ -173,6 +165,9 @@ impl AmountMemo {
         mmq: Option<f64>,
         pick: impl Fn(&AmountNums) -> T,
     ) -> Option<T> {
+        if self.slots.is_empty() {
+            self.make_table();
+        }
         let found = Self::key(p, vj, mmq);
         let mut free = None;
         if let Some((key, meta, home)) = found {
@@ -193,6 +188,23 @@ impl AmountMemo {
             }
         }
         self.miss(stage, p, vj, mmq, found, free).map(|n| pick(&n))
+    }
+
+    /// The table of free slots.
+    #[cold]
+    #[inline(never)]
+    fn make_table(&mut self) {
+        let free = AmountSlot {
+            key: [0; 4],
+            meta: 0,
+            nums: AmountNums {
+                computed: Money::ZERO,
+                difference: Money::ZERO,
+                allowance: Money::ZERO,
+                verdict: Verdict::Pass,
+            },
+        };
+        self.slots = vec![free; Self::SLOTS];
     }
 
     /// A key not in the table ([`Self::lookup`]): [`check_amount`], whose figures go into
