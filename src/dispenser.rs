@@ -1040,8 +1040,12 @@ struct PointStats {
     hi_judged_pct: f64,
     /// Σ corrected_standard_l (mean V for a tolerance-fraction repeatability).
     sum_corrected_l: f64,
-    /// The first draw's MMQ that is given.
-    mmq_l: Option<f64>,
+    /// The first draw's MMQ that is given: `mmq_l` when `has_mmq` ([`PointStats::mmq`];
+    /// an `Option<f64>`'s 8-byte tag made the stats 80 bytes instead of 72, and a
+    /// nozzle's accumulator, which holds two of them, 176 instead of 160). `mmq_l` stays
+    /// 0.0 without one, so that equal stats compare equal.
+    has_mmq: bool,
+    mmq_l: f64,
     /// The worst draw verdict.
     verdict: Verdict,
 }
@@ -1058,9 +1062,15 @@ impl PointStats {
             lo_judged_pct: f64::INFINITY,
             hi_judged_pct: f64::NEG_INFINITY,
             sum_corrected_l: zero,
-            mmq_l: None,
+            has_mmq: false,
+            mmq_l: 0.0,
             verdict: Verdict::Pass,
         }
+    }
+
+    /// The first draw's MMQ that is given.
+    fn mmq(&self) -> Option<f64> {
+        self.has_mmq.then_some(self.mmq_l)
     }
 
     fn push(&mut self, r: &DrawResult) {
@@ -1075,8 +1085,11 @@ impl PointStats {
         self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
         self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
         self.sum_corrected_l += f.corrected_standard_l;
-        if self.mmq_l.is_none() {
-            self.mmq_l = f.mmq_l;
+        if !self.has_mmq {
+            if let Some(m) = f.mmq_l {
+                self.has_mmq = true;
+                self.mmq_l = m;
+            }
         }
         self.verdict = self.verdict.worst(f.verdict);
     }
@@ -1155,7 +1168,7 @@ impl PointStats {
             } => {
                 let mean_v = self.sum_corrected_l / n as f64;
                 let mmq = self
-                    .mmq_l
+                    .mmq()
                     .or(profile.default_mmq_l.as_ref().map(|c| c.value));
                 let lim = tolerance
                     .evaluate(&ToleranceContext::new(mean_v).with_mmq(mmq))?
