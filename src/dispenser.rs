@@ -651,6 +651,259 @@ pub fn check_amount(
     amount_check(rule, price, None, indicated_l, &ctx).map(Some)
 }
 
+/// The verdict of [`check_amount`] on integers: a stage's amount rule compiled once for the
+/// common case, a rounding step that is a power of ten (0.01, 0.1, 1 …) and a fixed money
+/// allowance (JJG 443-2015 and NIST HB44's rules in the built-in profiles: half-up to
+/// 0.01, within 0.01). The same arithmetic as [`check_amount`], exactly: the product unit
+/// price × V_J of the two decimals' integer mantissas (exact, as `Decimal`'s is where it
+/// fits, which is checked), rounded to the step by the quotient and remainder of a power of
+/// ten in the rule's mode (as [`Rounding::apply`](crate::money::Rounding::apply) does on
+/// decimals, where that division is exact), and |amount − computed| ≤ allowance compared
+/// at one scale. No decimal is built and nothing is formatted.
+///
+/// Where the kernel cannot answer exactly it says so (`None`) and [`check_amount`] decides:
+/// a stage without an amount rule or with another rule ([`AmountKernel::new`]), a price
+/// [`check_amount`] rejects, numbers beyond its exact range.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use verimeter::dispenser::{check_amount, AmountKernel, PriceReading};
+/// use verimeter::profile::DispenserProfile;
+/// use verimeter::Verdict;
+///
+/// let profile = DispenserProfile::builtin("jjg443-2015")?;
+/// let stage = profile.stage(None)?;
+/// let k = AmountKernel::new(stage).expect("a money allowance and a step of 0.01");
+/// // 7.35 元/L × 20.07 L = 147.5145 → 147.51; 147.53 is 0.02 off.
+/// let price = PriceReading { unit_price: Decimal::new(735, 2), amount: Decimal::new(14753, 2) };
+/// assert_eq!(k.verdict(&price, 20.07), Some(Verdict::Fail));
+/// assert_eq!(k.verdict_decimal(&price, 2007, 2), Some(Verdict::Fail));
+/// let full = check_amount(stage, &price, 20.07, None)?.expect("an amount rule");
+/// assert_eq!(full.verdict, Verdict::Fail);
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmountKernel {
+    /// The rounding step is 10^−`step_scale`.
+    step_scale: u32,
+    mode: crate::money::RoundingMode,
+    /// The allowance's mantissa (≥ 0) and scale.
+    allowance: (u128, u32),
+    /// The allowance in units of the step, where that is an integer of 64 bits (the usual
+    /// case: an allowance of 0.01 at a step of 0.01 is 1).
+    allowance_steps: Option<u64>,
+}
+
+/// 10^k for k ≤ 19 (the powers of ten a `u64` holds).
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// (p div 10^d, p mod 10^d), d ≤ 19: a constant divisor for the usual small d (a multiply
+/// and a shift, not a division instruction).
+#[inline(always)]
+fn div_rem_pow10(p: u64, d: u32) -> (u64, u64) {
+    macro_rules! by {
+        ($c:expr) => {
+            (p / $c, p % $c)
+        };
+    }
+    match d {
+        0 => (p, 0),
+        1 => by!(10),
+        2 => by!(100),
+        3 => by!(1_000),
+        4 => by!(10_000),
+        5 => by!(100_000),
+        6 => by!(1_000_000),
+        _ => {
+            let q = POW10_U64[d as usize];
+            (p / q, p % q)
+        }
+    }
+}
+
+/// A decimal's mantissa (when it has at most 64 bits), scale and sign.
+#[inline(always)]
+fn decimal_parts(d: &Decimal) -> (Option<u64>, u32, bool) {
+    let m = d.mantissa().unsigned_abs();
+    (u64::try_from(m).ok(), d.scale(), d.is_sign_negative())
+}
+
+/// Below this a `Decimal` mantissa (96 bits) holds a value, with a bit to spare for a sum.
+const DECIMAL_HALF: u128 = 1 << 95;
+
+/// Whether the remainder `r` of a division by `div` (whose half is `half`) rounds the
+/// quotient `q`'s magnitude up in `mode`.
+#[inline(always)]
+fn rounds_up<T: PartialOrd + PartialEq + Default>(
+    mode: crate::money::RoundingMode,
+    r: T,
+    half: T,
+    q_odd: bool,
+) -> bool {
+    use crate::money::RoundingMode as M;
+    match mode {
+        M::HalfUp => r >= half,
+        M::HalfEven => r > half || (r == half && q_odd),
+        M::Down => false,
+        M::Up => r > T::default(),
+    }
+}
+
+impl AmountKernel {
+    /// The kernel of `stage`'s amount rule; `None` when the stage has none, or its rounding
+    /// step is not a power of ten (10^−k, k ≥ 0) or its allowance not a fixed amount
+    /// (then only [`check_amount`] judges amounts).
+    pub fn new(stage: &DispenserStage) -> Option<Self> {
+        let rule = stage.amount.as_ref()?;
+        let step = rule.rounding.step.normalize();
+        if step <= Decimal::ZERO || step.mantissa() != 1 {
+            return None;
+        }
+        let AmountAllowance::Money { amount } = &rule.allowance else {
+            return None;
+        };
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return None;
+        }
+        let (lm, sl) = (amount.mantissa().unsigned_abs(), amount.scale());
+        let k = step.scale();
+        let allowance_steps = k
+            .checked_sub(sl)
+            .and_then(|d| lm.checked_mul(10u128.checked_pow(d)?))
+            .and_then(|x| u64::try_from(x).ok());
+        Some(Self {
+            step_scale: k,
+            mode: rule.rounding.mode,
+            allowance: (lm, sl),
+            allowance_steps,
+        })
+    }
+
+    /// The verdict [`check_amount`]`(stage, price, indicated_l, mmq_l)` gives, for any
+    /// `mmq_l` (a fixed allowance does not depend on it), where V_J as
+    /// [`decimal_from_f64`] makes it has the value `mantissa` × 10^−`scale`; `None` where
+    /// the kernel does not decide (see [`AmountKernel`]).
+    #[inline]
+    pub fn verdict_decimal(
+        &self,
+        price: &PriceReading,
+        mantissa: i64,
+        scale: u32,
+    ) -> Option<Verdict> {
+        let (pm, ps, pneg) = decimal_parts(&price.unit_price);
+        let (am, sa, aneg) = decimal_parts(&price.amount);
+        let (pm, am) = (pm?, am?);
+        // check_amount's errors: a price ≤ 0, an amount < 0 (a negative zero is 0).
+        if pm == 0 || pneg || (aneg && am != 0) {
+            return None;
+        }
+        let vm = mantissa.unsigned_abs();
+        let (k, (lm, sl)) = (self.step_scale, self.allowance);
+        let s = ps.checked_add(scale)?;
+        let top = sa.max(k).max(sl);
+        // The common case in `u64`: every power of ten and product below fits (checked).
+        let small = u32::try_from(pm).is_ok()
+            && u32::try_from(vm).is_ok()
+            && s < 20
+            && top < 20
+            && u64::try_from(lm).is_ok();
+        let diff_allowed = if small {
+            // The product unit price × V_J (exact: both mantissas < 2^32), then the
+            // computed amount's magnitude in units of the step: p / 10^(s − k), rounded.
+            let p = pm * vm;
+            let n = if s <= k {
+                p.checked_mul(POW10_U64[(k - s) as usize])?
+            } else {
+                let d = s - k;
+                let (q, r) = div_rem_pow10(p, d);
+                q + u64::from(rounds_up(
+                    self.mode,
+                    r,
+                    POW10_U64[d as usize] / 2,
+                    q % 2 == 1,
+                ))
+            };
+            // |amount − computed| ≤ allowance, all three at the largest of their scales:
+            // the step's for an amount written to the step (the usual case), as is.
+            let (a, c, l) = match self.allowance_steps {
+                Some(l) if sa == k => (am, n, l),
+                _ => {
+                    let at = |m: u64, s: u32| m.checked_mul(POW10_U64[(top - s) as usize]);
+                    (at(am, sa)?, at(n, k)?, at(lm as u64, sl)?)
+                }
+            };
+            // The computed amount has V_J's sign (the price is > 0).
+            let diff = if mantissa < 0 {
+                u128::from(a) + u128::from(c)
+            } else {
+                u128::from(a.abs_diff(c))
+            };
+            diff <= u128::from(l)
+        } else {
+            self.wide(pm, ps, am, sa, vm, scale, mantissa < 0)?
+        };
+        Some(if diff_allowed {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        })
+    }
+
+    /// [`verdict_decimal`](Self::verdict_decimal) beyond the `u64` range: whether the
+    /// difference is allowed, in `u128`, as long as every figure stays below 2^95 (where
+    /// `Decimal`'s own arithmetic is exact).
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn wide(
+        &self,
+        pm: u64,
+        ps: u32,
+        am: u64,
+        sa: u32,
+        vm: u64,
+        sv: u32,
+        negative: bool,
+    ) -> Option<bool> {
+        let pow = |k: u32| 10u128.checked_pow(k);
+        let (k, (lm, sl)) = (self.step_scale, self.allowance);
+        let s = ps.checked_add(sv)?;
+        let p = u128::from(pm)
+            .checked_mul(u128::from(vm))
+            .filter(|&p| p < DECIMAL_HALF && s <= 28)?;
+        let n = if s <= k {
+            p.checked_mul(pow(k - s)?).filter(|&x| x < DECIMAL_HALF)?
+        } else {
+            let div = pow(s - k)?;
+            let (q, r) = (p / div, p % div);
+            q + u128::from(rounds_up(self.mode, r, div / 2, q % 2 == 1))
+        };
+        let top = sa.max(k).max(sl);
+        let at = |m: u128, s: u32| m.checked_mul(pow(top - s)?).filter(|&x| x < DECIMAL_HALF);
+        let (a, c, l) = (at(u128::from(am), sa)?, at(n, k)?, at(lm, sl)?);
+        let diff = if negative { a + c } else { a.abs_diff(c) };
+        Some(diff <= l)
+    }
+
+    /// [`verdict_decimal`](Self::verdict_decimal) of V_J given as the `f64` that
+    /// [`check_amount`] takes, its decimal found by
+    /// [`decimal_parts_of_f64`](crate::money::decimal_parts_of_f64) (`None` when it finds
+    /// none).
+    #[inline]
+    pub fn verdict(&self, price: &PriceReading, indicated_l: f64) -> Option<Verdict> {
+        let (m, k) = crate::money::decimal_parts_of_f64(indicated_l)?;
+        self.verdict_decimal(price, m, k)
+    }
+}
+
 /// The amount check: `price_volume` gives the unit the price is per and V_J in it (else
 /// litres and `v_j`). The allowance of a [`AmountAllowance::PriceOfTolerance`] rule is the
 /// price of the tolerance's volume (litres, from the profile) in that same unit.
@@ -787,8 +1040,12 @@ struct PointStats {
     hi_judged_pct: f64,
     /// Σ corrected_standard_l (mean V for a tolerance-fraction repeatability).
     sum_corrected_l: f64,
-    /// The first draw's MMQ that is given.
-    mmq_l: Option<f64>,
+    /// The first draw's MMQ that is given: `mmq_l` when `has_mmq` ([`PointStats::mmq`];
+    /// an `Option<f64>`'s 8-byte tag made the stats 80 bytes instead of 72, and a
+    /// nozzle's accumulator, which holds two of them, 176 instead of 160). `mmq_l` stays
+    /// 0.0 without one, so that equal stats compare equal.
+    has_mmq: bool,
+    mmq_l: f64,
     /// The worst draw verdict.
     verdict: Verdict,
 }
@@ -805,9 +1062,15 @@ impl PointStats {
             lo_judged_pct: f64::INFINITY,
             hi_judged_pct: f64::NEG_INFINITY,
             sum_corrected_l: zero,
-            mmq_l: None,
+            has_mmq: false,
+            mmq_l: 0.0,
             verdict: Verdict::Pass,
         }
+    }
+
+    /// The first draw's MMQ that is given.
+    fn mmq(&self) -> Option<f64> {
+        self.has_mmq.then_some(self.mmq_l)
     }
 
     fn push(&mut self, r: &DrawResult) {
@@ -822,8 +1085,11 @@ impl PointStats {
         self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
         self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
         self.sum_corrected_l += f.corrected_standard_l;
-        if self.mmq_l.is_none() {
-            self.mmq_l = f.mmq_l;
+        if !self.has_mmq {
+            if let Some(m) = f.mmq_l {
+                self.has_mmq = true;
+                self.mmq_l = m;
+            }
         }
         self.verdict = self.verdict.worst(f.verdict);
     }
@@ -902,7 +1168,7 @@ impl PointStats {
             } => {
                 let mean_v = self.sum_corrected_l / n as f64;
                 let mmq = self
-                    .mmq_l
+                    .mmq()
                     .or(profile.default_mmq_l.as_ref().map(|c| c.value));
                 let lim = tolerance
                     .evaluate(&ToleranceContext::new(mean_v).with_mmq(mmq))?
@@ -1221,10 +1487,14 @@ impl NozzleAccumulator {
             self.push_unworded_reasons(figures);
         }
         self.worst = self.worst.worst(figures.indication_verdict);
-        // The draw's test point is most often the first one's: found here, inline.
-        match &mut self.first {
-            Some(p) if p.test_point == figures.test_point => p.add(figures),
-            _ => self.stats_for(figures.test_point).add(figures),
+        // The draw's test point is most often the first or the second one's (a log's
+        // nozzle: max, max, max, min, min, min): found here, inline. (`second` is made
+        // after `first`, so this is `stats_for`'s answer.)
+        let tp = figures.test_point;
+        match (&mut self.first, &mut self.second) {
+            (Some(p), _) if p.test_point == tp => p.add(figures),
+            (Some(_), Some(p)) if p.test_point == tp => p.add(figures),
+            _ => self.stats_for(tp).add(figures),
         }
         true
     }

@@ -247,6 +247,59 @@ pub fn decimal_from_f64(field: &'static str, x: f64) -> Result<Decimal> {
         })
 }
 
+/// `x` as an integer mantissa and a scale, `(m, k)` with m × 10^−k equal in value to
+/// [`decimal_from_f64`]`(x)` (the shortest decimal that reads back as `x`), found without
+/// formatting: `None` when `x` is not finite, or not m × 10^−k for some |m| < 10^15 and k in
+/// 2, 3, 6, 9, 12 or 15 (tried in that order, up to the first that makes m too large) or 1
+/// or 0 (then ask [`decimal_from_f64`]).
+///
+/// Exact: m < 10^15 < 2^53 and 10^k are exact doubles and IEEE division is correctly
+/// rounded, so `m / 10^k == |x|` says that the decimal D = m × 10^−k reads back as |x|. D
+/// has at most 15 significant digits, and two different decimals of at most 15 significant
+/// digits never read back as the same double (10^15 < 2^52: 15-digit decimals survive the
+/// round trip through binary64, so the map from them to doubles is one to one). The shortest
+/// decimal that reads back as |x| has no more digits than D (D is a candidate), so it is D's
+/// value. (The sign is `x`'s; −0.0 gives `(0, k)`, and `decimal_from_f64` a negative zero:
+/// equal in value.) The mantissa is not minimal: 1.5 gives `(150, 2)`.
+#[inline]
+pub fn decimal_parts_of_f64(x: f64) -> Option<(i64, u32)> {
+    const POW10: [f64; 16] = [
+        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let a = x.abs();
+    let at = |k: u32| {
+        let p = POW10[k as usize];
+        let t = a * p;
+        // (Also NaN and ±∞.)
+        if t.partial_cmp(&1e15) != Some(std::cmp::Ordering::Less) {
+            return Err(());
+        }
+        // t is within a few ulps of m when |x| reads back from m × 10^−k: t rounded to an
+        // integer (by adding 2^52: t < 2^52, so the sum's last bit is the units) is m; any
+        // other integer fails the check. The integer is both r (a double, exact) and the
+        // sum's mantissa bits.
+        let big = t + TWO_52;
+        let r = big - TWO_52;
+        Ok((r / p == a).then_some((big.to_bits() - TWO_52.to_bits()) as i64))
+    };
+    let sign = |m: i64| if x < 0.0 { -m } else { m };
+    for k in [2u32, 3, 6, 9, 12, 15] {
+        match at(k) {
+            Ok(Some(m)) => return Some((sign(m), k)),
+            Ok(None) => {}
+            Err(()) => break,
+        }
+    }
+    // Large values: fewer decimals (a value that has them would have been found above, but
+    // for the bound on m).
+    for k in [1u32, 0] {
+        if let Ok(Some(m)) = at(k) {
+            return Some((sign(m), k));
+        }
+    }
+    None
+}
+
 /// Parses a money amount written as decimal text (`"7.85"`, `"12"`).
 pub fn parse_money(field: &'static str, text: &str) -> Result<Decimal> {
     Decimal::from_str(text.trim()).map_err(|e| Error::Money {

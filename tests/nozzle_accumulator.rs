@@ -348,3 +348,14 @@ proptest! {
         }
     }
 }
+
+/// A log holds one accumulator per nozzle until its end (2.3 M for the generated 1 GB log):
+/// its size is the memory, and the page faults, per nozzle.
+#[test]
+fn accumulator_size() {
+    assert!(
+        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>() <= 160,
+        "{}",
+        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>()
+    );
+}

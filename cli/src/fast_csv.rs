@@ -53,11 +53,16 @@
 //!   read as mantissa and scale, the `Decimal` that `parse_money` gives;
 //! - **judging**: the rows of a block are grouped by (test point, fuel, can material, MMQ,
 //!   temperatures given) and each group's indication errors are judged in columns by the
-//!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers); the amount
-//!   check is the library's [`check_amount`](verimeter::dispenser::check_amount),
-//!   memoised exactly ([`AmountMemo`], in `fast_csv/amount.rs`: an open-addressed table of constant size keyed by the decimals' mantissas, scales and
-//!   signs and the bits of V_J and the MMQ). A row's figures (E, judged E, V_Bt, MMQ,
-//!   verdicts: [`DrawFigures`]) go to the nozzle accumulator without a [`DrawResult`]
+//!   library's batch core ([`DispenserBatch`], bit for bit the scalar answers; each group's
+//!   values gathered into its own columns and the results handed back in one pass over the
+//!   chunk in order each, [`Fast::judge_groups`]); the amount check's verdict is the
+//!   library's [`AmountKernel`](verimeter::dispenser::AmountKernel) (integer arithmetic on
+//!   the decimals, exactly [`check_amount`](verimeter::dispenser::check_amount)'s verdict)
+//!   where the stage's rule is one it takes, else `check_amount` memoised exactly
+//!   ([`AmountMemo`], in `fast_csv/amount.rs`: an open-addressed table of constant size
+//!   keyed by the decimals' mantissas, scales and signs and the bits of V_J and the MMQ).
+//!   A row's figures (E, judged E, V_Bt, MMQ, verdicts: [`DrawFigures`]) go to the nozzle
+//!   accumulator without a [`DrawResult`]
 //!   ([`FastSink::judged_figures`], the library's `NozzleAccumulator::push_figures`). Each
 //!   group keeps one [`DrawResult`] from the scalar [`evaluate_draw`] (profile, clause,
 //!   coefficients and their sources), whose per-row numbers are overwritten only for a row
@@ -1437,6 +1442,18 @@ impl Group<'_> {
     }
 }
 
+/// A group's columns for its batch, for one chunk ([`Fast::judge_groups`]).
+#[derive(Default)]
+struct GroupCols {
+    /// V_J, V_B, t_J, t_B of the chunk's rows of the group, in order.
+    input: [Vec<f64>; 4],
+    /// The batch's E, MPE, judged E, lower and upper limit, and verdict and error codes.
+    res: [Vec<f64>; 5],
+    codes: [Vec<u8>; 2],
+    /// Whether the batch judged the columns (else every row takes the general path).
+    judged: bool,
+}
+
 /// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
 /// the row's test point, fuel and can material, and its key's tail (MMQ bits, flags).
 type PrevGroup = (usize, [(usize, usize); 3], [u8; 9]);
@@ -1451,10 +1468,8 @@ struct Fast<'p, 'c> {
     recs: Vec<Rec>,
     /// Cell boundaries of the record being split.
     cells: Vec<(usize, usize)>,
-    /// Column scratch for the batch.
-    col: [Vec<f64>; 4],
-    res: [Vec<f64>; 5],
-    codes: [Vec<u8>; 2],
+    /// Each group's columns for the batch (by group index).
+    gcols: Vec<GroupCols>,
     /// The output of the rows since the last write.
     out: Vec<u8>,
     /// The last test point text read and its value.
@@ -1496,9 +1511,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             groups: Vec::new(),
             recs: Vec::new(),
             cells: Vec::with_capacity(width + 1),
-            col: Default::default(),
-            res: Default::default(),
-            codes: Default::default(),
+            gcols: Vec::new(),
             out: Vec::with_capacity(2 * BLOCK),
             last_tp: (String::new(), None),
             kinds: kinds(cols, width),
@@ -1513,7 +1526,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             seen: Seen::new(),
             nums: NumCache::new(),
             lines: LineText::new(),
-            amounts: AmountMemo::new(),
+            amounts: AmountMemo::new(stage),
         }
     }
 
@@ -1986,45 +1999,51 @@ impl<'p, 'c> Fast<'p, 'c> {
         Some(self.groups.len() - 1)
     }
 
-    /// Judges the indication errors of the block's rows, group by group, in columns.
+    /// Judges the indication errors of the chunk's rows, group by group, in columns: the
+    /// rows' values go into their group's columns in one pass over the chunk in order, each
+    /// group's batch judges its columns, and the results go back in a second pass in order,
+    /// each group's rows taking its results in turn (the rows of a group keep their order).
+    /// (Gathering and scattering by each group's row indices read and wrote the chunk's
+    /// 176-byte records out of order: a stall on each record's line.)
     fn judge_groups(&mut self) {
-        for (k, r) in self.recs.iter().enumerate() {
-            if let Some(v) = &r.row {
-                self.groups[v.group].rows.push(k);
+        if self.gcols.len() < self.groups.len() {
+            self.gcols
+                .resize_with(self.groups.len(), GroupCols::default);
+        }
+        for c in &mut self.gcols {
+            for x in &mut c.input {
+                x.clear();
+            }
+            c.judged = false;
+        }
+        for v in self.recs.iter().filter_map(|r| r.row.as_ref()) {
+            if let Some(c) = self.gcols.get_mut(v.group) {
+                let [vj, vb, tj, tb] = &mut c.input;
+                vj.push(v.vj);
+                vb.push(v.vb);
+                tj.push(v.tj);
+                tb.push(v.tb);
             }
         }
-        for g in &self.groups {
+        for (g, c) in self.groups.iter().zip(&mut self.gcols) {
             let Some(batch) = &g.batch else { continue };
-            if g.rows.is_empty() {
+            let n = c.input[0].len();
+            if n == 0 {
                 continue;
-            }
-            let n = g.rows.len();
-            // Gathered by zipped iterators: no capacity or bounds check per value.
-            for c in &mut self.col {
-                c.resize(n, 0.0);
-            }
-            let [c0, c1, c2, c3] = &mut self.col;
-            let cells = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut().zip(c3));
-            for (&k, ((vj, vb), (tj, tb))) in g.rows.iter().zip(cells) {
-                (*vj, *vb, *tj, *tb) = self
-                    .recs
-                    .get(k)
-                    .and_then(|r| r.row.as_ref())
-                    .map_or((0.0, 0.0, 0.0, 0.0), |v| (v.vj, v.vb, v.tj, v.tb));
             }
             // The batch writes every row of every output column (`Output`'s contract): the
             // columns are only given the length, not zeroed first.
-            for c in &mut self.res {
-                c.resize(n, 0.0);
+            for x in &mut c.res {
+                x.resize(n, 0.0);
             }
-            for c in &mut self.codes {
-                c.resize(n, 0);
+            for x in &mut c.codes {
+                x.resize(n, 0);
             }
             let fuel = match &g.fuel_sub {
                 Some(s) => Fuel::Same(s),
                 None => Fuel::Absent,
             };
-            let [vj, vb, tj, tb] = &self.col;
+            let [vj, vb, tj, tb] = &c.input;
             let cols = DispenserColumns {
                 indicated_l: vj,
                 standard_l: vb,
@@ -2032,34 +2051,47 @@ impl<'p, 'c> Fast<'p, 'c> {
                 can_temp_c: g.temps.then_some(&tb[..]),
                 fuel,
             };
-            let [e, mpe, judged, lower, upper] = &mut self.res;
-            let [verdict, code] = &mut self.codes;
+            let [e, mpe, judged, lower, upper] = &mut c.res;
+            let [verdict, code] = &mut c.codes;
             let mut out = DispenserOutput::new(e, mpe, verdict, code)
                 .with_judged(judged)
                 .with_limits(lower, upper);
             // A batch the library refuses as a whole (an unknown fuel, temperatures
             // without a fuel, a bad MMQ): every row takes the general path.
-            if batch.evaluate_serial(&cols, &mut out).is_err() {
+            c.judged = batch.evaluate_serial(&cols, &mut out).is_ok();
+        }
+        // Each group's results as one iterator (zipped slices: one index check per row);
+        // a group the batch did not judge gives none.
+        let mut results: Vec<_> = self
+            .gcols
+            .iter()
+            .map(|c| {
+                let n = if c.judged { c.input[0].len() } else { 0 };
+                let [e, mpe, judged, lower, upper] = &c.res;
+                let [verdict, code] = &c.codes;
+                let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
+                (n, nums.zip(verdict.iter().zip(code)))
+            })
+            .collect();
+        for v in self.recs.iter_mut().filter_map(|r| r.row.as_mut()) {
+            let Some((n, it)) = results.get_mut(v.group) else {
+                continue;
+            };
+            if *n == 0 {
                 continue;
             }
-            let [e, mpe, judged, lower, upper] = &self.res;
-            let [verdict, code] = &self.codes;
-            let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
-            let codes = verdict.iter().zip(code);
-            for ((&k, ((e, mpe), ((judged, lower), upper))), (&verdict, &code)) in
-                g.rows.iter().zip(nums).zip(codes)
-            {
-                if let Some(v) = self.recs.get_mut(k).and_then(|r| r.row.as_mut()) {
-                    if code == 0 {
-                        v.ok = true;
-                        v.e = *e;
-                        v.mpe = *mpe;
-                        v.judged = *judged;
-                        v.lower = *lower;
-                        v.upper = *upper;
-                        v.verdict = verdict;
-                    }
-                }
+            *n -= 1;
+            let Some((((e, mpe), ((judged, lower), upper)), (&verdict, &code))) = it.next() else {
+                continue;
+            };
+            if code == 0 {
+                v.ok = true;
+                v.e = *e;
+                v.mpe = *mpe;
+                v.judged = *judged;
+                v.lower = *lower;
+                v.upper = *upper;
+                v.verdict = verdict;
             }
         }
     }

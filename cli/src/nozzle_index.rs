@@ -91,20 +91,30 @@ impl NozzleIndex {
     /// The number of `id`, and whether it is new (numbered `len()` before the call).
     /// `id` is UTF-8 text (a `&str`'s bytes, or bytes the caller has checked), taken as
     /// bytes so that a caller holding checked bytes need not check them again.
+    #[inline]
     pub(crate) fn number(&mut self, id: &[u8]) -> (usize, bool) {
+        // The common case inline: the last id again (a log's rows come nozzle by nozzle;
+        // both ways below look at the last id first, with the same comparison).
+        if let Some(k) = self.last {
+            if same(text(&self.arena, &self.ends, k), id) {
+                return (k, false);
+            }
+        }
+        self.number_other(id)
+    }
+
+    /// [`number`](Self::number) of an id that is not the last one.
+    #[inline(never)]
+    fn number_other(&mut self, id: &[u8]) -> (usize, bool) {
         let n = self.ends.len();
         if self.table.is_none() {
-            // Sorted: the common case is the last id again, or a new one after it.
+            // Sorted: the common case (the last id again was `number`'s) is a new one
+            // after the last.
             let last = self.last.unwrap_or(0);
             let order = if n == 0 {
                 Ordering::Less
             } else {
-                let t = text(&self.arena, &self.ends, last);
-                if same(t, id) {
-                    Ordering::Equal
-                } else {
-                    t.cmp(id)
-                }
+                text(&self.arena, &self.ends, last).cmp(id)
             };
             match order {
                 Ordering::Equal => return (last, false),
@@ -140,10 +150,6 @@ impl NozzleIndex {
                 table.insert_unique(h, (h, k), |&(hj, _)| hj);
             }
             self.table = Some(table);
-        } else if let Some(k) = self.last {
-            if same(text(&self.arena, &self.ends, k), id) {
-                return (k, false);
-            }
         }
         let h = hash(id);
         let Self {
