@@ -1349,37 +1349,20 @@ struct RowVals {
     tb: f64,
     flow: Option<f64>,
     price: Option<PriceReading>,
-    /// From the batch: E, judged E, MPE, limits, verdict code; `ok` false: not judged by the
-    /// batch (the general path, or `evaluate_draw` when the group has no batch).
-    ok: bool,
+}
+
+/// A row's numbers from its group's batch ([`Fast::judge_groups`]): E, judged E, MPE,
+/// limits, verdict code. They stay in the group's columns, where [`Fast::emit`] takes
+/// them row by row (copied into the chunk's records before: a third pass over them, and
+/// 48 more bytes a record).
+#[derive(Clone, Copy)]
+struct Judged {
     e: f64,
     judged: f64,
     mpe: f64,
     lower: f64,
     upper: f64,
     verdict: u8,
-}
-
-impl RowVals {
-    /// A row not judged yet (the batch's results are filled in later): the base of the
-    /// readers' struct literals.
-    const UNJUDGED: RowVals = RowVals {
-        nozzle: (0, 0),
-        group: 0,
-        vj: 0.0,
-        vb: 0.0,
-        tj: 0.0,
-        tb: 0.0,
-        flow: None,
-        price: None,
-        ok: false,
-        e: 0.0,
-        judged: 0.0,
-        mpe: 0.0,
-        lower: 0.0,
-        upper: 0.0,
-        verdict: 0,
-    };
 }
 
 /// One group of rows judged together.
@@ -1452,6 +1435,34 @@ struct GroupCols {
     codes: [Vec<u8>; 2],
     /// Whether the batch judged the columns (else every row takes the general path).
     judged: bool,
+    /// The next row of the columns that [`Fast::emit`] takes.
+    next: usize,
+}
+
+impl GroupCols {
+    /// The batch's numbers of the next row of the group (rows are taken in order), `None`
+    /// when the batch did not judge it.
+    #[inline(always)]
+    fn take(&mut self) -> Option<Judged> {
+        let i = self.next;
+        self.next += 1;
+        if !self.judged {
+            return None;
+        }
+        let [e, mpe, judged, lower, upper] = &self.res;
+        let [verdict, code] = &self.codes;
+        if *code.get(i)? != 0 {
+            return None;
+        }
+        Some(Judged {
+            e: *e.get(i)?,
+            judged: *judged.get(i)?,
+            mpe: *mpe.get(i)?,
+            lower: *lower.get(i)?,
+            upper: *upper.get(i)?,
+            verdict: *verdict.get(i)?,
+        })
+    }
 }
 
 /// A row's group as [`Fast::plain`] remembers it: the group, the spans (in the block) of
@@ -1535,10 +1546,7 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn block(&mut self, block: &[u8], newlines: u64, sink: &mut impl FastSink) -> Step {
         // The last row's spans are in the last block.
         self.gprev = None;
-        self.recs.clear();
-        for g in &mut self.groups {
-            g.rows.clear();
-        }
+        self.clear_chunk();
         let mut n = newlines;
         let mut start = 0;
         let mut switch = None;
@@ -1549,6 +1557,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         while start < block.len() {
             // The common case: a plain record, read to its line end in one pass.
             if let Some((v, end, stop)) = self.plain(block, start) {
+                self.gather(&v);
                 self.recs.push(Rec {
                     line: n + 1,
                     start,
@@ -1586,6 +1595,9 @@ impl<'p, 'c> Fast<'p, 'c> {
                     text = std::str::from_utf8(block).ok();
                 }
                 let row = self.parse(block, text, start, end);
+                if let Some(v) = &row {
+                    self.gather(v);
+                }
                 self.recs.push(Rec {
                     line: n + 1,
                     start,
@@ -1616,11 +1628,36 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn flush_chunk(&mut self, block: &[u8], sink: &mut impl FastSink) -> Flow {
         self.judge_groups();
         self.emit(block, sink)?;
+        self.clear_chunk();
+        Ok(())
+    }
+
+    /// Empties the chunk: its records, its groups' rows and columns.
+    fn clear_chunk(&mut self) {
         self.recs.clear();
         for g in &mut self.groups {
             g.rows.clear();
         }
-        Ok(())
+        for c in &mut self.gcols {
+            for x in &mut c.input {
+                x.clear();
+            }
+        }
+    }
+
+    /// Puts a row's V_J, V_B, t_J, t_B into its group's columns ([`Fast::judge_groups`])
+    /// as the row is read, while its values are in registers (a pass over the chunk's
+    /// records in `judge_groups` before).
+    #[inline(always)]
+    fn gather(&mut self, v: &RowVals) {
+        if self.gcols.len() <= v.group {
+            self.gcols.resize_with(v.group + 1, GroupCols::default);
+        }
+        let [vj, vb, tj, tb] = &mut self.gcols[v.group].input;
+        vj.push(v.vj);
+        vb.push(v.vb);
+        tj.push(v.tj);
+        tb.push(v.tb);
     }
 
     /// Puts the cell boundaries of `line` into `self.cells`; true when the line holds a
@@ -1786,7 +1823,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             tb,
             flow,
             price,
-            ..RowVals::UNJUDGED
         };
         Some((row, start + end, start + stop))
     }
@@ -1938,7 +1974,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             tb,
             flow,
             price,
-            ..RowVals::UNJUDGED
         })
     }
 
@@ -2000,30 +2035,21 @@ impl<'p, 'c> Fast<'p, 'c> {
     }
 
     /// Judges the indication errors of the chunk's rows, group by group, in columns: the
-    /// rows' values go into their group's columns in one pass over the chunk in order, each
-    /// group's batch judges its columns, and the results go back in a second pass in order,
-    /// each group's rows taking its results in turn (the rows of a group keep their order).
-    /// (Gathering and scattering by each group's row indices read and wrote the chunk's
-    /// 176-byte records out of order: a stall on each record's line.)
+    /// rows' values went into their group's columns in order as they were read
+    /// ([`Fast::gather`]), each group's batch judges its columns, and the results stay
+    /// there: [`Fast::emit`] takes each group's in turn ([`GroupCols::take`]; the rows of a
+    /// group keep their order). (Gathering and scattering by each group's row indices read
+    /// and wrote the chunk's records out of order before: a stall on each record's line;
+    /// then a pass over the records for each, ~13 % and ~8 % of `flush_chunk`'s samples.)
     fn judge_groups(&mut self) {
         if self.gcols.len() < self.groups.len() {
             self.gcols
                 .resize_with(self.groups.len(), GroupCols::default);
         }
+        // The columns hold the chunk's rows already ([`Fast::gather`]).
         for c in &mut self.gcols {
-            for x in &mut c.input {
-                x.clear();
-            }
             c.judged = false;
-        }
-        for v in self.recs.iter().filter_map(|r| r.row.as_ref()) {
-            if let Some(c) = self.gcols.get_mut(v.group) {
-                let [vj, vb, tj, tb] = &mut c.input;
-                vj.push(v.vj);
-                vb.push(v.vb);
-                tj.push(v.tj);
-                tb.push(v.tb);
-            }
+            c.next = 0;
         }
         for (g, c) in self.groups.iter().zip(&mut self.gcols) {
             let Some(batch) = &g.batch else { continue };
@@ -2060,40 +2086,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             // without a fuel, a bad MMQ): every row takes the general path.
             c.judged = batch.evaluate_serial(&cols, &mut out).is_ok();
         }
-        // Each group's results as one iterator (zipped slices: one index check per row);
-        // a group the batch did not judge gives none.
-        let mut results: Vec<_> = self
-            .gcols
-            .iter()
-            .map(|c| {
-                let n = if c.judged { c.input[0].len() } else { 0 };
-                let [e, mpe, judged, lower, upper] = &c.res;
-                let [verdict, code] = &c.codes;
-                let nums = e.iter().zip(mpe).zip(judged.iter().zip(lower).zip(upper));
-                (n, nums.zip(verdict.iter().zip(code)))
-            })
-            .collect();
-        for v in self.recs.iter_mut().filter_map(|r| r.row.as_mut()) {
-            let Some((n, it)) = results.get_mut(v.group) else {
-                continue;
-            };
-            if *n == 0 {
-                continue;
-            }
-            *n -= 1;
-            let Some((((e, mpe), ((judged, lower), upper)), (&verdict, &code))) = it.next() else {
-                continue;
-            };
-            if code == 0 {
-                v.ok = true;
-                v.e = *e;
-                v.mpe = *mpe;
-                v.judged = *judged;
-                v.lower = *lower;
-                v.upper = *upper;
-                v.verdict = verdict;
-            }
-        }
     }
 
     /// Writes the block's rows in order: judged rows from their numbers, the others through
@@ -2102,17 +2094,18 @@ impl<'p, 'c> Fast<'p, 'c> {
         self.out.clear();
         let (profile, stage) = (self.profile, self.stage);
         for r in &self.recs {
-            let (amounts, groups) = (&mut self.amounts, &mut self.groups);
+            let (amounts, groups, gcols) = (&mut self.amounts, &mut self.groups, &mut self.gcols);
             let judged = r.row.as_ref().and_then(|v| {
                 let g = &mut groups[v.group];
-                let (figs, complete_already) = finish(profile, stage, g, v, amounts)?;
+                let j = gcols.get_mut(v.group).and_then(GroupCols::take);
+                let (figs, complete_already) = finish(profile, stage, g, v, j.as_ref(), amounts)?;
                 // A common row goes to the nozzle accumulator by its figures; the group's
                 // result is completed only for a row that needs it (one that gives a
                 // reason the output words).
                 let nozzle = &block[v.nozzle.0..v.nozzle.1];
                 let lims = if complete_already || !sink.judged_figures(nozzle, &figs) {
                     if !complete_already {
-                        complete(stage, g, v, &figs, amounts)?;
+                        complete(stage, g, v, j.as_ref()?, &figs, amounts)?;
                     }
                     let Some(t @ Ok(d)) = &g.template else {
                         return None;
@@ -2120,7 +2113,8 @@ impl<'p, 'c> Fast<'p, 'c> {
                     sink.judged(nozzle, r.line, t);
                     [d.mpe_pct, d.limits_pct.lower, d.limits_pct.upper]
                 } else {
-                    [v.mpe, v.lower, v.upper]
+                    let j = j.as_ref()?;
+                    [j.mpe, j.lower, j.upper]
                 };
                 Some((v, figs, lims))
             });
@@ -2185,6 +2179,7 @@ fn finish(
     stage: &DispenserStage,
     g: &mut Group,
     v: &RowVals,
+    j: Option<&Judged>,
     amounts: &mut AmountMemo,
 ) -> Option<(DrawFigures, bool)> {
     if g.batch.is_none() {
@@ -2195,9 +2190,7 @@ fn finish(
         g.template = Some(Ok(r));
         return Some((figs, true));
     }
-    if !v.ok {
-        return None;
-    }
+    let j = j?;
     if g.template.is_none() {
         // The group's first judged row: its scalar result is the template.
         let r = evaluate_draw(profile, stage, &g.draw(v)).ok()?;
@@ -2222,11 +2215,11 @@ fn finish(
     } else {
         v.vb
     };
-    let indication = verdict_of(v.verdict)?;
+    let indication = verdict_of(j.verdict)?;
     let figs = DrawFigures {
         test_point: g.test_point,
-        error_pct: v.e,
-        judged_error_pct: v.judged,
+        error_pct: j.e,
+        judged_error_pct: j.judged,
         corrected_standard_l: corrected,
         mmq_l: mmq,
         indication_verdict: indication,
@@ -2239,7 +2232,7 @@ fn finish(
     #[cfg(debug_assertions)]
     {
         let scalar = evaluate_draw(profile, stage, &g.draw(v)).ok();
-        let done = complete(stage, g, v, &figs, amounts);
+        let done = complete(stage, g, v, j, &figs, amounts);
         assert!(done.is_some(), "cannot complete the result");
         let Some(Ok(r)) = &g.template else {
             unreachable!("a completed template")
@@ -2261,6 +2254,7 @@ fn complete(
     stage: &DispenserStage,
     g: &mut Group,
     v: &RowVals,
+    j: &Judged,
     f: &DrawFigures,
     amounts: &mut AmountMemo,
 ) -> Option<()> {
@@ -2289,10 +2283,10 @@ fn complete(
     r.error_pct = f.error_pct;
     r.judged_error_pct = f.judged_error_pct;
     r.limits_pct = PctLimits {
-        lower: v.lower,
-        upper: v.upper,
+        lower: j.lower,
+        upper: j.upper,
     };
-    r.mpe_pct = v.mpe;
+    r.mpe_pct = j.mpe;
     r.indication_verdict = f.indication_verdict;
     r.verdict = f.verdict;
     r.flow_l_min = v.flow;
