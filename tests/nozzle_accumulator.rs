@@ -354,7 +354,7 @@ proptest! {
 #[test]
 fn accumulator_size() {
     assert!(
-        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>() <= 160,
+        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>() <= 144,
         "{}",
         std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>()
     );
