@@ -1732,6 +1732,7 @@ impl NozzleAccumulator {
 /// The verdict of a nozzle ([`NozzleAccumulator::verdict`]) from its worst indication
 /// verdict, whether it has failed reasons and gaps so far, and its test points, with each
 /// test point's repeatability verdict from `repeatability`.
+#[inline]
 fn nozzle_verdict<'a>(
     mut worst: Verdict,
     mut fails: bool,
@@ -1975,6 +1976,7 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a
     /// coefficient.
+    #[inline]
     fn repeatability(&mut self, p: &PointCore) -> RepeatabilityVerdict {
         let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
         if !matches!(
