@@ -530,9 +530,11 @@ fn judge<O: Out>(
     // The ids are numbered in first-appearance order, as the accumulators are kept.
     let shows = out.shows_nozzles();
     let mut verdicts = NozzleVerdicts::new(profile, stage);
-    // `small` holds the nozzles when they are not shown (and `nozzles` none).
-    for acc in small.iter().flatten() {
-        nozzle_tally.add(Some(verdicts.verdict_of(acc)));
+    // `small` holds the nozzles when they are not shown (and `nozzles` none). Each is
+    // dropped as its verdict is taken (by value), while in the cache: dropping the whole
+    // `Vec` afterwards read every one from memory again.
+    for acc in small.into_iter().flatten() {
+        nozzle_tally.add(Some(verdicts.verdict_of(&acc)));
     }
     for (k, acc) in nozzles.into_iter().flatten().enumerate() {
         if !shows {
