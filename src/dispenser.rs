@@ -1028,11 +1028,12 @@ type RepeatabilityVerdict = std::result::Result<Option<Verdict>, ()>;
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct PointCore {
     test_point: TestPoint,
-    /// The number of usable draws, saturating at `u32::MAX` (4 bytes instead of 8: with
-    /// them the stats are 64 bytes instead of 72, and a nozzle's accumulator 144 instead
-    /// of 160; a test point of one nozzle with four billion draws is not a log, and
-    /// would be judged as one with `u32::MAX`). See [`PointCore::draws`].
+    /// The number of usable draws, in 5 bytes instead of 8 (`draws_hi` · 2^32 + `draws`,
+    /// [`PointCore::draws`]; with them the stats are 64 bytes instead of 72, and a
+    /// nozzle's accumulator 144 instead of 160): exact up to 2^40 − 1 draws of one test
+    /// point of one nozzle (a log of some 70 TB), saturating there.
     draws: u32,
+    draws_hi: u8,
     /// The first draw's MMQ that is given: `mmq_l` when `has_mmq` ([`PointCore::mmq`];
     /// an `Option<f64>`'s 8-byte tag made the stats 80 bytes instead of 72, and a
     /// nozzle's accumulator, which holds two of them, 176 instead of 160). `mmq_l` stays
@@ -1100,6 +1101,7 @@ impl PointCore {
         Self {
             test_point,
             draws: 0,
+            draws_hi: 0,
             has_mmq: false,
             verdict: Verdict::Pass,
             lo_judged_pct: f64::INFINITY,
@@ -1111,7 +1113,7 @@ impl PointCore {
 
     /// The number of usable draws.
     fn draws(&self) -> usize {
-        self.draws as usize
+        (u64::from(self.draws_hi) << 32 | u64::from(self.draws)) as usize
     }
 
     /// The first draw's MMQ that is given.
@@ -1120,7 +1122,14 @@ impl PointCore {
     }
 
     fn add(&mut self, f: &DrawFigures) {
-        self.draws = self.draws.saturating_add(1);
+        match self.draws.checked_add(1) {
+            Some(n) => self.draws = n,
+            None if self.draws_hi < u8::MAX => {
+                self.draws = 0;
+                self.draws_hi += 1;
+            }
+            None => {}
+        }
         self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
         self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
         self.sum_corrected_l += f.corrected_standard_l;
@@ -1947,7 +1956,7 @@ pub struct NozzleVerdicts<'p> {
 /// An entry of [`NozzleVerdicts`]' table.
 #[derive(Clone, Copy)]
 struct RepeatabilityMemo {
-    point: (TestPoint, u32),
+    point: (TestPoint, usize),
     range_bits: u64,
     verdict: RepeatabilityVerdict,
 }
@@ -1982,13 +1991,13 @@ impl<'p> NozzleVerdicts<'p> {
         if !matches!(
             stage.repeatability_for(p.test_point),
             Some(RepeatabilityRule::RangeOverCoefficient { .. })
-        ) || p.draws < 2
+        ) || p.draws() < 2
         {
             return p.repeatability_verdict(profile, stage);
         }
-        let point = (p.test_point, p.draws);
+        let point = (p.test_point, p.draws());
         let range_bits = (p.hi_judged_pct - p.lo_judged_pct).to_bits();
-        let h = (range_bits ^ (p.draws as u64) << 48 ^ (p.test_point as u64) << 56)
+        let h = (range_bits ^ (p.draws() as u64) << 48 ^ (p.test_point as u64) << 56)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = &mut memo[(h >> 54) as usize % Self::SLOTS];
         if let Some(m) = slot.filter(|m| m.point == point && m.range_bits == range_bits) {
@@ -2133,4 +2142,39 @@ pub(crate) fn can_beta(th: &ThermalRules, material: Option<&Substance>) -> Resul
             purpose: "the can's expansion coefficient in the temperature correction",
         })?;
     can.resolve("can_material", |n| th.can_material(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A test point's count of draws goes on past 2^32 (its low word's end), and stops at
+    /// 2^40 − 1.
+    #[test]
+    fn draw_count_beyond_u32() {
+        let f = DrawFigures {
+            test_point: TestPoint::Max,
+            error_pct: 0.1,
+            judged_error_pct: 0.1,
+            corrected_standard_l: 20.0,
+            mmq_l: None,
+            indication_verdict: Verdict::Pass,
+            amount_verdict: None,
+            verdict: Verdict::Pass,
+            decision: false,
+        };
+        let mut p = PointCore::new(TestPoint::Max);
+        p.draws = u32::MAX - 1;
+        p.add(&f);
+        assert_eq!(p.draws() as u64, u64::from(u32::MAX));
+        p.add(&f);
+        assert_eq!(p.draws() as u64, 1 << 32);
+        assert_eq!((p.draws, p.draws_hi), (0, 1));
+        p.add(&f);
+        assert_eq!(p.draws() as u64, (1 << 32) + 1);
+        p.draws = u32::MAX;
+        p.draws_hi = u8::MAX;
+        p.add(&f);
+        assert_eq!(p.draws() as u64, (1 << 40) - 1);
+    }
 }
