@@ -1021,6 +1021,34 @@ pub fn repeatability(
 /// than two draws), `Err` where it cannot be evaluated (e.g. no range coefficient for n).
 type RepeatabilityVerdict = std::result::Result<Option<Verdict>, ()>;
 
+/// The running figures of one test point's usable draws that its nozzle's verdict needs
+/// (the repeatability, the number of draws, the worst draw verdict): a
+/// [`PointStats`] holds them with the figures of the summary alone, a
+/// [`NozzleVerdictAccumulator`] holds only them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PointCore {
+    test_point: TestPoint,
+    /// The number of usable draws, in 5 bytes instead of 8 (`draws_hi` · 2^32 + `draws`,
+    /// [`PointCore::draws`]; with them the stats are 64 bytes instead of 72, and a
+    /// nozzle's accumulator 144 instead of 160): exact up to 2^40 − 1 draws of one test
+    /// point of one nozzle (a log of some 70 TB), saturating there.
+    draws: u32,
+    draws_hi: u8,
+    /// The first draw's MMQ that is given: `mmq_l` when `has_mmq` ([`PointCore::mmq`];
+    /// an `Option<f64>`'s 8-byte tag made the stats 80 bytes instead of 72, and a
+    /// nozzle's accumulator, which holds two of them, 176 instead of 160). `mmq_l` stays
+    /// 0.0 without one, so that equal stats compare equal.
+    has_mmq: bool,
+    /// The worst draw verdict.
+    verdict: Verdict,
+    /// min and max of judged_error_pct (the repeatability's range).
+    lo_judged_pct: f64,
+    hi_judged_pct: f64,
+    /// Σ corrected_standard_l (mean V for a tolerance-fraction repeatability).
+    sum_corrected_l: f64,
+    mmq_l: f64,
+}
+
 /// The running statistics of one test point's usable draws: everything the repeatability
 /// and the test point's summary need, so that a nozzle can be summarised draw by draw
 /// ([`NozzleAccumulator`]) without keeping its draws.
@@ -1029,48 +1057,30 @@ type RepeatabilityVerdict = std::result::Result<Option<Verdict>, ()>;
 /// bit for bit those of a sum over the kept draws.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct PointStats {
-    test_point: TestPoint,
-    draws: usize,
+    /// The figures of the verdict (test point, draws, repeatability, worst verdict).
+    core: PointCore,
     /// Σ error_pct, min and max of error_pct (the summary's mean, min, max).
     sum_error_pct: f64,
     min_error_pct: f64,
     max_error_pct: f64,
-    /// min and max of judged_error_pct (the repeatability's range).
-    lo_judged_pct: f64,
-    hi_judged_pct: f64,
-    /// Σ corrected_standard_l (mean V for a tolerance-fraction repeatability).
-    sum_corrected_l: f64,
-    /// The first draw's MMQ that is given: `mmq_l` when `has_mmq` ([`PointStats::mmq`];
-    /// an `Option<f64>`'s 8-byte tag made the stats 80 bytes instead of 72, and a
-    /// nozzle's accumulator, which holds two of them, 176 instead of 160). `mmq_l` stays
-    /// 0.0 without one, so that equal stats compare equal.
-    has_mmq: bool,
-    mmq_l: f64,
-    /// The worst draw verdict.
-    verdict: Verdict,
+}
+
+impl std::ops::Deref for PointStats {
+    type Target = PointCore;
+    fn deref(&self) -> &PointCore {
+        &self.core
+    }
 }
 
 impl PointStats {
     fn new(test_point: TestPoint) -> Self {
         let zero: f64 = std::iter::empty::<f64>().sum();
         Self {
-            test_point,
-            draws: 0,
+            core: PointCore::new(test_point),
             sum_error_pct: zero,
             min_error_pct: f64::INFINITY,
             max_error_pct: f64::NEG_INFINITY,
-            lo_judged_pct: f64::INFINITY,
-            hi_judged_pct: f64::NEG_INFINITY,
-            sum_corrected_l: zero,
-            has_mmq: false,
-            mmq_l: 0.0,
-            verdict: Verdict::Pass,
         }
-    }
-
-    /// The first draw's MMQ that is given.
-    fn mmq(&self) -> Option<f64> {
-        self.has_mmq.then_some(self.mmq_l)
     }
 
     fn push(&mut self, r: &DrawResult) {
@@ -1078,10 +1088,48 @@ impl PointStats {
     }
 
     fn add(&mut self, f: &DrawFigures) {
-        self.draws += 1;
         self.sum_error_pct += f.error_pct;
         self.min_error_pct = self.min_error_pct.min(f.error_pct);
         self.max_error_pct = self.max_error_pct.max(f.error_pct);
+        self.core.add(f);
+    }
+}
+
+impl PointCore {
+    fn new(test_point: TestPoint) -> Self {
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        Self {
+            test_point,
+            draws: 0,
+            draws_hi: 0,
+            has_mmq: false,
+            verdict: Verdict::Pass,
+            lo_judged_pct: f64::INFINITY,
+            hi_judged_pct: f64::NEG_INFINITY,
+            sum_corrected_l: zero,
+            mmq_l: 0.0,
+        }
+    }
+
+    /// The number of usable draws.
+    fn draws(&self) -> usize {
+        (u64::from(self.draws_hi) << 32 | u64::from(self.draws)) as usize
+    }
+
+    /// The first draw's MMQ that is given.
+    fn mmq(&self) -> Option<f64> {
+        self.has_mmq.then_some(self.mmq_l)
+    }
+
+    fn add(&mut self, f: &DrawFigures) {
+        match self.draws.checked_add(1) {
+            Some(n) => self.draws = n,
+            None if self.draws_hi < u8::MAX => {
+                self.draws = 0;
+                self.draws_hi += 1;
+            }
+            None => {}
+        }
         self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
         self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
         self.sum_corrected_l += f.corrected_standard_l;
@@ -1118,7 +1166,7 @@ impl PointStats {
             return Ok(None);
         };
         Ok(Some(RepeatabilityResult {
-            draws: self.draws,
+            draws: self.draws(),
             range_pct: range,
             value_pct: value,
             judged_value_pct: judged,
@@ -1139,7 +1187,7 @@ impl PointStats {
         let Some(rule) = stage.repeatability_for(self.test_point) else {
             return Ok(None);
         };
-        let n = self.draws;
+        let n = self.draws();
         if n < 2 {
             return Ok(None);
         }
@@ -1573,53 +1621,24 @@ impl NozzleAccumulator {
     }
 
     /// [`verdict`](Self::verdict) with each test point's repeatability verdict from
-    /// `repeatability` (see [`PointStats::repeatability_verdict`]).
+    /// `repeatability` (see [`PointCore::repeatability_verdict`]).
     fn verdict_by(
         &self,
         stage: &DispenserStage,
-        mut repeatability: impl FnMut(&PointStats) -> RepeatabilityVerdict,
+        repeatability: impl FnMut(&PointCore) -> RepeatabilityVerdict,
     ) -> Verdict {
         let reasons = self.more.as_deref().map(|m| &m.reasons);
-        let mut fails = reasons.is_some_and(|r| !r.fails.is_empty());
-        let mut gaps = reasons.is_some_and(|r| !r.gaps.is_empty());
-        let mut worst = self.worst;
-        let required = &stage.required_test_points.value;
-        let need = stage.draws_per_test_point.value as usize;
-        for p in self
-            .first
-            .iter()
-            .chain(&self.second)
+        let points = (self.first.iter().chain(&self.second))
             .chain(self.further_points())
-        {
-            match repeatability(p) {
-                Ok(Some(verdict)) if verdict != Verdict::Pass => {
-                    fails = true;
-                    worst = worst.worst(Verdict::Fail);
-                }
-                Ok(_) => {}
-                Err(_) => gaps = true,
-            }
-            if required.contains(&p.test_point) && p.draws < need {
-                gaps = true;
-            }
-        }
-        if required.iter().any(|tp| {
-            !self
-                .first
-                .iter()
-                .chain(&self.second)
-                .chain(self.further_points())
-                .any(|p| p.test_point == *tp)
-        }) {
-            gaps = true;
-        }
-        if fails {
-            worst = worst.worst(Verdict::Fail);
-        }
-        if gaps {
-            worst = worst.worst(Verdict::Incomplete);
-        }
-        worst
+            .map(|p| &p.core);
+        nozzle_verdict(
+            self.worst,
+            reasons.is_some_and(|r| !r.fails.is_empty()),
+            reasons.is_some_and(|r| !r.gaps.is_empty()),
+            points,
+            stage,
+            repeatability,
+        )
     }
 
     /// The nozzle's summary (see [`summarize_nozzle`] for the verdict and the reasons).
@@ -1645,7 +1664,7 @@ impl NozzleAccumulator {
         let mut test_points = Vec::with_capacity(by_point.len());
         for p in &by_point {
             let tp = p.test_point;
-            let n = p.draws;
+            let n = p.draws();
             let mean = p.sum_error_pct / n as f64;
             let mut verdict = p.verdict;
             let rep = match p.repeatability(profile, stage) {
@@ -1719,6 +1738,191 @@ impl NozzleAccumulator {
     }
 }
 
+/// The verdict of a nozzle ([`NozzleAccumulator::verdict`]) from its worst indication
+/// verdict, whether it has failed reasons and gaps so far, and its test points, with each
+/// test point's repeatability verdict from `repeatability`.
+#[inline]
+fn nozzle_verdict<'a>(
+    mut worst: Verdict,
+    mut fails: bool,
+    mut gaps: bool,
+    points: impl Iterator<Item = &'a PointCore> + Clone,
+    stage: &DispenserStage,
+    mut repeatability: impl FnMut(&PointCore) -> RepeatabilityVerdict,
+) -> Verdict {
+    let required = &stage.required_test_points.value;
+    let need = stage.draws_per_test_point.value as usize;
+    for p in points.clone() {
+        match repeatability(p) {
+            Ok(Some(verdict)) if verdict != Verdict::Pass => {
+                fails = true;
+                worst = worst.worst(Verdict::Fail);
+            }
+            Ok(_) => {}
+            Err(_) => gaps = true,
+        }
+        if required.contains(&p.test_point) && p.draws() < need {
+            gaps = true;
+        }
+    }
+    if required
+        .iter()
+        .any(|tp| !points.clone().any(|p| p.test_point == *tp))
+    {
+        gaps = true;
+    }
+    if fails {
+        worst = worst.worst(Verdict::Fail);
+    }
+    if gaps {
+        worst = worst.worst(Verdict::Incomplete);
+    }
+    worst
+}
+
+/// A nozzle's running figures for its verdict alone: the same verdict as a
+/// [`NozzleAccumulator`] given the same draws ([`NozzleAccumulator::verdict`], or
+/// [`NozzleVerdicts::verdict_of`]), in less memory (96 bytes instead of 144: no summary
+/// figures, and whether there are failed reasons and gaps instead of the reasons), for a
+/// caller that needs only the verdicts of a whole log's nozzles and holds one per nozzle
+/// until the log's end. There is no summary ([`NozzleAccumulator::finish`]).
+///
+/// ```
+/// use verimeter::dispenser::{evaluate_draw, Draw, NozzleAccumulator, NozzleVerdictAccumulator, TestPoint};
+/// let p = verimeter::profile::DispenserProfile::builtin("jjg443-2015")?;
+/// let stage = p.stage(None)?;
+/// let (mut acc, mut small) = (NozzleAccumulator::verdict_only(), NozzleVerdictAccumulator::new());
+/// for (k, v) in [20.01, 20.02, 20.3].into_iter().enumerate() {
+///     let r = evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, v, 20.0));
+///     acc.push(k + 1, &r);
+///     small.push(&r);
+/// }
+/// assert_eq!(small.verdict(&p, stage), acc.verdict(&p, stage));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NozzleVerdictAccumulator {
+    /// The worst indication verdict of the usable draws.
+    worst: Verdict,
+    /// Whether a draw failed (indication or amount) or was not usable.
+    fails: bool,
+    gaps: bool,
+    /// Per test point, in first-draw order: the first two inline, the others in `more`
+    /// (see [`NozzleAccumulator`]).
+    first: Option<PointCore>,
+    second: Option<PointCore>,
+    /// A `Box` of a `Vec`: one pointer (8 bytes) where most nozzles have none, instead of
+    /// an empty `Vec`'s 24.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<PointCore>>>,
+}
+
+impl Default for NozzleVerdictAccumulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl NozzleVerdictAccumulator {
+    /// A nozzle with no draws yet.
+    pub fn new() -> Self {
+        Self {
+            worst: Verdict::Pass,
+            fails: false,
+            gaps: false,
+            first: None,
+            second: None,
+            more: None,
+        }
+    }
+
+    /// Adds one draw's outcome (see [`NozzleAccumulator::push`]).
+    pub fn push(&mut self, outcome: &Result<DrawResult>) {
+        match outcome {
+            Ok(r) => self.push_figures(&DrawFigures::of(r)),
+            Err(_) => self.gaps = true,
+        }
+    }
+
+    /// Adds a usable draw by its figures: the same as [`push`](Self::push) with `Ok` of
+    /// the draw's [`DrawResult`] (whatever its verdict: no reason is worded here).
+    pub fn push_figures(&mut self, figures: &DrawFigures) {
+        if figures.gives_reason() {
+            self.push_reasons(figures);
+        }
+        self.worst = self.worst.worst(figures.indication_verdict);
+        let tp = figures.test_point;
+        match (&mut self.first, &mut self.second) {
+            (Some(p), _) if p.test_point == tp => p.add(figures),
+            (Some(_), Some(p)) if p.test_point == tp => p.add(figures),
+            _ => self.stats_for(tp).add(figures),
+        }
+    }
+
+    /// What [`NozzleAccumulator::push_reasons`] records, as flags: a conditional
+    /// indication under a decision rule is not a failed reason.
+    #[cold]
+    #[inline(never)]
+    fn push_reasons(&mut self, f: &DrawFigures) {
+        if let Some(kind) = f.indication_reason() {
+            if !matches!(kind, IndicationReason::UnderRule) || f.indication_verdict == Verdict::Fail
+            {
+                self.fails = true;
+            }
+        }
+        if f.amount_fails() {
+            self.fails = true;
+        }
+    }
+
+    /// The running figures of test point `tp`, made on its first draw (see
+    /// [`NozzleAccumulator::stats_for`]).
+    fn stats_for(&mut self, tp: TestPoint) -> &mut PointCore {
+        if self.first.is_none() {
+            return self.first.insert(PointCore::new(tp));
+        }
+        if self.second.is_none() {
+            return self.second.insert(PointCore::new(tp));
+        }
+        let points = self.more.get_or_insert_with(Box::default);
+        match points.iter().position(|p| p.test_point == tp) {
+            Some(k) => &mut points[k],
+            None => {
+                points.reserve_exact(1);
+                points.push(PointCore::new(tp));
+                let last = points.len() - 1;
+                &mut points[last]
+            }
+        }
+    }
+
+    /// The test points, in first-draw order.
+    fn points(&self) -> impl Iterator<Item = &PointCore> + Clone {
+        (self.first.iter().chain(&self.second)).chain(self.more.iter().flat_map(|m| m.iter()))
+    }
+
+    /// The nozzle's verdict: the same as [`NozzleAccumulator::verdict`]'s for the same
+    /// draws.
+    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        self.verdict_by(stage, |p| p.repeatability_verdict(profile, stage))
+    }
+
+    fn verdict_by(
+        &self,
+        stage: &DispenserStage,
+        repeatability: impl FnMut(&PointCore) -> RepeatabilityVerdict,
+    ) -> Verdict {
+        nozzle_verdict(
+            self.worst,
+            self.fails,
+            self.gaps,
+            self.points(),
+            stage,
+            repeatability,
+        )
+    }
+}
+
 /// The verdicts of many nozzles against one profile stage, each the same as
 /// [`NozzleAccumulator::verdict`]'s, for a caller that needs only the verdicts of a whole
 /// log's nozzles (e.g. the counts of an output without nozzle lines).
@@ -1771,31 +1975,41 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
     pub fn verdict(&mut self, acc: &NozzleAccumulator) -> Verdict {
+        acc.verdict_by(self.stage, |p| self.repeatability(p))
+    }
+
+    /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
+    pub fn verdict_of(&mut self, acc: &NozzleVerdictAccumulator) -> Verdict {
+        acc.verdict_by(self.stage, |p| self.repeatability(p))
+    }
+
+    /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a
+    /// coefficient.
+    #[inline]
+    fn repeatability(&mut self, p: &PointCore) -> RepeatabilityVerdict {
         let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
-        acc.verdict_by(stage, |p| {
-            if !matches!(
-                stage.repeatability_for(p.test_point),
-                Some(RepeatabilityRule::RangeOverCoefficient { .. })
-            ) || p.draws < 2
-            {
-                return p.repeatability_verdict(profile, stage);
-            }
-            let point = (p.test_point, p.draws);
-            let range_bits = (p.hi_judged_pct - p.lo_judged_pct).to_bits();
-            let h = (range_bits ^ (p.draws as u64) << 48 ^ (p.test_point as u64) << 56)
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let slot = &mut memo[(h >> 54) as usize % Self::SLOTS];
-            if let Some(m) = slot.filter(|m| m.point == point && m.range_bits == range_bits) {
-                return m.verdict;
-            }
-            let verdict = p.repeatability_verdict(profile, stage);
-            *slot = Some(RepeatabilityMemo {
-                point,
-                range_bits,
-                verdict,
-            });
-            verdict
-        })
+        if !matches!(
+            stage.repeatability_for(p.test_point),
+            Some(RepeatabilityRule::RangeOverCoefficient { .. })
+        ) || p.draws() < 2
+        {
+            return p.repeatability_verdict(profile, stage);
+        }
+        let point = (p.test_point, p.draws());
+        let range_bits = (p.hi_judged_pct - p.lo_judged_pct).to_bits();
+        let h = (range_bits ^ (p.draws() as u64) << 48 ^ (p.test_point as u64) << 56)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = &mut memo[(h >> 54) as usize % Self::SLOTS];
+        if let Some(m) = slot.filter(|m| m.point == point && m.range_bits == range_bits) {
+            return m.verdict;
+        }
+        let verdict = p.repeatability_verdict(profile, stage);
+        *slot = Some(RepeatabilityMemo {
+            point,
+            range_bits,
+            verdict,
+        });
+        verdict
     }
 }
 
@@ -1928,4 +2142,39 @@ pub(crate) fn can_beta(th: &ThermalRules, material: Option<&Substance>) -> Resul
             purpose: "the can's expansion coefficient in the temperature correction",
         })?;
     can.resolve("can_material", |n| th.can_material(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A test point's count of draws goes on past 2^32 (its low word's end), and stops at
+    /// 2^40 − 1.
+    #[test]
+    fn draw_count_beyond_u32() {
+        let f = DrawFigures {
+            test_point: TestPoint::Max,
+            error_pct: 0.1,
+            judged_error_pct: 0.1,
+            corrected_standard_l: 20.0,
+            mmq_l: None,
+            indication_verdict: Verdict::Pass,
+            amount_verdict: None,
+            verdict: Verdict::Pass,
+            decision: false,
+        };
+        let mut p = PointCore::new(TestPoint::Max);
+        p.draws = u32::MAX - 1;
+        p.add(&f);
+        assert_eq!(p.draws() as u64, u64::from(u32::MAX));
+        p.add(&f);
+        assert_eq!(p.draws() as u64, 1 << 32);
+        assert_eq!((p.draws, p.draws_hi), (0, 1));
+        p.add(&f);
+        assert_eq!(p.draws() as u64, (1 << 32) + 1);
+        p.draws = u32::MAX;
+        p.draws_hi = u8::MAX;
+        p.add(&f);
+        assert_eq!(p.draws() as u64, (1 << 40) - 1);
+    }
 }

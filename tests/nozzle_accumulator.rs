@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use verimeter::decision::DecisionRule;
 use verimeter::dispenser::{
     apply_decision, evaluate_draw, repeatability, Draw, DrawFigures, DrawResult, NozzleAccumulator,
-    PriceReading, TestPoint, TestPointSummary,
+    NozzleVerdictAccumulator, PriceReading, TestPoint, TestPointSummary,
 };
 use verimeter::money::parse_money;
 use verimeter::profile::{DispenserProfile, DispenserStage, BUILTIN_DISPENSER_PROFILES};
@@ -341,10 +341,24 @@ proptest! {
         // Each nozzle twice: the second time its repeatabilities come from the table.
         for specs in nozzles.iter().chain(&nozzles) {
             let mut acc = NozzleAccumulator::verdict_only();
+            let mut worded = NozzleAccumulator::new();
+            // The verdicts alone: by results and by figures (every other usable draw).
+            let mut small = NozzleVerdictAccumulator::new();
             for (i, s) in specs.iter().enumerate() {
-                acc.push(format_args!("line {}", i + 2), &outcome(&p, stage, *s));
+                let o = outcome(&p, stage, *s);
+                acc.push(format_args!("line {}", i + 2), &o);
+                worded.push(format_args!("line {}", i + 2), &o);
+                match &o {
+                    Ok(r) if i % 2 == 1 => small.push_figures(&DrawFigures::of(r)),
+                    _ => small.push(&o),
+                }
             }
-            prop_assert_eq!(verdicts.verdict(&acc), acc.verdict(&p, stage));
+            let verdict = acc.verdict(&p, stage);
+            prop_assert_eq!(verdicts.verdict(&acc), verdict);
+            prop_assert_eq!(worded.verdict(&p, stage), verdict);
+            prop_assert_eq!(worded.finish(&p, stage).verdict, verdict);
+            prop_assert_eq!(small.verdict(&p, stage), verdict);
+            prop_assert_eq!(verdicts.verdict_of(&small), verdict);
         }
     }
 }
@@ -354,8 +368,18 @@ proptest! {
 #[test]
 fn accumulator_size() {
     assert!(
-        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>() <= 160,
+        std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>() <= 144,
         "{}",
         std::mem::size_of::<verimeter::dispenser::NozzleAccumulator>()
+    );
+}
+
+/// The same for a nozzle's verdict alone (the CLI's csv output holds one per nozzle).
+#[test]
+fn verdict_accumulator_size() {
+    assert!(
+        std::mem::size_of::<verimeter::dispenser::NozzleVerdictAccumulator>() <= 96,
+        "{}",
+        std::mem::size_of::<verimeter::dispenser::NozzleVerdictAccumulator>()
     );
 }

@@ -91,7 +91,7 @@ impl NozzleIndex {
     /// The number of `id`, and whether it is new (numbered `len()` before the call).
     /// `id` is UTF-8 text (a `&str`'s bytes, or bytes the caller has checked), taken as
     /// bytes so that a caller holding checked bytes need not check them again.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn number(&mut self, id: &[u8]) -> (usize, bool) {
         // The common case inline: the last id again (a log's rows come nozzle by nozzle;
         // both ways below look at the last id first, with the same comparison).
