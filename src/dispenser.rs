@@ -1095,6 +1095,67 @@ impl PointStats {
     }
 }
 
+/// What a nozzle's accumulator keeps per test point: [`PointStats`] in a
+/// [`NozzleAccumulator`], [`PointCore`] in a [`NozzleVerdictAccumulator`].
+trait PointFigures {
+    fn new(test_point: TestPoint) -> Self;
+    fn test_point(&self) -> TestPoint;
+}
+
+impl PointFigures for PointCore {
+    fn new(test_point: TestPoint) -> Self {
+        PointCore::new(test_point)
+    }
+    fn test_point(&self) -> TestPoint {
+        self.test_point
+    }
+}
+
+impl PointFigures for PointStats {
+    fn new(test_point: TestPoint) -> Self {
+        PointStats::new(test_point)
+    }
+    fn test_point(&self) -> TestPoint {
+        self.test_point
+    }
+}
+
+/// The figures of test point `tp` among a nozzle's test points, made on its first draw:
+/// the first two held inline (`second` is made after `first`), the others in `further`
+/// (made when first needed). The first two are found here, inline, as most draws are
+/// theirs (a log's nozzle: max, max, max, min, min, min); the others by [`further_point`].
+#[inline(always)]
+fn point_for<'a, T: PointFigures>(
+    first: &'a mut Option<T>,
+    second: &'a mut Option<T>,
+    tp: TestPoint,
+    further: impl FnOnce() -> &'a mut Vec<T>,
+) -> &'a mut T {
+    if !matches!(first, Some(p) if p.test_point() != tp) {
+        return first.get_or_insert_with(|| T::new(tp));
+    }
+    if !matches!(second, Some(p) if p.test_point() != tp) {
+        return second.get_or_insert_with(|| T::new(tp));
+    }
+    further_point(further(), tp)
+}
+
+/// The figures of test point `tp` among the third and further test points ([`point_for`]).
+#[inline(never)]
+fn further_point<T: PointFigures>(points: &mut Vec<T>, tp: TestPoint) -> &mut T {
+    match points.iter().position(|p| p.test_point() == tp) {
+        Some(k) => &mut points[k],
+        None => {
+            // One slot per further test point seen, not the default growth (four slots at
+            // once): a log holds one accumulator per nozzle until its end.
+            points.reserve_exact(1);
+            points.push(T::new(tp));
+            let last = points.len() - 1;
+            &mut points[last]
+        }
+    }
+}
+
 impl PointCore {
     fn new(test_point: TestPoint) -> Self {
         let zero: f64 = std::iter::empty::<f64>().sum();
@@ -1535,15 +1596,7 @@ impl NozzleAccumulator {
             self.push_unworded_reasons(figures);
         }
         self.worst = self.worst.worst(figures.indication_verdict);
-        // The draw's test point is most often the first or the second one's (a log's
-        // nozzle: max, max, max, min, min, min): found here, inline. (`second` is made
-        // after `first`, so this is `stats_for`'s answer.)
-        let tp = figures.test_point;
-        match (&mut self.first, &mut self.second) {
-            (Some(p), _) if p.test_point == tp => p.add(figures),
-            (Some(_), Some(p)) if p.test_point == tp => p.add(figures),
-            _ => self.stats_for(tp).add(figures),
-        }
+        self.stats_for(figures.test_point).add(figures);
         true
     }
 
@@ -1585,32 +1638,13 @@ impl NozzleAccumulator {
         }
     }
 
-    /// The running figures of test point `tp`, made on its first draw.
+    /// The running figures of test point `tp`, made on its first draw ([`point_for`]).
+    #[inline(always)]
     fn stats_for(&mut self, tp: TestPoint) -> &mut PointStats {
-        if self.first.as_ref().is_some_and(|p| p.test_point == tp) {
-            return self.first.get_or_insert_with(|| PointStats::new(tp));
-        }
-        if self.first.is_none() {
-            return self.first.insert(PointStats::new(tp));
-        }
-        if self.second.as_ref().is_some_and(|p| p.test_point == tp) {
-            return self.second.get_or_insert_with(|| PointStats::new(tp));
-        }
-        if self.second.is_none() {
-            return self.second.insert(PointStats::new(tp));
-        }
-        let points = &mut self.more().points;
-        match points.iter().position(|p| p.test_point == tp) {
-            Some(k) => &mut points[k],
-            None => {
-                // One slot per further test point seen, not the default growth (four slots
-                // at once): a log holds one accumulator per nozzle until its end.
-                points.reserve_exact(1);
-                points.push(PointStats::new(tp));
-                let last = points.len() - 1;
-                &mut points[last]
-            }
-        }
+        let more = &mut self.more;
+        point_for(&mut self.first, &mut self.second, tp, || {
+            &mut more.get_or_insert_with(Box::default).points
+        })
     }
 
     /// The verdict [`finish`](Self::finish) would give, without building the summary (no
@@ -1851,12 +1885,7 @@ impl NozzleVerdictAccumulator {
             self.push_reasons(figures);
         }
         self.worst = self.worst.worst(figures.indication_verdict);
-        let tp = figures.test_point;
-        match (&mut self.first, &mut self.second) {
-            (Some(p), _) if p.test_point == tp => p.add(figures),
-            (Some(_), Some(p)) if p.test_point == tp => p.add(figures),
-            _ => self.stats_for(tp).add(figures),
-        }
+        self.stats_for(figures.test_point).add(figures);
     }
 
     /// What [`NozzleAccumulator::push_reasons`] records, as flags: a conditional
@@ -1875,25 +1904,13 @@ impl NozzleVerdictAccumulator {
         }
     }
 
-    /// The running figures of test point `tp`, made on its first draw (see
-    /// [`NozzleAccumulator::stats_for`]).
+    /// The running figures of test point `tp`, made on its first draw ([`point_for`]).
+    #[inline(always)]
     fn stats_for(&mut self, tp: TestPoint) -> &mut PointCore {
-        if self.first.is_none() {
-            return self.first.insert(PointCore::new(tp));
-        }
-        if self.second.is_none() {
-            return self.second.insert(PointCore::new(tp));
-        }
-        let points = self.more.get_or_insert_with(Box::default);
-        match points.iter().position(|p| p.test_point == tp) {
-            Some(k) => &mut points[k],
-            None => {
-                points.reserve_exact(1);
-                points.push(PointCore::new(tp));
-                let last = points.len() - 1;
-                &mut points[last]
-            }
-        }
+        let more = &mut self.more;
+        point_for(&mut self.first, &mut self.second, tp, || {
+            &mut **more.get_or_insert_with(Box::default)
+        })
     }
 
     /// The test points, in first-draw order.
