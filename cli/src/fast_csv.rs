@@ -1387,8 +1387,6 @@ struct Group<'p> {
     lims: ([u64; 3], Vec<u8>),
     /// (β fuel, β can, t_ref) of the template's correction.
     betas: (f64, f64, f64),
-    /// This block's rows of the group (indices into the block's records).
-    rows: Vec<usize>,
 }
 
 /// The end of a csv row after its V_Bt: `,{verdict},,{clause}\n` (the error cell empty).
@@ -1632,12 +1630,9 @@ impl<'p, 'c> Fast<'p, 'c> {
         Ok(())
     }
 
-    /// Empties the chunk: its records, its groups' rows and columns.
+    /// Empties the chunk: its records and its groups' columns.
     fn clear_chunk(&mut self) {
         self.recs.clear();
-        for g in &mut self.groups {
-            g.rows.clear();
-        }
         for c in &mut self.gcols {
             for x in &mut c.input {
                 x.clear();
@@ -2029,7 +2024,6 @@ impl<'p, 'c> Fast<'p, 'c> {
             // No text yet: the first row writes it.
             lims: ([0; 3], Vec::new()),
             betas: (0.0, 0.0, 0.0),
-            rows: Vec::new(),
         });
         Some(self.groups.len() - 1)
     }
