@@ -682,6 +682,265 @@ fn read_log_words(b: &[u8], cells: &mut Cells, seen: &mut Seen) -> Option<(usize
     matches!(at.1, b'\n' | b'\r').then_some(at)
 }
 
+/// Words of a row that [`RowShapes`] compares: rows of at most `8 * SHAPE_WORDS - 1` bytes
+/// and their `\n`.
+const SHAPE_WORDS: usize = 10;
+
+/// Sets of [`RowShapes`] (two shapes each).
+const SHAPE_SETS: usize = 64;
+
+/// The number and money cells of [`LOG_LAYOUT`] (V_J, V_B, t_J, t_B, flow, unit price,
+/// amount): their columns.
+const SHAPE_CELLS: [usize; 7] = [3, 4, 5, 6, 8, 9, 10];
+
+/// A decimal cell of a [`RowShape`]: where it starts in the row, and what
+/// [`short_decimal`] made of it (as [`SeenShape`]: the lanes below the point, the shift of
+/// the digits to the top lanes, the decimals).
+#[derive(Clone, Copy)]
+struct ShapeCell {
+    low: u64,
+    off: u8,
+    shift: u8,
+    frac: u8,
+}
+
+/// The shape of a whole row of [`LOG_LAYOUT`] that [`read_log_words`] read (every number
+/// and money cell a short decimal, both temperatures, a price and an amount, all ASCII,
+/// ending at a `\n`): which of its bytes may be any digit (the digits of the nozzle and of
+/// the decimal cells) and the bytes of the others (commas, points, the letters of the
+/// nozzle, every byte of test point, fuel and can material, the `\n`). A row with digits
+/// where this one has them and the same bytes elsewhere has the same cells where this one
+/// has them, its text cells the same bytes but the nozzle's digits, and decimals of the
+/// same shapes (the flags of [`short_decimal`] are exact up to the cell's end, which is in
+/// the same place): the word readers would read it as they read this one, to the same
+/// spans and the same group, and its numbers from its own digits by the same
+/// [`digit_lanes`] and [`decimal_value`]. Per word `k`: `x = (w ^ bytes[k]) & care[k]`;
+/// a digit lane has `bytes` 0x30 and `adds` 0x76 (x ≤ 9 stays below 0x80), an exact lane
+/// `bytes` the byte and `adds` 0x7f (only x = 0 stays below 0x80), a lane past the `\n`
+/// `care` 0; the row fits when no lane of `((x & 0x7f…) + adds) | x` has 0x80 (no lane
+/// carries: at most 0x7f + 0x7f).
+#[derive(Clone, Copy)]
+struct RowShape {
+    bytes: [u64; SHAPE_WORDS],
+    adds: [u64; SHAPE_WORDS],
+    care: [u64; SHAPE_WORDS],
+    /// [`row_sig`] of such rows.
+    sig: u64,
+    /// Where the `\n` is, where the nozzle ends.
+    len: usize,
+    nozzle: usize,
+    /// The row's group (its test point, fuel and can material; no MMQ, temperatures).
+    group: usize,
+    cells: [ShapeCell; 7],
+}
+
+impl RowShape {
+    /// No shape: no row fits (lane 0 of `adds` has 0x80).
+    const NONE: RowShape = RowShape {
+        bytes: [0; SHAPE_WORDS],
+        adds: [LANES_80; SHAPE_WORDS],
+        care: [0; SHAPE_WORDS],
+        sig: 0,
+        len: 0,
+        nozzle: 0,
+        group: 0,
+        cells: [ShapeCell {
+            low: 0,
+            off: 0,
+            shift: 0,
+            frac: 0,
+        }; 7],
+    };
+
+    /// Whether the row whose first bytes are `win` has this shape.
+    #[inline(always)]
+    fn fits(&self, win: &[u8; WINDOW + 16]) -> bool {
+        let mut bad = 0;
+        for k in 0..SHAPE_WORDS {
+            let x = (win_word(win, 8 * k) ^ self.bytes[k]) & self.care[k];
+            bad |= ((x & !LANES_80).wrapping_add(self.adds[k])) | x;
+        }
+        bad & LANES_80 == 0
+    }
+}
+
+/// A row read by its [`RowShape`]: V_J, V_B, t_J, t_B, flow; unit price and amount
+/// (mantissa, scale); where the nozzle ends and the `\n` is; the group.
+struct ShapedRow {
+    nums: [f64; 5],
+    money: [(u64, u32); 2],
+    nozzle: usize,
+    len: usize,
+    group: usize,
+}
+
+/// The word of `win` at `p` (`p` below [`WINDOW`]; no check).
+#[inline(always)]
+fn win_word(win: &[u8; WINDOW + 16], p: usize) -> u64 {
+    let p = p & (WINDOW - 1);
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&win[p..p + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The bit 0x10 of each of the first 64 bytes of `win`, one bit each (word k's rotated by
+/// 7 − k): the same for rows of the same [`RowShape`] (every digit has it), the key of
+/// [`RowShapes`].
+#[inline(always)]
+fn row_sig(win: &[u8; WINDOW + 16]) -> u64 {
+    let mut acc = 0u64;
+    for k in 0..8 {
+        acc = acc.rotate_left(1) ^ (win_word(win, 8 * k) & (LANES_01 * 0x10));
+    }
+    acc
+}
+
+/// The [`RowShape`]s of the rows read lately: sets of two by [`row_sig`].
+struct RowShapes {
+    sets: Vec<[RowShape; 2]>,
+    /// The way of each set that the next new shape replaces.
+    next: Vec<u8>,
+}
+
+impl RowShapes {
+    fn new() -> RowShapes {
+        RowShapes {
+            sets: vec![[RowShape::NONE; 2]; SHAPE_SETS],
+            next: vec![0; SHAPE_SETS],
+        }
+    }
+
+    #[inline(always)]
+    fn set_of(sig: u64) -> usize {
+        (sig.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SHAPE_SETS
+    }
+
+    /// The row whose first bytes are `win` when it has a remembered shape.
+    #[inline(always)]
+    fn read(&self, win: &[u8; WINDOW + 16]) -> Option<ShapedRow> {
+        let sig = row_sig(win);
+        let [a, b] = self.sets.get(Self::set_of(sig))?;
+        let s = if a.sig == sig {
+            a
+        } else if b.sig == sig {
+            b
+        } else {
+            return None;
+        };
+        if !s.fits(win) {
+            return None;
+        }
+        let value = |c: &ShapeCell| {
+            let t = win_word(win, usize::from(c.off)) ^ (LANES_01 * u64::from(b'0'));
+            (
+                digit_lanes(t, c.low, usize::from(c.shift)),
+                usize::from(c.frac),
+            )
+        };
+        let [c0, c1, c2, c3, c4, c5, c6] = &s.cells;
+        let num = |c| {
+            let (m, frac) = value(c);
+            decimal_value(m, frac)
+        };
+        let money = |c| {
+            let (m, frac) = value(c);
+            (m, frac as u32)
+        };
+        Some(ShapedRow {
+            nums: [num(c0), num(c1), num(c2), num(c3), num(c4)],
+            money: [money(c5), money(c6)],
+            nozzle: s.nozzle,
+            len: s.len,
+            group: s.group,
+        })
+    }
+
+    /// Remembers the shape of the row whose first bytes are `win`, which
+    /// [`read_log_words`] read to its `\n` at `len`, and its group; nothing when it is not
+    /// such a row as [`RowShape`] describes.
+    fn learn(&mut self, win: &[u8; WINDOW + 16], len: usize, group: usize) -> Option<()> {
+        if len >= 8 * SHAPE_WORDS {
+            return None;
+        }
+        let row = win.get(..=len)?;
+        if row.last() != Some(&b'\n') || row.iter().any(|&c| c >= 0x80) {
+            return None;
+        }
+        // The cells: (start, end) of each of the 11.
+        let mut spans = [(0usize, 0usize); 11];
+        let mut n = 0;
+        let mut a = 0;
+        for (p, &c) in row.iter().enumerate() {
+            if c == b',' || c == b'\n' {
+                *spans.get_mut(n)? = (a, p);
+                n += 1;
+                a = p + 1;
+            }
+        }
+        if n != 11 {
+            return None;
+        }
+        let mut cells = RowShape::NONE.cells;
+        for (j, &col) in SHAPE_CELLS.iter().enumerate() {
+            let (start, end) = spans[col];
+            let w = win_word(win, start);
+            let (m, frac, e, i) = short_decimal(w)?;
+            if start + e != end {
+                return None;
+            }
+            if j >= 5 {
+                money_of_decimal(w, start, (m, frac, e, i))?;
+            }
+            let nd = e - usize::from(i < e);
+            cells[j] = ShapeCell {
+                low: low_bytes(i & 7),
+                off: start as u8,
+                shift: (8 * (8 - nd)) as u8,
+                frac: frac as u8,
+            };
+        }
+        let mut shape = RowShape {
+            bytes: [0; SHAPE_WORDS],
+            adds: [0; SHAPE_WORDS],
+            care: [0; SHAPE_WORDS],
+            sig: row_sig(win),
+            len,
+            nozzle: spans[0].1,
+            group,
+            cells,
+        };
+        for (p, &c) in row.iter().enumerate() {
+            let digits = p < spans[0].1
+                || SHAPE_CELLS
+                    .iter()
+                    .any(|&col| spans[col].0 <= p && p < spans[col].1);
+            let (k, sh) = (p / 8, 8 * (p % 8));
+            shape.care[k] |= 0xff << sh;
+            if digits && c.is_ascii_digit() {
+                shape.bytes[k] |= 0x30 << sh;
+                shape.adds[k] |= 0x76 << sh;
+            } else {
+                shape.bytes[k] |= u64::from(c) << sh;
+                shape.adds[k] |= 0x7f << sh;
+            }
+        }
+        let set = Self::set_of(shape.sig);
+        let ways = self.sets.get_mut(set)?;
+        let next = self.next.get_mut(set)?;
+        let way = if ways[0].sig == shape.sig {
+            0
+        } else if ways[1].sig == shape.sig {
+            1
+        } else {
+            let way = *next & 1;
+            *next = way ^ 1;
+            usize::from(way)
+        };
+        ways[way] = shape;
+        Some(())
+    }
+}
+
 /// Reads the cell of column kind `kind` of `b` after the comma at `p`, `t` the byte there
 /// (`None` when it is not a comma), as [`read_cell`].
 #[inline(always)]
@@ -1351,6 +1610,49 @@ struct RowVals {
     price: Option<PriceReading>,
 }
 
+/// The row of `block[start..]` that [`RowShapes::read`] read, as [`Fast::plain`] makes it:
+/// `None` when its flow rate is 0 (the cell reader decides then).
+#[inline(always)]
+fn shaped_row(got: ShapedRow, start: usize) -> Option<(RowVals, usize, usize)> {
+    let [vj, vb, tj, tb, flow] = got.nums;
+    // Digits: finite and ≥ 0.
+    if !(flow > 0.0) {
+        return None;
+    }
+    let unit_price = money_of(got.money[0].0, got.money[0].1)??;
+    let amount = money_of(got.money[1].0, got.money[1].1)??;
+    let row = RowVals {
+        nozzle: (start, start + got.nozzle),
+        group: got.group,
+        vj,
+        vb,
+        tj,
+        tb,
+        flow: Some(flow),
+        price: Some(PriceReading { unit_price, amount }),
+    };
+    Some((row, start + got.len, start + got.len))
+}
+
+/// Whether two reads of a row are the same (the numbers bit for bit).
+#[cfg(debug_assertions)]
+fn same_read(a: &Option<(RowVals, usize, usize)>, b: &Option<(RowVals, usize, usize)>) -> bool {
+    let key = |r: &Option<(RowVals, usize, usize)>| {
+        r.map(|(v, end, stop)| {
+            (
+                v.nozzle,
+                v.group,
+                [v.vj, v.vb, v.tj, v.tb].map(f64::to_bits),
+                v.flow.map(f64::to_bits),
+                v.price,
+                end,
+                stop,
+            )
+        })
+    };
+    key(a) == key(b)
+}
+
 /// A row's numbers from its group's batch ([`Fast::judge_groups`]): E, judged E, MPE,
 /// limits, verdict code. They stay in the group's columns, where [`Fast::emit`] takes
 /// them row by row (copied into the chunk's records before: a third pass over them, and
@@ -1499,6 +1801,8 @@ struct Fast<'p, 'c> {
     gprev_short: Option<([u128; 4], usize)>,
     /// The repeating cells of [`LOG_LAYOUT`] rows and their group ([`read_log_words`]).
     seen: Seen,
+    /// The shapes of whole [`LOG_LAYOUT`] rows read lately ([`RowShapes`]).
+    shapes: RowShapes,
 
     nums: NumCache,
     lines: LineText,
@@ -1533,6 +1837,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             gprev: None,
             gprev_short: None,
             seen: Seen::new(),
+            shapes: RowShapes::new(),
             nums: NumCache::new(),
             lines: LineText::new(),
             amounts: AmountMemo::new(stage),
@@ -1681,6 +1986,39 @@ impl<'p, 'c> Fast<'p, 'c> {
     /// by the fast path: [`parse`](Self::parse) reads it then. Where both give a row, it
     /// is the same row (the same cells, the same parsing).
     fn plain(&mut self, block: &[u8], start: usize) -> Option<(RowVals, usize, usize)> {
+        // A row of a remembered shape ([`RowShapes`]): every cell where the shape has it,
+        // the numbers from its digits; else the cells one by one (and the shape remembered).
+        if self.log_layout {
+            let win = block
+                .get(start..)
+                .and_then(<[u8]>::first_chunk::<{ WINDOW + 16 }>);
+            if let Some(got) = win.and_then(|win| self.shapes.read(win)) {
+                if let Some(read) = shaped_row(got, start) {
+                    // Debug builds (the tests) read it cell by cell too.
+                    #[cfg(debug_assertions)]
+                    {
+                        let want = self.plain_cells(block, start, false);
+                        assert!(
+                            same_read(&want, &Some(read)),
+                            "the row's shape reads it otherwise"
+                        );
+                    }
+                    return Some(read);
+                }
+            }
+        }
+        self.plain_cells(block, start, true)
+    }
+
+    /// [`plain`](Self::plain) cell by cell; the row's shape remembered when `learn` and it
+    /// has one ([`RowShapes::learn`]).
+    #[inline(always)]
+    fn plain_cells(
+        &mut self,
+        block: &[u8],
+        start: usize,
+        learn: bool,
+    ) -> Option<(RowVals, usize, usize)> {
         let b = &block[start..];
         // Each cell after a comma: the byte where the last one ended (`t`) must be one.
         // The generated log's layout a word at a time first (every cell short, 8 bytes left
@@ -1692,6 +2030,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         } else {
             None
         };
+        let by_words = words.is_some();
         let (cells, (p, t)) = match words {
             Some(read) => read,
             None => {
@@ -1809,6 +2148,11 @@ impl<'p, 'c> Fast<'p, 'c> {
                 g
             }
         };
+        if learn && by_words && t == b'\n' && high & LANES_80 == 0 && temps && price.is_some() {
+            if let Some(win) = block[start..].first_chunk::<{ WINDOW + 16 }>() {
+                self.shapes.learn(win, p, group);
+            }
+        }
         let row = RowVals {
             nozzle: (start + nozzle.0, start + nozzle.1),
             group,
@@ -2916,6 +3260,19 @@ mod tests {
             );
         }
         assert!(read > 20_000 && hits > 1_000, "{read} {hits}");
+    }
+
+    #[test]
+    fn row_shapes_probe() {
+        let mut line =
+            b"S000000-N00,max,petrol,20.07,19.984,20.4,18.5,stainless,51.6,7.35,147.51\n".to_vec();
+        let len = line.len() - 1;
+        line.resize(300, b'7');
+        let win = line.first_chunk::<{ WINDOW + 16 }>().unwrap();
+        let mut shapes = RowShapes::new();
+        assert_eq!(shapes.learn(win, len, 3), Some(()));
+        let got = shapes.read(win).expect("read");
+        assert_eq!(got.len, len);
     }
 
     #[test]
