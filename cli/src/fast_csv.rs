@@ -3263,16 +3263,109 @@ mod tests {
     }
 
     #[test]
-    fn row_shapes_probe() {
-        let mut line =
-            b"S000000-N00,max,petrol,20.07,19.984,20.4,18.5,stainless,51.6,7.35,147.51\n".to_vec();
-        let len = line.len() - 1;
-        line.resize(300, b'7');
-        let win = line.first_chunk::<{ WINDOW + 16 }>().unwrap();
+    fn row_shapes_read_as_log_words() {
+        let mut rng = Rng::new(47);
+        let cells: [&[&str]; 11] = [
+            &["S000000-N00", "S1-N2", "", "a b", "n\u{e9}", "N-17"],
+            &["max", "min", "", "q1", "max "],
+            &["petrol", "diesel", "", "e10", "p\u{e9}trol"],
+            &["20.07", "-3.5", "", "1234567", "12345678.9", "1.2.3", "5"],
+            &["19.984", "0", ".5", "5.", "", "7.1234"],
+            &["20.4", "-0.0", "", "6.2", "123"],
+            &["18.5", "1.", "", "6.4", "0.0"],
+            &["stainless", "", "glass", "x,y"],
+            &["51.6", "", "0", "0.0", "5.6", "-1"],
+            &["7.35", "", "007.35", "1.", ".5", "12"],
+            &["147.51", "", "1.234567", "99999999", "5.5"],
+        ];
+        let ends = ["\n", "\n", "\n", "\r\n", "", ",x\n"];
+        let row = |rng: &mut Rng| {
+            let mut line = String::new();
+            for (c, choices) in cells.iter().enumerate() {
+                if c > 0 {
+                    line.push(',');
+                }
+                let k = if rng.int(0, 4) == 0 {
+                    rng.int(0, choices.len() as i64 - 1) as usize
+                } else {
+                    0
+                };
+                line.push_str(choices[k]);
+            }
+            line.push_str(ends[rng.int(0, ends.len() as i64 - 1) as usize]);
+            line.into_bytes()
+        };
+        // The group cells of a row as the word reader reads them.
+        let group_cells = |b: &[u8], c: &Cells| -> Vec<u8> {
+            let mut k = Vec::new();
+            for &(a, e) in &c.spans[1..] {
+                k.extend_from_slice(&b[a..e]);
+                k.push(0xff);
+            }
+            k
+        };
+        let mut groups: Vec<Vec<u8>> = Vec::new();
         let mut shapes = RowShapes::new();
-        assert_eq!(shapes.learn(win, len, 3), Some(()));
-        let got = shapes.read(win).expect("read");
-        assert_eq!(got.len, len);
+        let (mut learnt, mut hits) = (0, 0);
+        let alphabet = b"0123456789012345678901234567890123456789.,-+ \n\r\"x\xc3\x00";
+        for _ in 0..200_000 {
+            let mut a = row(&mut rng);
+            a.resize(a.len() + rng.int(100, 160) as usize, b'7');
+            let mut ca = Cells::empty();
+            if let Some((p, b'\n')) = read_log_words(&a, &mut ca, &mut Seen::new()) {
+                let full = ca.nums[..5].iter().all(Option::is_some)
+                    && ca.money.iter().all(|m| m.1 != NO_MONEY)
+                    && ca.high & LANES_80 == 0;
+                if full {
+                    let key = group_cells(&a, &ca);
+                    let g = groups.iter().position(|k| *k == key).unwrap_or_else(|| {
+                        groups.push(key);
+                        groups.len() - 1
+                    });
+                    let win = a.first_chunk::<{ WINDOW + 16 }>().unwrap();
+                    learnt += usize::from(shapes.learn(win, p, g).is_some());
+                }
+            }
+            // A row like it: digits changed, sometimes another byte, or another row.
+            let mut b = if rng.int(0, 5) == 0 {
+                row(&mut rng)
+            } else {
+                a.clone()
+            };
+            for _ in 0..rng.int(0, 6) {
+                let i = rng.int(0, b.len() as i64 - 1) as usize;
+                if b[i].is_ascii_digit() {
+                    b[i] = b'0' + rng.int(0, 9) as u8;
+                }
+            }
+            if rng.int(0, 3) == 0 {
+                let i = rng.int(0, 90) as usize;
+                let c = alphabet[rng.int(0, alphabet.len() as i64 - 1) as usize];
+                if let Some(x) = b.get_mut(i) {
+                    *x = c;
+                }
+            }
+            b.resize(b.len().max(200), b'7');
+            let win = b.first_chunk::<{ WINDOW + 16 }>().unwrap();
+            let Some(got) = shapes.read(win) else {
+                continue;
+            };
+            hits += 1;
+            let mut cb = Cells::empty();
+            let line = String::from_utf8_lossy(&b[..got.len]).into_owned();
+            let want = read_log_words(&b, &mut cb, &mut Seen::new());
+            assert_eq!(want, Some((got.len, b'\n')), "{line:?}");
+            let mut bytes = Cells::empty();
+            assert_eq!(read_row(&b, &LOG_LAYOUT, &mut bytes), want, "{line:?}");
+            assert_eq!(cb.spans[0], (0, got.nozzle), "{line:?}");
+            assert_eq!(cb.high & LANES_80, 0, "{line:?}");
+            let nums: Vec<_> = cb.nums[..5].iter().map(|x| x.map(f64::to_bits)).collect();
+            let shaped: Vec<_> = got.nums.iter().map(|x| Some(x.to_bits())).collect();
+            assert_eq!(nums, shaped, "{line:?}");
+            assert_eq!(cb.money, got.money, "{line:?}");
+            assert_eq!(groups[got.group], group_cells(&b, &cb), "{line:?}");
+        }
+        assert!(learnt > 10_000 && hits > 30_000, "{learnt} {hits}");
     }
 
     #[test]
