@@ -788,11 +788,15 @@ fn win_word(win: &[u8; WINDOW + 16], p: usize) -> u64 {
 /// [`RowShapes`].
 #[inline(always)]
 fn row_sig(win: &[u8; WINDOW + 16]) -> u64 {
-    let mut acc = 0u64;
-    for k in 0..8 {
-        acc = acc.rotate_left(1) ^ (win_word(win, 8 * k) & (LANES_01 * 0x10));
+    // Four 16-byte pieces, bit 4 of piece k moved to bit 4 − k of each byte; then the
+    // upper half's bits 4–1 moved to bits 0 and 7–5 (of the byte below): 64 bits.
+    let mut acc = [0u64; 2];
+    for k in 0..4 {
+        for h in 0..2 {
+            acc[h] |= (win_word(win, 16 * k + 8 * h) & (LANES_01 * 0x10)) >> k;
+        }
     }
-    acc
+    acc[0] | (acc[1] >> 4)
 }
 
 /// The [`RowShape`]s of the rows read lately: sets of two by [`row_sig`].
@@ -830,11 +834,12 @@ impl RowShapes {
         if !s.fits(win) {
             return None;
         }
+        // (frac ≤ 7: `& 7` says so, and spares `Money`'s scale checks.)
         let value = |c: &ShapeCell| {
             let t = win_word(win, usize::from(c.off)) ^ (LANES_01 * u64::from(b'0'));
             (
                 digit_lanes(t, c.low, usize::from(c.shift)),
-                usize::from(c.frac),
+                usize::from(c.frac & 7),
             )
         };
         let [c0, c1, c2, c3, c4, c5, c6] = &s.cells;
