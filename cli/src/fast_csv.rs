@@ -686,6 +686,10 @@ fn read_log_words(b: &[u8], cells: &mut Cells, seen: &mut Seen) -> Option<(usize
 /// and their `\n`.
 const SHAPE_WORDS: usize = 10;
 
+/// Bytes from a row's start that [`RowShapes`] reads it from: a cell's word at any `u8`
+/// offset is within them (no check).
+const SHAPE_WIN: usize = 256 + 8;
+
 /// Sets of [`RowShapes`] (two shapes each).
 const SHAPE_SETS: usize = 64;
 
@@ -699,6 +703,8 @@ const SHAPE_CELLS: [usize; 7] = [3, 4, 5, 6, 8, 9, 10];
 #[derive(Clone, Copy)]
 struct ShapeCell {
     low: u64,
+    /// 10^frac (exact), the divisor of [`decimal_value`].
+    div: f64,
     off: u8,
     shift: u8,
     frac: u8,
@@ -746,6 +752,7 @@ impl RowShape {
         group: 0,
         cells: [ShapeCell {
             low: 0,
+            div: 1.0,
             off: 0,
             shift: 0,
             frac: 0,
@@ -754,10 +761,10 @@ impl RowShape {
 
     /// Whether the row whose first bytes are `win` has this shape.
     #[inline(always)]
-    fn fits(&self, win: &[u8; WINDOW + 16]) -> bool {
+    fn fits(&self, win: &[u8; SHAPE_WIN]) -> bool {
         let mut bad = 0;
         for k in 0..SHAPE_WORDS {
-            let x = (win_word(win, 8 * k) ^ self.bytes[k]) & self.care[k];
+            let x = (win_word(win, 8 * k as u8) ^ self.bytes[k]) & self.care[k];
             bad |= ((x & !LANES_80).wrapping_add(self.adds[k])) | x;
         }
         bad & LANES_80 == 0
@@ -768,16 +775,18 @@ impl RowShape {
 /// (mantissa, scale); where the nozzle ends and the `\n` is; the group.
 struct ShapedRow {
     nums: [f64; 5],
+    /// The flow rate's digits (0 when it is 0).
+    flow_digits: u64,
     money: [(u64, u32); 2],
     nozzle: usize,
     len: usize,
     group: usize,
 }
 
-/// The word of `win` at `p` (`p` below [`WINDOW`]; no check).
+/// The word of `win` at `p` (no check: `p` < 256).
 #[inline(always)]
-fn win_word(win: &[u8; WINDOW + 16], p: usize) -> u64 {
-    let p = p & (WINDOW - 1);
+fn win_word(win: &[u8; SHAPE_WIN], p: u8) -> u64 {
+    let p = usize::from(p);
     let mut w = [0u8; 8];
     w.copy_from_slice(&win[p..p + 8]);
     u64::from_le_bytes(w)
@@ -787,13 +796,13 @@ fn win_word(win: &[u8; WINDOW + 16], p: usize) -> u64 {
 /// 7 − k): the same for rows of the same [`RowShape`] (every digit has it), the key of
 /// [`RowShapes`].
 #[inline(always)]
-fn row_sig(win: &[u8; WINDOW + 16]) -> u64 {
+fn row_sig(win: &[u8; SHAPE_WIN]) -> u64 {
     // Four 16-byte pieces, bit 4 of piece k moved to bit 4 − k of each byte; then the
     // upper half's bits 4–1 moved to bits 0 and 7–5 (of the byte below): 64 bits.
     let mut acc = [0u64; 2];
     for k in 0..4 {
         for h in 0..2 {
-            acc[h] |= (win_word(win, 16 * k + 8 * h) & (LANES_01 * 0x10)) >> k;
+            acc[h] |= (win_word(win, (16 * k + 8 * h) as u8) & (LANES_01 * 0x10)) >> k;
         }
     }
     acc[0] | (acc[1] >> 4)
@@ -821,7 +830,7 @@ impl RowShapes {
 
     /// The row whose first bytes are `win` when it has a remembered shape.
     #[inline(always)]
-    fn read(&self, win: &[u8; WINDOW + 16]) -> Option<ShapedRow> {
+    fn read(&self, win: &[u8; SHAPE_WIN]) -> Option<ShapedRow> {
         let sig = row_sig(win);
         let [a, b] = self.sets.get(Self::set_of(sig))?;
         let s = if a.sig == sig {
@@ -834,25 +843,25 @@ impl RowShapes {
         if !s.fits(win) {
             return None;
         }
-        // (frac ≤ 7: `& 7` says so, and spares `Money`'s scale checks.)
-        let value = |c: &ShapeCell| {
-            let t = win_word(win, usize::from(c.off)) ^ (LANES_01 * u64::from(b'0'));
-            (
-                digit_lanes(t, c.low, usize::from(c.shift)),
-                usize::from(c.frac & 7),
-            )
+        let digits = |c: &ShapeCell| {
+            let t = win_word(win, c.off) ^ (LANES_01 * u64::from(b'0'));
+            digit_lanes(t, c.low, usize::from(c.shift))
         };
         let [c0, c1, c2, c3, c4, c5, c6] = &s.cells;
-        let num = |c| {
-            let (m, frac) = value(c);
-            decimal_value(m, frac)
-        };
-        let money = |c| {
-            let (m, frac) = value(c);
-            (m, frac as u32)
-        };
+        // As `decimal_value` (`div` is its 10^frac).
+        let num = |c: &ShapeCell| digits(c) as i64 as f64 / c.div;
+        // (frac ≤ 7: `& 7` says so, and spares `Money`'s scale checks.)
+        let money = |c: &ShapeCell| (digits(c), u32::from(c.frac & 7));
+        let flow = digits(c4);
         Some(ShapedRow {
-            nums: [num(c0), num(c1), num(c2), num(c3), num(c4)],
+            nums: [
+                num(c0),
+                num(c1),
+                num(c2),
+                num(c3),
+                flow as i64 as f64 / c4.div,
+            ],
+            flow_digits: flow,
             money: [money(c5), money(c6)],
             nozzle: s.nozzle,
             len: s.len,
@@ -863,7 +872,7 @@ impl RowShapes {
     /// Remembers the shape of the row whose first bytes are `win`, which
     /// [`read_log_words`] read to its `\n` at `len`, and its group; nothing when it is not
     /// such a row as [`RowShape`] describes.
-    fn learn(&mut self, win: &[u8; WINDOW + 16], len: usize, group: usize) -> Option<()> {
+    fn learn(&mut self, win: &[u8; SHAPE_WIN], len: usize, group: usize) -> Option<()> {
         if len >= 8 * SHAPE_WORDS {
             return None;
         }
@@ -888,7 +897,7 @@ impl RowShapes {
         let mut cells = RowShape::NONE.cells;
         for (j, &col) in SHAPE_CELLS.iter().enumerate() {
             let (start, end) = spans[col];
-            let w = win_word(win, start);
+            let w = win_word(win, start as u8);
             let (m, frac, e, i) = short_decimal(w)?;
             if start + e != end {
                 return None;
@@ -899,6 +908,8 @@ impl RowShapes {
             let nd = e - usize::from(i < e);
             cells[j] = ShapeCell {
                 low: low_bytes(i & 7),
+                // 10^frac ≤ 10^7: exact, the `POW10_F64` of `decimal_value`.
+                div: POW10_U64[frac & 7] as f64,
                 off: start as u8,
                 shift: (8 * (8 - nd)) as u8,
                 frac: frac as u8,
@@ -1620,8 +1631,8 @@ struct RowVals {
 #[inline(always)]
 fn shaped_row(got: ShapedRow, start: usize) -> Option<(RowVals, usize, usize)> {
     let [vj, vb, tj, tb, flow] = got.nums;
-    // Digits: finite and ≥ 0.
-    if !(flow > 0.0) {
+    // Digits: finite, and > 0 unless they are all 0.
+    if got.flow_digits == 0 {
         return None;
     }
     let unit_price = money_of(got.money[0].0, got.money[0].1)??;
@@ -1996,7 +2007,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         if self.log_layout {
             let win = block
                 .get(start..)
-                .and_then(<[u8]>::first_chunk::<{ WINDOW + 16 }>);
+                .and_then(<[u8]>::first_chunk::<SHAPE_WIN>);
             if let Some(got) = win.and_then(|win| self.shapes.read(win)) {
                 if let Some(read) = shaped_row(got, start) {
                     // Debug builds (the tests) read it cell by cell too.
@@ -2154,7 +2165,7 @@ impl<'p, 'c> Fast<'p, 'c> {
             }
         };
         if learn && by_words && t == b'\n' && high & LANES_80 == 0 && temps && price.is_some() {
-            if let Some(win) = block[start..].first_chunk::<{ WINDOW + 16 }>() {
+            if let Some(win) = block[start..].first_chunk::<SHAPE_WIN>() {
                 self.shapes.learn(win, p, group);
             }
         }
@@ -3315,7 +3326,7 @@ mod tests {
         let alphabet = b"0123456789012345678901234567890123456789.,-+ \n\r\"x\xc3\x00";
         for _ in 0..200_000 {
             let mut a = row(&mut rng);
-            a.resize(a.len() + rng.int(100, 160) as usize, b'7');
+            a.resize(a.len() + rng.int(270, 330) as usize, b'7');
             let mut ca = Cells::empty();
             if let Some((p, b'\n')) = read_log_words(&a, &mut ca, &mut Seen::new()) {
                 let full = ca.nums[..5].iter().all(Option::is_some)
@@ -3327,7 +3338,7 @@ mod tests {
                         groups.push(key);
                         groups.len() - 1
                     });
-                    let win = a.first_chunk::<{ WINDOW + 16 }>().unwrap();
+                    let win = a.first_chunk::<SHAPE_WIN>().unwrap();
                     learnt += usize::from(shapes.learn(win, p, g).is_some());
                 }
             }
@@ -3350,8 +3361,8 @@ mod tests {
                     *x = c;
                 }
             }
-            b.resize(b.len().max(200), b'7');
-            let win = b.first_chunk::<{ WINDOW + 16 }>().unwrap();
+            b.resize(b.len().max(300), b'7');
+            let win = b.first_chunk::<SHAPE_WIN>().unwrap();
             let Some(got) = shapes.read(win) else {
                 continue;
             };
