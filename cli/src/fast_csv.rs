@@ -792,17 +792,16 @@ fn win_word(win: &[u8; SHAPE_WIN], p: u8) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// The bit 0x10 of each of the first 64 bytes of `win`, one bit each (word k's rotated by
-/// 7 − k): the same for rows of the same [`RowShape`] (every digit has it), the key of
-/// [`RowShapes`].
+/// The bit 0x10 of each of the first 64 bytes of `win`, one bit each: the same for rows
+/// of the same [`RowShape`] (every digit has it), the key of [`RowShapes`].
 #[inline(always)]
 fn row_sig(win: &[u8; SHAPE_WIN]) -> u64 {
     // Four 16-byte pieces, bit 4 of piece k moved to bit 4 − k of each byte; then the
     // upper half's bits 4–1 moved to bits 0 and 7–5 (of the byte below): 64 bits.
     let mut acc = [0u64; 2];
     for k in 0..4 {
-        for h in 0..2 {
-            acc[h] |= (win_word(win, (16 * k + 8 * h) as u8) & (LANES_01 * 0x10)) >> k;
+        for (h, a) in acc.iter_mut().enumerate() {
+            *a |= (win_word(win, (16 * k + 8 * h) as u8) & (LANES_01 * 0x10)) >> k;
         }
     }
     acc[0] | (acc[1] >> 4)
