@@ -812,13 +812,25 @@ struct RowShapes {
     sets: Vec<[RowShape; 2]>,
     /// The way of each set that the next new shape replaces.
     next: Vec<u8>,
+    /// Rows read by their shape, and shapes learnt: a row that misses learns its shape
+    /// only while `LEARN_PRICE × learnt` is below `hits` (and a first table full), so
+    /// that rows of ever new shapes do not pay for learning them and gain nothing.
+    hits: u64,
+    learnt: u64,
 }
+
+/// What learning a shape costs in [`RowShapes::hits`] (a learnt shape costs about as much
+/// as 8 rows read by one gain).
+const LEARN_PRICE: u64 = 8;
 
 impl RowShapes {
     fn new() -> RowShapes {
         RowShapes {
             sets: vec![[RowShape::NONE; 2]; SHAPE_SETS],
             next: vec![0; SHAPE_SETS],
+            // The first table full free.
+            hits: 2 * SHAPE_SETS as u64 * LEARN_PRICE,
+            learnt: 0,
         }
     }
 
@@ -924,20 +936,29 @@ impl RowShapes {
             group,
             cells,
         };
-        for (p, &c) in row.iter().enumerate() {
-            let digits = p < spans[0].1
-                || SHAPE_CELLS
-                    .iter()
-                    .any(|&col| spans[col].0 <= p && p < spans[col].1);
-            let (k, sh) = (p / 8, 8 * (p % 8));
-            shape.care[k] |= 0xff << sh;
-            if digits && c.is_ascii_digit() {
-                shape.bytes[k] |= 0x30 << sh;
-                shape.adds[k] |= 0x76 << sh;
-            } else {
-                shape.bytes[k] |= u64::from(c) << sh;
-                shape.adds[k] |= 0x7f << sh;
-            }
+        // The bytes where a digit may be any: the nozzle's and the decimal cells'.
+        let mut free = [0u8; 8 * SHAPE_WORDS];
+        for (a, e) in std::iter::once(spans[0]).chain(SHAPE_CELLS.iter().map(|&c| spans[c])) {
+            free.get_mut(a..e)?.fill(0xff);
+        }
+        for (k, free) in free.chunks_exact(8).enumerate() {
+            let w = win_word(win, (8 * k) as u8);
+            let t = w ^ (LANES_01 * u64::from(b'0'));
+            // 0xff on the digit lanes (exact: no lane carries).
+            let digit = !(((t & !LANES_80).wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
+            let digit = (digit >> 7) * 0xff;
+            let mut lanes = [0u8; 8];
+            lanes.copy_from_slice(free);
+            // The lanes up to the `\n`.
+            let care = match (len + 1).checked_sub(8 * k) {
+                None | Some(0) => 0,
+                Some(n) if n < 8 => low_bytes(n),
+                Some(_) => u64::MAX,
+            };
+            let var = digit & u64::from_le_bytes(lanes) & care;
+            shape.bytes[k] = ((w & !var) | (LANES_01 * 0x30 & var)) & care;
+            shape.adds[k] = ((LANES_01 * 0x7f) ^ (LANES_01 * 0x09 & var)) & care;
+            shape.care[k] = care;
         }
         let set = Self::set_of(shape.sig);
         let ways = self.sets.get_mut(set)?;
@@ -2009,6 +2030,7 @@ impl<'p, 'c> Fast<'p, 'c> {
                 .and_then(<[u8]>::first_chunk::<SHAPE_WIN>);
             if let Some(got) = win.and_then(|win| self.shapes.read(win)) {
                 if let Some(read) = shaped_row(got, start) {
+                    self.shapes.hits += 1;
                     // Debug builds (the tests) read it cell by cell too.
                     #[cfg(debug_assertions)]
                     {
@@ -2163,8 +2185,16 @@ impl<'p, 'c> Fast<'p, 'c> {
                 g
             }
         };
-        if learn && by_words && t == b'\n' && high & LANES_80 == 0 && temps && price.is_some() {
+        if learn
+            && by_words
+            && t == b'\n'
+            && high & LANES_80 == 0
+            && temps
+            && price.is_some()
+            && self.shapes.learnt * LEARN_PRICE < self.shapes.hits
+        {
             if let Some(win) = block[start..].first_chunk::<SHAPE_WIN>() {
+                self.shapes.learnt += 1;
                 self.shapes.learn(win, p, group);
             }
         }
