@@ -956,8 +956,8 @@ impl RowShapes {
                 Some(_) => u64::MAX,
             };
             let var = digit & u64::from_le_bytes(lanes) & care;
-            shape.bytes[k] = ((w & !var) | (LANES_01 * 0x30 & var)) & care;
-            shape.adds[k] = ((LANES_01 * 0x7f) ^ (LANES_01 * 0x09 & var)) & care;
+            shape.bytes[k] = ((w & !var) | ((LANES_01 * 0x30) & var)) & care;
+            shape.adds[k] = ((LANES_01 * 0x7f) ^ ((LANES_01 * 0x09) & var)) & care;
             shape.care[k] = care;
         }
         let set = Self::set_of(shape.sig);
