@@ -809,9 +809,9 @@ fn row_sig(win: &[u8; SHAPE_WIN]) -> u64 {
 
 /// The [`RowShape`]s of the rows read lately: sets of two by [`row_sig`].
 struct RowShapes {
-    sets: Vec<[RowShape; 2]>,
+    sets: Box<[[RowShape; 2]; SHAPE_SETS]>,
     /// The way of each set that the next new shape replaces.
-    next: Vec<u8>,
+    next: [u8; SHAPE_SETS],
     /// Rows read by their shape, and shapes learnt: a row that misses learns its shape
     /// only while `LEARN_PRICE × learnt` is below `hits` (and a first table full), so
     /// that rows of ever new shapes do not pay for learning them and gain nothing.
@@ -826,8 +826,8 @@ const LEARN_PRICE: u64 = 8;
 impl RowShapes {
     fn new() -> RowShapes {
         RowShapes {
-            sets: vec![[RowShape::NONE; 2]; SHAPE_SETS],
-            next: vec![0; SHAPE_SETS],
+            sets: Box::new([[RowShape::NONE; 2]; SHAPE_SETS]),
+            next: [0; SHAPE_SETS],
             // The first table full free.
             hits: 2 * SHAPE_SETS as u64 * LEARN_PRICE,
             learnt: 0,
@@ -843,7 +843,8 @@ impl RowShapes {
     #[inline(always)]
     fn read(&self, win: &[u8; SHAPE_WIN]) -> Option<ShapedRow> {
         let sig = row_sig(win);
-        let [a, b] = self.sets.get(Self::set_of(sig))?;
+        // (A set below `SHAPE_SETS`: no check.)
+        let [a, b] = &self.sets[Self::set_of(sig)];
         let s = if a.sig == sig {
             a
         } else if b.sig == sig {
