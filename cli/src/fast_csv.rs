@@ -889,21 +889,38 @@ impl RowShapes {
             return None;
         }
         let row = win.get(..=len)?;
-        if row.last() != Some(&b'\n') || row.iter().any(|&c| c >= 0x80) {
+        if row.last() != Some(&b'\n') {
             return None;
         }
-        // The cells: (start, end) of each of the 11.
+        // The cells: (start, end) of each of the 11, from the commas found a word at a
+        // time (0x80 of each lane that is 0, exact: no lane carries).
+        let zero_lanes = |x: u64| !(((x & !LANES_80).wrapping_add(LANES_01 * 0x7f)) | x) & LANES_80;
         let mut spans = [(0usize, 0usize); 11];
         let mut n = 0;
         let mut a = 0;
-        for (p, &c) in row.iter().enumerate() {
-            if c == b',' || c == b'\n' {
+        for k in 0..SHAPE_WORDS {
+            let w = win_word(win, (8 * k) as u8);
+            // The lanes before the `\n`.
+            let before = match len.checked_sub(8 * k) {
+                None | Some(0) => 0,
+                Some(m) if m < 8 => low_bytes(m),
+                Some(_) => u64::MAX,
+            };
+            // All ASCII, no `\n` before the last.
+            if (zero_lanes(w ^ (LANES_01 * u64::from(b'\n'))) | w) & before & LANES_80 != 0 {
+                return None;
+            }
+            let mut commas = zero_lanes(w ^ (LANES_01 * u64::from(b','))) & before;
+            while commas != 0 {
+                let p = 8 * k + (commas.trailing_zeros() / 8) as usize;
                 *spans.get_mut(n)? = (a, p);
                 n += 1;
                 a = p + 1;
+                commas &= commas - 1;
             }
         }
-        if n != 11 {
+        *spans.get_mut(n)? = (a, len);
+        if n != 10 {
             return None;
         }
         let mut cells = RowShape::NONE.cells;
