@@ -76,7 +76,40 @@ pub(super) fn decimal_value(m: u64, frac: usize) -> f64 {
 /// m odd has −e > d + 1 (every result of the error formula in practice) or x is an integer
 /// below 2^53 (exact digits, no tie); elsewhere, and for an exponent layout, NaN and ±inf,
 /// `Display` itself writes it. `zmij`'s trailing `.0` for integers is dropped.
+///
+/// The common case is decided from `x` alone before anything is written
+/// ([`plain_shortest`]: every E and V_Bt of a log in practice), and `zmij`'s text is
+/// appended as it is; the rest is out of line ([`push_f64_other`]).
+#[inline]
 pub fn push_f64(out: &mut Vec<u8>, x: f64) {
+    if plain_shortest(x) {
+        let mut b = zmij::Buffer::new();
+        out.extend_from_slice(b.format_finite(x).as_bytes());
+    } else {
+        push_f64_other(out, x);
+    }
+}
+
+/// Whether `zmij`'s text of `x` is `Display`'s as it is, from `x` alone: 1e-4 ≤ |x| < 1e15
+/// (written without an exponent, with at most 17 significant digits after at most 3
+/// zeros: d ≤ 20 decimals) and x = m·2^e with m odd and −e > 21 > d + 1 (see
+/// [`push_f64`]). Such an `x` is not an integer, so its text has no `.0` to drop.
+#[inline(always)]
+fn plain_shortest(x: f64) -> bool {
+    let a = x.abs();
+    let bits = a.to_bits();
+    // In the range the number is normal: m is the fraction with the implicit bit, and the
+    // exponent field's bits above it do not change m's trailing zeros.
+    let tz = (bits | (1u64 << 52)).trailing_zeros();
+    let e = (bits >> 52) as i64 - 1075 + i64::from(tz);
+    (1e-4..1e15).contains(&a) && e < -21
+}
+
+/// [`push_f64`] of what [`plain_shortest`] does not take: integers, dyadic fractions,
+/// other magnitudes, NaN and ±inf.
+#[cold]
+#[inline(never)]
+fn push_f64_other(out: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
         let mut b = zmij::Buffer::new();
         let s = b.format_finite(x);
@@ -213,7 +246,7 @@ impl NumCache {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
         let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
@@ -225,6 +258,13 @@ impl NumCache {
             out.truncate(at + usize::from(slot.1));
             return;
         }
+        Self::miss(slot, out, x);
+    }
+
+    /// [`NumCache::push`] of a number not in its slot: written, and kept there.
+    #[inline(never)]
+    fn miss(slot: &mut (u64, u8, [u8; 32]), out: &mut Vec<u8>, x: f64) {
+        let bits = x.to_bits();
         let at = out.len();
         push_f64(out, x);
         let text = &out[at..];
@@ -360,6 +400,59 @@ mod tests {
             check(m / 10f64.powi(rng.int(0, 20) as i32));
             check(m * 10f64.powi(rng.int(0, 20) as i32));
             check(f64::from_bits(rng.next_u64() & 0x000f_ffff_ffff_ffff)); // subnormal
+        }
+    }
+
+    /// Where [`plain_shortest`] takes a number, `zmij`'s text as it is (no `.0` dropped) is
+    /// `Display`'s, and the check by the text ([`safe_for_shortest`]) agrees; it takes the
+    /// log's kinds of numbers (E, V_Bt of short decimals).
+    #[test]
+    fn plain_shortest_is_display() {
+        let mut rng = Rng::new(23);
+        let mut taken = 0u32;
+        let mut check = |x: f64| {
+            if plain_shortest(x) {
+                taken += 1;
+                let mut b = zmij::Buffer::new();
+                let s = b.format_finite(x);
+                assert_eq!(s, x.to_string(), "{x:e}");
+                assert!(safe_for_shortest(x, s), "{x:e}");
+            }
+        };
+        for _ in 0..300_000 {
+            check(f64::from_bits(rng.next_u64()));
+            let (vj, vb) = (
+                rng.int(19_000, 21_000) as f64 / 1000.0,
+                rng.int(19_000, 21_000) as f64 / 1000.0,
+            );
+            check((vj - vb) / vb * 100.0);
+            check(vb * (1.0 + 0.00125 * (rng.int(-300, 300) as f64 / 10.0)));
+            let digits = rng.int(1, 17) as u32;
+            let m = rng.int(0, 10i64.pow(digits) - 1) as f64;
+            check(m / 10f64.powi(rng.int(0, 20) as i32));
+            check(-m / 10f64.powi(rng.int(0, 20) as i32));
+        }
+        for k in -6..=16 {
+            let p: f64 = format!("1e{k}").parse().unwrap_or(0.0);
+            for x in [p, p.next_up(), p.next_down(), 0.1 + p, p * 1.000_000_1] {
+                check(x);
+                check(-x);
+            }
+        }
+        assert!(taken > 600_000, "{taken}");
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            20.5,
+            0.25,
+            1e15,
+            1e-5,
+            f64::NAN,
+            f64::INFINITY,
+            3e20,
+        ] {
+            assert!(!plain_shortest(x), "{x:e}");
         }
     }
 
