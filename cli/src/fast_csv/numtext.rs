@@ -161,28 +161,41 @@ fn safe_for_shortest(x: f64, s: &str) -> bool {
     -e > d + 1
 }
 
-/// The text of the line numbers written, which mostly go up by one: the next one is the
-/// last text with one added to its digits (carried) in a register, any other (or one with
-/// more digits) is formatted by `itoa`; written with a fixed-size copy. (Digits kept in a
-/// byte array and incremented in place cost a store-forwarding stall per row: byte stores,
-/// then a 16-byte load of the same bytes.)
+/// The text of the line numbers written, each between two commas (`,{line},`), which
+/// mostly go up by one: the next one is the last text with one added to its digits
+/// (carried) in a register, any other (or one with more digits) is formatted by `itoa`;
+/// written with a fixed-size copy. (Digits kept in a byte array and incremented in place
+/// cost a store-forwarding stall per row: byte stores, then a 16-byte load of the same
+/// bytes.)
 pub(super) struct LineText {
     last: u64,
-    /// The digits of `last`, the first in the lowest byte, when it has at most 16 (`len`);
-    /// `len` 0: none.
+    /// `,`, the digits of `last` (the first in byte 1), `,`, when it has at most 14 digits
+    /// (`len`); `len` 0: none.
     text: u128,
     len: u32,
+    /// The last digit's byte of `text` set (`mask`), `9` in it and 1 in it: the common
+    /// step (a last digit below 9) without a shift by a variable count.
+    mask: u128,
+    nine: u128,
+    one: u128,
 }
 
 impl LineText {
+    /// The most digits kept in `text` (with the two commas in 16 bytes).
+    const DIGITS: usize = 14;
+
     pub(super) fn new() -> Self {
         Self {
             last: 0,
             text: 0,
             len: 0,
+            mask: 0,
+            nine: 0,
+            one: 0,
         }
     }
 
+    /// Appends `,{line},`.
     #[inline]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, line: u64) {
         let next = match self.last.checked_add(1) == Some(line) {
@@ -192,46 +205,123 @@ impl LineText {
         self.last = line;
         let text = match next {
             Some(t) => t,
-            None => {
-                let mut b = itoa::Buffer::new();
-                let s = b.format(line).as_bytes();
-                if s.len() > 16 {
-                    self.len = 0;
-                    out.extend_from_slice(s);
-                    return;
-                }
-                let mut w = [0u8; 16];
-                w[..s.len()].copy_from_slice(s);
-                self.len = s.len() as u32;
-                u128::from_le_bytes(w)
-            }
+            None => match self.fresh(out, line) {
+                Some(t) => t,
+                None => return,
+            },
         };
         self.text = text;
         let at = out.len();
         out.extend_from_slice(&text.to_le_bytes());
-        out.truncate(at + self.len as usize);
+        out.truncate(at + self.len as usize + 2);
+    }
+
+    /// The text of `line` by `itoa` (and the masks of its last digit); one of more than
+    /// [`Self::DIGITS`] digits is appended here and `None` returned.
+    #[cold]
+    #[inline(never)]
+    fn fresh(&mut self, out: &mut Vec<u8>, line: u64) -> Option<u128> {
+        let mut b = itoa::Buffer::new();
+        let s = b.format(line).as_bytes();
+        if s.len() > Self::DIGITS {
+            self.len = 0;
+            out.push(b',');
+            out.extend_from_slice(s);
+            out.push(b',');
+            return None;
+        }
+        let mut w = [0u8; 16];
+        w[0] = b',';
+        w[1..=s.len()].copy_from_slice(s);
+        w[s.len() + 1] = b',';
+        self.len = s.len() as u32;
+        let sh = 8 * s.len() as u32;
+        self.mask = 0xff << sh;
+        self.nine = u128::from(b'9') << sh;
+        self.one = 1 << sh;
+        Some(u128::from_le_bytes(w))
     }
 
     /// The text plus one, `None` when the sum needs one more digit (or there is no text).
     #[inline]
     fn bump(&self) -> Option<u128> {
+        let t = self.text;
+        if self.len != 0 && t & self.mask != self.nine {
+            return Some(t + self.one);
+        }
+        self.carry()
+    }
+
+    /// [`Self::bump`] of a text that ends in `9` (one in ten).
+    #[inline(never)]
+    fn carry(&self) -> Option<u128> {
         let mut t = self.text;
         let mut i = self.len;
         while i > 0 {
-            i -= 1;
             let sh = 8 * i;
             if (t >> sh) as u8 == b'9' {
                 t -= 9 << sh;
             } else {
                 return Some(t + (1 << sh));
             }
+            i -= 1;
         }
         None
     }
 }
 
-/// Formatted numbers that repeat (limits, MPEs, rounded errors): a small direct-mapped
-/// cache of [`push_f64`]'s text by bit pattern.
+/// A short text written often (a group's limits, its rows' ends): kept with room after it
+/// and appended by one fixed-size copy (inlined: no `memcpy` call) and a truncation; a
+/// longer one by `extend_from_slice`. (Its bytes were stored long before they are read,
+/// so the wide loads wait for no store, unlike a copy of text just formatted.)
+#[derive(Clone)]
+pub(super) struct ShortText {
+    fixed: [u8; ShortText::ROOM],
+    len: usize,
+    long: Vec<u8>,
+}
+
+impl ShortText {
+    const ROOM: usize = 64;
+
+    pub(super) fn new() -> Self {
+        Self {
+            fixed: [0; Self::ROOM],
+            len: 0,
+            long: Vec::new(),
+        }
+    }
+
+    pub(super) fn set(&mut self, s: &[u8]) {
+        self.len = s.len();
+        if s.len() <= Self::ROOM {
+            self.fixed = [0; Self::ROOM];
+            self.fixed[..s.len()].copy_from_slice(s);
+            self.long.clear();
+        } else {
+            self.long.clear();
+            self.long.extend_from_slice(s);
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&self, out: &mut Vec<u8>) {
+        if self.len <= Self::ROOM {
+            let at = out.len();
+            out.extend_from_slice(&self.fixed);
+            out.truncate(at + self.len);
+        } else {
+            out.extend_from_slice(&self.long);
+        }
+    }
+}
+
+/// Formatted numbers that repeat (rounded errors): a small direct-mapped cache of
+/// [`push_f64`]'s text by bit pattern, each between two commas (`,{x},`).
 pub(super) struct NumCache {
     slots: Vec<(u64, u8, [u8; 32])>,
 }
@@ -246,6 +336,7 @@ impl NumCache {
         }
     }
 
+    /// Appends `,{x},`.
     #[inline(always)]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
@@ -266,7 +357,9 @@ impl NumCache {
     fn miss(slot: &mut (u64, u8, [u8; 32]), out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
         let at = out.len();
+        out.push(b',');
         push_f64(out, x);
+        out.push(b',');
         let text = &out[at..];
         if !x.is_nan() && text.len() <= 32 {
             slot.0 = bits;
@@ -289,7 +382,7 @@ mod tests {
             out.clear();
             out.push(b'x');
             t.push(&mut out, n);
-            assert_eq!(out, format!("x{n}").as_bytes());
+            assert_eq!(out, format!("x,{n},").as_bytes());
         };
         for n in (1..12_345).chain([7, 9, 10, 99, 100, 100, 1, 999_999, 1_000_000]) {
             check(n);
@@ -304,8 +397,12 @@ mod tests {
         ] {
             check(n);
         }
-        // Across 16 digits (the text kept in a register) to 17 (written by itoa) and on.
-        for n in 9_999_999_999_999_990..10_000_000_000_000_010 {
+        // Across 14 digits (the text kept in a register) to 15 (written by itoa) and on,
+        // and 16 to 17.
+        for n in (99_999_999_999_990..100_000_000_000_010)
+            .chain(9_999_999_999_999_990..10_000_000_000_000_010)
+            .chain(99_999_999_999_980..100_000_000_000_005)
+        {
             check(n);
         }
         for n in (99_999_999_999_999_990..100_000_000_000_000_010).chain(5..200) {
