@@ -82,11 +82,38 @@ pub(super) fn decimal_value(m: u64, frac: usize) -> f64 {
 /// appended as it is; the rest is out of line ([`push_f64_other`]).
 #[inline]
 pub fn push_f64(out: &mut Vec<u8>, x: f64) {
-    if plain_shortest(x) {
-        let mut b = zmij::Buffer::new();
-        out.extend_from_slice(b.format_finite(x).as_bytes());
-    } else {
-        push_f64_other(out, x);
+    let mut b = zmij::Buffer::new();
+    NumText::new(&mut b, x).push(out);
+}
+
+/// [`push_f64`] in two steps: the text of a number made ([`NumText::new`], `zmij`'s in
+/// `buf` for the common case), written later ([`NumText::push`]). Some work between the
+/// two lets `zmij`'s narrow stores reach the cache before the copy's wide loads read them
+/// (read at once, they stall: a load that spans several in-flight stores is not
+/// forwarded).
+pub(super) enum NumText<'b> {
+    /// `zmij`'s text, `Display`'s as it is ([`plain_shortest`]).
+    Short(&'b [u8]),
+    /// Anything else: written by [`push_f64_other`].
+    Other(f64),
+}
+
+impl<'b> NumText<'b> {
+    #[inline(always)]
+    pub(super) fn new(buf: &'b mut zmij::Buffer, x: f64) -> Self {
+        if plain_shortest(x) {
+            NumText::Short(buf.format_finite(x).as_bytes())
+        } else {
+            NumText::Other(x)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&self, out: &mut Vec<u8>) {
+        match *self {
+            NumText::Short(s) => out.extend_from_slice(s),
+            NumText::Other(x) => push_f64_other(out, x),
+        }
     }
 }
 
