@@ -1,7 +1,7 @@
 //! The fast path's memo of amount checks (see [`AmountMemo`]).
 
 use verimeter::dispenser::{check_amount, AmountKernel, AmountResult, PriceReading};
-use verimeter::money::Money;
+use verimeter::money::{decimal_parts_of_f64, Money};
 use verimeter::profile::DispenserStage;
 use verimeter::Verdict;
 
@@ -29,6 +29,8 @@ use verimeter::Verdict;
 /// other rules (MID / R117's price of E_min) and the rows that complete a whole result.
 pub(super) struct AmountMemo {
     kernel: Option<AmountKernel>,
+    /// V_J's decimal for the kernel by V_J's bits ([`VjParts`]).
+    vj_parts: VjParts,
     slots: Vec<AmountSlot>,
     /// The next way a new key replaces when its slots are full.
     victim: usize,
@@ -82,6 +84,45 @@ impl AmountNums {
     }
 }
 
+/// [`decimal_parts_of_f64`] of V_J by its bits: a direct-mapped cache of 512 slots (8 KB).
+/// Logs repeat their volumes (a few hundred values of 0.01 L), and the function's
+/// division (to check that the decimal reads back as V_J) was ~2 % of the run; a hit is
+/// a hash, a load and a compare. Only decimals are kept (a value without one is asked
+/// again).
+struct VjParts {
+    slots: Vec<(u64, i64, u32)>,
+}
+
+impl VjParts {
+    const SLOTS: usize = 512;
+
+    fn new() -> Self {
+        // A NaN pattern: `decimal_parts_of_f64` has no decimal for a NaN, so none is kept
+        // with these bits.
+        Self {
+            slots: vec![(u64::MAX, 0, 0); Self::SLOTS],
+        }
+    }
+
+    #[inline(always)]
+    fn get(&mut self, vj: f64) -> Option<(i64, u32)> {
+        let bits = vj.to_bits();
+        let h = (bits ^ (bits >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55;
+        let slot = &mut self.slots[h as usize % Self::SLOTS];
+        if slot.0 == bits {
+            return Some((slot.1, slot.2));
+        }
+        Self::miss(slot, vj)
+    }
+
+    #[inline(never)]
+    fn miss(slot: &mut (u64, i64, u32), vj: f64) -> Option<(i64, u32)> {
+        let (m, scale) = decimal_parts_of_f64(vj)?;
+        *slot = (vj.to_bits(), m, scale);
+        Some((m, scale))
+    }
+}
+
 impl AmountMemo {
     /// A power of two: 16 Ki slots, 1.4 MB.
     const SLOTS: usize = 1 << 14;
@@ -93,6 +134,7 @@ impl AmountMemo {
     pub(super) fn new(stage: &DispenserStage) -> Self {
         Self {
             kernel: AmountKernel::new(stage),
+            vj_parts: VjParts::new(),
             // Made on the first look-up: a stage whose amounts the kernel judges may never
             // need the table (1.4 MB).
             slots: Vec::new(),
@@ -136,8 +178,14 @@ impl AmountMemo {
         vj: f64,
         mmq: Option<f64>,
     ) -> Option<Verdict> {
-        if let Some(v) = self.kernel.as_ref().and_then(|k| k.verdict(p, vj)) {
-            return Some(v);
+        // `AmountKernel::verdict` (V_J's decimal, then `verdict_decimal`), V_J's decimal
+        // from the small cache.
+        if let Some(k) = &self.kernel {
+            if let Some((m, scale)) = self.vj_parts.get(vj) {
+                if let Some(v) = k.verdict_decimal(p, m, scale) {
+                    return Some(v);
+                }
+            }
         }
         self.lookup(stage, p, vj, mmq, |n| n.verdict)
     }
@@ -243,6 +291,35 @@ mod tests {
     use super::*;
     use crate::generate::Rng;
     use verimeter::profile::DispenserProfile;
+
+    /// The V_J cache answers as `decimal_parts_of_f64` itself, hit or miss: volumes of
+    /// 0–6 decimals (repeated, so most are hits), negative ones, any bit pattern, NaN and
+    /// ±inf, many more values than slots.
+    #[test]
+    fn vj_parts_are_decimal_parts() {
+        let mut rng = Rng::new(29);
+        let mut c = VjParts::new();
+        let mut check = |x: f64| assert_eq!(c.get(x), decimal_parts_of_f64(x), "{x:e}");
+        for _ in 0..200_000 {
+            let v = rng.int(0, 3_000) as f64 / 100.0;
+            check(v);
+            check(-v);
+            check(rng.int(0, 999_999_999) as f64 / 10f64.powi(rng.int(0, 6) as i32));
+            check(f64::from_bits(rng.next_u64()));
+        }
+        for x in [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            5e-324,
+        ] {
+            check(x);
+            check(x);
+        }
+    }
 
     /// The memo answers as [`check_amount`] itself, hit or miss: random keys (prices of
     /// several scales, the same value at two scales, negative, zero, mantissas wider than

@@ -76,7 +76,67 @@ pub(super) fn decimal_value(m: u64, frac: usize) -> f64 {
 /// m odd has −e > d + 1 (every result of the error formula in practice) or x is an integer
 /// below 2^53 (exact digits, no tie); elsewhere, and for an exponent layout, NaN and ±inf,
 /// `Display` itself writes it. `zmij`'s trailing `.0` for integers is dropped.
+///
+/// The common case is decided from `x` alone before anything is written
+/// ([`plain_shortest`]: every E and V_Bt of a log in practice), and `zmij`'s text is
+/// appended as it is; the rest is out of line ([`push_f64_other`]).
+#[inline]
 pub fn push_f64(out: &mut Vec<u8>, x: f64) {
+    let mut b = zmij::Buffer::new();
+    NumText::new(&mut b, x).push(out);
+}
+
+/// [`push_f64`] in two steps: the text of a number made ([`NumText::new`], `zmij`'s in
+/// `buf` for the common case), written later ([`NumText::push`]). Some work between the
+/// two lets `zmij`'s narrow stores reach the cache before the copy's wide loads read them
+/// (read at once, they stall: a load that spans several in-flight stores is not
+/// forwarded).
+pub(super) enum NumText<'b> {
+    /// `zmij`'s text, `Display`'s as it is ([`plain_shortest`]).
+    Short(&'b [u8]),
+    /// Anything else: written by [`push_f64_other`].
+    Other(f64),
+}
+
+impl<'b> NumText<'b> {
+    #[inline(always)]
+    pub(super) fn new(buf: &'b mut zmij::Buffer, x: f64) -> Self {
+        if plain_shortest(x) {
+            NumText::Short(buf.format_finite(x).as_bytes())
+        } else {
+            NumText::Other(x)
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&self, out: &mut Vec<u8>) {
+        match *self {
+            NumText::Short(s) => out.extend_from_slice(s),
+            NumText::Other(x) => push_f64_other(out, x),
+        }
+    }
+}
+
+/// Whether `zmij`'s text of `x` is `Display`'s as it is, from `x` alone: 1e-4 ≤ |x| < 1e15
+/// (written without an exponent, with at most 17 significant digits after at most 3
+/// zeros: d ≤ 20 decimals) and x = m·2^e with m odd and −e > 21 > d + 1 (see
+/// [`push_f64`]). Such an `x` is not an integer, so its text has no `.0` to drop.
+#[inline(always)]
+fn plain_shortest(x: f64) -> bool {
+    let a = x.abs();
+    let bits = a.to_bits();
+    // In the range the number is normal: m is the fraction with the implicit bit, and the
+    // exponent field's bits above it do not change m's trailing zeros.
+    let tz = (bits | (1u64 << 52)).trailing_zeros();
+    let e = (bits >> 52) as i64 - 1075 + i64::from(tz);
+    (1e-4..1e15).contains(&a) && e < -21
+}
+
+/// [`push_f64`] of what [`plain_shortest`] does not take: integers, dyadic fractions,
+/// other magnitudes, NaN and ±inf.
+#[cold]
+#[inline(never)]
+fn push_f64_other(out: &mut Vec<u8>, x: f64) {
     if x.is_finite() {
         let mut b = zmij::Buffer::new();
         let s = b.format_finite(x);
@@ -128,28 +188,41 @@ fn safe_for_shortest(x: f64, s: &str) -> bool {
     -e > d + 1
 }
 
-/// The text of the line numbers written, which mostly go up by one: the next one is the
-/// last text with one added to its digits (carried) in a register, any other (or one with
-/// more digits) is formatted by `itoa`; written with a fixed-size copy. (Digits kept in a
-/// byte array and incremented in place cost a store-forwarding stall per row: byte stores,
-/// then a 16-byte load of the same bytes.)
+/// The text of the line numbers written, each between two commas (`,{line},`), which
+/// mostly go up by one: the next one is the last text with one added to its digits
+/// (carried) in a register, any other (or one with more digits) is formatted by `itoa`;
+/// written with a fixed-size copy. (Digits kept in a byte array and incremented in place
+/// cost a store-forwarding stall per row: byte stores, then a 16-byte load of the same
+/// bytes.)
 pub(super) struct LineText {
     last: u64,
-    /// The digits of `last`, the first in the lowest byte, when it has at most 16 (`len`);
-    /// `len` 0: none.
+    /// `,`, the digits of `last` (the first in byte 1), `,`, when it has at most 14 digits
+    /// (`len`); `len` 0: none.
     text: u128,
     len: u32,
+    /// The last digit's byte of `text` set (`mask`), `9` in it and 1 in it: the common
+    /// step (a last digit below 9) without a shift by a variable count.
+    mask: u128,
+    nine: u128,
+    one: u128,
 }
 
 impl LineText {
+    /// The most digits kept in `text` (with the two commas in 16 bytes).
+    const DIGITS: usize = 14;
+
     pub(super) fn new() -> Self {
         Self {
             last: 0,
             text: 0,
             len: 0,
+            mask: 0,
+            nine: 0,
+            one: 0,
         }
     }
 
+    /// Appends `,{line},`.
     #[inline]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, line: u64) {
         let next = match self.last.checked_add(1) == Some(line) {
@@ -159,46 +232,123 @@ impl LineText {
         self.last = line;
         let text = match next {
             Some(t) => t,
-            None => {
-                let mut b = itoa::Buffer::new();
-                let s = b.format(line).as_bytes();
-                if s.len() > 16 {
-                    self.len = 0;
-                    out.extend_from_slice(s);
-                    return;
-                }
-                let mut w = [0u8; 16];
-                w[..s.len()].copy_from_slice(s);
-                self.len = s.len() as u32;
-                u128::from_le_bytes(w)
-            }
+            None => match self.fresh(out, line) {
+                Some(t) => t,
+                None => return,
+            },
         };
         self.text = text;
         let at = out.len();
         out.extend_from_slice(&text.to_le_bytes());
-        out.truncate(at + self.len as usize);
+        out.truncate(at + self.len as usize + 2);
+    }
+
+    /// The text of `line` by `itoa` (and the masks of its last digit); one of more than
+    /// [`Self::DIGITS`] digits is appended here and `None` returned.
+    #[cold]
+    #[inline(never)]
+    fn fresh(&mut self, out: &mut Vec<u8>, line: u64) -> Option<u128> {
+        let mut b = itoa::Buffer::new();
+        let s = b.format(line).as_bytes();
+        if s.len() > Self::DIGITS {
+            self.len = 0;
+            out.push(b',');
+            out.extend_from_slice(s);
+            out.push(b',');
+            return None;
+        }
+        let mut w = [0u8; 16];
+        w[0] = b',';
+        w[1..=s.len()].copy_from_slice(s);
+        w[s.len() + 1] = b',';
+        self.len = s.len() as u32;
+        let sh = 8 * s.len() as u32;
+        self.mask = 0xff << sh;
+        self.nine = u128::from(b'9') << sh;
+        self.one = 1 << sh;
+        Some(u128::from_le_bytes(w))
     }
 
     /// The text plus one, `None` when the sum needs one more digit (or there is no text).
     #[inline]
     fn bump(&self) -> Option<u128> {
+        let t = self.text;
+        if self.len != 0 && t & self.mask != self.nine {
+            return Some(t + self.one);
+        }
+        self.carry()
+    }
+
+    /// [`Self::bump`] of a text that ends in `9` (one in ten).
+    #[inline(never)]
+    fn carry(&self) -> Option<u128> {
         let mut t = self.text;
         let mut i = self.len;
         while i > 0 {
-            i -= 1;
             let sh = 8 * i;
             if (t >> sh) as u8 == b'9' {
                 t -= 9 << sh;
             } else {
                 return Some(t + (1 << sh));
             }
+            i -= 1;
         }
         None
     }
 }
 
-/// Formatted numbers that repeat (limits, MPEs, rounded errors): a small direct-mapped
-/// cache of [`push_f64`]'s text by bit pattern.
+/// A short text written often (a group's limits, its rows' ends): kept with room after it
+/// and appended by one fixed-size copy (inlined: no `memcpy` call) and a truncation; a
+/// longer one by `extend_from_slice`. (Its bytes were stored long before they are read,
+/// so the wide loads wait for no store, unlike a copy of text just formatted.)
+#[derive(Clone)]
+pub(super) struct ShortText {
+    fixed: [u8; ShortText::ROOM],
+    len: usize,
+    long: Vec<u8>,
+}
+
+impl ShortText {
+    const ROOM: usize = 64;
+
+    pub(super) fn new() -> Self {
+        Self {
+            fixed: [0; Self::ROOM],
+            len: 0,
+            long: Vec::new(),
+        }
+    }
+
+    pub(super) fn set(&mut self, s: &[u8]) {
+        self.len = s.len();
+        if s.len() <= Self::ROOM {
+            self.fixed = [0; Self::ROOM];
+            self.fixed[..s.len()].copy_from_slice(s);
+            self.long.clear();
+        } else {
+            self.long.clear();
+            self.long.extend_from_slice(s);
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    pub(super) fn push(&self, out: &mut Vec<u8>) {
+        if self.len <= Self::ROOM {
+            let at = out.len();
+            out.extend_from_slice(&self.fixed);
+            out.truncate(at + self.len);
+        } else {
+            out.extend_from_slice(&self.long);
+        }
+    }
+}
+
+/// Formatted numbers that repeat (rounded errors): a small direct-mapped cache of
+/// [`push_f64`]'s text by bit pattern, each between two commas (`,{x},`).
 pub(super) struct NumCache {
     slots: Vec<(u64, u8, [u8; 32])>,
 }
@@ -213,7 +363,8 @@ impl NumCache {
         }
     }
 
-    #[inline]
+    /// Appends `,{x},`.
+    #[inline(always)]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
         let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
@@ -225,8 +376,17 @@ impl NumCache {
             out.truncate(at + usize::from(slot.1));
             return;
         }
+        Self::miss(slot, out, x);
+    }
+
+    /// [`NumCache::push`] of a number not in its slot: written, and kept there.
+    #[inline(never)]
+    fn miss(slot: &mut (u64, u8, [u8; 32]), out: &mut Vec<u8>, x: f64) {
+        let bits = x.to_bits();
         let at = out.len();
+        out.push(b',');
         push_f64(out, x);
+        out.push(b',');
         let text = &out[at..];
         if !x.is_nan() && text.len() <= 32 {
             slot.0 = bits;
@@ -249,7 +409,7 @@ mod tests {
             out.clear();
             out.push(b'x');
             t.push(&mut out, n);
-            assert_eq!(out, format!("x{n}").as_bytes());
+            assert_eq!(out, format!("x,{n},").as_bytes());
         };
         for n in (1..12_345).chain([7, 9, 10, 99, 100, 100, 1, 999_999, 1_000_000]) {
             check(n);
@@ -264,8 +424,12 @@ mod tests {
         ] {
             check(n);
         }
-        // Across 16 digits (the text kept in a register) to 17 (written by itoa) and on.
-        for n in 9_999_999_999_999_990..10_000_000_000_000_010 {
+        // Across 14 digits (the text kept in a register) to 15 (written by itoa) and on,
+        // and 16 to 17.
+        for n in (99_999_999_999_990..100_000_000_000_010)
+            .chain(9_999_999_999_999_990..10_000_000_000_000_010)
+            .chain(99_999_999_999_980..100_000_000_000_005)
+        {
             check(n);
         }
         for n in (99_999_999_999_999_990..100_000_000_000_000_010).chain(5..200) {
@@ -360,6 +524,59 @@ mod tests {
             check(m / 10f64.powi(rng.int(0, 20) as i32));
             check(m * 10f64.powi(rng.int(0, 20) as i32));
             check(f64::from_bits(rng.next_u64() & 0x000f_ffff_ffff_ffff)); // subnormal
+        }
+    }
+
+    /// Where [`plain_shortest`] takes a number, `zmij`'s text as it is (no `.0` dropped) is
+    /// `Display`'s, and the check by the text ([`safe_for_shortest`]) agrees; it takes the
+    /// log's kinds of numbers (E, V_Bt of short decimals).
+    #[test]
+    fn plain_shortest_is_display() {
+        let mut rng = Rng::new(23);
+        let mut taken = 0u32;
+        let mut check = |x: f64| {
+            if plain_shortest(x) {
+                taken += 1;
+                let mut b = zmij::Buffer::new();
+                let s = b.format_finite(x);
+                assert_eq!(s, x.to_string(), "{x:e}");
+                assert!(safe_for_shortest(x, s), "{x:e}");
+            }
+        };
+        for _ in 0..300_000 {
+            check(f64::from_bits(rng.next_u64()));
+            let (vj, vb) = (
+                rng.int(19_000, 21_000) as f64 / 1000.0,
+                rng.int(19_000, 21_000) as f64 / 1000.0,
+            );
+            check((vj - vb) / vb * 100.0);
+            check(vb * (1.0 + 0.00125 * (rng.int(-300, 300) as f64 / 10.0)));
+            let digits = rng.int(1, 17) as u32;
+            let m = rng.int(0, 10i64.pow(digits) - 1) as f64;
+            check(m / 10f64.powi(rng.int(0, 20) as i32));
+            check(-m / 10f64.powi(rng.int(0, 20) as i32));
+        }
+        for k in -6..=16 {
+            let p: f64 = format!("1e{k}").parse().unwrap_or(0.0);
+            for x in [p, p.next_up(), p.next_down(), 0.1 + p, p * 1.000_000_1] {
+                check(x);
+                check(-x);
+            }
+        }
+        assert!(taken > 600_000, "{taken}");
+        for x in [
+            0.0,
+            -0.0,
+            1.0,
+            20.5,
+            0.25,
+            1e15,
+            1e-5,
+            f64::NAN,
+            f64::INFINITY,
+            3e20,
+        ] {
+            assert!(!plain_shortest(x), "{x:e}");
         }
     }
 
