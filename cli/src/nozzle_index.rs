@@ -82,6 +82,11 @@ impl NozzleIndex {
         self.table.is_none()
     }
 
+    /// The bytes of id number `k` (`k < len()`).
+    pub(crate) fn bytes(&self, k: usize) -> &[u8] {
+        text(&self.arena, &self.ends, k)
+    }
+
     /// Id number `k` (`k < len()`).
     pub(crate) fn id(&self, k: usize) -> std::borrow::Cow<'_, str> {
         // The ids were given as UTF-8 text: the lossy conversion changes nothing.
@@ -103,9 +108,11 @@ impl NozzleIndex {
         self.number_other(id)
     }
 
-    /// [`number`](Self::number) of an id that is not the last one.
+    /// [`number`](Self::number) without its first step (the comparison with the last id),
+    /// for a caller that knows `id` is not the last one (it gives the same answer for the
+    /// last one too, a little later).
     #[inline(never)]
-    fn number_other(&mut self, id: &[u8]) -> (usize, bool) {
+    pub(crate) fn number_other(&mut self, id: &[u8]) -> (usize, bool) {
         let n = self.ends.len();
         if self.table.is_none() {
             // Sorted: the common case (the last id again was `number`'s) is a new one
