@@ -1103,6 +1103,7 @@ trait PointFigures {
 }
 
 impl PointFigures for PointCore {
+    #[inline]
     fn new(test_point: TestPoint) -> Self {
         PointCore::new(test_point)
     }
@@ -1157,6 +1158,7 @@ fn further_point<T: PointFigures>(points: &mut Vec<T>, tp: TestPoint) -> &mut T 
 }
 
 impl PointCore {
+    #[inline]
     fn new(test_point: TestPoint) -> Self {
         let zero: f64 = std::iter::empty::<f64>().sum();
         Self {

@@ -598,7 +598,8 @@ struct Acc {
 /// come nozzle by nozzle (six rows each in a generated log): the next row's id is compared
 /// with this one's bytes, held here as two words, and the accumulator is at a fixed place —
 /// no look-up in the index's arena and no chunk arithmetic per row. When another nozzle
-/// comes, this accumulator goes to its place in `small` ([`Acc::put_back_hot`]).
+/// comes, this accumulator goes to its place in `small` ([`Acc::switch_hot`],
+/// [`Acc::put_back_hot`]).
 #[derive(Default)]
 struct Hot {
     /// Whether there is one (false before the first row with a nozzle id, and once put
@@ -611,9 +612,7 @@ struct Hot {
     /// index's copy.
     len: usize,
     words: Option<(u64, u64)>,
-    /// Whether entry `k` of `small` exists: false for a new nozzle, whose entry is pushed
-    /// when it is put back (it is then the last one: every later number is given after).
-    stored: bool,
+    /// The nozzle's accumulator; its entry in `small` holds an empty one meanwhile.
     acc: NozzleVerdictAccumulator,
 }
 
@@ -721,6 +720,7 @@ impl Acc {
 
     /// [`Acc::count`] of a usable row by its figures ([`NozzleAccumulator::push_figures`]);
     /// false, with nothing counted, when its nozzle needs the whole result.
+    #[inline]
     fn count_figures(&mut self, id: &[u8], figures: &DrawFigures) -> bool {
         if self.verdicts_only {
             if let Some(acc) = self.small_nozzle(id) {
@@ -764,64 +764,51 @@ impl Acc {
         Some(self.switch_hot(id))
     }
 
-    /// Makes `id`'s nozzle the [`Hot`] one (its accumulator taken from `small`, or new),
-    /// putting the last one in its place. `id` is not the hot nozzle's.
+    /// Makes `id`'s nozzle the [`Hot`] one, putting the last one in its place: the hot
+    /// accumulator and the entry of its nozzle in `small` (an empty accumulator while it is
+    /// hot) swap places, and so do the (now empty) hot one and the entry of `id`'s nozzle,
+    /// or, for a new nozzle, an empty entry is pushed and the empty hot one is its
+    /// accumulator. `id` is not the hot nozzle's.
     #[inline(never)]
     fn switch_hot(&mut self, id: &[u8]) -> &mut NozzleVerdictAccumulator {
+        let hot = &mut self.hot;
+        if hot.live {
+            if let Some(entry) = entry(&mut self.small, hot.k) {
+                std::mem::swap(&mut hot.acc, entry);
+            }
+        }
         // Not the last id (that is the hot one): the index's look-up without its own
         // comparison with the last id.
         let (k, new) = self.index.number_other(id);
-        let next = if new {
-            NozzleVerdictAccumulator::new()
-        } else {
-            // A nozzle seen before (not the hot one: its entry exists): its entry is left
-            // with an empty accumulator until this one is put back.
-            slot(&mut self.small, k, false, NozzleVerdictAccumulator::new)
-                .map(std::mem::take)
-                .unwrap_or_default()
-        };
-        let last = std::mem::replace(&mut self.hot.acc, next);
-        if self.hot.live {
-            store(&mut self.small, self.hot.k, self.hot.stored, last);
+        if new {
+            slot(&mut self.small, k, true, NozzleVerdictAccumulator::new);
+        } else if let Some(entry) = entry(&mut self.small, k) {
+            std::mem::swap(&mut hot.acc, entry);
         }
-        let hot = &mut self.hot;
         hot.live = true;
         hot.k = k;
         hot.len = id.len();
         hot.words = id_words(id);
-        hot.stored = !new;
         &mut hot.acc
     }
 
-    /// Puts the [`Hot`] nozzle's accumulator in its place in `small` (its entry, or a new
-    /// last entry). Done before the accumulators are read at the end.
+    /// Puts the [`Hot`] nozzle's accumulator in its place in `small`. Done before the
+    /// accumulators are read at the end.
     fn put_back_hot(&mut self) {
         if std::mem::take(&mut self.hot.live) {
-            let acc = std::mem::take(&mut self.hot.acc);
-            store(&mut self.small, self.hot.k, self.hot.stored, acc);
+            if let Some(entry) = entry(&mut self.small, self.hot.k) {
+                std::mem::swap(&mut self.hot.acc, entry);
+            }
         }
     }
 }
 
-/// Puts `acc` as entry `k` of `chunks`: over the entry when `stored`, else as a new last
-/// entry (`k` is then the number of entries).
+/// Entry `k` of `chunks` (chunks of [`NOZZLE_CHUNK`]).
 #[inline(always)]
-fn store<T>(chunks: &mut Vec<Vec<T>>, k: usize, stored: bool, acc: T) {
-    if stored {
-        if let Some(entry) = chunks
-            .get_mut(k / NOZZLE_CHUNK)
-            .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
-        {
-            *entry = acc;
-        }
-    } else {
-        if !matches!(chunks.last(), Some(c) if c.len() < NOZZLE_CHUNK) {
-            chunks.push(Vec::with_capacity(NOZZLE_CHUNK));
-        }
-        if let Some(chunk) = chunks.last_mut() {
-            chunk.push(acc);
-        }
-    }
+fn entry<T>(chunks: &mut [Vec<T>], k: usize) -> Option<&mut T> {
+    chunks
+        .get_mut(k / NOZZLE_CHUNK)
+        .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
 }
 
 /// Entry `k` of `chunks` (chunks of [`NOZZLE_CHUNK`]), made by `make` at the end when it is
@@ -852,6 +839,7 @@ impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
     fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.acc.count(nozzle, line, outcome);
     }
+    #[inline]
     fn judged_figures(&mut self, nozzle: &[u8], figures: &DrawFigures) -> bool {
         self.acc.count_figures(nozzle, figures)
     }
