@@ -836,25 +836,16 @@ fn finish_chunk(
 ) {
     let n = out.error_pct.len();
     let (e, code) = (&out.error_pct[..n], &out.error_code[..n]);
-    if let Some(c) = out.judged_error_pct.as_deref_mut() {
-        isa.run(JudgedKernel {
+    if out.judged_error_pct.is_some() || out.lower_pct.is_some() || out.upper_pct.is_some() {
+        isa.run(FillKernel {
             lim,
             round,
             e,
             code,
-            c,
+            judged: out.judged_error_pct.as_deref_mut(),
+            lower: out.lower_pct.as_deref_mut(),
+            upper: out.upper_pct.as_deref_mut(),
         });
-    }
-    for (c, x) in [
-        (out.lower_pct.as_deref_mut(), lim.lower),
-        (out.upper_pct.as_deref_mut(), lim.upper),
-    ] {
-        if let Some(c) = c {
-            // Zipped, not indexed: no bounds checks, so the loop vectorises.
-            for (c, &code) in c[..n].iter_mut().zip(code) {
-                *c = if code == 0 { x } else { f64::NAN };
-            }
-        }
     }
     if !any_check {
         return;
@@ -897,20 +888,23 @@ fn finish_chunk(
     }
 }
 
-/// The judged (rounded) error column of a chunk ([`finish_chunk`]): `judge_by`'s rounded
-/// error for rows the kernel judged (code 0), NaN elsewhere. A [`Kernel`], so that the
-/// rounding (selects and adds, no branch) runs in the AVX2 / AVX-512 instance on CPUs that
-/// have them (4 or 8 rows per instruction instead of one; no fused multiply-add is enabled,
-/// so every row's bits are those of the scalar rounding).
-struct JudgedKernel<'a, R> {
+/// The optional columns of a chunk ([`finish_chunk`]) for the rows the kernel judged (code
+/// 0; NaN elsewhere): the judged (rounded) error (`judge_by`'s) and the constant limits. A
+/// [`Kernel`], so that these loops run in the AVX2 / AVX-512 instance on CPUs that have them
+/// (the rounding is selects and adds without a branch, 4 or 8 rows per instruction instead
+/// of one; the code bytes widen to masks in one instruction). No fused multiply-add is
+/// enabled, so every row's bits are those of the scalar rounding.
+struct FillKernel<'a, R> {
     lim: PctLimits,
     round: R,
     e: &'a [f64],
     code: &'a [u8],
-    c: &'a mut [f64],
+    judged: Option<&'a mut [f64]>,
+    lower: Option<&'a mut [f64]>,
+    upper: Option<&'a mut [f64]>,
 }
 
-impl<R: Fn(f64) -> f64 + Copy> Kernel for JudgedKernel<'_, R> {
+impl<R: Fn(f64) -> f64 + Copy> Kernel for FillKernel<'_, R> {
     type Output = ();
 
     #[inline(always)]
@@ -920,12 +914,23 @@ impl<R: Fn(f64) -> f64 + Copy> Kernel for JudgedKernel<'_, R> {
             round,
             e,
             code,
-            c,
+            judged,
+            lower,
+            upper,
         } = self;
-        // Zipped, not indexed: no bounds checks, so the loop vectorises.
-        for ((c, &e), &code) in c.iter_mut().zip(e).zip(code) {
-            let j = judge_by(e, lim, round).0;
-            *c = if code == 0 { j } else { f64::NAN };
+        // Zipped, not indexed: no bounds checks, so the loops vectorise.
+        if let Some(c) = judged {
+            for ((c, &e), &code) in c.iter_mut().zip(e).zip(code) {
+                let j = judge_by(e, lim, round).0;
+                *c = if code == 0 { j } else { f64::NAN };
+            }
+        }
+        for (c, x) in [(lower, lim.lower), (upper, lim.upper)] {
+            if let Some(c) = c {
+                for (c, &code) in c.iter_mut().zip(code) {
+                    *c = if code == 0 { x } else { f64::NAN };
+                }
+            }
         }
     }
 }
