@@ -823,7 +823,9 @@ fn kernel_limits(limits: Option<PctLimits>) -> PctLimits {
 /// judged (judged error, limits; NaN elsewhere). Then rows marked [`CHECK`] get their exact
 /// code from `exact`; valid ones among them ([`SLOW`]: limits depending on the quantity
 /// `quantity(i)`) are judged with `slow_limits` one by one (no allocation unless one fails).
+#[allow(clippy::too_many_arguments)]
 fn finish_chunk(
+    isa: Isa,
     out: &mut Output<'_>,
     any_check: bool,
     lim: PctLimits,
@@ -834,21 +836,16 @@ fn finish_chunk(
 ) {
     let n = out.error_pct.len();
     let (e, code) = (&out.error_pct[..n], &out.error_code[..n]);
-    if let Some(c) = out.judged_error_pct.as_deref_mut() {
-        for i in 0..n {
-            let j = judge_by(e[i], lim, round).0;
-            c[i] = if code[i] == 0 { j } else { f64::NAN };
-        }
-    }
-    for (c, x) in [
-        (out.lower_pct.as_deref_mut(), lim.lower),
-        (out.upper_pct.as_deref_mut(), lim.upper),
-    ] {
-        if let Some(c) = c {
-            for i in 0..n {
-                c[i] = if code[i] == 0 { x } else { f64::NAN };
-            }
-        }
+    if out.judged_error_pct.is_some() || out.lower_pct.is_some() || out.upper_pct.is_some() {
+        isa.run(FillKernel {
+            lim,
+            round,
+            e,
+            code,
+            judged: out.judged_error_pct.as_deref_mut(),
+            lower: out.lower_pct.as_deref_mut(),
+            upper: out.upper_pct.as_deref_mut(),
+        });
     }
     if !any_check {
         return;
@@ -886,6 +883,53 @@ fn finish_chunk(
                     c
                 };
                 out.error_pct[i] = f64::NAN;
+            }
+        }
+    }
+}
+
+/// The optional columns of a chunk ([`finish_chunk`]) for the rows the kernel judged (code
+/// 0; NaN elsewhere): the judged (rounded) error (`judge_by`'s) and the constant limits. A
+/// [`Kernel`], so that these loops run in the AVX2 / AVX-512 instance on CPUs that have them
+/// (the rounding is selects and adds without a branch, 4 or 8 rows per instruction instead
+/// of one; the code bytes widen to masks in one instruction). No fused multiply-add is
+/// enabled, so every row's bits are those of the scalar rounding.
+struct FillKernel<'a, R> {
+    lim: PctLimits,
+    round: R,
+    e: &'a [f64],
+    code: &'a [u8],
+    judged: Option<&'a mut [f64]>,
+    lower: Option<&'a mut [f64]>,
+    upper: Option<&'a mut [f64]>,
+}
+
+impl<R: Fn(f64) -> f64 + Copy> Kernel for FillKernel<'_, R> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Self {
+            lim,
+            round,
+            e,
+            code,
+            judged,
+            lower,
+            upper,
+        } = self;
+        // Zipped, not indexed: no bounds checks, so the loops vectorise.
+        if let Some(c) = judged {
+            for ((c, &e), &code) in c.iter_mut().zip(e).zip(code) {
+                let j = judge_by(e, lim, round).0;
+                *c = if code == 0 { j } else { f64::NAN };
+            }
+        }
+        for (c, x) in [(lower, lim.lower), (upper, lim.upper)] {
+            if let Some(c) = c {
+                for (c, &code) in c.iter_mut().zip(code) {
+                    *c = if code == 0 { x } else { f64::NAN };
+                }
             }
         }
     }
@@ -1245,15 +1289,24 @@ impl<'p> DispenserBatch<'p> {
                 None => c.standard_l[i],
             };
             let ind = c.indicated_l;
-            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |i, q| {
-                let mmq = self
-                    .mmq_l
-                    .or(if tp_mmq { Some(ind[i]) } else { None })
-                    .or(mmq_default);
-                self.tolerance
-                    .evaluate(&ToleranceContext::new(q).with_mmq(mmq))?
-                    .as_pct(q)
-            });
+            finish_chunk(
+                isa,
+                &mut o,
+                any_check,
+                lim,
+                round,
+                exact,
+                quantity,
+                |i, q| {
+                    let mmq = self
+                        .mmq_l
+                        .or(if tp_mmq { Some(ind[i]) } else { None })
+                        .or(mmq_default);
+                    self.tolerance
+                        .evaluate(&ToleranceContext::new(q).with_mmq(mmq))?
+                        .as_pct(q)
+                },
+            );
             if let Some(s) = staging.as_deref() {
                 s.flush(&mut chunk_out, m);
             }
@@ -1764,11 +1817,20 @@ impl<'p> TaximeterBatch<'p> {
             };
             let exact = |i: usize| self.code(c.reference[i], c.indicated[i]);
             let quantity = |i: usize| self.reference_unit.to_base(c.reference[i]);
-            finish_chunk(&mut o, any_check, lim, round, exact, quantity, |_, q| {
-                self.tolerance
-                    .evaluate(&ToleranceContext::new(q))?
-                    .as_pct(q)
-            });
+            finish_chunk(
+                isa,
+                &mut o,
+                any_check,
+                lim,
+                round,
+                exact,
+                quantity,
+                |_, q| {
+                    self.tolerance
+                        .evaluate(&ToleranceContext::new(q))?
+                        .as_pct(q)
+                },
+            );
             if let Some(s) = staging.as_deref() {
                 s.flush(&mut chunk_out, m);
             }

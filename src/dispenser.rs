@@ -1103,6 +1103,7 @@ trait PointFigures {
 }
 
 impl PointFigures for PointCore {
+    #[inline]
     fn new(test_point: TestPoint) -> Self {
         PointCore::new(test_point)
     }
@@ -1157,6 +1158,7 @@ fn further_point<T: PointFigures>(points: &mut Vec<T>, tp: TestPoint) -> &mut T 
 }
 
 impl PointCore {
+    #[inline]
     fn new(test_point: TestPoint) -> Self {
         let zero: f64 = std::iter::empty::<f64>().sum();
         Self {
@@ -1183,6 +1185,14 @@ impl PointCore {
     }
 
     fn add(&mut self, f: &DrawFigures) {
+        self.add_figures(f);
+        self.verdict = self.verdict.worst(f.verdict);
+    }
+
+    /// [`add`](Self::add) without the worst verdict: all of it for a draw whose verdict is
+    /// [`Verdict::Pass`] (the worst verdict stays as it is).
+    #[inline(always)]
+    fn add_figures(&mut self, f: &DrawFigures) {
         match self.draws.checked_add(1) {
             Some(n) => self.draws = n,
             None if self.draws_hi < u8::MAX => {
@@ -1191,8 +1201,22 @@ impl PointCore {
             }
             None => {}
         }
-        self.lo_judged_pct = self.lo_judged_pct.min(f.judged_error_pct);
-        self.hi_judged_pct = self.hi_judged_pct.max(f.judged_error_pct);
+        // `f64::min`/`max` of a running bound that is never NaN (it starts at ±∞ and only
+        // takes a judged error that compared below / above it), written as the compare and
+        // select they are on x86-64 (`minsd`/`maxsd`: the bound is kept when equal, so for
+        // ±0 too), without the NaN fix-up of the bound, which cannot be NaN: a NaN error
+        // compares false and leaves the bound, as `min`/`max` do.
+        let j = f.judged_error_pct;
+        self.lo_judged_pct = if j < self.lo_judged_pct {
+            j
+        } else {
+            self.lo_judged_pct
+        };
+        self.hi_judged_pct = if j > self.hi_judged_pct {
+            j
+        } else {
+            self.hi_judged_pct
+        };
         self.sum_corrected_l += f.corrected_standard_l;
         if !self.has_mmq {
             if let Some(m) = f.mmq_l {
@@ -1200,7 +1224,6 @@ impl PointCore {
                 self.mmq_l = m;
             }
         }
-        self.verdict = self.verdict.worst(f.verdict);
     }
 
     /// The verdict of [`repeatability`](Self::repeatability) alone.
@@ -1880,7 +1903,24 @@ impl NozzleVerdictAccumulator {
 
     /// Adds a usable draw by its figures: the same as [`push`](Self::push) with `Ok` of
     /// the draw's [`DrawResult`] (whatever its verdict: no reason is worded here).
+    ///
+    /// Inline, with the common draw (a pass that gives no reason) on a short path: its
+    /// verdicts leave the worst ones as they are, so only the test point's figures change.
+    #[inline]
     pub fn push_figures(&mut self, figures: &DrawFigures) {
+        if figures.gives_reason() | (figures.verdict != Verdict::Pass) {
+            return self.push_other(figures);
+        }
+        // No reason: the indication passed (see `DrawFigures::indication_reason`), and so
+        // did the draw: `worst(Pass)` changes neither worst verdict.
+        self.stats_for(figures.test_point).add_figures(figures);
+    }
+
+    /// [`push_figures`](Self::push_figures) of a draw that gives a reason or does not
+    /// pass.
+    #[cold]
+    #[inline(never)]
+    fn push_other(&mut self, figures: &DrawFigures) {
         if figures.gives_reason() {
             self.push_reasons(figures);
         }
@@ -1968,6 +2008,27 @@ pub struct NozzleVerdicts<'p> {
     stage: &'p DispenserStage,
     /// Direct-mapped: ((test point, draws), range bits, the repeatability verdict).
     memo: Vec<Option<RepeatabilityMemo>>,
+    /// Per test point (by [`point_bit`]): whether its repeatability is a range over a
+    /// coefficient (remembered in `memo`), looked up once instead of per test point of
+    /// every nozzle.
+    memoised: u8,
+    /// The stage's required test points, one bit each ([`point_bit`]).
+    required: u8,
+}
+
+// Every test point has a bit in a `u8` ([`point_bit`]).
+const _: () = {
+    let mut i = 0;
+    while i < TestPoint::ALL.len() {
+        assert!((TestPoint::ALL[i] as u8) < 8);
+        i += 1;
+    }
+};
+
+/// A test point's bit in the masks of [`NozzleVerdicts`] (four test points: bits 0 to 3).
+#[inline(always)]
+fn point_bit(tp: TestPoint) -> u8 {
+    1 << (tp as u8)
 }
 
 /// An entry of [`NozzleVerdicts`]' table.
@@ -1983,10 +2044,23 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// Verdicts against `stage` of `profile`.
     pub fn new(profile: &'p DispenserProfile, stage: &'p DispenserStage) -> Self {
+        let memoised = TestPoint::ALL
+            .iter()
+            .filter(|&&tp| {
+                matches!(
+                    stage.repeatability_for(tp),
+                    Some(RepeatabilityRule::RangeOverCoefficient { .. })
+                )
+            })
+            .fold(0, |m, &tp| m | point_bit(tp));
+        let required =
+            (stage.required_test_points.value.iter()).fold(0, |m, &tp| m | point_bit(tp));
         Self {
             profile,
             stage,
             memo: vec![None; Self::SLOTS],
+            memoised,
+            required,
         }
     }
 
@@ -1997,7 +2071,47 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
     pub fn verdict_of(&mut self, acc: &NozzleVerdictAccumulator) -> Verdict {
-        acc.verdict_by(self.stage, |p| self.repeatability(p))
+        if acc.more.is_some() {
+            return acc.verdict_by(self.stage, |p| self.repeatability(p));
+        }
+        // At most two test points (the common case): `nozzle_verdict`'s steps with the
+        // required test points as a mask (each test point is held once, so "every required
+        // one is there" is "no required bit is missing").
+        let (mut worst, mut fails, mut gaps) = (acc.worst, acc.fails, acc.gaps);
+        let need = self.stage.draws_per_test_point.value as usize;
+        let required = self.required;
+        let mut seen = 0;
+        let mut point = |p: &PointCore| {
+            match self.repeatability(p) {
+                Ok(Some(verdict)) if verdict != Verdict::Pass => {
+                    fails = true;
+                    worst = worst.worst(Verdict::Fail);
+                }
+                Ok(_) => {}
+                Err(_) => gaps = true,
+            }
+            let bit = point_bit(p.test_point);
+            seen |= bit;
+            if required & bit != 0 && p.draws() < need {
+                gaps = true;
+            }
+        };
+        if let Some(p) = &acc.first {
+            point(p);
+        }
+        if let Some(p) = &acc.second {
+            point(p);
+        }
+        if required & !seen != 0 {
+            gaps = true;
+        }
+        if fails {
+            worst = worst.worst(Verdict::Fail);
+        }
+        if gaps {
+            worst = worst.worst(Verdict::Incomplete);
+        }
+        worst
     }
 
     /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a
@@ -2005,11 +2119,7 @@ impl<'p> NozzleVerdicts<'p> {
     #[inline]
     fn repeatability(&mut self, p: &PointCore) -> RepeatabilityVerdict {
         let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
-        if !matches!(
-            stage.repeatability_for(p.test_point),
-            Some(RepeatabilityRule::RangeOverCoefficient { .. })
-        ) || p.draws() < 2
-        {
+        if self.memoised & point_bit(p.test_point) == 0 || p.draws() < 2 {
             return p.repeatability_verdict(profile, stage);
         }
         let point = (p.test_point, p.draws());

@@ -503,6 +503,7 @@ fn judge<O: Out>(
     } else {
         crate::json_in::stream(&args.file, input_format, progress, &mut sink)?;
     }
+    sink.acc.put_back_hot();
     let Judge {
         head,
         acc:
@@ -533,8 +534,10 @@ fn judge<O: Out>(
     // `small` holds the nozzles when they are not shown (and `nozzles` none). Each is
     // dropped as its verdict is taken (by value), while in the cache: dropping the whole
     // `Vec` afterwards read every one from memory again.
-    for acc in small.into_iter().flatten() {
-        nozzle_tally.add(Some(verdicts.verdict_of(&acc)));
+    for chunk in small {
+        for acc in chunk {
+            nozzle_tally.add(Some(verdicts.verdict_of(&acc)));
+        }
     }
     for (k, acc) in nozzles.into_iter().flatten().enumerate() {
         if !shows {
@@ -586,6 +589,61 @@ struct Acc {
     verdict_only: bool,
     /// The output shows no nozzles, only their verdicts' counts: [`Acc::small`].
     verdicts_only: bool,
+    /// The nozzle of the last row, when the nozzles go in [`Acc::small`]: its accumulator
+    /// is held here, not in `small`, while its rows come ([`Hot`]).
+    hot: Hot,
+}
+
+/// The nozzle of the last row and its accumulator ([`Acc::small_nozzle`]). A log's rows
+/// come nozzle by nozzle (six rows each in a generated log): the next row's id is compared
+/// with this one's bytes, held here as two words, and the accumulator is at a fixed place —
+/// no look-up in the index's arena and no chunk arithmetic per row. When another nozzle
+/// comes, this accumulator goes to its place in `small` ([`Acc::switch_hot`],
+/// [`Acc::put_back_hot`]).
+#[derive(Default)]
+struct Hot {
+    /// Whether there is one (false before the first row with a nozzle id, and once put
+    /// back at the end).
+    live: bool,
+    /// The nozzle's number ([`NozzleIndex::number`]).
+    k: usize,
+    /// The id's length and, for ids of 8 to 16 bytes (the usual), its first and last 8
+    /// bytes (the whole id: the two words overlap); other ids are compared with the
+    /// index's copy.
+    len: usize,
+    words: Option<(u64, u64)>,
+    /// The nozzle's accumulator; its entry in `small` holds an empty one meanwhile.
+    acc: NozzleVerdictAccumulator,
+}
+
+/// The 8 bytes of `id` at `at` (`at + 8 <= id.len()`), as a little-endian word.
+#[inline(always)]
+fn word(id: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&id[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// `id`'s words for [`Hot::words`].
+#[inline(always)]
+fn id_words(id: &[u8]) -> Option<(u64, u64)> {
+    (8..=16)
+        .contains(&id.len())
+        .then(|| (word(id, 0), word(id, id.len() - 8)))
+}
+
+impl Hot {
+    /// Whether `id` is this nozzle's id.
+    #[inline(always)]
+    fn is(&self, id: &[u8], index: &NozzleIndex) -> bool {
+        if id.len() != self.len || !self.live {
+            return false;
+        }
+        match self.words {
+            Some((a, b)) => word(id, 0) == a && word(id, id.len() - 8) == b,
+            None => index.bytes(self.k) == id,
+        }
+    }
 }
 
 impl<O: Out> DrawSink for Judge<'_, O> {
@@ -662,6 +720,7 @@ impl Acc {
 
     /// [`Acc::count`] of a usable row by its figures ([`NozzleAccumulator::push_figures`]);
     /// false, with nothing counted, when its nozzle needs the whole result.
+    #[inline]
     fn count_figures(&mut self, id: &[u8], figures: &DrawFigures) -> bool {
         if self.verdicts_only {
             if let Some(acc) = self.small_nozzle(id) {
@@ -692,14 +751,64 @@ impl Acc {
         })
     }
 
-    /// [`Acc::nozzle`] of [`Acc::small`].
+    /// [`Acc::nozzle`] of [`Acc::small`]: the [`Hot`] nozzle's accumulator, the same
+    /// nozzle as the last row's in the common case.
+    #[inline(always)]
     fn small_nozzle(&mut self, id: &[u8]) -> Option<&mut NozzleVerdictAccumulator> {
         if id.is_empty() {
             return None;
         }
-        let (k, new) = self.index.number(id);
-        slot(&mut self.small, k, new, NozzleVerdictAccumulator::new)
+        if self.hot.is(id, &self.index) {
+            return Some(&mut self.hot.acc);
+        }
+        Some(self.switch_hot(id))
     }
+
+    /// Makes `id`'s nozzle the [`Hot`] one, putting the last one in its place: the hot
+    /// accumulator and the entry of its nozzle in `small` (an empty accumulator while it is
+    /// hot) swap places, and so do the (now empty) hot one and the entry of `id`'s nozzle,
+    /// or, for a new nozzle, an empty entry is pushed and the empty hot one is its
+    /// accumulator. `id` is not the hot nozzle's.
+    #[inline(never)]
+    fn switch_hot(&mut self, id: &[u8]) -> &mut NozzleVerdictAccumulator {
+        let hot = &mut self.hot;
+        if hot.live {
+            if let Some(entry) = entry(&mut self.small, hot.k) {
+                std::mem::swap(&mut hot.acc, entry);
+            }
+        }
+        // Not the last id (that is the hot one): the index's look-up without its own
+        // comparison with the last id.
+        let (k, new) = self.index.number_other(id);
+        if new {
+            slot(&mut self.small, k, true, NozzleVerdictAccumulator::new);
+        } else if let Some(entry) = entry(&mut self.small, k) {
+            std::mem::swap(&mut hot.acc, entry);
+        }
+        hot.live = true;
+        hot.k = k;
+        hot.len = id.len();
+        hot.words = id_words(id);
+        &mut hot.acc
+    }
+
+    /// Puts the [`Hot`] nozzle's accumulator in its place in `small`. Done before the
+    /// accumulators are read at the end.
+    fn put_back_hot(&mut self) {
+        if std::mem::take(&mut self.hot.live) {
+            if let Some(entry) = entry(&mut self.small, self.hot.k) {
+                std::mem::swap(&mut self.hot.acc, entry);
+            }
+        }
+    }
+}
+
+/// Entry `k` of `chunks` (chunks of [`NOZZLE_CHUNK`]).
+#[inline(always)]
+fn entry<T>(chunks: &mut [Vec<T>], k: usize) -> Option<&mut T> {
+    chunks
+        .get_mut(k / NOZZLE_CHUNK)
+        .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
 }
 
 /// Entry `k` of `chunks` (chunks of [`NOZZLE_CHUNK`]), made by `make` at the end when it is
@@ -730,6 +839,7 @@ impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {
     fn judged(&mut self, nozzle: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.acc.count(nozzle, line, outcome);
     }
+    #[inline]
     fn judged_figures(&mut self, nozzle: &[u8], figures: &DrawFigures) -> bool {
         self.acc.count_figures(nozzle, figures)
     }
