@@ -2461,12 +2461,18 @@ impl<'p, 'c> Fast<'p, 'c> {
                 continue;
             }
             // The batch writes every row of every output column (`Output`'s contract): the
-            // columns are only given the length, not zeroed first.
+            // columns only grow (zeroed once, a `memset` per chunk before) and are given
+            // their first `n` rows; rows past `n` are an older chunk's, never taken
+            // ([`GroupCols::take`] takes as many rows as were gathered).
             for x in &mut c.res {
-                x.resize(n, 0.0);
+                if x.len() < n {
+                    x.resize(n, 0.0);
+                }
             }
             for x in &mut c.codes {
-                x.resize(n, 0);
+                if x.len() < n {
+                    x.resize(n, 0);
+                }
             }
             let fuel = match &g.fuel_sub {
                 Some(s) => Fuel::Same(s),
@@ -2482,9 +2488,14 @@ impl<'p, 'c> Fast<'p, 'c> {
             };
             let [e, mpe, judged, lower, upper] = &mut c.res;
             let [verdict, code] = &mut c.codes;
-            let mut out = DispenserOutput::new(e, mpe, verdict, code)
-                .with_judged(judged)
-                .with_limits(lower, upper);
+            let mut out = DispenserOutput::new(
+                &mut e[..n],
+                &mut mpe[..n],
+                &mut verdict[..n],
+                &mut code[..n],
+            )
+            .with_judged(&mut judged[..n])
+            .with_limits(&mut lower[..n], &mut upper[..n]);
             // A batch the library refuses as a whole (an unknown fuel, temperatures
             // without a fuel, a bad MMQ): every row takes the general path.
             c.judged = batch.evaluate_serial(&cols, &mut out).is_ok();
