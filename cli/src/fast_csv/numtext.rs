@@ -348,13 +348,15 @@ impl ShortText {
 }
 
 /// Formatted numbers that repeat (rounded errors): a small direct-mapped cache of
-/// [`push_f64`]'s text by bit pattern, each between two commas (`,{x},`).
+/// [`push_f64`]'s text by bit pattern, each between two commas (`,{x},`). 1 024 slots
+/// (48 KB): with 256 a twentieth of the generated log's judged errors missed (conflicts:
+/// 4 096 slots miss barely fewer than 1 024), each miss ~300 instructions with `zmij`.
 pub(super) struct NumCache {
     slots: Vec<(u64, u8, [u8; 32])>,
 }
 
 impl NumCache {
-    const SLOTS: usize = 256;
+    const SLOTS: usize = 1024;
 
     pub(super) fn new() -> Self {
         // A NaN pattern no number written here has (NaN is never cached).
@@ -367,7 +369,8 @@ impl NumCache {
     #[inline(always)]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
-        let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+        let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> (64 - Self::SLOTS.trailing_zeros());
         let slot = &mut self.slots[h as usize % Self::SLOTS];
         if slot.0 == bits {
             // A fixed-size copy (inlined), then the length: no memcpy call.
