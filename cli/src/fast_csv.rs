@@ -1784,8 +1784,10 @@ impl Group<'_> {
 /// A group's columns for its batch, for one chunk ([`Fast::judge_groups`]).
 #[derive(Default)]
 struct GroupCols {
-    /// V_J, V_B, t_J, t_B of the chunk's rows of the group, in order.
+    /// V_J, V_B, t_J, t_B of the chunk's rows of the group, in order: the first `rows`
+    /// (the columns only grow, [`GroupCols::put`]).
     input: [Vec<f64>; 4],
+    rows: usize,
     /// The batch's E, MPE, judged E, lower and upper limit, and verdict and error codes.
     res: [Vec<f64>; 5],
     codes: [Vec<u8>; 2],
@@ -1796,6 +1798,35 @@ struct GroupCols {
 }
 
 impl GroupCols {
+    /// Puts a row's V_J, V_B, t_J, t_B after the `rows` ones: stores by index into the
+    /// columns (a `push` loads the capacity and stores the length of each column).
+    #[inline(always)]
+    fn put(&mut self, x: [f64; 4]) {
+        let i = self.rows;
+        let [a, b, c, d] = &mut self.input;
+        match (a.get_mut(i), b.get_mut(i), c.get_mut(i), d.get_mut(i)) {
+            (Some(a), Some(b), Some(c), Some(d)) => {
+                (*a, *b, *c, *d) = (x[0], x[1], x[2], x[3]);
+            }
+            _ => self.grow(x),
+        }
+        self.rows = i + 1;
+    }
+
+    /// [`GroupCols::put`] when the columns are full: each one cut to `rows` and the row
+    /// pushed (its capacity doubles as a `push`'s does; the columns then keep that
+    /// length).
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, x: [f64; 4]) {
+        for (col, x) in self.input.iter_mut().zip(x) {
+            col.truncate(self.rows);
+            col.push(x);
+            let cap = col.capacity();
+            col.resize(cap, 0.0);
+        }
+    }
+
     /// The batch's numbers of the next row of the group (rows are taken in order), `None`
     /// when the batch did not judge it.
     #[inline(always)]
@@ -1995,9 +2026,7 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn clear_chunk(&mut self) {
         self.recs.clear();
         for c in &mut self.gcols {
-            for x in &mut c.input {
-                x.clear();
-            }
+            c.rows = 0;
         }
     }
 
@@ -2009,11 +2038,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         if self.gcols.len() <= v.group {
             self.gcols.resize_with(v.group + 1, GroupCols::default);
         }
-        let [vj, vb, tj, tb] = &mut self.gcols[v.group].input;
-        vj.push(v.vj);
-        vb.push(v.vb);
-        tj.push(v.tj);
-        tb.push(v.tb);
+        self.gcols[v.group].put([v.vj, v.vb, v.tj, v.tb]);
     }
 
     /// Puts the cell boundaries of `line` into `self.cells`; true when the line holds a
@@ -2456,7 +2481,7 @@ impl<'p, 'c> Fast<'p, 'c> {
         }
         for (g, c) in self.groups.iter().zip(&mut self.gcols) {
             let Some(batch) = &g.batch else { continue };
-            let n = c.input[0].len();
+            let n = c.rows;
             if n == 0 {
                 continue;
             }
@@ -2479,6 +2504,7 @@ impl<'p, 'c> Fast<'p, 'c> {
                 None => Fuel::Absent,
             };
             let [vj, vb, tj, tb] = &c.input;
+            let (vj, vb, tj, tb) = (&vj[..n], &vb[..n], &tj[..n], &tb[..n]);
             let cols = DispenserColumns {
                 indicated_l: vj,
                 standard_l: vb,
