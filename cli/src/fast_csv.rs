@@ -1642,6 +1642,7 @@ fn money_of(m: u64, scale: u32) -> Option<Option<Money>> {
 }
 
 /// A record of a block that the fast path reads.
+#[derive(Clone, Copy)]
 struct Rec {
     line: u64,
     /// The record's bytes (without the line end), within the block.
@@ -1863,7 +1864,10 @@ struct Fast<'p, 'c> {
     cols: &'c Columns,
     width: usize,
     groups: Vec<Group<'p>>,
-    recs: Vec<Rec>,
+    /// The chunk's records: the first `nrecs` (stored by index: a `push` loads the
+    /// capacity and stores the length).
+    recs: Box<[Rec; CHUNK]>,
+    nrecs: usize,
     /// Cell boundaries of the record being split.
     cells: Vec<(usize, usize)>,
     /// Each group's columns for the batch (by group index).
@@ -1909,7 +1913,15 @@ impl<'p, 'c> Fast<'p, 'c> {
             cols,
             width,
             groups: Vec::new(),
-            recs: Vec::new(),
+            recs: Box::new(
+                [Rec {
+                    line: 0,
+                    start: 0,
+                    end: 0,
+                    row: None,
+                }; CHUNK],
+            ),
+            nrecs: 0,
             cells: Vec::with_capacity(width + 1),
             gcols: Vec::new(),
             out: Vec::with_capacity(2 * BLOCK),
@@ -1948,13 +1960,13 @@ impl<'p, 'c> Fast<'p, 'c> {
             // The common case: a plain record, read to its line end in one pass.
             if let Some((v, end, stop)) = self.plain(block, start) {
                 self.gather(&v);
-                self.recs.push(Rec {
+                self.put_rec(Rec {
                     line: n + 1,
                     start,
                     end,
                     row: Some(v),
                 });
-                if self.recs.len() == CHUNK {
+                if self.nrecs == CHUNK {
                     if let Err(e) = self.flush_chunk(block, sink) {
                         return Step::Stop(e);
                     }
@@ -1988,13 +2000,13 @@ impl<'p, 'c> Fast<'p, 'c> {
                 if let Some(v) = &row {
                     self.gather(v);
                 }
-                self.recs.push(Rec {
+                self.put_rec(Rec {
                     line: n + 1,
                     start,
                     end,
                     row,
                 });
-                if self.recs.len() == CHUNK {
+                if self.nrecs == CHUNK {
                     if let Err(e) = self.flush_chunk(block, sink) {
                         return Step::Stop(e);
                     }
@@ -2024,9 +2036,19 @@ impl<'p, 'c> Fast<'p, 'c> {
 
     /// Empties the chunk: its records and its groups' columns.
     fn clear_chunk(&mut self) {
-        self.recs.clear();
+        self.nrecs = 0;
         for c in &mut self.gcols {
             c.rows = 0;
+        }
+    }
+
+    /// Puts a record after the chunk's `nrecs` ([`Fast::block`] flushes the chunk when it
+    /// is full).
+    #[inline(always)]
+    fn put_rec(&mut self, r: Rec) {
+        if let Some(slot) = self.recs.get_mut(self.nrecs) {
+            *slot = r;
+            self.nrecs += 1;
         }
     }
 
@@ -2533,7 +2555,7 @@ impl<'p, 'c> Fast<'p, 'c> {
     fn emit(&mut self, block: &[u8], sink: &mut impl FastSink) -> Flow {
         self.out.clear();
         let (profile, stage) = (self.profile, self.stage);
-        for r in &self.recs {
+        for r in &self.recs[..self.nrecs] {
             let (amounts, groups, gcols) = (&mut self.amounts, &mut self.groups, &mut self.gcols);
             // The row's E and V_Bt are formatted as soon as they are known, before the
             // sink's work, and copied into the output only after it: a copy right after
