@@ -205,6 +205,13 @@ pub(super) struct LineText {
     mask: u128,
     nine: u128,
     one: u128,
+    /// The same for the digit before the last (all 0 for a one-digit number), and 9 in the
+    /// last digit: a step that carries only into a tens digit below 9 (9 in 100 rows)
+    /// without [`LineText::carry`]'s loop.
+    mask10: u128,
+    nine10: u128,
+    one10: u128,
+    nines: u128,
 }
 
 impl LineText {
@@ -219,6 +226,10 @@ impl LineText {
             mask: 0,
             nine: 0,
             one: 0,
+            mask10: 0,
+            nine10: 0,
+            one10: 0,
+            nines: 0,
         }
     }
 
@@ -266,6 +277,15 @@ impl LineText {
         self.mask = 0xff << sh;
         self.nine = u128::from(b'9') << sh;
         self.one = 1 << sh;
+        (self.mask10, self.nine10, self.one10) = match s.len() >= 2 {
+            true => (
+                0xff << (sh - 8),
+                u128::from(b'9') << (sh - 8),
+                1 << (sh - 8),
+            ),
+            false => (0, 0, 0),
+        };
+        self.nines = 9 << sh;
         Some(u128::from_le_bytes(w))
     }
 
@@ -275,6 +295,9 @@ impl LineText {
         let t = self.text;
         if self.len != 0 && t & self.mask != self.nine {
             return Some(t + self.one);
+        }
+        if self.one10 != 0 && t & self.mask10 != self.nine10 {
+            return Some(t - self.nines + self.one10);
         }
         self.carry()
     }
