@@ -205,8 +205,7 @@ pub(super) struct LineText {
     mask: u128,
     nine: u128,
     one: u128,
-    /// The same for the digit before the last (all 0 for a one-digit number), and 9 in the
-    /// last digit: a step that carries only into a tens digit below 9 (9 in 100 rows)
+    /// The same for the digit before the last (when `len` ≥ 2), and 9 in the last digit: a step that carries only into a tens digit below 9 (9 in 100 rows)
     /// without [`LineText::carry`]'s loop.
     mask10: u128,
     nine10: u128,
@@ -296,7 +295,7 @@ impl LineText {
         if self.len != 0 && t & self.mask != self.nine {
             return Some(t + self.one);
         }
-        if self.one10 != 0 && t & self.mask10 != self.nine10 {
+        if self.len >= 2 && t & self.mask10 != self.nine10 {
             return Some(t - self.nines + self.one10);
         }
         self.carry()
