@@ -2530,8 +2530,8 @@ impl<'p, 'c> Fast<'p, 'c> {
             let cols = DispenserColumns {
                 indicated_l: vj,
                 standard_l: vb,
-                dispenser_temp_c: g.temps.then_some(&tj[..]),
-                can_temp_c: g.temps.then_some(&tb[..]),
+                dispenser_temp_c: g.temps.then_some(tj),
+                can_temp_c: g.temps.then_some(tb),
                 fuel,
             };
             let [e, mpe, judged, lower, upper] = &mut c.res;
