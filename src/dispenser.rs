@@ -1241,7 +1241,9 @@ impl VerdictPoint for RangeCore {
     }
     /// [`PointCore::repeatability_verdict`] where the stage's rule for the test point is a
     /// range over a coefficient (or there is none); a fraction of the tolerance needs the
-    /// figures not held here: `Err` (the nozzle is incomplete).
+    /// figures not held here: `Err` (the nozzle is incomplete). Out of line: the
+    /// remembered verdicts of [`NozzleVerdicts`] are its common callers' fast path.
+    #[inline(never)]
     fn repeatability_verdict(
         &self,
         profile: &DispenserProfile,
@@ -2346,7 +2348,7 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a
     /// coefficient.
-    #[inline]
+    #[inline(never)]
     fn repeatability<P: VerdictPoint>(&mut self, p: &P) -> RepeatabilityVerdict {
         let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
         let tp = p.test_point();
