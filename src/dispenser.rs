@@ -1121,6 +1121,146 @@ impl PointFigures for PointStats {
     }
 }
 
+/// A [`PointCore`] without the figures that only a fraction-of-tolerance repeatability
+/// reads (Σ V and the first MMQ): what a range-over-coefficient repeatability (JJG 443)
+/// and the nozzle's verdict need, in 24 bytes instead of 40
+/// ([`NozzleRangeVerdictAccumulator`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RangeCore {
+    test_point: TestPoint,
+    /// The number of usable draws, as in [`PointCore`].
+    draws: u32,
+    draws_hi: u8,
+    /// The worst draw verdict.
+    verdict: Verdict,
+    /// min and max of judged_error_pct (the repeatability's range).
+    lo_judged_pct: f64,
+    hi_judged_pct: f64,
+}
+
+/// Counts one more draw in `draws_hi` · 2^32 + `draws`, saturating at 2^40 − 1.
+#[inline(always)]
+fn count_draw(draws: &mut u32, draws_hi: &mut u8) {
+    match draws.checked_add(1) {
+        Some(n) => *draws = n,
+        None if *draws_hi < u8::MAX => {
+            *draws = 0;
+            *draws_hi += 1;
+        }
+        None => {}
+    }
+}
+
+impl PointFigures for RangeCore {
+    #[inline]
+    fn new(test_point: TestPoint) -> Self {
+        Self {
+            test_point,
+            draws: 0,
+            draws_hi: 0,
+            verdict: Verdict::Pass,
+            lo_judged_pct: f64::INFINITY,
+            hi_judged_pct: f64::NEG_INFINITY,
+        }
+    }
+    fn test_point(&self) -> TestPoint {
+        self.test_point
+    }
+}
+
+/// The running figures of one test point that a nozzle's verdict reads: [`PointCore`] (any
+/// stage) or [`RangeCore`] (a stage without a fraction-of-tolerance repeatability).
+trait VerdictPoint: PointFigures {
+    fn draws(&self) -> usize;
+    /// The smallest and the greatest judged error.
+    fn judged_bounds(&self) -> (f64, f64);
+    /// The draw's figures, without the worst verdict ([`PointCore::add_figures`]).
+    fn add_figures(&mut self, f: &DrawFigures);
+    /// The draw's figures and verdict.
+    fn add(&mut self, f: &DrawFigures);
+    fn repeatability_verdict(
+        &self,
+        profile: &DispenserProfile,
+        stage: &DispenserStage,
+    ) -> RepeatabilityVerdict;
+}
+
+impl VerdictPoint for PointCore {
+    #[inline(always)]
+    fn draws(&self) -> usize {
+        PointCore::draws(self)
+    }
+    #[inline(always)]
+    fn judged_bounds(&self) -> (f64, f64) {
+        (self.lo_judged_pct, self.hi_judged_pct)
+    }
+    #[inline(always)]
+    fn add_figures(&mut self, f: &DrawFigures) {
+        PointCore::add_figures(self, f)
+    }
+    fn add(&mut self, f: &DrawFigures) {
+        PointCore::add(self, f)
+    }
+    fn repeatability_verdict(
+        &self,
+        profile: &DispenserProfile,
+        stage: &DispenserStage,
+    ) -> RepeatabilityVerdict {
+        PointCore::repeatability_verdict(self, profile, stage)
+    }
+}
+
+impl VerdictPoint for RangeCore {
+    #[inline(always)]
+    fn draws(&self) -> usize {
+        (u64::from(self.draws_hi) << 32 | u64::from(self.draws)) as usize
+    }
+    #[inline(always)]
+    fn judged_bounds(&self) -> (f64, f64) {
+        (self.lo_judged_pct, self.hi_judged_pct)
+    }
+    /// The same steps as [`PointCore::add_figures`]'s, without Σ V and the MMQ.
+    #[inline(always)]
+    fn add_figures(&mut self, f: &DrawFigures) {
+        count_draw(&mut self.draws, &mut self.draws_hi);
+        let j = f.judged_error_pct;
+        self.lo_judged_pct = if j < self.lo_judged_pct {
+            j
+        } else {
+            self.lo_judged_pct
+        };
+        self.hi_judged_pct = if j > self.hi_judged_pct {
+            j
+        } else {
+            self.hi_judged_pct
+        };
+    }
+    fn add(&mut self, f: &DrawFigures) {
+        VerdictPoint::add_figures(self, f);
+        self.verdict = self.verdict.worst(f.verdict);
+    }
+    /// [`PointCore::repeatability_verdict`] where the stage's rule for the test point is a
+    /// range over a coefficient (or there is none); a fraction of the tolerance needs the
+    /// figures not held here: `Err` (the nozzle is incomplete). Out of line: the
+    /// remembered verdicts of [`NozzleVerdicts`] are its common callers' fast path.
+    #[inline(never)]
+    fn repeatability_verdict(
+        &self,
+        profile: &DispenserProfile,
+        stage: &DispenserStage,
+    ) -> RepeatabilityVerdict {
+        match stage.repeatability_for(self.test_point) {
+            None | Some(RepeatabilityRule::RangeOverCoefficient { .. }) => {
+                let mut p = PointCore::new(self.test_point);
+                (p.draws, p.draws_hi, p.verdict) = (self.draws, self.draws_hi, self.verdict);
+                (p.lo_judged_pct, p.hi_judged_pct) = (self.lo_judged_pct, self.hi_judged_pct);
+                p.repeatability_verdict(profile, stage)
+            }
+            Some(_) => Err(()),
+        }
+    }
+}
+
 /// The figures of test point `tp` among a nozzle's test points, made on its first draw:
 /// the first two held inline (`second` is made after `first`), the others in `further`
 /// (made when first needed). The first two are found here, inline, as most draws are
@@ -1193,14 +1333,7 @@ impl PointCore {
     /// [`Verdict::Pass`] (the worst verdict stays as it is).
     #[inline(always)]
     fn add_figures(&mut self, f: &DrawFigures) {
-        match self.draws.checked_add(1) {
-            Some(n) => self.draws = n,
-            None if self.draws_hi < u8::MAX => {
-                self.draws = 0;
-                self.draws_hi += 1;
-            }
-            None => {}
-        }
+        count_draw(&mut self.draws, &mut self.draws_hi);
         // `f64::min`/`max` of a running bound that is never NaN (it starts at ±∞ and only
         // takes a judged error that compared below / above it), written as the compare and
         // select they are on x86-64 (`minsd`/`maxsd`: the bound is kept when equal, so for
@@ -1799,13 +1932,13 @@ impl NozzleAccumulator {
 /// verdict, whether it has failed reasons and gaps so far, and its test points, with each
 /// test point's repeatability verdict from `repeatability`.
 #[inline]
-fn nozzle_verdict<'a>(
+fn nozzle_verdict<'a, P: VerdictPoint + 'a>(
     mut worst: Verdict,
     mut fails: bool,
     mut gaps: bool,
-    points: impl Iterator<Item = &'a PointCore> + Clone,
+    points: impl Iterator<Item = &'a P> + Clone,
     stage: &DispenserStage,
-    mut repeatability: impl FnMut(&PointCore) -> RepeatabilityVerdict,
+    mut repeatability: impl FnMut(&P) -> RepeatabilityVerdict,
 ) -> Verdict {
     let required = &stage.required_test_points.value;
     let need = stage.draws_per_test_point.value as usize;
@@ -1818,13 +1951,13 @@ fn nozzle_verdict<'a>(
             Ok(_) => {}
             Err(_) => gaps = true,
         }
-        if required.contains(&p.test_point) && p.draws() < need {
+        if required.contains(&p.test_point()) && p.draws() < need {
             gaps = true;
         }
     }
     if required
         .iter()
-        .any(|tp| !points.clone().any(|p| p.test_point == *tp))
+        .any(|tp| !points.clone().any(|p| p.test_point() == *tp))
     {
         gaps = true;
     }
@@ -1858,7 +1991,36 @@ fn nozzle_verdict<'a>(
 /// # Ok::<(), verimeter::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct NozzleVerdictAccumulator {
+pub struct NozzleVerdictAccumulator(VerdictFigures<PointCore>);
+
+/// A [`NozzleVerdictAccumulator`] for a stage whose repeatability rules are all ranges over
+/// a coefficient (JJG 443; or which has none): the same verdict in 64 bytes instead of 96,
+/// as it keeps only what such a rule reads of a test point (the number of draws, the range
+/// of the judged errors, the worst verdict), not the Σ V and the first MMQ of a
+/// fraction-of-tolerance rule. Whether a stage is such a stage:
+/// [`NozzleRangeVerdictAccumulator::judges`]. Against a stage with a fraction-of-tolerance
+/// rule, a test point under that rule cannot be judged and makes the nozzle incomplete.
+///
+/// ```
+/// use verimeter::dispenser::{evaluate_draw, Draw, NozzleAccumulator, NozzleRangeVerdictAccumulator, TestPoint};
+/// let p = verimeter::profile::DispenserProfile::builtin("jjg443-2015")?;
+/// let stage = p.stage(None)?;
+/// assert!(NozzleRangeVerdictAccumulator::judges(stage));
+/// let (mut acc, mut small) = (NozzleAccumulator::verdict_only(), NozzleRangeVerdictAccumulator::new());
+/// for (k, v) in [20.01, 20.02, 20.3].into_iter().enumerate() {
+///     let r = evaluate_draw(&p, stage, &Draw::new(TestPoint::Max, v, 20.0));
+///     acc.push(k + 1, &r);
+///     small.push(&r);
+/// }
+/// assert_eq!(small.verdict(&p, stage), acc.verdict(&p, stage));
+/// # Ok::<(), verimeter::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NozzleRangeVerdictAccumulator(VerdictFigures<RangeCore>);
+
+/// The body of [`NozzleVerdictAccumulator`] and [`NozzleRangeVerdictAccumulator`].
+#[derive(Debug, Clone, PartialEq)]
+struct VerdictFigures<P> {
     /// The worst indication verdict of the usable draws.
     worst: Verdict,
     /// Whether a draw failed (indication or amount) or was not usable.
@@ -1866,12 +2028,12 @@ pub struct NozzleVerdictAccumulator {
     gaps: bool,
     /// Per test point, in first-draw order: the first two inline, the others in `more`
     /// (see [`NozzleAccumulator`]).
-    first: Option<PointCore>,
-    second: Option<PointCore>,
+    first: Option<P>,
+    second: Option<P>,
     /// A `Box` of a `Vec`: one pointer (8 bytes) where most nozzles have none, instead of
     /// an empty `Vec`'s 24.
     #[allow(clippy::box_collection)]
-    more: Option<Box<Vec<PointCore>>>,
+    more: Option<Box<Vec<P>>>,
 }
 
 impl Default for NozzleVerdictAccumulator {
@@ -1880,9 +2042,77 @@ impl Default for NozzleVerdictAccumulator {
     }
 }
 
+impl Default for NozzleRangeVerdictAccumulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl NozzleVerdictAccumulator {
     /// A nozzle with no draws yet.
     pub fn new() -> Self {
+        Self(VerdictFigures::new())
+    }
+
+    /// Adds one draw's outcome (see [`NozzleAccumulator::push`]).
+    pub fn push(&mut self, outcome: &Result<DrawResult>) {
+        self.0.push(outcome)
+    }
+
+    /// Adds a usable draw by its figures: the same as [`push`](Self::push) with `Ok` of
+    /// the draw's [`DrawResult`] (whatever its verdict: no reason is worded here).
+    ///
+    /// Inline, with the common draw (a pass that gives no reason) on a short path: its
+    /// verdicts leave the worst ones as they are, so only the test point's figures change.
+    #[inline]
+    pub fn push_figures(&mut self, figures: &DrawFigures) {
+        self.0.push_figures(figures)
+    }
+
+    /// The nozzle's verdict: the same as [`NozzleAccumulator::verdict`]'s for the same
+    /// draws.
+    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        self.0.verdict(profile, stage)
+    }
+}
+
+impl NozzleRangeVerdictAccumulator {
+    /// A nozzle with no draws yet.
+    pub fn new() -> Self {
+        Self(VerdictFigures::new())
+    }
+
+    /// Whether this accumulator gives `stage`'s verdicts: every repeatability rule of the
+    /// stage is a range over a coefficient (or it has none).
+    pub fn judges(stage: &DispenserStage) -> bool {
+        TestPoint::ALL.iter().all(|&tp| {
+            matches!(
+                stage.repeatability_for(tp),
+                None | Some(RepeatabilityRule::RangeOverCoefficient { .. })
+            )
+        })
+    }
+
+    /// Adds one draw's outcome (see [`NozzleAccumulator::push`]).
+    pub fn push(&mut self, outcome: &Result<DrawResult>) {
+        self.0.push(outcome)
+    }
+
+    /// [`NozzleVerdictAccumulator::push_figures`].
+    #[inline]
+    pub fn push_figures(&mut self, figures: &DrawFigures) {
+        self.0.push_figures(figures)
+    }
+
+    /// The nozzle's verdict: the same as [`NozzleAccumulator::verdict`]'s for the same
+    /// draws where [`judges`](Self::judges) holds for `stage`.
+    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+        self.0.verdict(profile, stage)
+    }
+}
+
+impl<P: VerdictPoint> VerdictFigures<P> {
+    fn new() -> Self {
         Self {
             worst: Verdict::Pass,
             fails: false,
@@ -1893,21 +2123,15 @@ impl NozzleVerdictAccumulator {
         }
     }
 
-    /// Adds one draw's outcome (see [`NozzleAccumulator::push`]).
-    pub fn push(&mut self, outcome: &Result<DrawResult>) {
+    fn push(&mut self, outcome: &Result<DrawResult>) {
         match outcome {
             Ok(r) => self.push_figures(&DrawFigures::of(r)),
             Err(_) => self.gaps = true,
         }
     }
 
-    /// Adds a usable draw by its figures: the same as [`push`](Self::push) with `Ok` of
-    /// the draw's [`DrawResult`] (whatever its verdict: no reason is worded here).
-    ///
-    /// Inline, with the common draw (a pass that gives no reason) on a short path: its
-    /// verdicts leave the worst ones as they are, so only the test point's figures change.
-    #[inline]
-    pub fn push_figures(&mut self, figures: &DrawFigures) {
+    #[inline(always)]
+    fn push_figures(&mut self, figures: &DrawFigures) {
         if figures.gives_reason() | (figures.verdict != Verdict::Pass) {
             return self.push_other(figures);
         }
@@ -1946,7 +2170,7 @@ impl NozzleVerdictAccumulator {
 
     /// The running figures of test point `tp`, made on its first draw ([`point_for`]).
     #[inline(always)]
-    fn stats_for(&mut self, tp: TestPoint) -> &mut PointCore {
+    fn stats_for(&mut self, tp: TestPoint) -> &mut P {
         let more = &mut self.more;
         point_for(&mut self.first, &mut self.second, tp, || {
             &mut **more.get_or_insert_with(Box::default)
@@ -1954,20 +2178,18 @@ impl NozzleVerdictAccumulator {
     }
 
     /// The test points, in first-draw order.
-    fn points(&self) -> impl Iterator<Item = &PointCore> + Clone {
+    fn points(&self) -> impl Iterator<Item = &P> + Clone {
         (self.first.iter().chain(&self.second)).chain(self.more.iter().flat_map(|m| m.iter()))
     }
 
-    /// The nozzle's verdict: the same as [`NozzleAccumulator::verdict`]'s for the same
-    /// draws.
-    pub fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
+    fn verdict(&self, profile: &DispenserProfile, stage: &DispenserStage) -> Verdict {
         self.verdict_by(stage, |p| p.repeatability_verdict(profile, stage))
     }
 
     fn verdict_by(
         &self,
         stage: &DispenserStage,
-        repeatability: impl FnMut(&PointCore) -> RepeatabilityVerdict,
+        repeatability: impl FnMut(&P) -> RepeatabilityVerdict,
     ) -> Verdict {
         nozzle_verdict(
             self.worst,
@@ -2071,6 +2293,16 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
     pub fn verdict_of(&mut self, acc: &NozzleVerdictAccumulator) -> Verdict {
+        self.verdict_of_figures(&acc.0)
+    }
+
+    /// The verdict of `acc`: the same as `acc.verdict(profile, stage)`.
+    pub fn verdict_of_range(&mut self, acc: &NozzleRangeVerdictAccumulator) -> Verdict {
+        self.verdict_of_figures(&acc.0)
+    }
+
+    #[inline]
+    fn verdict_of_figures<P: VerdictPoint>(&mut self, acc: &VerdictFigures<P>) -> Verdict {
         if acc.more.is_some() {
             return acc.verdict_by(self.stage, |p| self.repeatability(p));
         }
@@ -2081,7 +2313,7 @@ impl<'p> NozzleVerdicts<'p> {
         let need = self.stage.draws_per_test_point.value as usize;
         let required = self.required;
         let mut seen = 0;
-        let mut point = |p: &PointCore| {
+        let mut point = |p: &P| {
             match self.repeatability(p) {
                 Ok(Some(verdict)) if verdict != Verdict::Pass => {
                     fails = true;
@@ -2090,7 +2322,7 @@ impl<'p> NozzleVerdicts<'p> {
                 Ok(_) => {}
                 Err(_) => gaps = true,
             }
-            let bit = point_bit(p.test_point);
+            let bit = point_bit(p.test_point());
             seen |= bit;
             if required & bit != 0 && p.draws() < need {
                 gaps = true;
@@ -2116,15 +2348,17 @@ impl<'p> NozzleVerdicts<'p> {
 
     /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a
     /// coefficient.
-    #[inline]
-    fn repeatability(&mut self, p: &PointCore) -> RepeatabilityVerdict {
+    #[inline(never)]
+    fn repeatability<P: VerdictPoint>(&mut self, p: &P) -> RepeatabilityVerdict {
         let (profile, stage, memo) = (self.profile, self.stage, &mut self.memo);
-        if self.memoised & point_bit(p.test_point) == 0 || p.draws() < 2 {
+        let tp = p.test_point();
+        if self.memoised & point_bit(tp) == 0 || p.draws() < 2 {
             return p.repeatability_verdict(profile, stage);
         }
-        let point = (p.test_point, p.draws());
-        let range_bits = (p.hi_judged_pct - p.lo_judged_pct).to_bits();
-        let h = (range_bits ^ (p.draws() as u64) << 48 ^ (p.test_point as u64) << 56)
+        let point = (tp, p.draws());
+        let (lo, hi) = p.judged_bounds();
+        let range_bits = (hi - lo).to_bits();
+        let h = (range_bits ^ (p.draws() as u64) << 48 ^ (tp as u64) << 56)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = &mut memo[(h >> 54) as usize % Self::SLOTS];
         if let Some(m) = slot.filter(|m| m.point == point && m.range_bits == range_bits) {

@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use verimeter::decision::DecisionRule;
 use verimeter::dispenser::{
     apply_decision, evaluate_draw, repeatability, Draw, DrawFigures, DrawResult, NozzleAccumulator,
-    NozzleVerdictAccumulator, PriceReading, TestPoint, TestPointSummary,
+    NozzleRangeVerdictAccumulator, NozzleVerdictAccumulator, PriceReading, TestPoint,
+    TestPointSummary,
 };
 use verimeter::money::parse_money;
 use verimeter::profile::{DispenserProfile, DispenserStage, BUILTIN_DISPENSER_PROFILES};
@@ -344,6 +345,8 @@ proptest! {
             let mut worded = NozzleAccumulator::new();
             // The verdicts alone: by results and by figures (every other usable draw).
             let mut small = NozzleVerdictAccumulator::new();
+            // The same in the range-only accumulator (by figures on the other draws).
+            let mut range = NozzleRangeVerdictAccumulator::new();
             for (i, s) in specs.iter().enumerate() {
                 let o = outcome(&p, stage, *s);
                 acc.push(format_args!("line {}", i + 2), &o);
@@ -352,6 +355,10 @@ proptest! {
                     Ok(r) if i % 2 == 1 => small.push_figures(&DrawFigures::of(r)),
                     _ => small.push(&o),
                 }
+                match &o {
+                    Ok(r) if i % 2 == 0 => range.push_figures(&DrawFigures::of(r)),
+                    _ => range.push(&o),
+                }
             }
             let verdict = acc.verdict(&p, stage);
             prop_assert_eq!(verdicts.verdict(&acc), verdict);
@@ -359,6 +366,12 @@ proptest! {
             prop_assert_eq!(worded.finish(&p, stage).verdict, verdict);
             prop_assert_eq!(small.verdict(&p, stage), verdict);
             prop_assert_eq!(verdicts.verdict_of(&small), verdict);
+            // Against any stage: no panic, and the same verdict for a stage it judges.
+            let (by_range, in_table) = (range.verdict(&p, stage), verdicts.verdict_of_range(&range));
+            prop_assert_eq!(by_range, in_table);
+            if NozzleRangeVerdictAccumulator::judges(stage) {
+                prop_assert_eq!(by_range, verdict);
+            }
         }
     }
 }
@@ -382,4 +395,41 @@ fn verdict_accumulator_size() {
         "{}",
         std::mem::size_of::<verimeter::dispenser::NozzleVerdictAccumulator>()
     );
+}
+
+/// The same for a nozzle's verdict under range-over-coefficient rules alone (the CLI's csv
+/// output under a JJG 443 stage).
+#[test]
+fn range_verdict_accumulator_size() {
+    assert!(
+        std::mem::size_of::<verimeter::dispenser::NozzleRangeVerdictAccumulator>() <= 64,
+        "{}",
+        std::mem::size_of::<verimeter::dispenser::NozzleRangeVerdictAccumulator>()
+    );
+}
+
+/// Which builtin stages the range-only accumulator judges: every JJG 443 one, and not a
+/// stage with a fraction-of-tolerance repeatability.
+#[test]
+fn range_verdict_accumulator_judges() {
+    use verimeter::profile::RepeatabilityRule;
+    for name in BUILTIN_DISPENSER_PROFILES {
+        let p = DispenserProfile::builtin(name).unwrap();
+        for stage in &p.stages {
+            let fraction = TestPoint::ALL.iter().any(|&tp| {
+                matches!(
+                    stage.repeatability_for(tp),
+                    Some(RepeatabilityRule::RangeFractionOfTolerance { .. })
+                )
+            });
+            assert_eq!(
+                NozzleRangeVerdictAccumulator::judges(stage),
+                !fraction,
+                "{name}"
+            );
+            if name.starts_with("jjg443") {
+                assert!(NozzleRangeVerdictAccumulator::judges(stage), "{name}");
+            }
+        }
+    }
 }

@@ -7,8 +7,9 @@ use std::io::{self, BufWriter, Write};
 use std::rc::Rc;
 
 use verimeter::dispenser::{
-    apply_decision, evaluate_draw, Draw, DrawFigures, DrawResult, NozzleAccumulator, NozzleSummary,
-    NozzleVerdictAccumulator, NozzleVerdicts, Substance,
+    apply_decision, evaluate_draw, Draw, DrawFigures, DrawResult, NozzleAccumulator,
+    NozzleRangeVerdictAccumulator, NozzleSummary, NozzleVerdictAccumulator, NozzleVerdicts,
+    Substance,
 };
 use verimeter::profile::{DispenserProfile, DispenserStage};
 use verimeter::uncertainty::{DispenserBudgetSpec, Expanded};
@@ -488,6 +489,7 @@ fn judge<O: Out>(
         acc: Acc {
             verdict_only: !out.words_reasons(),
             verdicts_only: !out.shows_nozzles(),
+            range_only: NozzleRangeVerdictAccumulator::judges(stage),
             ..Acc::default()
         },
         out,
@@ -510,6 +512,7 @@ fn judge<O: Out>(
             Acc {
                 nozzles,
                 small,
+                small_range,
                 index,
                 row_tally,
                 ..
@@ -534,9 +537,15 @@ fn judge<O: Out>(
     // `small` holds the nozzles when they are not shown (and `nozzles` none). Each is
     // dropped as its verdict is taken (by value), while in the cache: dropping the whole
     // `Vec` afterwards read every one from memory again.
-    for chunk in small {
+    // (One of the two holds them, the other none.)
+    for chunk in small.nozzles {
         for acc in chunk {
             nozzle_tally.add(Some(verdicts.verdict_of(&acc)));
+        }
+    }
+    for chunk in small_range.nozzles {
+        for acc in chunk {
+            nozzle_tally.add(Some(verdicts.verdict_of_range(&acc)));
         }
     }
     for (k, acc) in nozzles.into_iter().flatten().enumerate() {
@@ -581,27 +590,40 @@ struct Acc {
     /// id (a linear search per row would be quadratic in the number of nozzles).
     nozzles: Vec<Vec<NozzleAccumulator>>,
     /// Instead of `nozzles` when the nozzles are not shown ([`Acc::verdicts_only`]): the
-    /// verdicts alone, in 96 bytes per nozzle instead of 144.
-    small: Vec<Vec<NozzleVerdictAccumulator>>,
+    /// verdicts alone, in 96 bytes per nozzle instead of 144 — or, for a stage that
+    /// [`NozzleRangeVerdictAccumulator`] judges ([`Acc::range_only`]), in `small_range`, 64
+    /// bytes per nozzle. (A run-time choice, not a type parameter of the sink: the fast
+    /// csv path made for two sink types is not inlined as it is for one.)
+    small: Small<NozzleVerdictAccumulator>,
+    small_range: Small<NozzleRangeVerdictAccumulator>,
     index: NozzleIndex,
     row_tally: Tally,
     /// The output shows no reasons: [`NozzleAccumulator::verdict_only`].
     verdict_only: bool,
     /// The output shows no nozzles, only their verdicts' counts: [`Acc::small`].
     verdicts_only: bool,
-    /// The nozzle of the last row, when the nozzles go in [`Acc::small`]: its accumulator
-    /// is held here, not in `small`, while its rows come ([`Hot`]).
-    hot: Hot,
+    /// With `verdicts_only`: the nozzles go in [`Acc::small_range`].
+    range_only: bool,
 }
 
-/// The nozzle of the last row and its accumulator ([`Acc::small_nozzle`]). A log's rows
+/// The nozzles' accumulators for their verdicts alone ([`Acc::small`]).
+#[derive(Default)]
+struct Small<A> {
+    /// In chunks of [`NOZZLE_CHUNK`], by number ([`NozzleIndex`]).
+    nozzles: Vec<Vec<A>>,
+    /// The nozzle of the last row: its accumulator is held here, not in `nozzles`, while
+    /// its rows come ([`Hot`]).
+    hot: Hot<A>,
+}
+
+/// The nozzle of the last row and its accumulator ([`Small::nozzle`]). A log's rows
 /// come nozzle by nozzle (six rows each in a generated log): the next row's id is compared
 /// with this one's bytes, held here as two words, and the accumulator is at a fixed place —
 /// no look-up in the index's arena and no chunk arithmetic per row. When another nozzle
-/// comes, this accumulator goes to its place in `small` ([`Acc::switch_hot`],
+/// comes, this accumulator goes to its place in `small` ([`Small::switch_hot`],
 /// [`Acc::put_back_hot`]).
 #[derive(Default)]
-struct Hot {
+struct Hot<A> {
     /// Whether there is one (false before the first row with a nozzle id, and once put
     /// back at the end).
     live: bool,
@@ -613,7 +635,7 @@ struct Hot {
     len: usize,
     words: Option<(u64, u64)>,
     /// The nozzle's accumulator; its entry in `small` holds an empty one meanwhile.
-    acc: NozzleVerdictAccumulator,
+    acc: A,
 }
 
 /// The 8 bytes of `id` at `at` (`at + 8 <= id.len()`), as a little-endian word.
@@ -632,7 +654,7 @@ fn id_words(id: &[u8]) -> Option<(u64, u64)> {
         .then(|| (word(id, 0), word(id, id.len() - 8)))
 }
 
-impl Hot {
+impl<A> Hot<A> {
     /// Whether `id` is this nozzle's id.
     #[inline(always)]
     fn is(&self, id: &[u8], index: &NozzleIndex) -> bool {
@@ -710,7 +732,11 @@ impl Acc {
     fn count(&mut self, id: &[u8], line: u64, outcome: &Result<DrawResult, Error>) {
         self.row_tally.add(outcome.as_ref().ok().map(|d| d.verdict));
         if self.verdicts_only {
-            if let Some(acc) = self.small_nozzle(id) {
+            if self.range_only {
+                if let Some(acc) = self.small_range.nozzle(&mut self.index, id) {
+                    acc.push(outcome);
+                }
+            } else if let Some(acc) = self.small.nozzle(&mut self.index, id) {
                 acc.push(outcome);
             }
         } else if let Some(acc) = self.nozzle(id) {
@@ -723,7 +749,11 @@ impl Acc {
     #[inline]
     fn count_figures(&mut self, id: &[u8], figures: &DrawFigures) -> bool {
         if self.verdicts_only {
-            if let Some(acc) = self.small_nozzle(id) {
+            if self.range_only {
+                if let Some(acc) = self.small_range.nozzle(&mut self.index, id) {
+                    acc.push_figures(figures);
+                }
+            } else if let Some(acc) = self.small.nozzle(&mut self.index, id) {
                 acc.push_figures(figures);
             }
         } else if let Some(acc) = self.nozzle(id) {
@@ -751,38 +781,52 @@ impl Acc {
         })
     }
 
+    /// Puts the [`Hot`] nozzles' accumulators in their places. Done before the accumulators
+    /// are read at the end.
+    fn put_back_hot(&mut self) {
+        self.small.put_back_hot();
+        self.small_range.put_back_hot();
+    }
+}
+
+/// What [`Small`] needs of an accumulator.
+trait SmallAcc: Default {}
+impl SmallAcc for NozzleVerdictAccumulator {}
+impl SmallAcc for NozzleRangeVerdictAccumulator {}
+
+impl<A: SmallAcc> Small<A> {
     /// [`Acc::nozzle`] of [`Acc::small`]: the [`Hot`] nozzle's accumulator, the same
     /// nozzle as the last row's in the common case.
     #[inline(always)]
-    fn small_nozzle(&mut self, id: &[u8]) -> Option<&mut NozzleVerdictAccumulator> {
+    fn nozzle(&mut self, index: &mut NozzleIndex, id: &[u8]) -> Option<&mut A> {
         if id.is_empty() {
             return None;
         }
-        if self.hot.is(id, &self.index) {
+        if self.hot.is(id, index) {
             return Some(&mut self.hot.acc);
         }
-        Some(self.switch_hot(id))
+        Some(self.switch_hot(index, id))
     }
 
     /// Makes `id`'s nozzle the [`Hot`] one, putting the last one in its place: the hot
-    /// accumulator and the entry of its nozzle in `small` (an empty accumulator while it is
-    /// hot) swap places, and so do the (now empty) hot one and the entry of `id`'s nozzle,
-    /// or, for a new nozzle, an empty entry is pushed and the empty hot one is its
+    /// accumulator and the entry of its nozzle in `nozzles` (an empty accumulator while it
+    /// is hot) swap places, and so do the (now empty) hot one and the entry of `id`'s
+    /// nozzle, or, for a new nozzle, an empty entry is pushed and the empty hot one is its
     /// accumulator. `id` is not the hot nozzle's.
     #[inline(never)]
-    fn switch_hot(&mut self, id: &[u8]) -> &mut NozzleVerdictAccumulator {
+    fn switch_hot(&mut self, index: &mut NozzleIndex, id: &[u8]) -> &mut A {
         let hot = &mut self.hot;
         if hot.live {
-            if let Some(entry) = entry(&mut self.small, hot.k) {
+            if let Some(entry) = entry(&mut self.nozzles, hot.k) {
                 std::mem::swap(&mut hot.acc, entry);
             }
         }
         // Not the last id (that is the hot one): the index's look-up without its own
         // comparison with the last id.
-        let (k, new) = self.index.number_other(id);
+        let (k, new) = index.number_other(id);
         if new {
-            slot(&mut self.small, k, true, NozzleVerdictAccumulator::new);
-        } else if let Some(entry) = entry(&mut self.small, k) {
+            slot(&mut self.nozzles, k, true, A::default);
+        } else if let Some(entry) = entry(&mut self.nozzles, k) {
             std::mem::swap(&mut hot.acc, entry);
         }
         hot.live = true;
@@ -792,11 +836,10 @@ impl Acc {
         &mut hot.acc
     }
 
-    /// Puts the [`Hot`] nozzle's accumulator in its place in `small`. Done before the
-    /// accumulators are read at the end.
+    /// Puts the [`Hot`] nozzle's accumulator in its place in `nozzles`.
     fn put_back_hot(&mut self) {
         if std::mem::take(&mut self.hot.live) {
-            if let Some(entry) = entry(&mut self.small, self.hot.k) {
+            if let Some(entry) = entry(&mut self.nozzles, self.hot.k) {
                 std::mem::swap(&mut self.hot.acc, entry);
             }
         }
