@@ -1151,6 +1151,25 @@ fn count_draw(draws: &mut u32, draws_hi: &mut u8) {
     }
 }
 
+/// The number of draws counted by [`count_draw`].
+#[inline(always)]
+fn draw_total(draws: u32, draws_hi: u8) -> usize {
+    (u64::from(draws_hi) << 32 | u64::from(draws)) as usize
+}
+
+/// Widens the running bounds `lo`..`hi` of the judged errors to take `j`.
+///
+/// `f64::min`/`max` of a running bound that is never NaN (it starts at ±∞ and only takes a
+/// judged error that compared below / above it), written as the compare and select they
+/// are on x86-64 (`minsd`/`maxsd`: the bound is kept when equal, so for ±0 too), without
+/// the NaN fix-up of the bound, which cannot be NaN: a NaN error compares false and leaves
+/// the bound, as `min`/`max` do.
+#[inline(always)]
+fn widen_bounds(lo: &mut f64, hi: &mut f64, j: f64) {
+    *lo = if j < *lo { j } else { *lo };
+    *hi = if j > *hi { j } else { *hi };
+}
+
 impl PointFigures for RangeCore {
     #[inline]
     fn new(test_point: TestPoint) -> Self {
@@ -1213,7 +1232,7 @@ impl VerdictPoint for PointCore {
 impl VerdictPoint for RangeCore {
     #[inline(always)]
     fn draws(&self) -> usize {
-        (u64::from(self.draws_hi) << 32 | u64::from(self.draws)) as usize
+        draw_total(self.draws, self.draws_hi)
     }
     #[inline(always)]
     fn judged_bounds(&self) -> (f64, f64) {
@@ -1223,17 +1242,11 @@ impl VerdictPoint for RangeCore {
     #[inline(always)]
     fn add_figures(&mut self, f: &DrawFigures) {
         count_draw(&mut self.draws, &mut self.draws_hi);
-        let j = f.judged_error_pct;
-        self.lo_judged_pct = if j < self.lo_judged_pct {
-            j
-        } else {
-            self.lo_judged_pct
-        };
-        self.hi_judged_pct = if j > self.hi_judged_pct {
-            j
-        } else {
-            self.hi_judged_pct
-        };
+        widen_bounds(
+            &mut self.lo_judged_pct,
+            &mut self.hi_judged_pct,
+            f.judged_error_pct,
+        );
     }
     fn add(&mut self, f: &DrawFigures) {
         VerdictPoint::add_figures(self, f);
@@ -1316,7 +1329,7 @@ impl PointCore {
 
     /// The number of usable draws.
     fn draws(&self) -> usize {
-        (u64::from(self.draws_hi) << 32 | u64::from(self.draws)) as usize
+        draw_total(self.draws, self.draws_hi)
     }
 
     /// The first draw's MMQ that is given.
@@ -1334,22 +1347,11 @@ impl PointCore {
     #[inline(always)]
     fn add_figures(&mut self, f: &DrawFigures) {
         count_draw(&mut self.draws, &mut self.draws_hi);
-        // `f64::min`/`max` of a running bound that is never NaN (it starts at ±∞ and only
-        // takes a judged error that compared below / above it), written as the compare and
-        // select they are on x86-64 (`minsd`/`maxsd`: the bound is kept when equal, so for
-        // ±0 too), without the NaN fix-up of the bound, which cannot be NaN: a NaN error
-        // compares false and leaves the bound, as `min`/`max` do.
-        let j = f.judged_error_pct;
-        self.lo_judged_pct = if j < self.lo_judged_pct {
-            j
-        } else {
-            self.lo_judged_pct
-        };
-        self.hi_judged_pct = if j > self.hi_judged_pct {
-            j
-        } else {
-            self.hi_judged_pct
-        };
+        widen_bounds(
+            &mut self.lo_judged_pct,
+            &mut self.hi_judged_pct,
+            f.judged_error_pct,
+        );
         self.sum_corrected_l += f.corrected_standard_l;
         if !self.has_mmq {
             if let Some(m) = f.mmq_l {
@@ -1933,41 +1935,67 @@ impl NozzleAccumulator {
 /// test point's repeatability verdict from `repeatability`.
 #[inline]
 fn nozzle_verdict<'a, P: VerdictPoint + 'a>(
-    mut worst: Verdict,
-    mut fails: bool,
-    mut gaps: bool,
+    worst: Verdict,
+    fails: bool,
+    gaps: bool,
     points: impl Iterator<Item = &'a P> + Clone,
     stage: &DispenserStage,
     mut repeatability: impl FnMut(&P) -> RepeatabilityVerdict,
 ) -> Verdict {
+    let mut steps = VerdictSteps { worst, fails, gaps };
     let required = &stage.required_test_points.value;
     let need = stage.draws_per_test_point.value as usize;
     for p in points.clone() {
-        match repeatability(p) {
-            Ok(Some(verdict)) if verdict != Verdict::Pass => {
-                fails = true;
-                worst = worst.worst(Verdict::Fail);
-            }
-            Ok(_) => {}
-            Err(_) => gaps = true,
-        }
+        steps.repeatability(repeatability(p));
         if required.contains(&p.test_point()) && p.draws() < need {
-            gaps = true;
+            steps.gaps = true;
         }
     }
     if required
         .iter()
         .any(|tp| !points.clone().any(|p| p.test_point() == *tp))
     {
-        gaps = true;
+        steps.gaps = true;
     }
-    if fails {
-        worst = worst.worst(Verdict::Fail);
+    steps.verdict()
+}
+
+/// A nozzle's verdict as [`nozzle_verdict`] builds it from its test points: the worst draw
+/// verdict so far, and whether a reason fails it or leaves a gap.
+struct VerdictSteps {
+    worst: Verdict,
+    fails: bool,
+    gaps: bool,
+}
+
+impl VerdictSteps {
+    /// Takes a test point's repeatability verdict: one that does not pass fails the
+    /// nozzle, one that cannot be judged is a gap.
+    #[inline(always)]
+    fn repeatability(&mut self, verdict: RepeatabilityVerdict) {
+        match verdict {
+            Ok(Some(verdict)) if verdict != Verdict::Pass => {
+                self.fails = true;
+                self.worst = self.worst.worst(Verdict::Fail);
+            }
+            Ok(_) => {}
+            Err(_) => self.gaps = true,
+        }
     }
-    if gaps {
-        worst = worst.worst(Verdict::Incomplete);
+
+    /// The nozzle's verdict: the worst draw verdict, made at least `Fail` by a failing
+    /// reason and at least `Incomplete` by a gap.
+    #[inline(always)]
+    fn verdict(self) -> Verdict {
+        let mut worst = self.worst;
+        if self.fails {
+            worst = worst.worst(Verdict::Fail);
+        }
+        if self.gaps {
+            worst = worst.worst(Verdict::Incomplete);
+        }
+        worst
     }
-    worst
 }
 
 /// A nozzle's running figures for its verdict alone: the same verdict as a
@@ -2309,23 +2337,20 @@ impl<'p> NozzleVerdicts<'p> {
         // At most two test points (the common case): `nozzle_verdict`'s steps with the
         // required test points as a mask (each test point is held once, so "every required
         // one is there" is "no required bit is missing").
-        let (mut worst, mut fails, mut gaps) = (acc.worst, acc.fails, acc.gaps);
+        let mut steps = VerdictSteps {
+            worst: acc.worst,
+            fails: acc.fails,
+            gaps: acc.gaps,
+        };
         let need = self.stage.draws_per_test_point.value as usize;
         let required = self.required;
         let mut seen = 0;
         let mut point = |p: &P| {
-            match self.repeatability(p) {
-                Ok(Some(verdict)) if verdict != Verdict::Pass => {
-                    fails = true;
-                    worst = worst.worst(Verdict::Fail);
-                }
-                Ok(_) => {}
-                Err(_) => gaps = true,
-            }
+            steps.repeatability(self.repeatability(p));
             let bit = point_bit(p.test_point());
             seen |= bit;
             if required & bit != 0 && p.draws() < need {
-                gaps = true;
+                steps.gaps = true;
             }
         };
         if let Some(p) = &acc.first {
@@ -2335,15 +2360,9 @@ impl<'p> NozzleVerdicts<'p> {
             point(p);
         }
         if required & !seen != 0 {
-            gaps = true;
+            steps.gaps = true;
         }
-        if fails {
-            worst = worst.worst(Verdict::Fail);
-        }
-        if gaps {
-            worst = worst.worst(Verdict::Incomplete);
-        }
-        worst
+        steps.verdict()
     }
 
     /// `p.repeatability_verdict(profile, stage)`, remembered for a range over a

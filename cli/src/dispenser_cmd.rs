@@ -18,7 +18,7 @@ use verimeter::Error;
 use crate::args::{DispenserArgs, Format};
 use crate::decide::{self, Decision};
 use crate::input::{describe, Columns, DrawSink, Flow, InputRow, UncertaintyCells};
-use crate::nozzle_index::NozzleIndex;
+use crate::nozzle_index::{id_words, NozzleIndex};
 use crate::tally::{exit_code, Tally};
 use crate::{json_out, jsonl_out, output};
 
@@ -638,22 +638,6 @@ struct Hot<A> {
     acc: A,
 }
 
-/// The 8 bytes of `id` at `at` (`at + 8 <= id.len()`), as a little-endian word.
-#[inline(always)]
-fn word(id: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&id[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// `id`'s words for [`Hot::words`].
-#[inline(always)]
-fn id_words(id: &[u8]) -> Option<(u64, u64)> {
-    (8..=16)
-        .contains(&id.len())
-        .then(|| (word(id, 0), word(id, id.len() - 8)))
-}
-
 impl<A> Hot<A> {
     /// Whether `id` is this nozzle's id.
     #[inline(always)]
@@ -662,7 +646,7 @@ impl<A> Hot<A> {
             return false;
         }
         match self.words {
-            Some((a, b)) => word(id, 0) == a && word(id, id.len() - 8) == b,
+            Some(words) => id_words(id) == Some(words),
             None => index.bytes(self.k) == id,
         }
     }
@@ -789,12 +773,7 @@ impl Acc {
     }
 }
 
-/// What [`Small`] needs of an accumulator.
-trait SmallAcc: Default {}
-impl SmallAcc for NozzleVerdictAccumulator {}
-impl SmallAcc for NozzleRangeVerdictAccumulator {}
-
-impl<A: SmallAcc> Small<A> {
+impl<A: Default> Small<A> {
     /// [`Acc::nozzle`] of [`Acc::small`]: the [`Hot`] nozzle's accumulator, the same
     /// nozzle as the last row's in the common case.
     #[inline(always)]
@@ -870,9 +849,7 @@ fn slot<T>(
             chunk.push(make());
         }
     }
-    chunks
-        .get_mut(k / NOZZLE_CHUNK)
-        .and_then(|c| c.get_mut(k % NOZZLE_CHUNK))
+    entry(chunks, k)
 }
 
 impl<O: Out> crate::fast_csv::FastSink for Judge<'_, O> {

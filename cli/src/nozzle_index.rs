@@ -105,23 +105,36 @@ impl Ids {
     }
 }
 
+/// The 8 bytes of `id` at `at` (`at + 8 <= id.len()`), as a little-endian word.
+#[inline(always)]
+fn id_word(id: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&id[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// For an id of 8 to 16 bytes (the usual length), its first and last 8 bytes as words
+/// ([`id_word`]): two ids of one such length are equal when these are (the two words
+/// overlap and cover the id). `None` for other lengths.
+#[inline(always)]
+pub(crate) fn id_words(id: &[u8]) -> Option<(u64, u64)> {
+    (8..=16)
+        .contains(&id.len())
+        .then(|| (id_word(id, 0), id_word(id, id.len() - 8)))
+}
+
 /// `a == b`, without a library call for ids of 8 to 16 bytes (the usual length: two
-/// overlapping 8-byte words each), the common case of a row of the same nozzle as the last.
+/// overlapping 8-byte words each, [`id_words`]), the common case of a row of the same
+/// nozzle as the last.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
+    if a.len() != b.len() {
         return false;
     }
-    if !(8..=16).contains(&n) {
-        return a == b;
+    match id_words(a) {
+        Some(words) => id_words(b) == Some(words),
+        None => a == b,
     }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
 }
 
 /// `a.cmp(b)`, without a library call for ids of the same length of 8 to 16 bytes (the
