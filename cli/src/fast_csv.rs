@@ -417,9 +417,7 @@ fn window_word(win: &[u8; WINDOW + 16], p: usize) -> Option<u64> {
         return None;
     }
     // p < WINDOW: the 8 bytes are within `win` (no check left).
-    win.get(p..)
-        .and_then(<[u8]>::first_chunk::<8>)
-        .map(|w| u64::from_le_bytes(*w))
+    word(win, p)
 }
 
 /// The 16 bytes of `win` at `p` as a little-endian integer when `p` is within the first
@@ -723,8 +721,7 @@ struct ShapeCell {
 /// [`digit_lanes`] and [`decimal_value`]. Per word `k`: `x = (w ^ bytes[k]) & care[k]`;
 /// a digit lane has `bytes` 0x30 and `adds` 0x76 (x ≤ 9 stays below 0x80), an exact lane
 /// `bytes` the byte and `adds` 0x7f (only x = 0 stays below 0x80), a lane past the `\n`
-/// `care` 0; the row fits when no lane of `((x & 0x7f…) + adds) | x` has 0x80 (no lane
-/// carries: at most 0x7f + 0x7f).
+/// `care` 0; the row fits when no lane of [`lane_sums`]`(x, adds)` has 0x80.
 #[derive(Clone, Copy)]
 struct RowShape {
     bytes: [u64; SHAPE_WORDS],
@@ -765,7 +762,7 @@ impl RowShape {
         let mut bad = 0;
         for k in 0..SHAPE_WORDS {
             let x = (win_word(win, 8 * k as u8) ^ self.bytes[k]) & self.care[k];
-            bad |= ((x & !LANES_80).wrapping_add(self.adds[k])) | x;
+            bad |= lane_sums(x, self.adds[k]);
         }
         bad & LANES_80 == 0
     }
@@ -894,7 +891,7 @@ impl RowShapes {
         }
         // The cells: (start, end) of each of the 11, from the commas found a word at a
         // time (0x80 of each lane that is 0, exact: no lane carries).
-        let zero_lanes = |x: u64| !(((x & !LANES_80).wrapping_add(LANES_01 * 0x7f)) | x) & LANES_80;
+        let zero_lanes = |x: u64| !lane_sums(x, LANES_01 * 0x7f) & LANES_80;
         let mut spans = [(0usize, 0usize); 11];
         let mut n = 0;
         let mut a = 0;
@@ -963,7 +960,7 @@ impl RowShapes {
             let w = win_word(win, (8 * k) as u8);
             let t = w ^ (LANES_01 * u64::from(b'0'));
             // 0xff on the digit lanes (exact: no lane carries).
-            let digit = !(((t & !LANES_80).wrapping_add(LANES_01 * 0x76)) | t) & LANES_80;
+            let digit = !lane_sums(t, LANES_01 * 0x76) & LANES_80;
             let digit = (digit >> 7) * 0xff;
             let mut lanes = [0u8; 8];
             lanes.copy_from_slice(free);
@@ -1182,6 +1179,15 @@ fn at_most_comma(w: u64) -> u64 {
 #[inline(always)]
 fn low_bytes(n: usize) -> u64 {
     (1u64 << (8 * n)) - 1
+}
+
+/// Each lane of `x` added to its lane of `adds` without carries between lanes (the lanes'
+/// low 7 bits sum to at most 0x7f + 0x7f), with `x`'s own 0x80 kept: a lane's 0x80 is set
+/// exactly when `x`'s lane + `adds`' lane ≥ 0x80, i.e. when `x`'s lane is above
+/// 0x7f − `adds`' lane (0x7f: any lane but 0; 0x76: a lane above 9).
+#[inline(always)]
+fn lane_sums(x: u64, adds: u64) -> u64 {
+    ((x & !LANES_80).wrapping_add(adds)) | x
 }
 
 /// Whether `block[a..a + n]` and `block[c..c + n]` are the same bytes (both within
