@@ -84,7 +84,7 @@ impl AmountNums {
     }
 }
 
-/// [`decimal_parts_of_f64`] of V_J by its bits: a direct-mapped cache of 512 slots (8 KB).
+/// [`decimal_parts_of_f64`] of V_J by its bits: a direct-mapped cache of 512 slots (12 KB).
 /// Logs repeat their volumes (a few hundred values of 0.01 L), and the function's
 /// division (to check that the decimal reads back as V_J) was ~2 % of the run; a hit is
 /// a hash, a load and a compare. Only decimals are kept (a value without one is asked
@@ -97,18 +97,30 @@ impl VjParts {
     const SLOTS: usize = 512;
 
     fn new() -> Self {
-        // A NaN pattern: `decimal_parts_of_f64` has no decimal for a NaN, so none is kept
-        // with these bits.
-        Self {
-            slots: vec![(u64::MAX, 0, 0); Self::SLOTS],
-        }
+        // An empty slot holds bits that a look-up never finds in it: bits whose own slot
+        // is another. (Any bit pattern may be looked up, so no one key can mark every
+        // slot empty: all ones in every slot but its own, where another NaN is.)
+        let a = u64::MAX;
+        let b = (1..)
+            .map(|k| u64::MAX - k)
+            .find(|&b| Self::slot_of(b) != Self::slot_of(a))
+            .unwrap_or(0);
+        let slots = (0..Self::SLOTS)
+            .map(|i| (if i == Self::slot_of(a) { b } else { a }, 0, 0))
+            .collect();
+        Self { slots }
+    }
+
+    #[inline(always)]
+    fn slot_of(bits: u64) -> usize {
+        let h = (bits ^ (bits >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55;
+        h as usize % Self::SLOTS
     }
 
     #[inline(always)]
     fn get(&mut self, vj: f64) -> Option<(i64, u32)> {
         let bits = vj.to_bits();
-        let h = (bits ^ (bits >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55;
-        let slot = &mut self.slots[h as usize % Self::SLOTS];
+        let slot = &mut self.slots[Self::slot_of(bits)];
         if slot.0 == bits {
             return Some((slot.1, slot.2));
         }
@@ -299,7 +311,29 @@ mod tests {
     fn vj_parts_are_decimal_parts() {
         let mut rng = Rng::new(29);
         let mut c = VjParts::new();
+        // The keys of the empty slots, looked up on a new cache, are not found there.
+        let empty: Vec<f64> = c.slots.iter().map(|s| f64::from_bits(s.0)).collect();
         let mut check = |x: f64| assert_eq!(c.get(x), decimal_parts_of_f64(x), "{x:e}");
+        let special = [
+            0.0,
+            -0.0,
+            // Every bit pattern is a key a look-up may meet, the all-ones NaN too.
+            f64::from_bits(u64::MAX),
+            f64::from_bits(0),
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            5e-324,
+        ];
+        for &x in &empty {
+            check(x);
+        }
+        // First on the new cache, then after its slots have been overwritten.
+        for &x in &special {
+            check(x);
+            check(x);
+        }
         for _ in 0..200_000 {
             let v = rng.int(0, 3_000) as f64 / 100.0;
             check(v);
@@ -307,15 +341,7 @@ mod tests {
             check(rng.int(0, 999_999_999) as f64 / 10f64.powi(rng.int(0, 6) as i32));
             check(f64::from_bits(rng.next_u64()));
         }
-        for x in [
-            0.0,
-            -0.0,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            1e300,
-            5e-324,
-        ] {
+        for &x in &special {
             check(x);
             check(x);
         }
