@@ -5,6 +5,8 @@ use verimeter::money::{decimal_parts_of_f64, Money};
 use verimeter::profile::DispenserStage;
 use verimeter::Verdict;
 
+use super::numtext::empty_keys;
+
 /// [`check_amount`]'s results by (unit price, amount, V_J, MMQ), exact: the check is a
 /// function of these four (the stage is fixed), and the key holds each decimal's exact
 /// representation (mantissa, scale and sign, so `7.35` and `7.350` are different keys),
@@ -97,18 +99,12 @@ impl VjParts {
     const SLOTS: usize = 512;
 
     fn new() -> Self {
-        // An empty slot holds bits that a look-up never finds in it: bits whose own slot
-        // is another. (Any bit pattern may be looked up, so no one key can mark every
-        // slot empty: all ones in every slot but its own, where another NaN is.)
-        let a = u64::MAX;
-        let b = (1..)
-            .map(|k| u64::MAX - k)
-            .find(|&b| Self::slot_of(b) != Self::slot_of(a))
-            .unwrap_or(0);
-        let slots = (0..Self::SLOTS)
-            .map(|i| (if i == Self::slot_of(a) { b } else { a }, 0, 0))
-            .collect();
-        Self { slots }
+        Self {
+            slots: empty_keys(Self::SLOTS, Self::slot_of)
+                .into_iter()
+                .map(|key| (key, 0, 0))
+                .collect(),
+        }
     }
 
     #[inline(always)]

@@ -377,23 +377,46 @@ pub(super) struct NumCache {
     slots: Vec<(u64, u8, [u8; 32])>,
 }
 
+/// The keys of the empty slots of a direct-mapped cache of `slots` slots keyed by a
+/// number's bits, whose slot of bits is `slot_of`: in each slot, bits that a look-up never
+/// finds there, because their own slot is another. (Any bit pattern may be looked up, so
+/// no one key can mark every slot empty: all ones in every slot but its own, where another
+/// NaN is.)
+pub(super) fn empty_keys(slots: usize, slot_of: impl Fn(u64) -> usize) -> Vec<u64> {
+    let a = u64::MAX;
+    let b = (1..)
+        .map(|k| u64::MAX - k)
+        .find(|&b| slot_of(b) != slot_of(a))
+        .unwrap_or(0);
+    (0..slots)
+        .map(|i| if i == slot_of(a) { b } else { a })
+        .collect()
+}
+
 impl NumCache {
     const SLOTS: usize = 1024;
 
     pub(super) fn new() -> Self {
-        // A NaN pattern no number written here has (NaN is never cached).
         Self {
-            slots: vec![(u64::MAX, 0, [0; 32]); Self::SLOTS],
+            slots: empty_keys(Self::SLOTS, Self::slot_of)
+                .into_iter()
+                .map(|key| (key, 0, [0; 32]))
+                .collect(),
         }
+    }
+
+    #[inline(always)]
+    fn slot_of(bits: u64) -> usize {
+        let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            >> (64 - Self::SLOTS.trailing_zeros());
+        h as usize % Self::SLOTS
     }
 
     /// Appends `,{x},`.
     #[inline(always)]
     pub(super) fn push(&mut self, out: &mut Vec<u8>, x: f64) {
         let bits = x.to_bits();
-        let h = (bits ^ (bits >> 23) ^ (bits >> 41)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            >> (64 - Self::SLOTS.trailing_zeros());
-        let slot = &mut self.slots[h as usize % Self::SLOTS];
+        let slot = &mut self.slots[Self::slot_of(bits)];
         if slot.0 == bits {
             // A fixed-size copy (inlined), then the length: no memcpy call.
             let at = out.len();
@@ -425,6 +448,44 @@ impl NumCache {
 mod tests {
     use super::*;
     use crate::generate::Rng;
+
+    /// A `NumCache` writes `,{x},` as `Display` does, hit or miss: on a new cache the keys
+    /// of its empty slots and NaNs of any payload (the all-ones one too), then judged
+    /// errors of two decimals, repeated (hits) and many more than its slots, then the
+    /// special values again.
+    #[test]
+    fn num_cache_is_display() {
+        let mut rng = Rng::new(31);
+        let mut c = NumCache::new();
+        let empty: Vec<f64> = c.slots.iter().map(|s| f64::from_bits(s.0)).collect();
+        let mut out = Vec::new();
+        let mut check = |x: f64| {
+            out.clear();
+            c.push(&mut out, x);
+            assert_eq!(out, format!(",{x},").as_bytes(), "{:x}", x.to_bits());
+        };
+        let special = [
+            f64::from_bits(u64::MAX),
+            f64::from_bits(0),
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            5e-324,
+        ];
+        for &x in empty.iter().chain(&special) {
+            check(x);
+            check(x);
+        }
+        for _ in 0..100_000 {
+            check(rng.int(0, 2_000) as f64 / 100.0 - 10.0);
+            check(f64::from_bits(rng.next_u64()));
+        }
+        for &x in &special {
+            check(x);
+        }
+    }
 
     #[test]
     fn line_text_is_itoa() {
